@@ -1,1 +1,174 @@
-//! (being written)
+//! What every MPM binary does before its control process starts (`server/main.c: main` up to
+//! `ap_run_mpm`, and `mpm_unix.c: ap_signal_server`):
+//!
+//! 1. Parse the command line ([`crate::cli::Args`]); `-h` prints help, a bad option prints usage
+//!    and exits 1.
+//! 2. `-v` (version), `-V` (compile settings) and `-L` (directives) print and exit 0 without
+//!    reading the configuration.
+//! 3. Read the configuration ([`crate::config::load`]). An error is printed in Apache's words and
+//!    the exit status is 1.
+//! 4. `-t` prints `Syntax OK` on stderr and exits 0.
+//! 5. `-k`: read the PidFile named by the configuration (so a broken config aborts the command,
+//!    as in Apache) and signal the running parent: `stop` TERM, `graceful-stop` WINCH, `restart`
+//!    HUP, `graceful` USR1; `start`, or `restart`/`graceful` with nothing running, go on to run.
+//! 6. Otherwise return [`Startup::Run`]: the MPM takes over. First-pass warnings
+//!    (`ServerConfig::startup_warnings`) are printed by the MPM, next to its own.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::cli::{Args, KCommand};
+use crate::config::{self, ConfigError, ServerConfig};
+pub use crate::config::MpmIdent;
+use crate::{SERVER_BUILT, SERVER_VERSION};
+
+/// The outcome of [`startup`].
+pub enum Startup {
+    /// Run the server with this configuration.
+    Run(Box<Started>),
+    /// Done (`-t`, `-v`, `-V`, `-L`, `-k stop`, …, or an error already printed): exit with this code.
+    Exit(ExitCode),
+}
+
+/// A server about to run.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub args: Args,
+    pub config: ServerConfig,
+    /// `-X`: one process, no children.
+    pub one_process: bool,
+    /// The command line as typed, for core notice AH00094 "Command line: '…'".
+    pub command_line: String,
+    /// Which MPM this is (added: `reload` needs it).
+    pub ident: MpmIdent,
+}
+
+impl Started {
+    /// Re-read the configuration with the same command-line options (restart, graceful restart).
+    pub fn reload(&self) -> Result<ServerConfig, ConfigError> {
+        config::load(&self.args.config_options(), &self.ident)
+    }
+}
+
+/// Steps 1–6 of the module doc.
+pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> Startup {
+    let argv: Vec<OsString> = argv.into_iter().collect();
+    let command_line = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+    let args = match Args::parse_for(ident, argv) {
+        Ok(a) => a,
+        Err(e) => {
+            // Help goes to stdout with status 0; usage errors to stderr with status 1 (httpd's usage()).
+            let _ = e.print();
+            return Startup::Exit(if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+    };
+    if args.version {
+        print!("{}", version_text());
+        return Startup::Exit(ExitCode::SUCCESS);
+    }
+    if args.compile_settings {
+        print!("{}", compile_settings(ident));
+        return Startup::Exit(ExitCode::SUCCESS);
+    }
+    if args.list_directives {
+        print!("{}", config::directives::directive_list_text(ident));
+        return Startup::Exit(ExitCode::SUCCESS);
+    }
+    let config = match config::load(&args.config_options(), ident) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return Startup::Exit(ExitCode::from(1));
+        }
+    };
+    if args.test_config {
+        for w in &config.startup_warnings {
+            eprintln!("{w}");
+        }
+        eprintln!("Syntax OK");
+        return Startup::Exit(ExitCode::SUCCESS);
+    }
+    if let Some(k) = args.command
+        && let Some(code) = signal_server(k, &config)
+    {
+        return Startup::Exit(code);
+    }
+    let one_process = args.one_process;
+    Startup::Run(Box::new(Started { args, config, one_process, command_line, ident: *ident }))
+}
+
+/// `-v`.
+pub fn version_text() -> String {
+    format!("Server version: {SERVER_VERSION}\nServer built:   {SERVER_BUILT}\n")
+}
+
+/// `-V` (`main.c: show_compile_settings`, `show_mpm_settings`), with the compiled-in limits.
+pub fn compile_settings(ident: &MpmIdent) -> String {
+    let (threaded, limits) = match ident.name {
+        "prefork" => ("no", " -D HARD_SERVER_LIMIT=200000 (MAX_SERVER_LIMIT)\n -D DEFAULT_SERVER_LIMIT=256\n"),
+        "worker" => (
+            "yes (fixed thread count)",
+            " -D HARD_SERVER_LIMIT=20000 (MAX_SERVER_LIMIT)\n -D HARD_THREAD_LIMIT=20000 (MAX_THREAD_LIMIT)\n -D DEFAULT_SERVER_LIMIT=16\n -D DEFAULT_THREAD_LIMIT=64\n",
+        ),
+        _ => (
+            "yes (fixed thread count)",
+            " -D HARD_SERVER_LIMIT=20000 (MAX_SERVER_LIMIT)\n -D HARD_THREAD_LIMIT=100000 (MAX_THREAD_LIMIT)\n -D DEFAULT_SERVER_LIMIT=16\n -D DEFAULT_THREAD_LIMIT=64\n",
+        ),
+    };
+    format!(
+        "{}Architecture:   {}-bit\nServer MPM:     {}\n  threaded:     {threaded}\n    forked:     yes (variable process count)\n\
+         Server compiled with....\n{limits} -D DEFAULT_PIDLOG=\"logs/httpd.pid\"\n -D DEFAULT_ERRORLOG=\"logs/error_log\"\n \
+         -D DEFAULT_LISTENBACKLOG=511\n -D HTTPD_ROOT=\"/tmp/mpm-lab-{}-<uid>\"\n -D SERVER_CONFIG_FILE=\"(built in: httpd-core/conf/default.conf)\"\n",
+        version_text(),
+        usize::BITS,
+        ident.name,
+        ident.binary
+    )
+}
+
+/// Step 5 (`ap_signal_server`). `None` = go on and run the server.
+fn signal_server(k: KCommand, cfg: &ServerConfig) -> Option<ExitCode> {
+    let pid = std::fs::read_to_string(&cfg.pid_file).ok().and_then(|s| s.trim().parse::<i32>().ok()).filter(|p| *p > 0);
+    let running = pid.is_some_and(|p| kill(Pid::from_raw(p), None).is_ok());
+    let status = match pid {
+        None => "httpd (no pid file) not running".to_string(),
+        Some(p) if running => format!("httpd (pid {p}) already running"),
+        Some(p) => format!("httpd (pid {p}?) not running"),
+    };
+    let say = |s: &str| {
+        println!("{s}");
+        let _ = std::io::stdout().flush();
+    };
+    let sig = match k {
+        KCommand::Start => {
+            if running {
+                say(&status);
+                return Some(ExitCode::SUCCESS);
+            }
+            return None;
+        }
+        KCommand::Stop | KCommand::GracefulStop if !running => {
+            say(&status);
+            return Some(ExitCode::SUCCESS);
+        }
+        KCommand::Restart | KCommand::Graceful if !running => {
+            say("httpd not running, trying to start");
+            return None;
+        }
+        KCommand::Stop => Signal::SIGTERM,
+        KCommand::GracefulStop => Signal::SIGWINCH,
+        KCommand::Restart => Signal::SIGHUP,
+        KCommand::Graceful => Signal::SIGUSR1,
+    };
+    // `running` implies `pid` is Some.
+    let p = pid.unwrap_or_default();
+    if let Err(e) = kill(Pid::from_raw(p), sig) {
+        eprintln!("httpd: sending signal {} to pid {p} failed: {}", sig.as_str(), e.desc());
+        return Some(ExitCode::from(1));
+    }
+    Some(ExitCode::SUCCESS)
+}

@@ -1,1 +1,6 @@
-fn main() {}
+//! Test shim: the worker server, built inside the conformance package so that integration tests
+//! find it through `env!("CARGO_BIN_EXE_conf-worker")` (Cargo sets that only for a package's own bins).
+
+fn main() -> std::process::ExitCode {
+    mpm_worker::main()
+}

@@ -1,1 +1,39 @@
+//! The conformance suite: one test binary, one module per area.
+//!
+//! Run it all with `cargo test -p conformance`; one rule with `cargo test -p conformance rule_60`.
+//! Tests that start servers use the `conf-prefork`, `conf-worker` and `conf-event` shims through
+//! [`conformance::ServerTest`]; loom models include the servers' own source files (below).
 
+/// The loom flavour of `httpd_core::sync`, with exactly the same API.
+///
+/// Loom models `#[path]`-include real server files (`httpd-core/src/fdqueue.rs`, mpm-event's
+/// hand-off module); those files import every primitive from `crate::sync`, so here, at this
+/// crate's root, `crate::sync` resolves to loom's types and the model checks the code the
+/// servers run (STYLE.md, "One sync facade"). Keep this in step with `httpd-core/src/sync.rs`.
+#[allow(dead_code, unused_imports)]
+mod sync {
+    pub use loom::sync::*;
+    pub use loom::thread;
+
+    /// Lock a mutex, ignoring poisoning (as `httpd_core::sync::lock`).
+    pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wait on a condvar, ignoring poisoning (as `httpd_core::sync::wait`).
+    pub fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        cv.wait(g).unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+// The harness and the core HTTP behaviour, checked against all three MPM binaries.
+mod harness_selftest;
+mod http_errors;
+mod http_limits;
+mod http_parse;
+mod logs_format;
+mod rules;
+mod status_page;
+
+// The MPM engineers' modules (prefork_*, worker_*, event_*, loom_*) go below this line.
+mod loom_fdqueue;

@@ -1,1 +1,173 @@
-//! (being written)
+//! httpd.conf: reading (`server/config.c`), the directive table (`core.c`, `mpm_common.c`, module
+//! `command_rec`s) and the resulting [`ServerConfig`].
+//!
+//! Apache reads a configuration in two passes, and so do we:
+//!
+//! 1. **Read** ([`parse`], Apache's `ap_build_config`): the file is cut into logical lines
+//!    (comments dropped, `\` continuations joined, `${VAR}` expanded), and the directives Apache
+//!    marks `EXEC_ON_READ` run immediately: `Include`, `IncludeOptional`, `Define`, `UnDefine`,
+//!    `ServerRoot`, `LoadModule`, `<IfModule>`, `<IfDefine>`, `<IfFile>`, `<IfDirective>`.
+//!    What remains is a tree of directives and `<Directory>`/`<Location>` sections.
+//!    Errors here read `mpm-prefork: Syntax error on line 3 of /x.conf: <message>`.
+//! 2. **Walk** ([`directives`], Apache's `ap_walk_config`): every node is looked up in the one
+//!    directive table, its context and argument count are checked, and its parser fills
+//!    [`ServerConfig`]. Errors here read `AH00526: Syntax error on line 12 of /x.conf:` and the
+//!    message on the next line, e.g. `Invalid command 'Foo', perhaps misspelled or defined by a
+//!    module not included in the server configuration`.
+//!
+//! `-C` directives are read before the file and `-c` directives after it, both as the pseudo file
+//! `-c/-C directives`, exactly as `config.c: process_command_config` does.
+//!
+//! MPM directives are stored raw in [`MpmDirectives`]; each MPM clamps them in its own
+//! `check_config` (STYLE.md: "configuration in two stages").
+//!
+//! Not supported (each is a clear error or a startup warning, never silently wrong): virtual
+//! hosts, `.htaccess`, regex sections (`<DirectoryMatch>`, `<LocationMatch>`, `<Files>`,
+//! `<FilesMatch>`, `<If>`, `<Limit>` are syntax-checked but not applied, with a warning), piped
+//! and syslog logs, `HostnameLookups On`.
+
+pub mod directives;
+pub mod mpm;
+pub mod parse;
+pub mod server;
+
+pub use mpm::MpmDirectives;
+pub use server::{CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig};
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Which MPM binary is running: decides which `LoadModule mpm_*`, `<IfModule mpm_*>` and MPM
+/// directives are ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MpmIdent {
+    /// "prefork", "worker" or "event".
+    pub name: &'static str,
+    /// The error-log module name and `LoadModule` prefix: "mpm_prefork".
+    pub module: &'static str,
+    /// The binary: "mpm-prefork".
+    pub binary: &'static str,
+}
+
+impl MpmIdent {
+    pub const PREFORK: MpmIdent = MpmIdent { name: "prefork", module: "mpm_prefork", binary: "mpm-prefork" };
+    pub const WORKER: MpmIdent = MpmIdent { name: "worker", module: "mpm_worker", binary: "mpm-worker" };
+    pub const EVENT: MpmIdent = MpmIdent { name: "event", module: "mpm_event", binary: "mpm-event" };
+    /// The three MPMs of mpm-lab.
+    pub const ALL: [MpmIdent; 3] = [MpmIdent::PREFORK, MpmIdent::WORKER, MpmIdent::EVENT];
+}
+
+/// What the command line says about the configuration (`-f -d -D -C -c`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigOptions {
+    /// `-f FILE`; `None` = the embedded default configuration (conf/default.conf).
+    pub file: Option<PathBuf>,
+    /// `-d DIR`: the initial ServerRoot (a `ServerRoot` directive still overrides it).
+    pub server_root: Option<PathBuf>,
+    /// `-D NAME` (repeatable).
+    pub defines: Vec<String>,
+    /// `-C "directive"`: processed before the file.
+    pub pre_directives: Vec<String>,
+    /// `-c "directive"`: processed after the file.
+    pub post_directives: Vec<String>,
+}
+
+/// A configuration error. `Display` is Apache's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Which pass failed: decides the wording.
+    pub kind: ConfigErrorKind,
+    /// File name as shown (absolute path, or `-c/-C directives`); empty when not tied to a file.
+    pub file: String,
+    /// Line number in `file` (the last physical line of a continued line, as Apache counts).
+    pub line: u32,
+    /// The message proper, e.g. `Invalid command 'Foo', perhaps misspelled …`.
+    pub message: String,
+    /// The program name Apache puts in front of read-pass errors (`ap_server_argv0`).
+    pub argv0: String,
+}
+
+/// The three ways Apache words a configuration failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// First pass (`ap_build_config`, `EXEC_ON_READ` directives, section nesting):
+    /// `argv0: Syntax error on line N of FILE: message`.
+    Read,
+    /// Second pass (`ap_walk_config`): `AH00526: Syntax error on line N of FILE:\nmessage`.
+    Walk,
+    /// Not tied to a line, e.g. `argv0: Could not open configuration file F: No such file or directory`.
+    General,
+}
+
+impl ConfigError {
+    pub(crate) fn read(file: &str, line: u32, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            kind: ConfigErrorKind::Read,
+            file: file.to_string(),
+            line,
+            message: message.into(),
+            argv0: String::new(),
+        }
+    }
+    pub(crate) fn walk(file: &str, line: u32, message: impl Into<String>) -> ConfigError {
+        ConfigError { kind: ConfigErrorKind::Walk, ..ConfigError::read(file, line, message) }
+    }
+    pub(crate) fn general(message: impl Into<String>) -> ConfigError {
+        ConfigError { kind: ConfigErrorKind::General, ..ConfigError::read("", 0, message) }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ConfigErrorKind::Read => write!(
+                f,
+                "{}: Syntax error on line {} of {}: {}",
+                self.argv0, self.line, self.file, self.message
+            ),
+            ConfigErrorKind::Walk => {
+                write!(f, "AH00526: Syntax error on line {} of {}:\n{}", self.line, self.file, self.message)
+            }
+            ConfigErrorKind::General => write!(f, "{}: {}", self.argv0, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The embedded default configuration used when no `-f` is given. It refers to `${MPM_LAB_…}`
+/// variables that [`load`] defines (see conf/default.conf).
+pub const DEFAULT_CONF: &str = include_str!("../../conf/default.conf");
+
+/// The bundled demo site (DocumentRoot of the default configuration).
+pub const DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo");
+
+/// Read and check the whole configuration: the file (or the embedded default), `-C`/`-c`
+/// directives and `-D` defines. Errors carry Apache's wording; nothing is printed here.
+pub fn load(opts: &ConfigOptions, mpm: &MpmIdent) -> Result<ServerConfig, ConfigError> {
+    parse::load(opts, mpm).map_err(|mut e| {
+        e.argv0 = mpm.binary.to_string();
+        e
+    })
+}
+
+/// As [`load`], with the main configuration given as text; `name` is the file name shown in
+/// errors. For tests, the simulator and the book's examples.
+pub fn load_text(name: &str, text: &str, opts: &ConfigOptions, mpm: &MpmIdent) -> Result<ServerConfig, ConfigError> {
+    parse::load_from(opts, mpm, parse::MainSource::Text { name, text }).map_err(|mut e| {
+        e.argv0 = mpm.binary.to_string();
+        e
+    })
+}
+
+/// The per-user runtime directory used as default ServerRoot: `/tmp/mpm-lab-<binary>-<uid>`
+/// (created, mode 0700, when missing).
+pub fn default_runtime_dir(mpm: &MpmIdent) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = std::env::temp_dir().join(format!("mpm-lab-{}-{}", mpm.binary, nix::unistd::getuid()));
+    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+        Ok(()) => Ok(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(dir),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,166 @@
+//! What `/proc` says about a server: its children, their threads, memory and identity.
+//!
+//! Counting from `/proc` keeps working when the status page cannot answer (every worker busy),
+//! which is why the reference timelines carry `os_children` and `os_threads` columns.
+
+use std::fs;
+
+/// One process as `/proc/PID/stat` and `/proc/PID/status` describe it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    /// Single-letter state (`R`, `S`, `Z`, …).
+    pub state: char,
+    pub threads: usize,
+    /// Real and effective uid, real and effective gid.
+    pub uid: (u32, u32),
+    pub gid: (u32, u32),
+    pub rss_kb: u64,
+}
+
+/// `/proc/PID/stat` fields after the command name: (state, ppid).
+fn stat(pid: i32) -> Option<(char, i32)> {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may contain spaces: split after the last ')'.
+    let rest = &s[s.rfind(')')? + 2..];
+    let mut f = rest.split_whitespace();
+    let state = f.next()?.chars().next()?;
+    let ppid = f.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+fn status_field(status: &str, key: &str) -> Option<Vec<u64>> {
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    Some(line[key.len()..].split_whitespace().filter_map(|x| x.parse().ok()).collect())
+}
+
+/// Read one process; `None` if it is gone.
+pub fn info(pid: i32) -> Option<ProcInfo> {
+    let (state, ppid) = stat(pid)?;
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let uid = status_field(&status, "Uid:")?;
+    let gid = status_field(&status, "Gid:")?;
+    let threads = status_field(&status, "Threads:").and_then(|v| v.first().copied()).unwrap_or(0);
+    let rss_kb = status_field(&status, "VmRSS:").and_then(|v| v.first().copied()).unwrap_or(0);
+    Some(ProcInfo {
+        pid,
+        ppid,
+        state,
+        threads: threads as usize,
+        uid: (uid.first().copied()? as u32, uid.get(1).copied()? as u32),
+        gid: (gid.first().copied()? as u32, gid.get(1).copied()? as u32),
+        rss_kb,
+    })
+}
+
+/// Every live process (pids from `/proc`).
+fn all_pids() -> Vec<i32> {
+    let Ok(rd) = fs::read_dir("/proc") else { return vec![] };
+    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect()
+}
+
+/// Direct children of `parent` that are not zombies (a zombie holds no slot and no thread).
+pub fn children(parent: i32) -> Vec<i32> {
+    let mut v: Vec<i32> = all_pids()
+        .into_iter()
+        .filter(|&p| matches!(stat(p), Some((st, pp)) if pp == parent && st != 'Z'))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// `parent` and all its live descendants.
+pub fn tree(parent: i32) -> Vec<i32> {
+    let table: Vec<(i32, i32, char)> =
+        all_pids().into_iter().filter_map(|p| stat(p).map(|(s, pp)| (p, pp, s))).collect();
+    let mut out = vec![];
+    if table.iter().any(|&(p, _, s)| p == parent && s != 'Z') {
+        out.push(parent);
+    }
+    let mut i = 0;
+    let mut frontier = vec![parent];
+    while i < frontier.len() {
+        let p = frontier[i];
+        for &(c, pp, s) in &table {
+            if pp == p && s != 'Z' && !frontier.contains(&c) {
+                frontier.push(c);
+                out.push(c);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Threads of one process (`/proc/PID/task` entries); 0 if it is gone.
+pub fn threads(pid: i32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/task")).map(|d| d.count()).unwrap_or(0)
+}
+
+/// (RSS, PSS) in KiB from `/proc/PID/smaps_rollup`.
+pub fn rss_pss_kb(pid: i32) -> Option<(u64, u64)> {
+    let s = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let rss = status_field(&s, "Rss:")?.first().copied()?;
+    let pss = status_field(&s, "Pss:")?.first().copied()?;
+    Some((rss, pss))
+}
+
+/// Totals over a server's tree, as the reference `timeline.py` computes them: children exclude
+/// the parent; threads and RSS include it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TreeStats {
+    pub children: usize,
+    pub threads: usize,
+    pub rss_kb: u64,
+}
+
+/// [`TreeStats`] of `parent` and its descendants.
+pub fn tree_stats(parent: i32) -> TreeStats {
+    let pids = tree(parent);
+    let mut st = TreeStats::default();
+    for p in pids {
+        if let Some(i) = info(p) {
+            if p != parent {
+                st.children += 1;
+            }
+            st.threads += i.threads;
+            st.rss_kb += i.rss_kb;
+        }
+    }
+    st
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_our_own_process() {
+        let me = std::process::id() as i32;
+        let i = info(me).expect("own /proc entry");
+        assert!(i.threads >= 1);
+        assert!(threads(me) >= 1);
+        assert!(tree(me).contains(&me));
+        assert!(rss_pss_kb(me).is_some_and(|(r, _)| r > 0));
+    }
+}
+
+/// Live (non-zombie) members of process group `pgid`.
+pub fn group_members(pgid: i32) -> Vec<i32> {
+    all_pids()
+        .into_iter()
+        .filter(|&p| {
+            let Ok(s) = fs::read_to_string(format!("/proc/{p}/stat")) else { return false };
+            let Some(close) = s.rfind(')') else { return false };
+            let f: Vec<&str> = s[close + 2..].split_whitespace().collect();
+            // fields after the name: state ppid pgrp …
+            f.len() > 2 && f[0] != "Z" && f[2].parse::<i32>().ok() == Some(pgid)
+        })
+        .collect()
+}
+
+/// Whether `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    matches!(stat(pid), Some((s, _)) if s != 'Z')
+}

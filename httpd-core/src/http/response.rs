@@ -1,0 +1,320 @@
+//! Responses: what a handler produces, how its head is written (`http_filters.c:
+//! ap_http_header_filter`, `basic_http_header`), whether the connection stays open
+//! (`http_protocol.c: ap_set_keepalive`), and the output queue that `sendfile(2)`s files,
+//! blocking or not.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::os::fd::AsFd;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::error_pages::{ERROR_CONTENT_TYPE, PageContext, error_page, reason};
+
+/// Files up to this size are read into the header buffer and sent with one `write(2)`;
+/// larger ones go out with `sendfile(2)` (Apache: `AP_MIN_SENDFILE_BYTES` and the core
+/// output filter's small-bucket coalescing play the same role).
+pub const SMALL_FILE: u64 = 16 * 1024;
+
+/// One piece of a response body.
+#[derive(Debug, Clone)]
+pub enum Chunk {
+    Bytes(Vec<u8>),
+    /// A byte range of an open file, sent with `sendfile(2)`.
+    File { file: Arc<File>, offset: u64, len: u64 },
+}
+
+impl Chunk {
+    pub fn len(&self) -> u64 {
+        match self {
+            Chunk::Bytes(b) => b.len() as u64,
+            Chunk::File { len, .. } => *len,
+        }
+    }
+}
+
+/// What a handler answers.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    /// Fields after `Date` and `Server`, in Apache's order (`Location`, `Allow`, `Last-Modified`,
+    /// `ETag`, `Accept-Ranges`, …). `Content-Length`, `Connection`, `Keep-Alive` and
+    /// `Content-Type` are added when the head is written.
+    pub headers: Vec<(&'static str, String)>,
+    /// Fields that Apache sets after the length (`Content-Range`).
+    pub late_headers: Vec<(&'static str, String)>,
+    pub content_type: Option<String>,
+    pub body: Vec<Chunk>,
+    /// Send the body with `Transfer-Encoding: chunked` (HTTP/1.1, length unknown to Apache: TRACE).
+    pub chunked: bool,
+    /// The handler demands the connection be closed after this response.
+    pub close: bool,
+}
+
+impl Response {
+    /// An empty 200.
+    pub fn new(status: u16) -> Response {
+        Response {
+            status,
+            headers: Vec::new(),
+            late_headers: Vec::new(),
+            content_type: None,
+            body: Vec::new(),
+            chunked: false,
+            close: false,
+        }
+    }
+
+    /// Apache's error page for `status` (`ap_send_error_response`).
+    pub fn error(status: u16, cx: &PageContext<'_>) -> Response {
+        let mut r = Response::new(status);
+        if let Some(loc) = cx.location {
+            r.headers.push(("Location", loc.to_string()));
+        }
+        r.content_type = Some(ERROR_CONTENT_TYPE.to_string());
+        r.body.push(Chunk::Bytes(error_page(status, cx).into_bytes()));
+        r
+    }
+
+    /// A header value set by the handler.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().chain(&self.late_headers).find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Body length in bytes.
+    pub fn body_len(&self) -> u64 {
+        self.body.iter().map(Chunk::len).sum()
+    }
+}
+
+/// `ap_status_drops_connection`: these statuses always end the connection (rule 69).
+pub fn status_drops_connection(status: u16) -> bool {
+    matches!(status, 400 | 408 | 411 | 413 | 414 | 500 | 503 | 501)
+}
+
+/// `AP_STATUS_IS_HEADER_ONLY`: no body and no content headers.
+pub fn status_is_header_only(status: u16) -> bool {
+    matches!(status, 204 | 304)
+}
+
+/// The inputs of `ap_set_keepalive`.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepAliveInput<'a> {
+    /// The connection is already condemned (unusable input, TE+CL, unread `100-continue` body).
+    pub must_close: bool,
+    pub status: u16,
+    /// `r->proto_num` ≥ 1001.
+    pub http11: bool,
+    /// The request's `Connection` header.
+    pub connection: Option<&'a str>,
+    /// The response length is known (Content-Length, chunked, HEAD or 204/304).
+    pub length_known: bool,
+    /// `KeepAlive On` and KeepAliveTimeout > 0.
+    pub enabled: bool,
+    pub timeout_secs: u64,
+    /// MaxKeepAliveRequests (0 = unlimited) and `c->keepalives` so far.
+    pub max: u32,
+    pub keepalives: u32,
+    /// The MPM is stopping (graceful restart or stop, rule 70).
+    pub stopping: bool,
+}
+
+/// What `ap_set_keepalive` decided: keep the connection, and which fields to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepAliveDecision {
+    pub keep: bool,
+    /// `Keep-Alive: timeout=N, max=M` (only when the client sent a `keep-alive` token).
+    pub keep_alive_field: Option<String>,
+    /// `Connection: Keep-Alive` or `Connection: close`.
+    pub connection_field: Option<&'static str>,
+}
+
+fn has_token(v: Option<&str>, token: &str) -> bool {
+    v.is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+}
+
+/// `ap_set_keepalive`, condition by condition in Apache's order.
+pub fn set_keepalive(i: &KeepAliveInput<'_>) -> KeepAliveDecision {
+    let left = i.max as i64 - i.keepalives as i64;
+    let ka_sent = has_token(i.connection, "keep-alive");
+    let keep = !i.must_close
+        && i.length_known
+        && i.enabled
+        && i.timeout_secs > 0
+        && (i.max == 0 || left > 0)
+        && !status_drops_connection(i.status)
+        && !has_token(i.connection, "close")
+        && (ka_sent || i.http11)
+        && !i.stopping;
+    if !keep {
+        return KeepAliveDecision { keep: false, keep_alive_field: None, connection_field: Some("close") };
+    }
+    if ka_sent {
+        let field = if i.max != 0 {
+            format!("timeout={}, max={}", i.timeout_secs, left)
+        } else {
+            format!("timeout={}", i.timeout_secs)
+        };
+        return KeepAliveDecision { keep: true, keep_alive_field: Some(field), connection_field: Some("Keep-Alive") };
+    }
+    KeepAliveDecision { keep: true, keep_alive_field: None, connection_field: None }
+}
+
+/// The response head: status line, Date, Server, the handler's fields, length, connection
+/// fields, Content-Type, empty line. Apache answers every HTTP/1.x request as HTTP/1.1.
+pub fn write_head(out: &mut Vec<u8>, resp: &Response, ka: &KeepAliveDecision, now: SystemTime) {
+    let _ = write!(out, "HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    let _ = write!(out, "Date: {}\r\nServer: {}\r\n", httpdate::fmt_http_date(now), crate::SERVER_VERSION);
+    for (n, v) in &resp.headers {
+        let _ = write!(out, "{n}: {v}\r\n");
+    }
+    let header_only = status_is_header_only(resp.status);
+    if !header_only {
+        if resp.chunked {
+            out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
+        } else {
+            let _ = write!(out, "Content-Length: {}\r\n", resp.body_len());
+        }
+    }
+    for (n, v) in &resp.late_headers {
+        let _ = write!(out, "{n}: {v}\r\n");
+    }
+    if let Some(k) = &ka.keep_alive_field {
+        let _ = write!(out, "Keep-Alive: {k}\r\n");
+    }
+    if let Some(c) = ka.connection_field {
+        let _ = write!(out, "Connection: {c}\r\n");
+    }
+    if let (Some(ct), false) = (&resp.content_type, header_only) {
+        let _ = write!(out, "Content-Type: {ct}\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// Bytes waiting to go out on a connection, oldest first.
+#[derive(Debug, Default)]
+pub struct OutQueue {
+    chunks: std::collections::VecDeque<Chunk>,
+    /// Bytes of the front `Bytes` chunk already written.
+    front_done: usize,
+}
+
+impl OutQueue {
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Queue a chunk (empty ones are dropped).
+    pub fn push(&mut self, c: Chunk) {
+        if c.len() == 0 {
+            return;
+        }
+        // Coalesce small byte chunks so a small response leaves in one write(2).
+        // Appending to the front chunk is safe too: `front_done` indexes from its start.
+        if let (Chunk::Bytes(new), Some(Chunk::Bytes(last))) = (&c, self.chunks.back_mut()) {
+            last.extend_from_slice(new);
+            return;
+        }
+        self.chunks.push_back(c);
+    }
+
+    /// Write as much as the socket takes. With a blocking socket (and its send timeout) this
+    /// returns only when everything is out or an error occurred; with a non-blocking socket it
+    /// returns `Ok(false)` when the socket is full (write completion, event MPM).
+    pub fn write_to(&mut self, mut stream: &TcpStream) -> io::Result<bool> {
+        while let Some(front) = self.chunks.front_mut() {
+            let res = match front {
+                Chunk::Bytes(b) => stream.write(&b[self.front_done..]).map(|n| {
+                    self.front_done += n;
+                    (n, self.front_done == b.len())
+                }),
+                Chunk::File { file, offset, len } => {
+                    let mut off = *offset as i64;
+                    let want = (*len).min(1 << 30) as usize;
+                    nix::sys::sendfile::sendfile(stream.as_fd(), file.as_fd(), Some(&mut off), want)
+                        .map_err(io::Error::from)
+                        .map(|n| {
+                            *offset += n as u64;
+                            *len -= n as u64;
+                            (n, *len == 0)
+                        })
+                }
+            };
+            match res {
+                Ok((0, false)) => return Err(io::Error::new(io::ErrorKind::WriteZero, "peer stopped reading")),
+                Ok((_, true)) => {
+                    self.chunks.pop_front();
+                    self.front_done = 0;
+                }
+                Ok((_, false)) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ka(connection: Option<&str>, http11: bool, keepalives: u32) -> KeepAliveDecision {
+        set_keepalive(&KeepAliveInput {
+            must_close: false,
+            status: 200,
+            http11,
+            connection,
+            length_known: true,
+            enabled: true,
+            timeout_secs: 5,
+            max: 100,
+            keepalives,
+            stopping: false,
+        })
+    }
+
+    #[test]
+    fn keepalive_http10_needs_the_token_and_gets_apaches_fields() {
+        let d = ka(Some("keep-alive"), false, 0);
+        assert!(d.keep);
+        assert_eq!(d.keep_alive_field.as_deref(), Some("timeout=5, max=100"));
+        assert_eq!(d.connection_field, Some("Keep-Alive"));
+        let d = ka(None, false, 0);
+        assert_eq!((d.keep, d.connection_field), (false, Some("close")));
+    }
+
+    #[test]
+    fn keepalive_http11_default_close_token_and_max() {
+        assert_eq!(ka(None, true, 0), KeepAliveDecision { keep: true, keep_alive_field: None, connection_field: None });
+        assert!(!ka(Some("close"), true, 0).keep);
+        assert!(ka(None, true, 99).keep, "left = 1");
+        assert!(!ka(None, true, 100).keep, "MaxKeepAliveRequests reached");
+    }
+
+    #[test]
+    fn rule_69_error_statuses_drop_the_connection() {
+        for s in [400, 408, 411, 413, 414, 500, 501, 503] {
+            assert!(status_drops_connection(s));
+        }
+        for s in [200, 304, 403, 404, 405, 412, 416, 417] {
+            assert!(!status_drops_connection(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn head_order_is_apaches() {
+        let mut r = Response::new(200);
+        r.headers.push(("ETag", "\"1-2\"".into()));
+        r.content_type = Some("text/html".into());
+        r.body.push(Chunk::Bytes(b"hello".to_vec()));
+        let mut out = Vec::new();
+        let d = KeepAliveDecision { keep: false, keep_alive_field: None, connection_field: Some("close") };
+        write_head(&mut out, &r, &d, SystemTime::UNIX_EPOCH);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: "));
+        assert!(text.ends_with("ETag: \"1-2\"\r\nContent-Length: 5\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n"));
+    }
+}

@@ -1,0 +1,422 @@
+//! The access log (`modules/loggers/mod_log_config.c`, rule 59).
+//!
+//! A `LogFormat` string is compiled once ([`compile_format`], Apache's `parse_log_string`) into
+//! items; each request renders its line from an [`AccessEntry`] and writes it with one `write(2)`.
+//! Supported: `%h %a %l %u %t %r %s %>s %<s %b %B %{Header}i %T %D %v %V %p %U %q %m %H %P %%`
+//! and literal text. `%b` prints `-` for zero bytes (`clf_log_bytes_sent`).
+
+use std::fmt;
+use std::fs::OpenOptions;
+use std::io;
+use std::net::IpAddr;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use super::error_log::write_all_fd;
+use crate::config::ServerConfig;
+
+/// What one request tells the access log.
+#[derive(Debug, Clone)]
+pub struct AccessEntry<'a> {
+    pub remote: IpAddr,
+    /// When the request started (`%t`; `%T`/`%D` measure from here to the log call).
+    pub request_time: SystemTime,
+    /// The first line of the request as received, `"-"` if none was read.
+    pub request_line: &'a str,
+    pub status: u16,
+    /// Body bytes sent (no headers).
+    pub bytes_sent: u64,
+    pub referer: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+}
+
+/// A `LogFormat` the access log cannot render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogFormatError(pub String);
+
+impl fmt::Display for LogFormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LogFormatError {}
+
+/// One compiled piece of a format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Literal(String),
+    /// `%h`, `%a`
+    RemoteHost,
+    /// `%l` (identd: always `-`)
+    RemoteLogname,
+    /// `%u` (no authentication: always `-`)
+    RemoteUser,
+    /// `%t`
+    Time,
+    /// `%r`
+    RequestLine,
+    /// `%s`, `%>s`, `%<s`
+    Status,
+    /// `%b`
+    BytesClf,
+    /// `%B`
+    Bytes,
+    /// `%{Name}i`
+    Header(String),
+    /// `%T`
+    Seconds,
+    /// `%D`
+    Micros,
+    /// `%v`, `%V`
+    ServerName,
+    /// `%p`
+    Port,
+    /// `%U`
+    UrlPath,
+    /// `%q`
+    Query,
+    /// `%m`
+    Method,
+    /// `%H`
+    Protocol,
+    /// `%P`
+    Pid,
+}
+
+/// Compile a `LogFormat` string (`mod_log_config.c: parse_log_string`).
+pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
+    let mut items = Vec::new();
+    let mut lit = String::new();
+    let mut chars = fmt.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                // parse_log_misc_string: \n and \t are control characters, \X is X.
+                Some('n') => lit.push('\n'),
+                Some('t') => lit.push('\t'),
+                Some(other) => lit.push(other),
+                None => lit.push('\\'),
+            },
+            '%' => {
+                let mut arg = None;
+                // Modifiers: '<' and '>' (original/final request), and '{arg}'.
+                loop {
+                    match chars.peek() {
+                        Some('<' | '>') => {
+                            chars.next();
+                        }
+                        Some('{') => {
+                            chars.next();
+                            let s: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                            arg = Some(s);
+                        }
+                        _ => break,
+                    }
+                }
+                let Some(d) = chars.next() else {
+                    return Err(LogFormatError("Unrecognized LogFormat directive %".into()));
+                };
+                let item = match d {
+                    '%' => {
+                        lit.push('%');
+                        continue;
+                    }
+                    'h' | 'a' => Item::RemoteHost,
+                    'l' => Item::RemoteLogname,
+                    'u' => Item::RemoteUser,
+                    't' if arg.is_none() => Item::Time,
+                    'r' => Item::RequestLine,
+                    's' => Item::Status,
+                    'b' => Item::BytesClf,
+                    'B' => Item::Bytes,
+                    'i' => Item::Header(arg.take().unwrap_or_default()),
+                    'T' if arg.is_none() => Item::Seconds,
+                    'D' => Item::Micros,
+                    'v' | 'V' => Item::ServerName,
+                    'p' => Item::Port,
+                    'U' => Item::UrlPath,
+                    'q' => Item::Query,
+                    'm' => Item::Method,
+                    'H' => Item::Protocol,
+                    'P' => Item::Pid,
+                    other => {
+                        return Err(LogFormatError(format!(
+                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P)"
+                        )));
+                    }
+                };
+                if !lit.is_empty() {
+                    items.push(Item::Literal(std::mem::take(&mut lit)));
+                }
+                items.push(item);
+            }
+            c => lit.push(c),
+        }
+    }
+    if !lit.is_empty() {
+        items.push(Item::Literal(lit));
+    }
+    Ok(items)
+}
+
+/// The access logs of a server (one per `CustomLog`/`TransferLog`; none = nothing logged, as Apache).
+#[derive(Clone)]
+pub struct AccessLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    logs: Vec<(OwnedFd, Vec<Item>)>,
+    server_name: String,
+    port: u16,
+    tz: jiff::tz::TimeZone,
+}
+
+impl fmt::Debug for AccessLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessLog").field("logs", &self.inner.logs.len()).finish()
+    }
+}
+
+impl AccessLog {
+    /// Open every configured log (`O_APPEND|O_CREAT|O_CLOEXEC`, 0644) in the parent, before forking.
+    pub fn open(cfg: &ServerConfig) -> io::Result<AccessLog> {
+        let mut logs = Vec::new();
+        for cl in &cfg.custom_logs {
+            let items = compile_format(&cl.format).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            let f = OpenOptions::new().append(true).create(true).mode(0o644).open(&cl.path).map_err(|e| {
+                io::Error::new(e.kind(), format!("AH00649: could not open transfer log file {}: {e}", cl.path.display()))
+            })?;
+            logs.push((OwnedFd::from(f), items));
+        }
+        Ok(AccessLog { inner: Arc::new(Inner::new(cfg, logs)) })
+    }
+
+    /// An access log that writes nothing.
+    pub fn disabled() -> AccessLog {
+        AccessLog {
+            inner: Arc::new(Inner { logs: Vec::new(), server_name: String::new(), port: 0, tz: jiff::tz::TimeZone::UTC }),
+        }
+    }
+
+    /// Whether any log is configured.
+    pub fn is_enabled(&self) -> bool {
+        !self.inner.logs.is_empty()
+    }
+
+    /// Write one line per configured log.
+    pub fn log(&self, e: &AccessEntry<'_>) {
+        for (fd, items) in &self.inner.logs {
+            let mut line = self.inner.render(items, e);
+            line.push('\n');
+            write_all_fd(fd, line.as_bytes());
+        }
+    }
+
+    /// Render `format` for `e` without writing (tests, the simulator).
+    pub fn render(cfg: &ServerConfig, format: &str, e: &AccessEntry<'_>) -> Result<String, LogFormatError> {
+        let items = compile_format(format)?;
+        Ok(Inner::new(cfg, Vec::new()).render(&items, e))
+    }
+}
+
+impl Inner {
+    fn new(cfg: &ServerConfig, logs: Vec<(OwnedFd, Vec<Item>)>) -> Inner {
+        let server_name = cfg.server_name.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+        });
+        // %p is the canonical port: ServerName's port, else the first Listen.
+        let port = cfg
+            .server_name
+            .as_deref()
+            .and_then(|n| n.rsplit_once(':'))
+            .and_then(|(_, p)| p.parse().ok())
+            .or_else(|| cfg.listen.first().map(|l| l.addr.port()))
+            .unwrap_or(80);
+        let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+        Inner { logs, server_name, port, tz }
+    }
+
+    fn render(&self, items: &[Item], e: &AccessEntry<'_>) -> String {
+        let mut out = String::with_capacity(128);
+        let mut parts = e.request_line.split(' ');
+        let method = parts.next().unwrap_or("-");
+        let target = parts.next().unwrap_or("");
+        let protocol = parts.next().unwrap_or("");
+        let (path, query) = match target.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (target, None),
+        };
+        let elapsed = SystemTime::now().duration_since(e.request_time).unwrap_or_default();
+        for item in items {
+            match item {
+                Item::Literal(s) => out.push_str(s),
+                Item::RemoteHost => out.push_str(&e.remote.to_string()),
+                Item::RemoteLogname | Item::RemoteUser => out.push('-'),
+                Item::Time => out.push_str(&self.clf_time(e.request_time)),
+                Item::RequestLine => escape_logitem(&mut out, e.request_line),
+                Item::Status => out.push_str(&e.status.to_string()),
+                Item::BytesClf if e.bytes_sent == 0 => out.push('-'),
+                Item::BytesClf | Item::Bytes => out.push_str(&e.bytes_sent.to_string()),
+                Item::Header(name) => {
+                    let v = if name.eq_ignore_ascii_case("referer") {
+                        e.referer
+                    } else if name.eq_ignore_ascii_case("user-agent") {
+                        e.user_agent
+                    } else {
+                        None
+                    };
+                    match v {
+                        Some(v) => escape_logitem(&mut out, v),
+                        None => out.push('-'),
+                    }
+                }
+                Item::Seconds => out.push_str(&elapsed.as_secs().to_string()),
+                Item::Micros => out.push_str(&elapsed.as_micros().to_string()),
+                Item::ServerName => out.push_str(&self.server_name),
+                Item::Port => out.push_str(&self.port.to_string()),
+                Item::UrlPath if path.is_empty() => out.push('-'),
+                Item::UrlPath => escape_logitem(&mut out, path),
+                Item::Query => {
+                    if let Some(q) = query {
+                        out.push('?');
+                        escape_logitem(&mut out, q);
+                    }
+                }
+                Item::Method => escape_logitem(&mut out, method),
+                Item::Protocol => escape_logitem(&mut out, protocol),
+                Item::Pid => out.push_str(&std::process::id().to_string()),
+            }
+        }
+        out
+    }
+
+    /// `[22/Nov/2026:22:12:05 +0000]` in local time.
+    fn clf_time(&self, t: SystemTime) -> String {
+        let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        ts.to_zoned(self.tz.clone()).strftime("[%d/%b/%Y:%H:%M:%S %z]").to_string()
+    }
+}
+
+/// `ap_escape_logitem`: `"` and `\` get a backslash, `\n \r \t` and other control bytes and
+/// non-ASCII bytes are written as `\n`, `\xhh`.
+fn escape_logitem(out: &mut String, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::directives::{COMBINED_FORMAT, COMMON_FORMAT};
+    use std::path::Path;
+    use std::time::Duration;
+
+    /// Rule 59's regex, checked by hand (no regex crate): `^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[^"]*" \d{3} (\d+|-)$`
+    fn matches_rule_59(line: &str) -> bool {
+        let Some((h, rest)) = line.split_once(' ') else { return false };
+        let Some((l, rest)) = rest.split_once(' ') else { return false };
+        let Some((u, rest)) = rest.split_once(' ') else { return false };
+        if [h, l, u].iter().any(|s| s.is_empty() || s.contains(char::is_whitespace)) {
+            return false;
+        }
+        let b = rest.as_bytes();
+        if b.len() < 28 || b[0] != b'[' || b[27] != b']' {
+            return false;
+        }
+        let t = &rest[1..27]; // dd/Mon/yyyy:hh:mm:ss +zzzz
+        let tb = t.as_bytes();
+        let shape = "00/Aaa/0000:00:00:00 +0000";
+        let ok_time = tb.len() == shape.len()
+            && shape.bytes().zip(tb).all(|(s, c)| match s {
+                b'0' => c.is_ascii_digit(),
+                b'A' | b'a' => c.is_ascii_alphanumeric(),
+                b'+' => *c == b'+' || *c == b'-',
+                other => other == *c,
+            });
+        if !ok_time {
+            return false;
+        }
+        let rest = &rest[28..];
+        let Some(rest) = rest.strip_prefix(" \"") else { return false };
+        let Some(end) = rest.find('"') else { return false };
+        let rest = &rest[end + 1..];
+        let Some(rest) = rest.strip_prefix(' ') else { return false };
+        let Some((status, bytes)) = rest.split_once(' ') else { return false };
+        status.len() == 3
+            && status.bytes().all(|c| c.is_ascii_digit())
+            && (bytes == "-" || (!bytes.is_empty() && bytes.bytes().all(|c| c.is_ascii_digit())))
+    }
+
+    fn entry<'a>(line: &'a str, status: u16, bytes: u64) -> AccessEntry<'a> {
+        AccessEntry {
+            remote: "127.0.0.1".parse().unwrap(),
+            request_time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_385_525),
+            request_line: line,
+            status,
+            bytes_sent: bytes,
+            referer: Some("http://x/\"q\""),
+            user_agent: None,
+        }
+    }
+
+    #[test]
+    fn rule_59_common_log_format_and_dash_for_zero_bytes() {
+        let cfg = ServerConfig::with_defaults(Path::new("/"));
+        let l = AccessLog::render(&cfg, COMMON_FORMAT, &entry("GET / HTTP/1.1", 200, 6)).unwrap();
+        assert!(matches_rule_59(&l), "{l}");
+        assert!(l.starts_with("127.0.0.1 - - ["), "{l}");
+        assert!(l.ends_with("] \"GET / HTTP/1.1\" 200 6"), "{l}");
+        let l = AccessLog::render(&cfg, COMMON_FORMAT, &entry("-", 408, 0)).unwrap();
+        assert!(l.ends_with("\"-\" 408 -"), "{l}");
+        assert!(matches_rule_59(&l), "{l}");
+        let l = AccessLog::render(&cfg, COMMON_FORMAT, &entry("OPTIONS * HTTP/1.0", 200, 0)).unwrap();
+        assert!(l.ends_with("\"OPTIONS * HTTP/1.0\" 200 -"), "{l}");
+    }
+
+    #[test]
+    fn rule_59_combined_escapes_quotes_and_dash_for_missing_headers() {
+        let cfg = ServerConfig::with_defaults(Path::new("/"));
+        let l = AccessLog::render(&cfg, COMBINED_FORMAT, &entry("GET /a\"b HTTP/1.1", 404, 10)).unwrap();
+        assert!(l.contains("\"GET /a\\\"b HTTP/1.1\" 404 10 \"http://x/\\\"q\\\"\" \"-\""), "{l}");
+    }
+
+    #[test]
+    fn config_log_format_items_render() {
+        let mut cfg = ServerConfig::with_defaults(Path::new("/"));
+        cfg.server_name = Some("lab.example:8081".into());
+        let l = AccessLog::render(&cfg, "%v %p %m %U%q %H %B %>s %% %T", &entry("GET /x/y?z=1 HTTP/1.0", 200, 0)).unwrap();
+        assert!(l.starts_with("lab.example:8081 8081 GET /x/y?z=1 HTTP/1.0 0 200 % "), "{l}");
+        assert!(compile_format("%Z").unwrap_err().0.starts_with("Unrecognized LogFormat directive %Z"));
+        assert_eq!(compile_format("a\\tb").unwrap(), vec![Item::Literal("a\tb".into())]);
+    }
+
+    #[test]
+    fn rule_59_access_log_file_one_line_per_request() {
+        let dir = std::env::temp_dir().join(format!("mpm-lab-acclog-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut cfg = ServerConfig::with_defaults(&dir);
+        let path = dir.join("access_log");
+        let _ = std::fs::remove_file(&path);
+        cfg.custom_logs.push(crate::config::CustomLog { path: path.clone(), format: COMMON_FORMAT.into() });
+        let log = AccessLog::open(&cfg).unwrap();
+        log.log(&entry("GET / HTTP/1.1", 200, 1024));
+        log.log(&entry("GET /nope HTTP/1.1", 404, 0));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2);
+        assert!(text.lines().all(matches_rule_59), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,259 @@
+//! The error log (`server/log.c: do_errorlog_default`, rule 58).
+//!
+//! Line format: `[Sun Nov 22 16:02:18.879007 2026] [mpm_prefork:info] [pid 6615:tid 6615] msg`
+//! (local time, microseconds, kernel thread id), `[client IP:port] ` before the message when the
+//! line is about a connection. Notice-level lines are written whatever `LogLevel` says: Apache's
+//! `log.c` treats `APLOG_NOTICE` as "always" so that start/stop messages are never lost.
+
+use std::fmt;
+use std::fs::OpenOptions;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::sync::Arc;
+
+use super::Level;
+use crate::config::{ErrorLogTarget, LogLevelConfig, ServerConfig};
+
+/// A cheap-to-clone handle on the error log. Fork-safe: no locks, each line is one `write(2)` on
+/// an `O_APPEND` descriptor that children inherit.
+#[derive(Clone)]
+pub struct ErrorLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// `None` = stderr (fd 2, never closed by us).
+    file: Option<OwnedFd>,
+    levels: LogLevelConfig,
+    /// Resolved once: jiff reads the zone database at first use, not on every line.
+    tz: jiff::tz::TimeZone,
+}
+
+impl fmt::Debug for ErrorLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ErrorLog").field("fd", &self.fd()).field("levels", &self.inner.levels).finish()
+    }
+}
+
+impl ErrorLog {
+    /// Open the configured error log (`O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC`, mode 0644; close-on-exec
+    /// only matters for exec, forked children keep it). The parent calls this before forking.
+    pub fn open(cfg: &ServerConfig) -> io::Result<ErrorLog> {
+        let file = match &cfg.error_log {
+            ErrorLogTarget::Stderr => None,
+            ErrorLogTarget::File(path) => {
+                let f = OpenOptions::new().append(true).create(true).mode(0o644).open(path).map_err(|e| {
+                    io::Error::new(e.kind(), format!("AH00091: could not open error log file {}: {e}", path.display()))
+                })?;
+                Some(OwnedFd::from(f))
+            }
+        };
+        Ok(ErrorLog { inner: Arc::new(Inner { file, levels: cfg.log_level.clone(), tz: system_tz() }) })
+    }
+
+    /// A log on stderr with Apache's default level (warn), for use before the config is read.
+    pub fn stderr() -> ErrorLog {
+        ErrorLog { inner: Arc::new(Inner { file: None, levels: LogLevelConfig::default(), tz: system_tz() }) }
+    }
+
+    /// The same destination with other levels (e.g. after a restart re-read the config).
+    pub fn with_levels(&self, levels: LogLevelConfig) -> ErrorLog {
+        let file = self.inner.file.as_ref().and_then(|f| f.try_clone().ok());
+        ErrorLog { inner: Arc::new(Inner { file, levels, tz: self.inner.tz.clone() }) }
+    }
+
+    /// The descriptor lines go to (2 for stderr).
+    pub fn fd(&self) -> RawFd {
+        self.inner.file.as_ref().map_or(2, AsRawFd::as_raw_fd)
+    }
+
+    /// Would a line at `level` from `module` be written? Notice is always written.
+    pub fn enabled(&self, module: &str, level: Level) -> bool {
+        level == Level::Notice || level <= self.inner.levels.level_for(module)
+    }
+
+    /// Write one line: `[time] [module:level] [pid P:tid T] message`.
+    pub fn log(&self, module: &str, level: Level, args: fmt::Arguments<'_>) {
+        self.write_line(module, level, None, args);
+    }
+
+    /// As [`log`](Self::log), with `[client IP:port] ` before the message.
+    pub fn log_client(&self, module: &str, level: Level, client: SocketAddr, args: fmt::Arguments<'_>) {
+        self.write_line(module, level, Some(client), args);
+    }
+
+    fn write_line(&self, module: &str, level: Level, client: Option<SocketAddr>, args: fmt::Arguments<'_>) {
+        if !self.enabled(module, level) {
+            return;
+        }
+        let mut line = self.format_line(module, level, client, args);
+        line.push('\n');
+        match &self.inner.file {
+            Some(f) => write_all_fd(f, line.as_bytes()),
+            // `as_fd` on stderr takes no lock (only writing through `Stderr` does).
+            None => write_all_fd(io::stderr(), line.as_bytes()),
+        }
+    }
+
+    /// The line without its newline (exposed for tests and the simulator).
+    pub fn format_line(&self, module: &str, level: Level, client: Option<SocketAddr>, args: fmt::Arguments<'_>) -> String {
+        let now = jiff::Timestamp::now().to_zoned(self.inner.tz.clone());
+        let pid = std::process::id();
+        let tid = nix::unistd::gettid();
+        let mut line = format!(
+            "[{}.{:06} {}] [{module}:{level}] [pid {pid}:tid {tid}] ",
+            now.strftime("%a %b %d %H:%M:%S"),
+            now.subsec_nanosecond() / 1000,
+            now.year()
+        );
+        if let Some(c) = client {
+            // log.c: log_remote_address prints "ip:port" (IPv6 without brackets, as Apache).
+            line.push_str(&format!("[client {}:{}] ", c.ip(), c.port()));
+        }
+        use fmt::Write;
+        // Writing into a String cannot fail.
+        let _ = line.write_fmt(args);
+        line
+    }
+}
+
+fn system_tz() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
+/// `write(2)` until done, retrying on EINTR. One call for a normal line; a short write (disk
+/// full, signal) continues where it stopped. Errors are dropped: a logger has nowhere to report.
+pub(crate) fn write_all_fd(fd: impl AsFd, mut buf: &[u8]) {
+    while !buf.is_empty() {
+        match nix::unistd::write(&fd, buf) {
+            Ok(0) => return,
+            Ok(n) => buf = &buf[n..],
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ServerConfig;
+    use std::path::Path;
+
+    /// Rule 58's regex, verbatim from apache-mpm-rules.md §11.
+    const RULE_58: &str = r"^\[\w{3} \w{3} \d{2} \d{2}:\d{2}:\d{2}\.\d{6} \d{4}\] \[[a-z_0-9]+:(emerg|alert|crit|error|warn|notice|info|debug|trace[1-8])\] \[pid \d+(:tid \d+)?\] ";
+
+    /// A tiny matcher for exactly the constructs rule 58 uses, so the test needs no regex crate.
+    fn matches_rule_58(line: &str) -> bool {
+        let b = line.as_bytes();
+        let mut i = 0;
+        let mut lit = |s: &str, i: &mut usize| {
+            if line[*i..].starts_with(s) {
+                *i += s.len();
+                true
+            } else {
+                false
+            }
+        };
+        let word = |n: usize, i: &mut usize| {
+            let ok = b.len() >= *i + n && b[*i..*i + n].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+            *i += n;
+            ok
+        };
+        let digits = |n: usize, i: &mut usize| {
+            let ok = b.len() >= *i + n && b[*i..*i + n].iter().all(u8::is_ascii_digit);
+            *i += n;
+            ok
+        };
+        let ok = lit("[", &mut i)
+            && word(3, &mut i)
+            && lit(" ", &mut i)
+            && word(3, &mut i)
+            && lit(" ", &mut i)
+            && digits(2, &mut i)
+            && lit(" ", &mut i)
+            && digits(2, &mut i)
+            && lit(":", &mut i)
+            && digits(2, &mut i)
+            && lit(":", &mut i)
+            && digits(2, &mut i)
+            && lit(".", &mut i)
+            && digits(6, &mut i)
+            && lit(" ", &mut i)
+            && digits(4, &mut i)
+            && lit("] [", &mut i);
+        if !ok {
+            return false;
+        }
+        let module_end = line[i..].find(':').map(|p| i + p);
+        let Some(me) = module_end else { return false };
+        if me == i || !line[i..me].bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_') {
+            return false;
+        }
+        i = me + 1;
+        let Some(le) = line[i..].find(']').map(|p| i + p) else { return false };
+        if Level::parse(&line[i..le]).map(|l| l.as_str() != &line[i..le]).unwrap_or(true) {
+            return false;
+        }
+        i = le;
+        if !lit("] [pid ", &mut i) {
+            return false;
+        }
+        let n = line[i..].bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return false;
+        }
+        i += n;
+        if lit(":tid ", &mut i) {
+            let n = line[i..].bytes().take_while(u8::is_ascii_digit).count();
+            if n == 0 {
+                return false;
+            }
+            i += n;
+        }
+        lit("] ", &mut i)
+    }
+
+    #[test]
+    fn rule_58_error_log_line_format() {
+        assert!(!RULE_58.is_empty());
+        let log = ErrorLog::stderr();
+        let line = log.format_line("mpm_prefork", Level::Info, None, format_args!("AH00162: server seems busy"));
+        assert!(matches_rule_58(&line), "{line}");
+        assert!(line.ends_with("] [mpm_prefork:info] [pid ".to_string().as_str()) || line.contains("[mpm_prefork:info] [pid "));
+        assert!(line.ends_with("AH00162: server seems busy"));
+        let pid = std::process::id();
+        assert!(line.contains(&format!("[pid {pid}:tid ")));
+        // The observed Apache line must pass our matcher too.
+        assert!(matches_rule_58(
+            "[Sun Nov 22 16:02:18.879007 2026] [mpm_prefork:info] [pid 6615:tid 6615] AH00162: x"
+        ));
+        assert!(!matches_rule_58("[Sun Nov 22 16:02:18 2026] [mpm_prefork:info] [pid 6615] x"));
+    }
+
+    #[test]
+    fn rule_58_client_prefix_and_notice_always() {
+        let mut cfg = ServerConfig::with_defaults(Path::new("/"));
+        cfg.log_level.default = Level::Emerg;
+        let dir = std::env::temp_dir().join(format!("mpm-lab-errlog-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("error_log");
+        let _ = std::fs::remove_file(&path);
+        cfg.error_log = ErrorLogTarget::File(path.clone());
+        let log = ErrorLog::open(&cfg).unwrap();
+        assert!(!log.enabled("core", Level::Error));
+        assert!(log.enabled("core", Level::Notice), "notice is always logged");
+        crate::ap_log!(log, "core", Error, "dropped {}", 1);
+        crate::ap_log!(log, "core", Notice, "AH00094: Command line: '{}'", "x");
+        log.log_client("http", Level::Notice, "127.0.0.1:5555".parse().unwrap(), format_args!("hello"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert!(lines.iter().all(|l| matches_rule_58(l)), "{text}");
+        assert!(lines[0].ends_with("[core:notice] [pid ".to_string().as_str()) || lines[0].contains("AH00094"));
+        assert!(lines[1].contains("] [client 127.0.0.1:5555] hello"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,438 @@
+//! Event's configuration check: raw MPM directives → the numbers the MPM runs with.
+//!
+//! Source: Apache `event.c: event_pre_config` (defaults), `event_check_config` (clamping with
+//! AH00497…AH00520), `event_run` (silent bucket adjustments) and `set_worker_factor`
+//! (AsyncRequestWorkerFactor). Spec: apache-mpm-rules.md §2.3, §3.4; rules 20–25, 27, 28, 29.
+//!
+//! Two stages, as STYLE.md asks: [`MpmDirectives`] is what the file says (parsed with `atoi`
+//! by httpd-core); [`check_config`] turns it into an [`EventConfig`] plus the list of warnings
+//! Apache would print, each carrying its AH code. On the first pass (start-up) the long
+//! "WARNING: …" text goes to the console; on a restart the short text goes to the error log.
+
+use std::fmt;
+
+use httpd_core::config::MpmDirectives;
+
+/// `mpm_default.h`/`event.c` defaults and hard limits.
+pub mod defaults {
+    /// `DEFAULT_START_DAEMON` for threaded MPMs.
+    pub const START_SERVERS: i64 = 3;
+    /// `DEFAULT_THREADS_PER_CHILD`.
+    pub const THREADS_PER_CHILD: i64 = 25;
+    /// `DEFAULT_MIN_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD` = 3 × 25.
+    pub const MIN_SPARE_THREADS: i64 = 75;
+    /// `DEFAULT_MAX_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD` = 10 × 25.
+    pub const MAX_SPARE_THREADS: i64 = 250;
+    /// `DEFAULT_SERVER_LIMIT` (event.c).
+    pub const SERVER_LIMIT: i64 = 16;
+    /// `DEFAULT_THREAD_LIMIT` (event.c).
+    pub const THREAD_LIMIT: i64 = 64;
+    /// `MAX_SERVER_LIMIT` (event.c).
+    pub const MAX_SERVER_LIMIT: i64 = 20000;
+    /// `MAX_THREAD_LIMIT` (event.c; worker's is 20000).
+    pub const MAX_THREAD_LIMIT: i64 = 100000;
+    /// `MAX_SPAWN_RATE`.
+    pub const MAX_SPAWN_RATE: usize = 32;
+    /// `event_pre_config`: `max_workers = server_limit * threads_per_child` computed from the
+    /// *defaults* (16 × 25), not from what the file set (§10 item 8).
+    pub const MAX_REQUEST_WORKERS: i64 = SERVER_LIMIT * THREADS_PER_CHILD;
+    /// `DEFAULT_ASYNC_FACTOR`.
+    pub const ASYNC_REQUEST_WORKER_FACTOR: f64 = 2.0;
+}
+
+/// `WORKER_FACTOR_SCALE`: AsyncRequestWorkerFactor is stored multiplied by 16.
+pub const WORKER_FACTOR_SCALE: u32 = 16;
+
+/// AsyncRequestWorkerFactor as Apache stores it: `value × 16`, at least 16 (rule 29).
+///
+/// Every use divides by 16 with *integer* division ([`WorkerFactor::effective`]), so 1.5
+/// behaves exactly as 1 and 2.9 as 2, whatever the documentation says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerFactor {
+    /// The factor × [`WORKER_FACTOR_SCALE`], truncated like C's double → int conversion.
+    pub scaled: u32,
+}
+
+impl Default for WorkerFactor {
+    fn default() -> Self {
+        WorkerFactor {
+            scaled: (defaults::ASYNC_REQUEST_WORKER_FACTOR * f64::from(WORKER_FACTOR_SCALE)) as u32,
+        }
+    }
+}
+
+impl WorkerFactor {
+    /// Parse the directive's argument like `set_worker_factor`: `strtod`, nothing may follow
+    /// the number, it must be positive, and the stored value is raised to at least 1.0.
+    pub fn parse(arg: &str) -> Result<WorkerFactor, FactorError> {
+        let value = strtod_whole(arg).ok_or(FactorError::Parse)?;
+        if value <= 0.0 || value.is_nan() {
+            return Err(FactorError::NotPositive);
+        }
+        // C converts double → int by truncation; saturate instead of overflowing.
+        let scaled = (value * f64::from(WORKER_FACTOR_SCALE)).min(f64::from(u32::MAX)) as u32;
+        Ok(WorkerFactor {
+            scaled: scaled.max(WORKER_FACTOR_SCALE),
+        })
+    }
+
+    /// The factor as `connections_above_limit` uses it: `worker_factor / WORKER_FACTOR_SCALE`,
+    /// integer division (§2.3, rule 29).
+    pub fn effective(self) -> usize {
+        (self.scaled / WORKER_FACTOR_SCALE) as usize
+    }
+}
+
+/// C's `strtod` on the whole string: leading white space is skipped, the rest must be one
+/// number (`*endptr` must be the terminating NUL). Returns `None` when nothing or junk remains.
+fn strtod_whole(arg: &str) -> Option<f64> {
+    let s = arg.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    if s.is_empty() {
+        // strtod consumed nothing: endptr == arg, which points at '\0' only for "" — Apache
+        // then stores 0.0 and answers "must be a positive number". Same outcome here.
+        return Some(0.0);
+    }
+    // Rust's parser accepts what strtod accepts for plain decimal and exponent forms, plus
+    // "inf"/"nan" spellings (strtod accepts those too).
+    s.parse::<f64>().ok()
+}
+
+/// Why AsyncRequestWorkerFactor was rejected (a configuration syntax error, exit status 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorError {
+    /// Something other than a number, or junk after it ("2x").
+    Parse,
+    /// Zero or negative.
+    NotPositive,
+}
+
+impl fmt::Display for FactorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FactorError::Parse => "error parsing value",
+            FactorError::NotPositive => "AsyncRequestWorkerFactor argument must be a positive number",
+        })
+    }
+}
+
+impl std::error::Error for FactorError {}
+
+/// The effective event configuration (after `event_check_config` and `event_run`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventConfig {
+    /// Process slots in the scoreboard (fixed for the parent's life).
+    pub server_limit: usize,
+    /// Worker slots per process in the scoreboard (fixed for the parent's life).
+    pub thread_limit: usize,
+    /// Worker threads each child runs.
+    pub threads_per_child: usize,
+    /// MaxRequestWorkers as the maintenance compares it (`max_workers`). Rounded down to a
+    /// multiple of ThreadsPerChild but **not** lowered to ServerLimit × TPC (§3.4 quirk).
+    pub max_request_workers: usize,
+    /// `active_daemons_limit`: at most this many non-stopping children (rule 17).
+    pub active_daemons_limit: usize,
+    /// Children forked at a cold start (capped at `active_daemons_limit` when used).
+    pub start_servers: usize,
+    /// Maintenance forks when idle threads fall below this.
+    pub min_spare_threads: usize,
+    /// Maintenance stops one child when idle threads rise above this.
+    pub max_spare_threads: usize,
+    /// 0 = unlimited; else the child stops after accepting exactly this many (rule 53).
+    pub max_connections_per_child: u64,
+    /// AsyncRequestWorkerFactor, scaled by 16.
+    pub worker_factor: WorkerFactor,
+    /// Seconds; 0 waits forever in a graceful stop.
+    pub graceful_shutdown_timeout: u64,
+}
+
+impl EventConfig {
+    /// The MPM status info for mod_status (`max_daemons` = slots shown).
+    pub fn status_max_daemons(&self) -> usize {
+        self.active_daemons_limit
+    }
+}
+
+/// One warning `event_check_config` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// The AH code of the message actually chosen (startup or restart form).
+    pub code: &'static str,
+    /// The whole text, beginning with "AHnnnnn: ".
+    pub text: String,
+    /// True for informational notes (MaxClients deprecated), which Apache logs at info.
+    pub info: bool,
+}
+
+/// The result of [`check_config`]: the config and what to print about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// The numbers the MPM runs with.
+    pub config: EventConfig,
+    /// Apache's messages, in the order `event_check_config` emits them.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+/// What survives a restart and constrains the next check: ServerLimit and ThreadLimit size the
+/// shared scoreboard, so a restart may not change them (AH00501, AH00506).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstLimits {
+    /// ServerLimit of the first configuration pass.
+    pub server_limit: i64,
+    /// ThreadLimit of the first configuration pass.
+    pub thread_limit: i64,
+}
+
+// ANCHOR: check_config
+/// `event_check_config` followed by `event_run`'s silent adjustments (one listener bucket).
+///
+/// `first` is `None` on the first configuration pass (start-up: long "WARNING:" texts for the
+/// console) and the retained limits on a restart (short texts for the error log).
+pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<Checked, FactorError> {
+    let startup = first.is_none();
+    let mut warnings = Vec::new();
+    let mut warn = |code_startup: &'static str, code_restart: &'static str, long: String, short: String| {
+        let (code, body) = if startup { (code_startup, long) } else { (code_restart, short) };
+        warnings.push(ConfigWarning {
+            code,
+            text: format!("{code}: {body}"),
+            info: false,
+        });
+    };
+
+    let worker_factor = match &raw.async_request_worker_factor {
+        Some(text) => WorkerFactor::parse(text)?,
+        None => WorkerFactor::default(),
+    };
+
+    let mut server_limit = raw.server_limit.unwrap_or(defaults::SERVER_LIMIT);
+    let mut thread_limit = raw.thread_limit.unwrap_or(defaults::THREAD_LIMIT);
+    let mut tpc = raw.threads_per_child.unwrap_or(defaults::THREADS_PER_CHILD);
+    let mut max_workers = raw.max_request_workers.unwrap_or(defaults::MAX_REQUEST_WORKERS);
+    let mut start = raw.start_servers.unwrap_or(defaults::START_SERVERS);
+    let mut min_spare = raw.min_spare_threads.unwrap_or(defaults::MIN_SPARE_THREADS);
+    let mut max_spare = raw.max_spare_threads.unwrap_or(defaults::MAX_SPARE_THREADS);
+    let max = defaults::MAX_SERVER_LIMIT;
+
+    // Step 1: ServerLimit within [1, MAX_SERVER_LIMIT], and unchanged across restarts.
+    if server_limit > max {
+        warn("AH00497", "AH00498",
+            format!("WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} servers, decreasing to {max}."),
+            format!("ServerLimit of {server_limit} exceeds compile-time limit of {max}, decreasing to match"));
+        server_limit = max;
+    } else if server_limit < 1 {
+        warn("AH00499", "AH00500",
+            format!("WARNING: ServerLimit of {server_limit} not allowed, increasing to 1."),
+            format!("ServerLimit of {server_limit} not allowed, increasing to 1"));
+        server_limit = 1;
+    }
+    if let Some(f) = first
+        && server_limit != f.server_limit
+    {
+        let text = format!(
+            "changing ServerLimit to {server_limit} from original value of {} not allowed during restart",
+            f.server_limit
+        );
+        warn("AH00501", "AH00501", text.clone(), text);
+        server_limit = f.server_limit;
+    }
+
+    // Step 2: ThreadLimit within [1, MAX_THREAD_LIMIT], and unchanged across restarts.
+    let tmax = defaults::MAX_THREAD_LIMIT;
+    if thread_limit > tmax {
+        warn("AH00502", "AH00503",
+            format!("WARNING: ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax} threads, decreasing to {tmax}."),
+            format!("ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax}, decreasing to match"));
+        thread_limit = tmax;
+    } else if thread_limit < 1 {
+        warn("AH00504", "AH00505",
+            format!("WARNING: ThreadLimit of {thread_limit} not allowed, increasing to 1."),
+            format!("ThreadLimit of {thread_limit} not allowed, increasing to 1"));
+        thread_limit = 1;
+    }
+    if let Some(f) = first
+        && thread_limit != f.thread_limit
+    {
+        let text = format!(
+            "changing ThreadLimit to {thread_limit} from original value of {} not allowed during restart",
+            f.thread_limit
+        );
+        warn("AH00506", "AH00506", text.clone(), text);
+        thread_limit = f.thread_limit;
+    }
+
+    // Step 3: ThreadsPerChild within [1, ThreadLimit].
+    if tpc > thread_limit {
+        warn("AH00507", "AH00508",
+            format!("WARNING: ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit} threads, decreasing to {thread_limit}. To increase, please see the ThreadLimit directive."),
+            format!("ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit}, decreasing to match"));
+        tpc = thread_limit;
+    } else if tpc < 1 {
+        warn("AH00509", "AH00510",
+            format!("WARNING: ThreadsPerChild of {tpc} not allowed, increasing to 1."),
+            format!("ThreadsPerChild of {tpc} not allowed, increasing to 1"));
+        tpc = 1;
+    }
+
+    // Step 4: at least one full child's worth of workers.
+    if max_workers < tpc {
+        warn("AH00511", "AH00512",
+            format!("WARNING: MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to {tpc}. MaxRequestWorkers must be at least as large as the number of threads in a single server."),
+            format!("MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to match"));
+        max_workers = tpc;
+    }
+
+    // Step 5: round MaxRequestWorkers down to a multiple of ThreadsPerChild (rule 20).
+    let mut active_daemons_limit = max_workers / tpc;
+    if max_workers % tpc != 0 {
+        let rounded = active_daemons_limit * tpc;
+        warn("AH00513", "AH00514",
+            format!("WARNING: MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}, for a maximum of {active_daemons_limit} servers."),
+            format!("MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}"));
+        max_workers = rounded;
+    }
+
+    // Step 6: the process limit is lowered to ServerLimit, but `max_workers` is NOT: the
+    // message says "decreasing to N" and yet maintenance keeps comparing with the configured
+    // value, so AH00484 can never fire and AH03490 repeats instead (§3.4, rule 28).
+    if active_daemons_limit > server_limit {
+        let lowered = server_limit * tpc;
+        warn("AH00515", "AH00516",
+            format!("WARNING: MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and would exceed ServerLimit of {server_limit}, decreasing to {lowered}. To increase, please see the ServerLimit directive."),
+            format!("MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and exceed ServerLimit of {server_limit}, decreasing to {lowered}"));
+        active_daemons_limit = server_limit;
+    }
+
+    // Step 7: StartServers and MinSpareThreads at least 1.
+    if start < 1 {
+        warn("AH00517", "AH00518",
+            format!("WARNING: StartServers of {start} not allowed, increasing to 1."),
+            format!("StartServers of {start} not allowed, increasing to 1"));
+        start = 1;
+    }
+    if min_spare < 1 {
+        warn("AH00519", "AH00520",
+            format!("WARNING: MinSpareThreads of {min_spare} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."),
+            format!("MinSpareThreads of {min_spare} not allowed, increasing to 1"));
+        min_spare = 1;
+    }
+
+    // event_run, silently, with one bucket (nb = 1): MinSpareThreads ≥ TPC×(nb−1)+nb = 1
+    // (already true) and MaxSpareThreads ≥ MinSpareThreads + (TPC+1)×nb (rule 27).
+    if max_spare < min_spare + tpc + 1 {
+        max_spare = min_spare + tpc + 1;
+    }
+    // ANCHOR_END: check_config
+
+    if raw.used_max_clients {
+        warnings.push(ConfigWarning {
+            code: "AH00521",
+            text: "AH00521: MaxClients is deprecated, use MaxRequestWorkers instead.".into(),
+            info: true,
+        });
+    }
+
+    let as_usize = |v: i64| usize::try_from(v).unwrap_or(0);
+    Ok(Checked {
+        config: EventConfig {
+            server_limit: as_usize(server_limit),
+            thread_limit: as_usize(thread_limit),
+            threads_per_child: as_usize(tpc),
+            max_request_workers: as_usize(max_workers),
+            active_daemons_limit: as_usize(active_daemons_limit),
+            start_servers: as_usize(start),
+            min_spare_threads: as_usize(min_spare),
+            max_spare_threads: as_usize(max_spare),
+            max_connections_per_child: u64::try_from(raw.max_connections_per_child.unwrap_or(0)).unwrap_or(0),
+            worker_factor,
+            graceful_shutdown_timeout: u64::try_from(raw.graceful_shutdown_timeout.unwrap_or(0)).unwrap_or(0),
+        },
+        warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(f: impl FnOnce(&mut MpmDirectives)) -> Checked {
+        let mut d = MpmDirectives::default();
+        f(&mut d);
+        check_config(&d, None).expect("valid")
+    }
+
+    #[test]
+    fn defaults_are_event_pre_config() {
+        let c = check(|_| {}).config;
+        assert_eq!((c.server_limit, c.thread_limit, c.threads_per_child), (16, 64, 25));
+        assert_eq!((c.max_request_workers, c.active_daemons_limit), (400, 16));
+        assert_eq!((c.start_servers, c.min_spare_threads, c.max_spare_threads), (3, 75, 250));
+        assert_eq!(c.worker_factor.effective(), 2);
+    }
+
+    #[test]
+    fn rule_20_tpc_64_alone_gives_384_workers_with_ah00513() {
+        let c = check(|d| d.threads_per_child = Some(64));
+        assert_eq!(c.config.max_request_workers, 384);
+        assert_eq!(c.config.active_daemons_limit, 6);
+        assert_eq!(c.warnings[0].text, "AH00513: WARNING: MaxRequestWorkers of 400 is not an integer multiple of ThreadsPerChild of 64, decreasing to nearest multiple 384, for a maximum of 6 servers.");
+    }
+
+    #[test]
+    fn rule_28_max_workers_is_not_lowered_to_server_limit() {
+        let c = check(|d| {
+            d.server_limit = Some(1);
+            d.threads_per_child = Some(2);
+            d.max_request_workers = Some(10);
+        });
+        assert_eq!(c.config.active_daemons_limit, 1);
+        assert_eq!(c.config.max_request_workers, 10);
+        assert!(c.warnings[0].text.starts_with("AH00515: WARNING: MaxRequestWorkers of 10 would require 5 servers"));
+    }
+
+    #[test]
+    fn rule_25_restart_keeps_limits() {
+        let mut d = MpmDirectives::default();
+        d.server_limit = Some(8);
+        let c = check_config(&d, Some(FirstLimits { server_limit: 16, thread_limit: 64 })).unwrap();
+        assert_eq!(c.config.server_limit, 16);
+        assert_eq!(
+            c.warnings[0].text,
+            "AH00501: changing ServerLimit to 8 from original value of 16 not allowed during restart"
+        );
+    }
+
+    #[test]
+    fn rule_29_factor_is_truncated_to_an_integer() {
+        assert_eq!(WorkerFactor::parse("1.5").unwrap().effective(), 1);
+        assert_eq!(WorkerFactor::parse("2.9").unwrap().effective(), 2);
+        assert_eq!(WorkerFactor::parse("0.1").unwrap().scaled, 16);
+        assert_eq!(WorkerFactor::parse("10").unwrap().effective(), 10);
+        assert_eq!(WorkerFactor::parse("2x").unwrap_err().to_string(), "error parsing value");
+        assert_eq!(
+            WorkerFactor::parse("-1").unwrap_err().to_string(),
+            "AsyncRequestWorkerFactor argument must be a positive number"
+        );
+        assert_eq!(WorkerFactor::parse("0").unwrap_err(), FactorError::NotPositive);
+    }
+
+    #[test]
+    fn rule_24_start_and_min_spare_raised_to_one() {
+        let c = check(|d| {
+            d.start_servers = Some(0);
+            d.min_spare_threads = Some(-2);
+        });
+        assert_eq!((c.config.start_servers, c.config.min_spare_threads), (1, 1));
+        let codes: Vec<_> = c.warnings.iter().map(|w| w.code).collect();
+        assert_eq!(codes, ["AH00517", "AH00519"]);
+    }
+
+    #[test]
+    fn rule_27_max_spare_raised_silently() {
+        let c = check(|d| {
+            d.min_spare_threads = Some(25);
+            d.max_spare_threads = Some(30);
+        });
+        assert_eq!(c.config.max_spare_threads, 25 + 25 + 1);
+        assert!(c.warnings.is_empty());
+    }
+}

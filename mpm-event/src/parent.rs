@@ -1,0 +1,519 @@
+//! The control process: fork children, run maintenance every quiet second, obey signals.
+//!
+//! Source: Apache `event.c: event_run`, `server_main_loop`, `startup_children`, `make_child`,
+//! `event_note_child_stopped`, and `mpm_common.c: ap_wait_or_timeout`. Spec:
+//! apache-mpm-rules.md §1, §3.3, §3.5, §6; rules 10, 41, 43–50.
+//!
+//! # The parent's life (numbered)
+//!
+//! 1. Check the MPM config (warnings to the console), open the error log and the listening
+//!    sockets, write the pid file, create the scoreboard and the pipe of death, install the
+//!    signal handling.
+//! 2. Cold start: fork StartServers children at once into the lowest slots; log AH00489,
+//!    AH00490, AH00094.
+//! 3. Main loop tick: reap exited children (a tick that reaped skips maintenance and does
+//!    not sleep, rule 10); otherwise wait up to 1 s for a signal; then either fork what is
+//!    left of a graceful restart's StartServers budget, or run [`maintenance::decide`].
+//! 4. SIGTERM/SIGINT: RESTART bytes, reclaim, remove the pid file, AH00491.
+//!    SIGWINCH: close listeners, GRACEFUL bytes, remove the pid file, AH00492, wait for the
+//!    children (GracefulShutdownTimeout), then as SIGTERM.
+//!    SIGHUP: AH00494, RESTART bytes, reclaim, new generation, fresh scoreboard, re-read the
+//!    config, back to 2. SIGUSR1: new generation, AH00493, GRACEFUL bytes to the old
+//!    children, re-read the config, back to 3 with the StartServers budget and 10 ticks of
+//!    spawn-rate hold-off.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use httpd_core::child_status::{self, ChildExit};
+use httpd_core::config::ServerConfig;
+use httpd_core::listen::{self, Listener};
+use httpd_core::log::{ErrorLog, Level};
+use httpd_core::pod::{Pod, PodxMsg};
+use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
+use httpd_core::signals::{ParentSignal, ParentSignals};
+use httpd_core::startup::Started;
+use httpd_core::threaded::view::ScoreboardView;
+use httpd_core::unixd::Identity;
+use httpd_core::{SERVER_BUILT, SERVER_VERSION, pidfile, reclaim};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::{ForkResult, Pid, fork};
+
+use crate::child::{self, ChildArgs};
+use crate::config::{EventConfig, FirstLimits, check_config};
+use crate::maintenance::{Decision, Retained, decide};
+
+const MODULE: &str = "mpm_event";
+
+/// Why the main loop returned.
+enum Exit {
+    Stop,
+    GracefulStop,
+    Restart { graceful: bool },
+    /// A fatal child or a give-up: stop like SIGTERM, exit status 1.
+    Fatal,
+}
+
+struct Parent {
+    started: Started,
+    config: Arc<ServerConfig>,
+    ev: EventConfig,
+    first: FirstLimits,
+    log: ErrorLog,
+    listeners: Vec<Listener>,
+    identity: Option<Identity>,
+    scoreboard: Arc<Scoreboard>,
+    pod: Pod,
+    signals: ParentSignals,
+    generation: u64,
+    retained: Retained,
+}
+
+/// Print check_config's warnings: the long form on the console at start-up, the short form in
+/// the error log on a restart (§2).
+fn report_warnings(warnings: &[crate::config::ConfigWarning], log: Option<&ErrorLog>) {
+    for w in warnings {
+        match log {
+            None => httpd_core::log::startup_warning(&w.text),
+            Some(log) => {
+                let level = if w.info { Level::Info } else { Level::Warn };
+                log.log(MODULE, level, format_args!("{}", w.text));
+            }
+        }
+    }
+}
+
+/// The whole server (step 1, then the loop of restarts).
+pub fn run(started: Started) -> ExitCode {
+    let config = Arc::new(started.config.clone());
+    let checked = match check_config(&config.mpm, None) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("AH00526: Syntax error in AsyncRequestWorkerFactor:\n{e}");
+            return ExitCode::from(1);
+        }
+    };
+    report_warnings(&checked.warnings, None);
+    let ev = checked.config;
+    let log = match ErrorLog::open(&config) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("(2)No such file or directory: AH02291: Cannot access directory for error log: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let listeners = match listen::open_listeners(&config.listen, config.listen_backlog, Vec::new(), &log) {
+        Ok(l) => l,
+        Err(e) => {
+            log.log("core", Level::Emerg, format_args!("AH00015: Unable to open logs: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let scoreboard = match Scoreboard::create(ev.server_limit, ev.thread_limit) {
+        Ok(sb) => Arc::new(sb),
+        Err(e) => {
+            log.log("core", Level::Crit, format_args!("AH00004: Unable to create or access scoreboard: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    if started.one_process {
+        return one_process(&config, &ev, scoreboard, &listeners, log);
+    }
+    let identity = if nix::unistd::geteuid().is_root() {
+        match Identity::resolve(&config.user, &config.group) {
+            Ok(id) => Some(id),
+            Err(e) => {
+                log.log(MODULE, Level::Alert, format_args!("{e}"));
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    let pod = match Pod::new() {
+        Ok(p) => p,
+        Err(e) => {
+            log.log(MODULE, Level::Crit, format_args!("AH00479: could not open pipe-of-death: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    let signals = match ParentSignals::install() {
+        Ok(s) => s,
+        Err(e) => {
+            log.log(MODULE, Level::Crit, format_args!("cannot install signal handling: {e}"));
+            return ExitCode::from(1);
+        }
+    };
+    if let Err(e) = pidfile::write(&config.pid_file, &log) {
+        log.log("core", Level::Error, format_args!("AH00099: could not create {}: {e}", config.pid_file.display()));
+    }
+    let first = FirstLimits {
+        server_limit: ev.server_limit as i64,
+        thread_limit: ev.thread_limit as i64,
+    };
+    let mut parent = Parent {
+        started,
+        config,
+        ev,
+        first,
+        log,
+        listeners,
+        identity,
+        scoreboard,
+        pod,
+        signals,
+        generation: 0,
+        retained: Retained::default(),
+    };
+    parent.scoreboard.global().set_config_generation(1);
+    parent.lifecycle()
+}
+
+impl Parent {
+    fn lifecycle(&mut self) -> ExitCode {
+        // Step 2: cold start.
+        let mut remaining = 0;
+        self.startup_children(self.ev.start_servers.min(self.ev.active_daemons_limit));
+        loop {
+            self.log_resuming();
+            match self.main_loop(remaining) {
+                Exit::Stop => return self.stop(false),
+                Exit::Fatal => return self.stop(true),
+                Exit::GracefulStop => return self.graceful_stop(),
+                Exit::Restart { graceful } => {
+                    self.generation += 1;
+                    if graceful {
+                        self.scoreboard.global().set_running_generation(self.generation as _);
+                        self.log.log(MODULE, Level::Notice, format_args!("AH00493: SIGUSR1 received.  Doing graceful restart"));
+                        let live = self.live_children(false).len();
+                        self.pod.killpg_x(live, PodxMsg::Graceful);
+                    } else {
+                        // Logged before the children are killed, as Apache does.
+                        self.log.log(MODULE, Level::Notice, format_args!("AH00494: SIGHUP received.  Attempting to restart"));
+                        let live = self.live_children(true);
+                        self.pod.killpg_x(live.len(), PodxMsg::Restart);
+                        self.reclaim(&live, true);
+                        // Bytes nobody read would stop the next generation's children.
+                        while self.pod.try_read_x().is_some() {}
+                        self.scoreboard.reset();
+                        self.scoreboard.global().set_running_generation(self.generation as _);
+                    }
+                    if !self.reload() {
+                        return self.stop(true);
+                    }
+                    if graceful {
+                        remaining = self.ev.start_servers.min(self.ev.active_daemons_limit);
+                        self.retained.hold_off = 10;
+                    } else {
+                        remaining = 0;
+                        self.startup_children(self.ev.start_servers.min(self.ev.active_daemons_limit));
+                    }
+                }
+            }
+        }
+    }
+
+    fn log_resuming(&self) {
+        self.log.log(MODULE, Level::Notice, format_args!("AH00489: {SERVER_VERSION} configured -- resuming normal operations"));
+        self.log.log(MODULE, Level::Info, format_args!("AH00490: Server built: {SERVER_BUILT}"));
+        self.log.log("core", Level::Notice, format_args!("AH00094: Command line: '{}'", self.started.command_line));
+    }
+
+    /// Re-read the configuration after a restart signal; false if it is broken (the parent
+    /// then exits with status 1, as Apache's main loop does).
+    fn reload(&mut self) -> bool {
+        let cfg = match self.started.reload() {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("{e}");
+                self.log.log("core", Level::Emerg, format_args!("AH00018: Configuration check failed, exiting"));
+                return false;
+            }
+        };
+        let checked = match check_config(&cfg.mpm, Some(self.first)) {
+            Ok(c) => c,
+            Err(e) => {
+                self.log.log("core", Level::Emerg, format_args!("AH00526: Syntax error in AsyncRequestWorkerFactor: {e}"));
+                return false;
+            }
+        };
+        report_warnings(&checked.warnings, Some(&self.log));
+        self.ev = checked.config;
+        let old = std::mem::take(&mut self.listeners);
+        match listen::open_listeners(&cfg.listen, cfg.listen_backlog, old, &self.log) {
+            Ok(l) => self.listeners = l,
+            Err(e) => {
+                self.log.log("core", Level::Emerg, format_args!("AH00015: Unable to open logs: {e}"));
+                return false;
+            }
+        }
+        self.config = Arc::new(cfg);
+        let g = self.scoreboard.global();
+        g.set_config_generation(g.config_generation() + 1);
+        true
+    }
+
+    /// Step 3 (`server_main_loop`).
+    fn main_loop(&mut self, mut remaining: usize) -> Exit {
+        loop {
+            let reaped = self.reap();
+            match reaped {
+                Err(exit) => return exit,
+                Ok(slots) if !slots.is_empty() => {
+                    // A graceful restart replaces each old child in its slot while the
+                    // StartServers budget lasts (§3.5).
+                    for slot in slots {
+                        if remaining > 0 {
+                            self.make_child(slot);
+                            remaining -= 1;
+                        }
+                    }
+                    continue; // rule 10: no sleep, no maintenance after a reap
+                }
+                Ok(_) => {}
+            }
+            if let Some(sig) = self.signals.wait(Duration::from_secs(1)) {
+                return match sig {
+                    ParentSignal::Stop => Exit::Stop,
+                    ParentSignal::GracefulStop => Exit::GracefulStop,
+                    ParentSignal::Restart => Exit::Restart { graceful: false },
+                    ParentSignal::GracefulRestart => Exit::Restart { graceful: true },
+                };
+            }
+            if remaining > 0 {
+                // First quiet tick after a graceful restart: the rest of the budget at once;
+                // the new children are not idle yet, so skip maintenance this tick.
+                self.startup_children(remaining);
+                remaining = 0;
+                continue;
+            }
+            if let Some(exit) = self.maintenance() {
+                return exit;
+            }
+        }
+    }
+
+    /// Run [`decide`] on the live scoreboard and carry it out.
+    fn maintenance(&mut self) -> Option<Exit> {
+        let view = ScoreboardView::read(&self.scoreboard, self.ev.server_limit, self.ev.threads_per_child, self.generation);
+        let (out, retained) = decide(&view, &self.ev, &self.retained);
+        self.retained = retained;
+        for line in &out.log {
+            self.log.log(MODULE, line.level, format_args!("{}", line.text));
+        }
+        match out.decision {
+            Decision::StopOne => self.pod.signal_x(PodxMsg::Graceful),
+            Decision::Spawn { slots } => {
+                for slot in slots {
+                    self.make_child(slot);
+                }
+            }
+            Decision::GiveUp => return Some(Exit::Fatal),
+            Decision::Nothing
+            | Decision::WaitForStopping
+            | Decision::AtMaxRequestWorkers
+            | Decision::ScoreboardFull
+            | Decision::SpawnCancelled => {}
+        }
+        None
+    }
+
+    /// `startup_children`: fork `n` children into the lowest free slots.
+    fn startup_children(&mut self, n: usize) {
+        let mut left = n;
+        for slot in 0..self.ev.server_limit {
+            if left == 0 {
+                break;
+            }
+            if self.scoreboard.process(slot).pid() == 0 {
+                self.make_child(slot);
+                left -= 1;
+            }
+        }
+    }
+
+    /// `make_child`: fork one child into `slot` (only the parent writes pid and generation).
+    fn make_child(&mut self, slot: usize) {
+        let ps = self.scoreboard.process(slot);
+        if ps.pid() != 0 {
+            self.log.log(
+                MODULE,
+                Level::Crit,
+                format_args!("AH03455: BUG: Scoreboard slot {slot} should be empty but is in use by pid {}", ps.pid()),
+            );
+            return;
+        }
+        let listeners: Vec<TcpListener> = self.listeners.iter().filter_map(|l| l.listener.try_clone().ok()).collect();
+        // SAFETY: the parent is single-threaded (it never spawns threads; the signal handling
+        // uses a signalfd), so the child starts with a consistent heap and no lock held by a
+        // vanished thread. The child leaves only through `std::process::exit` below.
+        #[allow(unsafe_code)]
+        let forked = unsafe { fork() };
+        match forked {
+            Ok(ForkResult::Child) => {
+                httpd_core::signals::child_reset();
+                let code = child::child_main(ChildArgs {
+                    slot,
+                    config: Arc::clone(&self.config),
+                    event: &self.ev,
+                    scoreboard: Arc::clone(&self.scoreboard),
+                    listeners,
+                    pod: Some(&self.pod),
+                    log: self.log.clone(),
+                    identity: self.identity.as_ref(),
+                });
+                std::process::exit(code);
+            }
+            Ok(ForkResult::Parent { child }) => {
+                drop(listeners);
+                ps.set_quiescing(0);
+                ps.set_not_accepting(0);
+                ps.set_connections(0);
+                ps.set_keep_alive(0);
+                ps.set_write_completion(0);
+                ps.set_lingering_close(0);
+                ps.set_generation(self.generation as _);
+                ps.set_pid(child.as_raw());
+            }
+            Err(e) => {
+                self.log.log(MODULE, Level::Alert, format_args!("AH00481: fork: Unable to fork new process: {e}"));
+                // Apache sleeps 10 s so a fork storm does not hog the machine.
+                std::thread::sleep(Duration::from_secs(10));
+            }
+        }
+    }
+
+    /// Non-blocking reap of every exited child; returns the freed slots, or how to exit.
+    fn reap(&mut self) -> Result<Vec<usize>, Exit> {
+        let mut freed = Vec::new();
+        loop {
+            let status = match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) | Err(_) => break,
+                Ok(s) => s,
+            };
+            let Some(pid) = status.pid() else { continue };
+            let Some(slot) = self.slot_of(pid) else { continue };
+            let old_generation = u64::from(self.scoreboard.process(slot).generation()) != self.generation;
+            self.free_slot(slot);
+            freed.push(slot);
+            match child_status::process_child_status(pid, status, &self.log, MODULE) {
+                ChildExit::Fatal if !old_generation => return Err(Exit::Fatal),
+                ChildExit::Fatal => self.log.log(
+                    MODULE,
+                    Level::Warn,
+                    format_args!("AH00487: Ignoring fatal error in child of previous generation (pid {pid})."),
+                ),
+                ChildExit::Sick => {
+                    self.retained.idle_spawn_rate = self.retained.idle_spawn_rate.reset();
+                    self.retained.sick_child_detected = true;
+                }
+                _ => {}
+            }
+        }
+        Ok(freed)
+    }
+
+    fn slot_of(&self, pid: Pid) -> Option<usize> {
+        (0..self.ev.server_limit).find(|&s| self.scoreboard.process(s).pid() == pid.as_raw())
+    }
+
+    /// The parent marks a reaped child's slot free and its threads dead.
+    fn free_slot(&self, slot: usize) {
+        let ps = self.scoreboard.process(slot);
+        ps.set_pid(0);
+        ps.set_quiescing(0);
+        ps.set_not_accepting(0);
+        for t in 0..self.ev.thread_limit {
+            self.scoreboard.worker(slot, t).set_status(WorkerStatus::Dead);
+        }
+    }
+
+    /// Pids of live children; with `include_stopping` false only those still reading the POD.
+    fn live_children(&self, include_stopping: bool) -> Vec<Pid> {
+        (0..self.ev.server_limit)
+            .map(|s| self.scoreboard.process(s))
+            .filter(|ps| ps.pid() != 0 && (include_stopping || ps.quiescing() == 0))
+            .map(|ps| Pid::from_raw(ps.pid()))
+            .collect()
+    }
+
+    fn reclaim(&mut self, pids: &[Pid], terminate: bool) {
+        for (pid, _) in reclaim::reclaim_child_processes(pids, terminate, &self.log, MODULE) {
+            if let Some(slot) = self.slot_of(pid) {
+                self.free_slot(slot);
+            }
+        }
+    }
+
+    /// Step 4, SIGTERM (and the end of every other stop).
+    fn stop(&mut self, fatal: bool) -> ExitCode {
+        let live = self.live_children(true);
+        self.pod.killpg_x(live.len(), PodxMsg::Restart);
+        self.reclaim(&live, true);
+        pidfile::remove(&self.config.pid_file, &self.log);
+        if !fatal {
+            self.log.log(MODULE, Level::Notice, format_args!("AH00491: caught SIGTERM, shutting down"));
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        }
+    }
+
+    /// Step 4, SIGWINCH.
+    fn graceful_stop(&mut self) -> ExitCode {
+        self.listeners.clear();
+        let live = self.live_children(false);
+        self.pod.killpg_x(live.len(), PodxMsg::Graceful);
+        pidfile::remove(&self.config.pid_file, &self.log);
+        self.log.log(MODULE, Level::Notice, format_args!("AH00492: caught SIGWINCH, shutting down gracefully"));
+        let cutoff = (self.ev.graceful_shutdown_timeout > 0)
+            .then(|| Instant::now() + Duration::from_secs(self.ev.graceful_shutdown_timeout));
+        loop {
+            if let Some(ParentSignal::Stop) = self.signals.wait(Duration::from_secs(1)) {
+                break;
+            }
+            let _ = self.reap();
+            if self.live_children(true).is_empty() || cutoff.is_some_and(|c| Instant::now() >= c) {
+                break;
+            }
+        }
+        let live = self.live_children(true);
+        self.pod.killpg_x(live.len(), PodxMsg::Restart);
+        self.reclaim(&live, true);
+        ExitCode::SUCCESS
+    }
+}
+
+/// `-X`: one process, no fork, slot 0; SIGTERM/SIGINT stop it.
+fn one_process(
+    config: &Arc<ServerConfig>,
+    ev: &EventConfig,
+    scoreboard: Arc<Scoreboard>,
+    listeners: &[Listener],
+    log: ErrorLog,
+) -> ExitCode {
+    if let Err(e) = pidfile::write(&config.pid_file, &log) {
+        log.log("core", Level::Error, format_args!("AH00099: could not create {}: {e}", config.pid_file.display()));
+    }
+    scoreboard.global().set_config_generation(1);
+    let ps = scoreboard.process(0);
+    ps.set_pid(nix::unistd::getpid().as_raw());
+    ps.set_generation(0);
+    log.log(MODULE, Level::Notice, format_args!("AH00489: {SERVER_VERSION} configured -- resuming normal operations"));
+    log.log(MODULE, Level::Info, format_args!("AH00490: Server built: {SERVER_BUILT}"));
+    let code = child::child_main(ChildArgs {
+        slot: 0,
+        config: Arc::clone(config),
+        event: ev,
+        scoreboard,
+        listeners: listeners.iter().filter_map(|l| l.listener.try_clone().ok()).collect(),
+        pod: None,
+        log: log.clone(),
+        identity: None,
+    });
+    pidfile::remove(&config.pid_file, &log);
+    log.log(MODULE, Level::Notice, format_args!("AH00491: caught SIGTERM, shutting down"));
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
