@@ -46,8 +46,15 @@ pub fn run(addr: SocketAddr, case: &Case) -> Outcome {
         for _ in 0..case.connections {
             let (lat, errors) = (lat.clone(), errors.clone());
             sc.spawn(move || {
-                let conn_hdr = if case.keepalive { "" } else { "Connection: close\r\n" };
-                let req = format!("GET {} HTTP/1.1\r\nHost: {addr}\r\n{conn_hdr}\r\n", case.path);
+                let conn_hdr = if case.keepalive {
+                    ""
+                } else {
+                    "Connection: close\r\n"
+                };
+                let req = format!(
+                    "GET {} HTTP/1.1\r\nHost: {addr}\r\n{conn_hdr}\r\n",
+                    case.path
+                );
                 let mut mine = Vec::new();
                 let mut errs = 0u64;
                 let mut conn = None;
@@ -61,14 +68,19 @@ pub fn run(addr: SocketAddr, case: &Case) -> Outcome {
                         std::thread::sleep(Duration::from_millis(10));
                         continue;
                     };
-                    let ok = s.write_all(req.as_bytes()).is_ok()
-                        && matches!(http::read_response(s, false), Ok(Some(r)) if r.status == 200);
+                    let resp = match s.write_all(req.as_bytes()) {
+                        Ok(()) => http::read_response(s, false).ok().flatten(),
+                        Err(_) => None,
+                    };
+                    let ok = resp.as_ref().is_some_and(|r| r.status == 200);
                     if ok {
                         mine.push(t.elapsed());
                     } else {
                         errs += 1;
                     }
-                    if !ok || !case.keepalive {
+                    // The server ends a keep-alive connection after MaxKeepAliveRequests
+                    // (announcing `Connection: close`): reconnect rather than count an error.
+                    if !ok || !case.keepalive || resp.is_some_and(|r| r.closes()) {
                         conn = None;
                     }
                 }
@@ -95,8 +107,20 @@ pub fn standard_cases(connections: usize, duration: Duration) -> Vec<(String, Ca
     let mut v = Vec::new();
     for keepalive in [true, false] {
         for path in ["/1k.bin", "/100k.bin"] {
-            let label = format!("{} {}", if keepalive { "keep-alive" } else { "close" }, path.trim_start_matches('/'));
-            v.push((label, Case { path: path.into(), keepalive, connections, duration }));
+            let label = format!(
+                "{} {}",
+                if keepalive { "keep-alive" } else { "close" },
+                path.trim_start_matches('/')
+            );
+            v.push((
+                label,
+                Case {
+                    path: path.into(),
+                    keepalive,
+                    connections,
+                    duration,
+                },
+            ));
         }
     }
     v
@@ -105,7 +129,9 @@ pub fn standard_cases(connections: usize, duration: Duration) -> Vec<(String, Ca
 /// `wrk` on the PATH, if installed (Debian: `apt-get install wrk`).
 pub fn wrk_path() -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join("wrk")).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join("wrk"))
+        .find(|p| p.is_file())
 }
 
 fn parse_duration_ms(s: &str) -> Option<f64> {
@@ -156,12 +182,16 @@ pub fn run_wrk(wrk: &std::path::Path, addr: SocketAddr, case: &Case) -> std::io:
     }
     let out = cmd.arg(format!("http://{addr}{}", case.path)).output()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    parse_wrk(&text).ok_or_else(|| std::io::Error::other(format!("cannot parse wrk output:\n{text}")))
+    parse_wrk(&text)
+        .ok_or_else(|| std::io::Error::other(format!("cannot parse wrk output:\n{text}")))
 }
 
 /// A results table: one line per (server, case).
 pub fn table(results: &[(String, String, Outcome)]) -> String {
-    let mut s = format!("{:<28} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7}\n", "server", "case", "requests", "req/s", "p50 ms", "p99 ms", "errors");
+    let mut s = format!(
+        "{:<28} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7}\n",
+        "server", "case", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+    );
     for (server, case, o) in results {
         s.push_str(&format!(
             "{server:<28} {case:<20} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}\n",

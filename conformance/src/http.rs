@@ -27,7 +27,10 @@ pub struct Response {
 impl Response {
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body as text (lossy UTF-8).
@@ -37,7 +40,8 @@ impl Response {
 
     /// Whether the server announced it closes the connection.
     pub fn closes(&self) -> bool {
-        self.header("Connection").is_some_and(|v| v.to_ascii_lowercase().contains("close"))
+        self.header("Connection")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("close"))
     }
 }
 
@@ -71,7 +75,10 @@ impl Exchange {
     /// The first response; panics with the raw bytes if there is none.
     pub fn response(&self) -> Response {
         self.responses(false).into_iter().next().unwrap_or_else(|| {
-            panic!("no complete HTTP response; got {:?}", String::from_utf8_lossy(&self.raw))
+            panic!(
+                "no complete HTTP response; got {:?}",
+                String::from_utf8_lossy(&self.raw)
+            )
         })
     }
 }
@@ -102,7 +109,12 @@ pub fn read_until_close(s: &mut TcpStream, idle: Duration) -> io::Result<Exchang
         match s.read(&mut buf) {
             Ok(0) => break true,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 break false;
             }
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break true,
@@ -123,7 +135,10 @@ pub fn read_response(s: &mut TcpStream, head_request: bool) -> io::Result<Option
             return Ok(Some(r));
         }
         if Instant::now() > deadline {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "no complete response"));
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no complete response",
+            ));
         }
         match s.read(&mut buf) {
             Ok(0) if raw.is_empty() => return Ok(None),
@@ -192,18 +207,29 @@ pub fn parse_response(raw: &[u8], head_request: bool, eof: bool) -> Option<(Resp
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.to_string(), v.trim().to_string()))
         .collect();
-    let mut r = Response { version, status, reason, headers, body: Vec::new() };
+    let mut r = Response {
+        version,
+        status,
+        reason,
+        headers,
+        body: Vec::new(),
+    };
     let rest = &raw[head_end..];
     let no_body = head_request || status == 204 || status == 304 || (100..200).contains(&status);
     if no_body {
         return Some((r, head_end));
     }
-    if r.header("Transfer-Encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+    if r.header("Transfer-Encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
         let (body, used) = dechunk(rest)?;
         r.body = body;
         return Some((r, head_end + used));
     }
-    if let Some(len) = r.header("Content-Length").and_then(|v| v.parse::<usize>().ok()) {
+    if let Some(len) = r
+        .header("Content-Length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         if rest.len() < len {
             return None;
         }
@@ -245,12 +271,18 @@ mod tests {
     #[test]
     fn parses_content_length_and_chunked_and_http09() {
         let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n";
-        let ex = Exchange { raw: raw.to_vec(), closed: true };
+        let ex = Exchange {
+            raw: raw.to_vec(),
+            closed: true,
+        };
         let rs = ex.responses(false);
         assert_eq!(rs.len(), 2);
         assert_eq!(rs[0].body, b"hi");
         assert_eq!(rs[1].body, b"ab");
-        let ex = Exchange { raw: b"<html>".to_vec(), closed: true };
+        let ex = Exchange {
+            raw: b"<html>".to_vec(),
+            closed: true,
+        };
         assert_eq!(ex.response().status, 0);
     }
 }

@@ -7,7 +7,8 @@
 //! 3. after `before` seconds, drive the phased load (held partial requests, or idle keep-alive
 //!    connections), logging the client side into `load.csv`; send any scheduled signals;
 //! 4. keep sampling `after` seconds once the load has ended;
-//! 5. write `summary.txt`, `timeline.svg`, and copy the config and error log next to them.
+//! 5. write `summary.txt`, `timeline.svg`, and copy the config, error log and access log (if
+//!    the config has a CustomLog) next to them.
 
 use crate::load::{self, LoadRow, Mode};
 use crate::phases::Phases;
@@ -29,9 +30,17 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub enum Target {
     /// Start one of our servers (`binary`) on `config`.
-    Ours { mpm: Mpm, binary: PathBuf, config: PathBuf },
+    Ours {
+        mpm: Mpm,
+        binary: PathBuf,
+        config: PathBuf,
+    },
     /// A server that is already running (real Apache, nginx with a compatible status page…).
-    Url { addr: SocketAddr, pid: Option<i32>, error_log: Option<PathBuf> },
+    Url {
+        addr: SocketAddr,
+        pid: Option<i32>,
+        error_log: Option<PathBuf>,
+    },
 }
 
 /// `mpm-lab run` options.
@@ -57,14 +66,20 @@ pub struct RunOptions {
 /// Parse `T:NAME` (`10:graceful`, `30:restart`, `45:stop`, `50:graceful-stop`, or a signal
 /// name such as `USR1`).
 pub fn parse_signal(s: &str) -> Result<(f64, Signal), String> {
-    let (t, name) = s.split_once(':').ok_or_else(|| format!("{s:?} is not T:SIGNAL"))?;
+    let (t, name) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?} is not T:SIGNAL"))?;
     let t: f64 = t.parse().map_err(|_| format!("{s:?}: bad time"))?;
     let sig = match name.to_ascii_lowercase().trim_start_matches("sig") {
         "graceful" | "usr1" => Signal::SIGUSR1,
         "restart" | "hup" => Signal::SIGHUP,
         "stop" | "term" => Signal::SIGTERM,
         "graceful-stop" | "winch" => Signal::SIGWINCH,
-        other => return Err(format!("unknown signal {other:?} (graceful, restart, stop, graceful-stop)")),
+        other => {
+            return Err(format!(
+                "unknown signal {other:?} (graceful, restart, stop, graceful-stop)"
+            ));
+        }
     };
     Ok((t, sig))
 }
@@ -76,12 +91,14 @@ pub fn threads_per_child(config: &str, mpm: Mpm) -> usize {
     }
     config
         .lines()
+        .rev()
         .filter_map(|l| {
             let mut w = l.split_whitespace();
             let d = w.next()?;
-            d.eq_ignore_ascii_case("ThreadsPerChild").then(|| w.next()?.parse().ok())?
+            d.eq_ignore_ascii_case("ThreadsPerChild")
+                .then(|| w.next()?.parse().ok())?
         })
-        .last()
+        .next()
         .unwrap_or(25)
 }
 
@@ -107,7 +124,12 @@ pub fn write_outputs(out: &Path, o: &Outputs) -> io::Result<String> {
         l.push('\n');
     }
     fs::write(out.join("load.csv"), l)?;
-    let text = format!("{}\n{}", o.title, summary::summarize_spans(o.timeline, o.spans, Some(o.log_lines)));
+    let lines = (!o.log_lines.is_empty()).then_some(o.log_lines);
+    let text = format!(
+        "{}\n{}",
+        o.title,
+        summary::summarize_spans(o.timeline, o.spans, lines)
+    );
     fs::write(out.join("summary.txt"), &text)?;
     let spans: Vec<plot::Span> = o.spans.iter().map(|s| (s.t0, s.t1, s.target)).collect();
     plot::plot_timeline(&out.join("timeline.svg"), o.title, o.timeline, &spans)?;
@@ -116,12 +138,23 @@ pub fn write_outputs(out: &Path, o: &Outputs) -> io::Result<String> {
 
 fn progress_line(t: f64, phase: Option<&LoadRow>, row: Option<&Row>) {
     let load = phase
-        .map(|l| format!("phase {} target {:>4} held {:>4}", l.phase, l.target, l.held))
+        .map(|l| {
+            format!(
+                "phase {} target {:>4} held {:>4}",
+                l.phase, l.target, l.held
+            )
+        })
         .unwrap_or_else(|| "no load".into());
     let srv = row
         .map(|r| {
             let f = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_else(|| "-".into());
-            format!("processes {} threads {} busy {} idle {}", f(r.processes), f(r.os_threads), f(r.busy), f(r.idle))
+            format!(
+                "processes {} threads {} busy {} idle {}",
+                f(r.processes),
+                f(r.os_threads),
+                f(r.busy),
+                f(r.idle)
+            )
         })
         .unwrap_or_default();
     eprint!("\r\x1b[2Kt={t:6.1}s  {load} | {srv}");
@@ -133,7 +166,11 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
     fs::create_dir_all(&opts.out)?;
     // Step 1.
     let (server, addr, pid, tpc, title) = match &opts.target {
-        Target::Ours { mpm, binary, config } => {
+        Target::Ours {
+            mpm,
+            binary,
+            config,
+        } => {
             let text = fs::read_to_string(config)?;
             let tpc = opts.tpc.unwrap_or_else(|| threads_per_child(&text, *mpm));
             let s = ServerTest::new(*mpm)
@@ -143,12 +180,21 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
                 .map_err(|e| io::Error::other(e.to_string()))?;
             let (a, p) = (s.addr(), s.pid());
             fs::copy(s.config_path(), opts.out.join("httpd.conf"))?;
-            let title = format!("{} ({}), phases {}", binary.display(), config.display(), opts.phases);
+            let title = format!(
+                "{} ({}), phases {}",
+                binary.display(),
+                config.display(),
+                opts.phases
+            );
             (Some(s), a, Some(p), tpc, title)
         }
-        Target::Url { addr, pid, .. } => {
-            (None, *addr, *pid, opts.tpc.unwrap_or(0), format!("http://{addr}, phases {}", opts.phases))
-        }
+        Target::Url { addr, pid, .. } => (
+            None,
+            *addr,
+            *pid,
+            opts.tpc.unwrap_or(0),
+            format!("http://{addr}, phases {}", opts.phases),
+        ),
     };
     let t0 = Instant::now();
     let rows: Arc<Mutex<Vec<Row>>> = Arc::default();
@@ -178,15 +224,23 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
         let before = Duration::from_secs_f64(opts.before);
         while t0.elapsed() < before {
             if opts.progress {
-                let r = rows.lock().unwrap_or_else(|e| e.into_inner()).last().cloned();
+                let r = rows
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .last()
+                    .cloned();
                 progress_line(t0.elapsed().as_secs_f64(), None, r.as_ref());
             }
             std::thread::sleep(Duration::from_millis(250).min(before.saturating_sub(t0.elapsed())));
         }
         let loader = sc.spawn(|| {
-            *load_start.lock().unwrap_or_else(|e| e.into_inner()) = Some(t0.elapsed().as_secs_f64());
+            *load_start.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(t0.elapsed().as_secs_f64());
             load::run_phases(addr, &opts.phases, opts.mode, &stop_load, |r| {
-                loads.lock().unwrap_or_else(|e| e.into_inner()).push(r.clone());
+                loads
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(r.clone());
             })
         });
         let load_t0 = Instant::now();
@@ -214,38 +268,73 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
                 break;
             }
             if opts.progress {
-                let l = loads.lock().unwrap_or_else(|e| e.into_inner()).last().cloned();
-                let r = rows.lock().unwrap_or_else(|e| e.into_inner()).last().cloned();
+                let l = loads
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .last()
+                    .cloned();
+                let r = rows
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .last()
+                    .cloned();
                 let l = if loader.is_finished() { None } else { l };
                 progress_line(t0.elapsed().as_secs_f64(), l.as_ref(), r.as_ref());
             }
             std::thread::sleep(Duration::from_millis(250));
         }
         stop_load.store(true, Ordering::Relaxed);
-        let last = loader.join().map_err(|_| io::Error::other("load thread panicked"))?;
+        let last = loader
+            .join()
+            .map_err(|_| io::Error::other("load thread panicked"))?;
         loads.lock().unwrap_or_else(|e| e.into_inner()).push(last);
         stop_sampler.store(true, Ordering::Relaxed);
-        sampler.join().map_err(|_| io::Error::other("sampler thread panicked"))?;
+        sampler
+            .join()
+            .map_err(|_| io::Error::other("sampler thread panicked"))?;
         if opts.progress {
             eprintln!();
         }
         Ok(())
     })?;
     // Step 5.
-    let tl = Timeline { rows: std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner())) };
+    let tl = Timeline {
+        rows: std::mem::take(&mut *rows.lock().unwrap_or_else(|e| e.into_inner())),
+    };
     let load_rows = std::mem::take(&mut *loads.lock().unwrap_or_else(|e| e.into_inner()));
     let error_log = match (&server, &opts.target) {
         (Some(s), _) => Some(s.error_log()),
-        (None, Target::Url { error_log: Some(p), .. }) => fs::read_to_string(p).ok(),
+        (
+            None,
+            Target::Url {
+                error_log: Some(p), ..
+            },
+        ) => fs::read_to_string(p).ok(),
         _ => None,
     };
     if let Some(log) = &error_log {
         fs::write(opts.out.join("error_log"), log)?;
     }
+    if let Some(s) = &server
+        && !s.access_log().is_empty()
+    {
+        fs::write(opts.out.join("access_log"), s.access_log())?;
+    }
     drop(server);
     let spans = summary::phase_spans(&load_rows, tl.epoch0());
-    let lines = error_log.map(|l| summary::error_lines(&l, tl.epoch0())).unwrap_or_default();
-    write_outputs(&opts.out, &Outputs { title: &title, timeline: &tl, spans: &spans, load: &load_rows, log_lines: &lines })
+    let lines = error_log
+        .map(|l| summary::error_lines(&l, tl.epoch0()))
+        .unwrap_or_default();
+    write_outputs(
+        &opts.out,
+        &Outputs {
+            title: &title,
+            timeline: &tl,
+            spans: &spans,
+            load: &load_rows,
+            log_lines: &lines,
+        },
+    )
 }
 
 /// The files that belong with a timeline CSV: (load log, error log, label). For
@@ -255,30 +344,73 @@ pub fn siblings(csv: &Path) -> (Option<PathBuf>, Option<PathBuf>, String) {
     let dir = csv.parent().unwrap_or(Path::new("."));
     let name = csv.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let (load, log) = match name.strip_suffix(".timeline.csv") {
-        Some(stem) => (dir.join(format!("{stem}.load.csv")), dir.join(format!("{stem}.error_log"))),
+        Some(stem) => (
+            dir.join(format!("{stem}.load.csv")),
+            dir.join(format!("{stem}.error_log")),
+        ),
         None => (dir.join("load.csv"), dir.join("error_log")),
     };
     let label = csv.display().to_string();
-    (load.is_file().then_some(load), log.is_file().then_some(log), label)
+    (
+        load.is_file().then_some(load),
+        log.is_file().then_some(log),
+        label,
+    )
 }
 
 /// Headline figures of one timeline, for the side-by-side table.
 fn headline(tl: &Timeline) -> Vec<(String, String)> {
     let f = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_else(|| "-".into());
-    let max = |g: fn(&Row) -> Option<f64>| tl.rows.iter().filter_map(g).fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    let max = |g: fn(&Row) -> Option<f64>| {
+        tl.rows
+            .iter()
+            .filter_map(g)
+            .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+    };
     let runs = summary::change_runs(&tl.rows, |r| r.processes, 3.0);
-    let grow = runs.iter().filter(|r| r.dir > 0).map(|r| format!("{}→{} ({:+.2}/s)", r.v0, r.v1, r.rate())).collect::<Vec<_>>();
-    let shrink = runs.iter().filter(|r| r.dir < 0).map(|r| format!("{}→{} ({:+.2}/s)", r.v0, r.v1, r.rate())).collect::<Vec<_>>();
+    let grow = runs
+        .iter()
+        .filter(|r| r.dir > 0)
+        .map(|r| format!("{}→{} ({:+.2}/s)", r.v0, r.v1, r.rate()))
+        .collect::<Vec<_>>();
+    let shrink = runs
+        .iter()
+        .filter(|r| r.dir < 0)
+        .map(|r| format!("{}→{} ({:+.2}/s)", r.v0, r.v1, r.rate()))
+        .collect::<Vec<_>>();
     vec![
         ("samples".into(), tl.rows.len().to_string()),
-        ("failed status polls".into(), tl.rows.iter().filter(|r| !r.ok).count().to_string()),
-        ("processes at start".into(), f(tl.rows.first().and_then(|r| r.processes))),
+        (
+            "failed status polls".into(),
+            tl.rows.iter().filter(|r| !r.ok).count().to_string(),
+        ),
+        (
+            "processes at start".into(),
+            f(tl.rows.first().and_then(|r| r.processes)),
+        ),
         ("max processes".into(), f(max(|r| r.processes))),
         ("max threads (/proc)".into(), f(max(|r| r.os_threads))),
         ("max busy".into(), f(max(|r| r.busy))),
-        ("final processes".into(), f(tl.rows.last().and_then(|r| r.processes))),
-        ("growth runs".into(), if grow.is_empty() { "-".into() } else { grow.join(", ") }),
-        ("reaping runs".into(), if shrink.is_empty() { "-".into() } else { shrink.join(", ") }),
+        (
+            "final processes".into(),
+            f(tl.rows.last().and_then(|r| r.processes)),
+        ),
+        (
+            "growth runs".into(),
+            if grow.is_empty() {
+                "-".into()
+            } else {
+                grow.join(", ")
+            },
+        ),
+        (
+            "reaping runs".into(),
+            if shrink.is_empty() {
+                "-".into()
+            } else {
+                shrink.join(", ")
+            },
+        ),
     ]
 }
 
@@ -293,25 +425,43 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> io::Result<String> {
     for csv in [a, b] {
         let tl = Timeline::read(csv)?;
         let (load, log, label) = siblings(csv);
-        let load_rows = load.map(|p| fs::read_to_string(p).map(|t| summary::parse_load_csv(&t))).transpose()?.unwrap_or_default();
+        let load_rows = load
+            .map(|p| fs::read_to_string(p).map(|t| summary::parse_load_csv(&t)))
+            .transpose()?
+            .unwrap_or_default();
         let log_text = log.map(fs::read_to_string).transpose()?;
-        summaries.push(format!("== {label}\n{}", summary::summarize(&tl, Some(&load_rows), log_text.as_deref())));
-        let spans: Vec<plot::Span> =
-            summary::phase_spans(&load_rows, tl.epoch0()).iter().map(|s| (s.t0, s.t1, s.target)).collect();
+        summaries.push(format!(
+            "== {label}\n{}",
+            summary::summarize(&tl, Some(&load_rows), log_text.as_deref())
+        ));
+        let spans: Vec<plot::Span> = summary::phase_spans(&load_rows, tl.epoch0())
+            .iter()
+            .map(|s| (s.t0, s.t1, s.target))
+            .collect();
         heads.push(headline(&tl));
         panels.push((label, tl, spans));
     }
     let w = heads[0].iter().map(|(k, _)| k.len()).max().unwrap_or(10);
-    let wa = heads[0].iter().map(|(_, v)| v.chars().count()).max().unwrap_or(10).max(1);
-    text.push_str(&format!("A = {}\nB = {}\n\n{:w$}  {:wa$}  B\n", panels[0].0, panels[1].0, "", "A"));
+    let wa = heads[0]
+        .iter()
+        .map(|(_, v)| v.chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(1);
+    text.push_str(&format!(
+        "A = {}\nB = {}\n\n{:w$}  {:wa$}  B\n",
+        panels[0].0, panels[1].0, "", "A"
+    ));
     for ((k, va), (_, vb)) in heads[0].iter().zip(&heads[1]) {
         text.push_str(&format!("{k:w$}  {va:wa$}  {vb}\n"));
     }
     text.push('\n');
     text.push_str(&summaries.join("\n"));
     fs::write(out.join("compare.txt"), &text)?;
-    let refs: Vec<(&str, &Timeline, &[plot::Span])> =
-        panels.iter().map(|(l, t, s)| (l.as_str(), t, s.as_slice())).collect();
+    let refs: Vec<(&str, &Timeline, &[plot::Span])> = panels
+        .iter()
+        .map(|(l, t, s)| (l.as_str(), t, s.as_slice()))
+        .collect();
     plot::plot_panels(&out.join("compare.svg"), &refs)?;
     Ok(text)
 }

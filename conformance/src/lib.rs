@@ -28,6 +28,7 @@
 //! | [`plot`] | SVG plots of timelines (plotters) |
 //! | [`phases`] | `--phases 0:5,40:10,…` |
 //! | [`lab`] | `mpm-lab run`, `compare` (the binary adds `simulate`) |
+//! | [`nginx`] | nginx started from a generated config, for `mpm-lab bench --nginx` |
 //! | [`bench`] | a small threaded HTTP benchmark client (requests/s, p50, p99) |
 //! | [`rules`] | the rule table: §11 rules × MPM → tests, deviations |
 //!
@@ -38,6 +39,7 @@ pub mod errorlog;
 pub mod http;
 pub mod lab;
 pub mod load;
+pub mod nginx;
 pub mod phases;
 pub mod plot;
 pub mod procfs;
@@ -50,7 +52,7 @@ pub mod wait;
 
 pub use server::{Mpm, Server, ServerTest, StartError};
 pub use status::StatusAuto;
-pub use wait::{wait_until, try_wait_until};
+pub use wait::{try_wait_until, wait_until};
 
 /// The conformance crate's own directory (fixtures, reference data, DEVIATIONS.md live here).
 pub fn crate_dir() -> &'static std::path::Path {
@@ -59,7 +61,10 @@ pub fn crate_dir() -> &'static std::path::Path {
 
 /// The workspace root (the parent of the conformance crate).
 pub fn workspace_dir() -> std::path::PathBuf {
-    crate_dir().parent().map(|p| p.to_path_buf()).unwrap_or_else(|| crate_dir().to_path_buf())
+    crate_dir()
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_else(|| crate_dir().to_path_buf())
 }
 
 /// Generate, for one test function `f(mpm: Mpm)`, a module `f` with three `#[test]`s:

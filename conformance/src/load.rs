@@ -132,7 +132,10 @@ impl Burst {
             }
         });
         let statuses = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
-        Burst { statuses, elapsed: start.elapsed() }
+        Burst {
+            statuses,
+            elapsed: start.elapsed(),
+        }
     }
 
     /// How many got `status`.
@@ -158,8 +161,7 @@ pub struct LoadRow {
 }
 
 /// The header line of the load CSV.
-pub const LOAD_COLS: &str =
-    "t,epoch,phase,target,connecting,held,opened,connect_fail,server_closed,responses,client_closed";
+pub const LOAD_COLS: &str = "t,epoch,phase,target,connecting,held,opened,connect_fail,server_closed,responses,client_closed";
 
 impl LoadRow {
     /// One CSV line (no newline).
@@ -282,7 +284,9 @@ pub fn run_phases(
                     Slot::Held(s) => {
                         if peer_closed(s) {
                             row.server_closed += 1;
-                            *slot = Slot::Empty { since: Some(Instant::now()) };
+                            *slot = Slot::Empty {
+                                since: Some(Instant::now()),
+                            };
                         }
                     }
                 }

@@ -7,14 +7,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// One load phase.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Phase {
-    /// Connections held during the phase.
-    pub target: usize,
-    /// How long the phase lasts.
-    pub duration: Duration,
-}
+/// One load phase (the simulators' type: a run and a simulation read the same `--phases`).
+pub use httpd_core::sim::Phase;
 
 /// A parsed `--phases` list.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,26 +45,25 @@ impl Phases {
 impl FromStr for Phases {
     type Err = String;
 
+    /// `httpd_core::sim::parse_phases`, plus the limits of a real run: at most
+    /// [`MAX_CONNS`] connections and 900 s per phase.
     fn from_str(s: &str) -> Result<Self, String> {
-        let mut v = Vec::new();
-        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (n, d) = part
-                .split_once(':')
-                .ok_or_else(|| format!("phase {part:?} is not TARGET:SECONDS"))?;
-            let target: usize =
-                n.trim().parse().map_err(|_| format!("phase {part:?}: bad target {n:?}"))?;
-            let secs: f64 =
-                d.trim().parse().map_err(|_| format!("phase {part:?}: bad seconds {d:?}"))?;
-            if !(0.0..=900.0).contains(&secs) {
-                return Err(format!("phase {part:?}: seconds must be within 0..=900"));
+        let v = httpd_core::sim::parse_phases(s).map_err(|e| e.to_string())?;
+        for p in &v {
+            if p.target > MAX_CONNS {
+                return Err(format!(
+                    "phase {}:{}: at most {MAX_CONNS} connections",
+                    p.target,
+                    p.duration.as_secs_f64()
+                ));
             }
-            if target > MAX_CONNS {
-                return Err(format!("phase {part:?}: at most {MAX_CONNS} connections"));
+            if p.duration > Duration::from_secs(900) {
+                return Err(format!(
+                    "phase {}:{}: at most 900 s",
+                    p.target,
+                    p.duration.as_secs_f64()
+                ));
             }
-            v.push(Phase { target, duration: Duration::from_secs_f64(secs) });
-        }
-        if v.is_empty() {
-            return Err("no phases given".into());
         }
         Ok(Phases(v))
     }

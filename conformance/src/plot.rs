@@ -14,11 +14,20 @@ fn err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-type Series = (&'static str, RGBColor, fn(&crate::timeline::Row) -> Option<f64>);
+type Series = (
+    &'static str,
+    RGBColor,
+    fn(&crate::timeline::Row) -> Option<f64>,
+);
 
+// Threads first, so the processes line is drawn over it where they coincide (prefork).
 const SERIES: [Series; 4] = [
+    (
+        "threads (/proc, incl. parent)",
+        RGBColor(127, 127, 127),
+        |r| r.os_threads,
+    ),
     ("processes", RGBColor(31, 119, 180), |r| r.processes),
-    ("threads (/proc, incl. parent)", RGBColor(127, 127, 127), |r| r.os_threads),
     ("busy", RGBColor(214, 39, 40), |r| r.busy),
     ("idle", RGBColor(44, 160, 44), |r| r.idle),
 ];
@@ -38,11 +47,23 @@ fn draw_panel<DB: DrawingBackend>(
         .y_label_area_size(44)
         .build_cartesian_2d(0f64..tmax, 0f64..ymax)
         .map_err(err)?;
-    chart.configure_mesh().x_desc("t (s)").y_desc("count").draw().map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("t (s)")
+        .y_desc("count")
+        .draw()
+        .map_err(err)?;
     for (i, &(s, e, target)) in spans.iter().enumerate() {
-        let shade = if i % 2 == 0 { RGBColor(255, 200, 120) } else { RGBColor(255, 230, 180) };
+        let shade = if i % 2 == 0 {
+            RGBColor(255, 200, 120)
+        } else {
+            RGBColor(255, 230, 180)
+        };
         chart
-            .draw_series(std::iter::once(Rectangle::new([(s, 0.0), (e, ymax)], shade.mix(0.35).filled())))
+            .draw_series(std::iter::once(Rectangle::new(
+                [(s, 0.0), (e, ymax)],
+                shade.mix(0.35).filled(),
+            )))
             .map_err(err)?;
         chart
             .draw_series(std::iter::once(Text::new(
@@ -61,7 +82,9 @@ fn draw_panel<DB: DrawingBackend>(
             .draw_series(LineSeries::new(pts, color.stroke_width(2)))
             .map_err(err)?
             .label(name)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+            });
     }
     chart
         .configure_series_labels()

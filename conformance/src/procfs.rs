@@ -32,7 +32,12 @@ fn stat(pid: i32) -> Option<(char, i32)> {
 
 fn status_field(status: &str, key: &str) -> Option<Vec<u64>> {
     let line = status.lines().find(|l| l.starts_with(key))?;
-    Some(line[key.len()..].split_whitespace().filter_map(|x| x.parse().ok()).collect())
+    Some(
+        line[key.len()..]
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect(),
+    )
 }
 
 /// Read one process; `None` if it is gone.
@@ -41,8 +46,12 @@ pub fn info(pid: i32) -> Option<ProcInfo> {
     let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let uid = status_field(&status, "Uid:")?;
     let gid = status_field(&status, "Gid:")?;
-    let threads = status_field(&status, "Threads:").and_then(|v| v.first().copied()).unwrap_or(0);
-    let rss_kb = status_field(&status, "VmRSS:").and_then(|v| v.first().copied()).unwrap_or(0);
+    let threads = status_field(&status, "Threads:")
+        .and_then(|v| v.first().copied())
+        .unwrap_or(0);
+    let rss_kb = status_field(&status, "VmRSS:")
+        .and_then(|v| v.first().copied())
+        .unwrap_or(0);
     Some(ProcInfo {
         pid,
         ppid,
@@ -56,8 +65,11 @@ pub fn info(pid: i32) -> Option<ProcInfo> {
 
 /// Every live process (pids from `/proc`).
 fn all_pids() -> Vec<i32> {
-    let Ok(rd) = fs::read_dir("/proc") else { return vec![] };
-    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect()
+    let Ok(rd) = fs::read_dir("/proc") else {
+        return vec![];
+    };
+    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
 }
 
 /// Direct children of `parent` that are not zombies (a zombie holds no slot and no thread).
@@ -72,8 +84,10 @@ pub fn children(parent: i32) -> Vec<i32> {
 
 /// `parent` and all its live descendants.
 pub fn tree(parent: i32) -> Vec<i32> {
-    let table: Vec<(i32, i32, char)> =
-        all_pids().into_iter().filter_map(|p| stat(p).map(|(s, pp)| (p, pp, s))).collect();
+    let table: Vec<(i32, i32, char)> = all_pids()
+        .into_iter()
+        .filter_map(|p| stat(p).map(|(s, pp)| (p, pp, s)))
+        .collect();
     let mut out = vec![];
     if table.iter().any(|&(p, _, s)| p == parent && s != 'Z') {
         out.push(parent);
@@ -95,7 +109,9 @@ pub fn tree(parent: i32) -> Vec<i32> {
 
 /// Threads of one process (`/proc/PID/task` entries); 0 if it is gone.
 pub fn threads(pid: i32) -> usize {
-    fs::read_dir(format!("/proc/{pid}/task")).map(|d| d.count()).unwrap_or(0)
+    fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// (RSS, PSS) in KiB from `/proc/PID/smaps_rollup`.
@@ -131,6 +147,29 @@ pub fn tree_stats(parent: i32) -> TreeStats {
     st
 }
 
+/// Live (non-zombie) members of process group `pgid`.
+pub fn group_members(pgid: i32) -> Vec<i32> {
+    all_pids()
+        .into_iter()
+        .filter(|&p| {
+            let Ok(s) = fs::read_to_string(format!("/proc/{p}/stat")) else {
+                return false;
+            };
+            let Some(close) = s.rfind(')') else {
+                return false;
+            };
+            let f: Vec<&str> = s[close + 2..].split_whitespace().collect();
+            // fields after the name: state ppid pgrp …
+            f.len() > 2 && f[0] != "Z" && f[2].parse::<i32>().ok() == Some(pgid)
+        })
+        .collect()
+}
+
+/// Whether `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    matches!(stat(pid), Some((s, _)) if s != 'Z')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,23 +183,4 @@ mod tests {
         assert!(tree(me).contains(&me));
         assert!(rss_pss_kb(me).is_some_and(|(r, _)| r > 0));
     }
-}
-
-/// Live (non-zombie) members of process group `pgid`.
-pub fn group_members(pgid: i32) -> Vec<i32> {
-    all_pids()
-        .into_iter()
-        .filter(|&p| {
-            let Ok(s) = fs::read_to_string(format!("/proc/{p}/stat")) else { return false };
-            let Some(close) = s.rfind(')') else { return false };
-            let f: Vec<&str> = s[close + 2..].split_whitespace().collect();
-            // fields after the name: state ppid pgrp …
-            f.len() > 2 && f[0] != "Z" && f[2].parse::<i32>().ok() == Some(pgid)
-        })
-        .collect()
-}
-
-/// Whether `pid` exists and is not a zombie.
-pub fn alive(pid: i32) -> bool {
-    matches!(stat(pid), Some((s, _)) if s != 'Z')
 }

@@ -23,7 +23,7 @@ pub struct Rule {
     pub mpms: Vec<Mpm>,
 }
 
-/// One test function named after a rule.
+/// One test function named after a rule (`rule_66_67_…` names two rules and yields two).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestRef {
     pub rule: u32,
@@ -50,6 +50,8 @@ fn applicability_override(num: u32) -> Option<Vec<Mpm>> {
         29 => Some(vec![Mpm::Event]),
         // "only for event" is about the key set of every MPM's page.
         37 => Some(Mpm::ALL.to_vec()),
+        // Names prefork's message and worker/event's codes: all three.
+        47 => Some(Mpm::ALL.to_vec()),
         _ => None,
     }
 }
@@ -64,7 +66,10 @@ fn mpms_named(text: &str) -> Vec<Mpm> {
         .split(|c: char| !c.is_ascii_alphanumeric())
         .map(|w| w.to_ascii_lowercase())
         .collect();
-    Mpm::ALL.into_iter().filter(|m| words.iter().any(|w| w == m.name())).collect()
+    Mpm::ALL
+        .into_iter()
+        .filter(|m| words.iter().any(|w| w == m.name()))
+        .collect()
 }
 
 /// Parse the numbered list of §11 (or of a file that holds only that list).
@@ -72,8 +77,12 @@ pub fn parse_rules(md: &str) -> Vec<Rule> {
     let start = md.find("## 11.").unwrap_or(0);
     let mut rules = Vec::new();
     for line in md[start..].lines() {
-        let Some((n, text)) = line.split_once(". ") else { continue };
-        let Ok(num) = n.trim().parse::<u32>() else { continue };
+        let Some((n, text)) = line.split_once(". ") else {
+            continue;
+        };
+        let Ok(num) = n.trim().parse::<u32>() else {
+            continue;
+        };
         let text = text.trim().to_string();
         let mut mpms = applicability_override(num).unwrap_or_else(|| mpms_named(&text));
         if mpms.is_empty() {
@@ -91,8 +100,16 @@ pub fn parse_deviations(md: &str) -> Vec<Deviation> {
             let mut parts = l.splitn(3, '|').map(str::trim);
             let rule = parts.next()?.strip_prefix("rule ")?.trim().parse().ok()?;
             let mpm_text = parts.next()?;
-            let mpm = if mpm_text.eq_ignore_ascii_case("all") { None } else { Some(Mpm::from_name(mpm_text)?) };
-            Some(Deviation { rule, mpm, reason: parts.next()?.to_string() })
+            let mpm = if mpm_text.eq_ignore_ascii_case("all") {
+                None
+            } else {
+                Some(Mpm::from_name(mpm_text)?)
+            };
+            Some(Deviation {
+                rule,
+                mpm,
+                reason: parts.next()?.to_string(),
+            })
         })
         .collect()
 }
@@ -116,11 +133,23 @@ pub fn scan_source(rel: &str, text: &str, rules: &[Rule]) -> Vec<TestRef> {
         if t.starts_with("//") {
             continue;
         }
-        let Some(pos) = t.find("fn rule_") else { continue };
-        let ident: String = t[pos + 3..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        let digits: String = ident["rule_".len()..].chars().take_while(char::is_ascii_digit).collect();
-        let Ok(rule) = digits.parse::<u32>() else { continue };
-        if !ident[5 + digits.len()..].starts_with('_') && ident.len() != 5 + digits.len() {
+        let Some(pos) = t.find("fn rule_") else {
+            continue;
+        };
+        let ident: String = t[pos + 3..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        // The rule numbers right after `rule_`: `rule_66_67_body` → [66, 67].
+        let nums: Vec<u32> = ident["rule_".len()..]
+            .split('_')
+            .map_while(|w| {
+                w.parse::<u32>()
+                    .ok()
+                    .filter(|n| rules.iter().any(|r| r.num == *n) || rules.is_empty())
+            })
+            .collect();
+        if nums.is_empty() {
             continue;
         }
         let attrs = lines[i.saturating_sub(4)..i].iter().rev().take_while(|l| {
@@ -128,7 +157,11 @@ pub fn scan_source(rel: &str, text: &str, rules: &[Rule]) -> Vec<TestRef> {
             l.starts_with("#[") || l.starts_with("///") || l.starts_with("//")
         });
         let ignored = attrs.clone().any(|l| l.contains("#[ignore"));
-        let applicable = rules.iter().find(|r| r.num == rule).map(|r| r.mpms.clone()).unwrap_or(Mpm::ALL.to_vec());
+        let applicable = rules
+            .iter()
+            .find(|r| r.num == nums[0])
+            .map(|r| r.mpms.clone())
+            .unwrap_or(Mpm::ALL.to_vec());
         let each = text.contains(&format!("for_each_mpm!({ident})"));
         let named: Vec<Mpm> = Mpm::ALL
             .into_iter()
@@ -143,7 +176,15 @@ pub fn scan_source(rel: &str, text: &str, rules: &[Rule]) -> Vec<TestRef> {
         } else {
             applicable
         };
-        out.push(TestRef { rule, name: ident, file: rel.to_string(), mpms, ignored });
+        for rule in nums {
+            out.push(TestRef {
+                rule,
+                name: ident.clone(),
+                file: rel.to_string(),
+                mpms: mpms.clone(),
+                ignored,
+            });
+        }
     }
     out
 }
@@ -154,7 +195,9 @@ fn rs_files(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n == "target" || n == "snapshots") {
+            if p.file_name()
+                .is_some_and(|n| n == "target" || n == "snapshots")
+            {
                 continue;
             }
             rs_files(&p, out);
@@ -185,8 +228,14 @@ pub fn scan_workspace(root: &Path, rules: &[Rule]) -> Vec<TestRef> {
     }
     let mut out = Vec::new();
     for f in files {
-        let Ok(text) = fs::read_to_string(&f) else { continue };
-        let rel = f.strip_prefix(root).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+        let Ok(text) = fs::read_to_string(&f) else {
+            continue;
+        };
+        let rel = f
+            .strip_prefix(root)
+            .unwrap_or(&f)
+            .to_string_lossy()
+            .replace('\\', "/");
         out.extend(scan_source(&rel, &text, rules));
     }
     out
@@ -204,28 +253,44 @@ impl Coverage {
     /// Load everything from the workspace: `conformance/reference/rules.md`,
     /// `conformance/DEVIATIONS.md` and the scanned sources.
     pub fn load(root: &Path) -> std::io::Result<Coverage> {
-        let rules = parse_rules(&fs::read_to_string(root.join("conformance/reference/rules.md"))?);
-        let deviations =
-            parse_deviations(&fs::read_to_string(root.join("conformance/DEVIATIONS.md")).unwrap_or_default());
+        let rules = parse_rules(&fs::read_to_string(
+            root.join("conformance/reference/rules.md"),
+        )?);
+        let deviations = parse_deviations(
+            &fs::read_to_string(root.join("conformance/DEVIATIONS.md")).unwrap_or_default(),
+        );
         let tests = scan_workspace(root, &rules);
-        Ok(Coverage { rules, tests, deviations })
+        Ok(Coverage {
+            rules,
+            tests,
+            deviations,
+        })
     }
 
     /// Tests for `rule` covering `mpm`.
     pub fn tests_for(&self, rule: u32, mpm: Mpm) -> Vec<&TestRef> {
-        self.tests.iter().filter(|t| t.rule == rule && t.mpms.contains(&mpm)).collect()
+        self.tests
+            .iter()
+            .filter(|t| t.rule == rule && t.mpms.contains(&mpm))
+            .collect()
     }
 
     /// Deviations for `rule` that concern `mpm`.
     pub fn deviations_for(&self, rule: u32, mpm: Mpm) -> Vec<&Deviation> {
-        self.deviations.iter().filter(|d| d.rule == rule && d.mpm.is_none_or(|m| m == mpm)).collect()
+        self.deviations
+            .iter()
+            .filter(|d| d.rule == rule && d.mpm.is_none_or(|m| m == mpm))
+            .collect()
     }
 
     /// Rule numbers with neither a test nor a deviation at all.
     pub fn uncovered(&self) -> Vec<u32> {
         self.rules
             .iter()
-            .filter(|r| !self.tests.iter().any(|t| t.rule == r.num) && !self.deviations.iter().any(|d| d.rule == r.num))
+            .filter(|r| {
+                !self.tests.iter().any(|t| t.rule == r.num)
+                    && !self.deviations.iter().any(|d| d.rule == r.num)
+            })
             .map(|r| r.num)
             .collect()
     }
@@ -281,11 +346,23 @@ impl Coverage {
                         .iter()
                         .map(|t| {
                             let file = t.file.rsplit('/').next().unwrap_or(&t.file);
-                            format!("`{file}`: `{}`{}", t.name, if t.ignored { " *ignored*" } else { "" })
+                            format!(
+                                "`{file}`: `{}`{}",
+                                t.name,
+                                if t.ignored { " *ignored*" } else { "" }
+                            )
                         })
                         .collect();
-                    parts.extend(self.deviations_for(r.num, m).iter().map(|d| format!("deviation: {}", escape(&d.reason))));
-                    if parts.is_empty() { "**missing**".to_string() } else { parts.join("<br>") }
+                    parts.extend(
+                        self.deviations_for(r.num, m)
+                            .iter()
+                            .map(|d| format!("deviation: {}", escape(&d.reason))),
+                    );
+                    if parts.is_empty() {
+                        "**missing**".to_string()
+                    } else {
+                        parts.join("<br>")
+                    }
                 };
                 let _ = write!(o, " {cell} |");
             }
@@ -314,9 +391,21 @@ mod tests {
         let src = "#[test]\n#[ignore]\nfn rule_02_three_children() {}\nfn rule_09_x(mpm: Mpm) {}\nfor_each_mpm!(rule_09_x);\n// fn rule_01_comment() {}\n";
         let t = scan_source("conformance/tests/conformance/worker_start.rs", src, &rules);
         assert_eq!(t.len(), 2);
-        assert_eq!((t[0].rule, t[0].ignored, t[0].mpms.clone()), (2, true, vec![Mpm::Worker]));
+        assert_eq!(
+            (t[0].rule, t[0].ignored, t[0].mpms.clone()),
+            (2, true, vec![Mpm::Worker])
+        );
         assert_eq!(t[1].mpms, Mpm::ALL.to_vec());
-        let d = parse_deviations("rule 34 | event | write completion is not asynchronous\nnot a line\n");
-        assert_eq!(d, vec![Deviation { rule: 34, mpm: Some(Mpm::Event), reason: "write completion is not asynchronous".into() }]);
+        let d = parse_deviations(
+            "rule 34 | event | write completion is not asynchronous\nnot a line\n",
+        );
+        assert_eq!(
+            d,
+            vec![Deviation {
+                rule: 34,
+                mpm: Some(Mpm::Event),
+                reason: "write completion is not asynchronous".into()
+            }]
+        );
     }
 }

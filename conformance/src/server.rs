@@ -89,7 +89,10 @@ impl Mpm {
 
     /// Parse `prefork`, `mpm-prefork`, `mpm_prefork`, ….
     pub fn from_name(s: &str) -> Option<Mpm> {
-        let s = s.trim_start_matches("mpm-").trim_start_matches("mpm_").trim_start_matches("conf-");
+        let s = s
+            .trim_start_matches("mpm-")
+            .trim_start_matches("mpm_")
+            .trim_start_matches("conf-");
         Mpm::ALL.into_iter().find(|m| m.name() == s)
     }
 
@@ -132,25 +135,48 @@ pub enum StartError {
     /// Creating the test directory, the config or the process failed.
     Io(io::Error),
     /// The server exited during start-up (config error, bind failure, …).
-    Exited { status: ExitStatus, stderr: String, error_log: String, config: PathBuf },
+    Exited {
+        status: ExitStatus,
+        stderr: String,
+        error_log: String,
+        config: PathBuf,
+    },
     /// It did not log `listening on …` or did not answer `/server-status?auto` in time.
-    NotReady { what: &'static str, stderr: String, error_log: String, config: PathBuf },
+    NotReady {
+        what: &'static str,
+        stderr: String,
+        error_log: String,
+        config: PathBuf,
+    },
 }
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             StartError::NoBinary(m) => {
-                write!(f, "no binary for {m}: run `cargo build -p conformance --bins`")
+                write!(
+                    f,
+                    "no binary for {m}: run `cargo build -p conformance --bins`"
+                )
             }
             StartError::Io(e) => write!(f, "i/o error starting the server: {e}"),
-            StartError::Exited { status, stderr, error_log, config } => write!(
+            StartError::Exited {
+                status,
+                stderr,
+                error_log,
+                config,
+            } => write!(
                 f,
                 "server exited during start-up ({status}); config {}\n--- stderr\n{stderr}\n--- error log\n{}",
                 config.display(),
                 tail(error_log, 30)
             ),
-            StartError::NotReady { what, stderr, error_log, config } => write!(
+            StartError::NotReady {
+                what,
+                stderr,
+                error_log,
+                config,
+            } => write!(
                 f,
                 "server not ready: {what}; config {}\n--- stderr\n{stderr}\n--- error log\n{}",
                 config.display(),
@@ -216,7 +242,11 @@ impl ServerTest {
     /// Use this fixture (relative to the conformance crate, or absolute).
     pub fn config_file(mut self, path: impl AsRef<Path>) -> Self {
         let p = path.as_ref();
-        let p = if p.is_absolute() { p.to_path_buf() } else { crate::crate_dir().join(p) };
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            crate::crate_dir().join(p)
+        };
         self.config = ConfigSource::File(p);
         self
     }
@@ -290,9 +320,8 @@ impl ServerTest {
             fs::write(p, data)?;
         }
         let text = match &self.config {
-            ConfigSource::File(p) => fs::read_to_string(p).map_err(|e| {
-                io::Error::new(e.kind(), format!("fixture {}: {e}", p.display()))
-            })?,
+            ConfigSource::File(p) => fs::read_to_string(p)
+                .map_err(|e| io::Error::new(e.kind(), format!("fixture {}: {e}", p.display())))?,
             ConfigSource::Text(t) => t.clone(),
         };
         let conf = dir.join("httpd.conf");
@@ -310,6 +339,8 @@ impl ServerTest {
             .arg(conf)
             .args(&self.args)
             .current_dir(dir)
+            // Lets one wrapper script serve all three MPMs (tools/apache-shim.sh runs real Apache).
+            .env("MPM_LAB_MPM", self.mpm.name())
             .stdin(Stdio::null())
             .stdout(fs::File::create(dir.join("stdout.log"))?)
             .stderr(fs::File::create(dir.join("stderr.log"))?)
@@ -340,10 +371,7 @@ impl ServerTest {
             if let Some(p) = server.logged_port() {
                 return Some(Ok(p));
             }
-            match server.try_exit_status() {
-                Some(status) => Some(Err(status)),
-                None => None,
-            }
+            server.try_exit_status().map(Err)
         });
         match port {
             Some(Ok(p)) => server.port = p,
@@ -355,7 +383,9 @@ impl ServerTest {
                     config: server.conf.clone(),
                 });
             }
-            None => return Err(server.not_ready("no `listening on 127.0.0.1:PORT` in the error log")),
+            None => {
+                return Err(server.not_ready("no `listening on 127.0.0.1:PORT` in the error log"));
+            }
         }
         // Step 5: the status page answers.
         if self.wait_ready {
@@ -372,7 +402,7 @@ impl ServerTest {
                 Some(true) => {}
                 Some(false) => {
                     return Err(StartError::Exited {
-                        status: server.exit.unwrap_or_else(|| std::process::ExitStatus::default()),
+                        status: server.exit.unwrap_or_default(),
                         stderr: server.stderr(),
                         error_log: server.error_log(),
                         config: server.conf.clone(),
@@ -390,8 +420,7 @@ impl ServerTest {
         let (dir, conf) = self.prepare()?;
         let child = self.spawn(&dir, &conf)?;
         let pid = child.id() as i32;
-        let mut server =
-            Server {
+        let mut server = Server {
             mpm: self.mpm,
             child: Some(child),
             pid,
@@ -436,7 +465,11 @@ fn unique_dir(mpm: Mpm) -> io::Result<PathBuf> {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let d = base.join(format!("{}-{}-{n}-{nanos:x}", mpm.name(), std::process::id()));
+        let d = base.join(format!(
+            "{}-{}-{n}-{nanos:x}",
+            mpm.name(),
+            std::process::id()
+        ));
         match fs::create_dir(&d) {
             Ok(()) => return Ok(d),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
@@ -447,8 +480,11 @@ fn unique_dir(mpm: Mpm) -> io::Result<PathBuf> {
 
 /// The small site every test server has: `index.html`, `1k.bin`, `100k.bin` (as the
 /// reference `apache.sh` creates, but with deterministic bytes).
-fn write_site(docroot: &Path) -> io::Result<()> {
-    fs::write(docroot.join("index.html"), "<html><body>lab</body></html>\n")?;
+pub fn write_site(docroot: &Path) -> io::Result<()> {
+    fs::write(
+        docroot.join("index.html"),
+        "<html><body>lab</body></html>\n",
+    )?;
     let pattern: Vec<u8> = (0..102_400u32).map(|i| (i * 7 % 251) as u8).collect();
     fs::write(docroot.join("1k.bin"), &pattern[..1024])?;
     fs::write(docroot.join("100k.bin"), &pattern)?;
@@ -490,8 +526,16 @@ pub fn render_config(text: &str, dir: &Path, extra: &[String]) -> String {
             "documentroot" => Some(format!("DocumentRoot {}", quote(&docroot))),
             "listen" => Some("Listen 127.0.0.1:0".to_string()),
             "customlog" | "transferlog" => {
-                let fmt = rest.trim().split_once(char::is_whitespace).map(|x| x.1).unwrap_or("");
-                Some(format!("{word} {} {fmt}", quote(&dir.join("access_log"))).trim_end().to_string())
+                let fmt = rest
+                    .trim()
+                    .split_once(char::is_whitespace)
+                    .map(|x| x.1)
+                    .unwrap_or("");
+                Some(
+                    format!("{word} {} {fmt}", quote(&dir.join("access_log")))
+                        .trim_end()
+                        .to_string(),
+                )
             }
             "<directory" => {
                 let arg = unquote(rest.trim_end_matches('>')).trim_end_matches('/');
@@ -509,7 +553,10 @@ pub fn render_config(text: &str, dir: &Path, extra: &[String]) -> String {
             None => line.to_string(),
         });
     }
-    let mut head = vec![format!("# rewritten by the conformance harness into {}", dir.display())];
+    let mut head = vec![format!(
+        "# rewritten by the conformance harness into {}",
+        dir.display()
+    )];
     if !seen.contains("serverroot") {
         head.push(format!("ServerRoot {}", quote(dir)));
     }
@@ -624,7 +671,8 @@ impl Server {
 
     /// The `?auto` page, parsed; panics if it does not answer 200.
     pub fn status_auto(&self) -> StatusAuto {
-        self.try_status_auto().unwrap_or_else(|e| panic!("/server-status?auto: {e}"))
+        self.try_status_auto()
+            .unwrap_or_else(|e| panic!("/server-status?auto: {e}"))
     }
 
     /// The `?auto` page, or why not.
@@ -657,7 +705,10 @@ impl Server {
 
     /// /proc details of each live child.
     pub fn child_infos(&self) -> Vec<procfs::ProcInfo> {
-        self.children().into_iter().filter_map(procfs::info).collect()
+        self.children()
+            .into_iter()
+            .filter_map(procfs::info)
+            .collect()
     }
 
     /// Totals over the server's process tree.
@@ -667,7 +718,12 @@ impl Server {
 
     /// Wait until the server has exactly `n` children; panics after `timeout`.
     pub fn wait_children(&self, n: usize, timeout: Duration) -> Vec<i32> {
-        wait_until(&format!("{n} children"), timeout, || self.children(), |c| c.len() == n)
+        wait_until(
+            &format!("{n} children"),
+            timeout,
+            || self.children(),
+            |c| c.len() == n,
+        )
     }
 
     // ---- logs ----
@@ -689,7 +745,11 @@ impl Server {
 
     /// Error-log lines containing `needle`.
     pub fn log_lines(&self, needle: &str) -> Vec<String> {
-        self.error_log().lines().filter(|l| l.contains(needle)).map(str::to_string).collect()
+        self.error_log()
+            .lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_string)
+            .collect()
     }
 
     /// Wait until the error log has a line containing `needle`; returns it. Panics after `timeout`.
@@ -706,17 +766,26 @@ impl Server {
     /// Wait until the access log has a line containing `needle`; returns it.
     pub fn wait_for_access_log(&self, needle: &str, timeout: Duration) -> String {
         let got = try_wait_until(timeout, || {
-            self.access_log().lines().find(|l| l.contains(needle)).map(str::to_string)
+            self.access_log()
+                .lines()
+                .find(|l| l.contains(needle))
+                .map(str::to_string)
         });
         got.unwrap_or_else(|| {
-            panic!("no access-log line containing {needle:?}; log:\n{}", tail(&self.access_log(), 30))
+            panic!(
+                "no access-log line containing {needle:?}; log:\n{}",
+                tail(&self.access_log(), 30)
+            )
         })
     }
 
     fn logged_port(&self) -> Option<u16> {
         let text = self.error_log() + &self.stderr();
         let i = text.find("listening on 127.0.0.1:")? + "listening on 127.0.0.1:".len();
-        let digits: String = text[i..].chars().take_while(|c| c.is_ascii_digit()).collect();
+        let digits: String = text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
         digits.parse().ok().filter(|&p| p != 0)
     }
 
@@ -788,12 +857,21 @@ impl Server {
 
     /// Print the config path, stderr and the last 30 error-log lines (used when a test fails).
     pub fn print_diagnostics(&self) {
-        eprintln!("--- {} server pid {} port {}; config {}", self.mpm, self.pid, self.port, self.conf.display());
+        eprintln!(
+            "--- {} server pid {} port {}; config {}",
+            self.mpm,
+            self.pid,
+            self.port,
+            self.conf.display()
+        );
         let stderr = self.stderr();
         if !stderr.trim().is_empty() {
             eprintln!("--- stderr\n{}", tail(&stderr, 30));
         }
-        eprintln!("--- error log (last 30 lines)\n{}", tail(&self.error_log(), 30));
+        eprintln!(
+            "--- error log (last 30 lines)\n{}",
+            tail(&self.error_log(), 30)
+        );
     }
 }
 

@@ -36,7 +36,10 @@ impl StatusAuto {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.keys.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.keys
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The value of `key` as an integer.
@@ -85,7 +88,12 @@ impl StatusAuto {
             return None;
         }
         let chars: Vec<char> = self.scoreboard.chars().collect();
-        Some(chars.chunks(width).filter(|b| b.iter().any(|&c| c != '.')).count())
+        Some(
+            chars
+                .chunks(width)
+                .filter(|b| b.iter().any(|&c| c != '.'))
+                .count(),
+        )
     }
 }
 

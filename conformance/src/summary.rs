@@ -29,7 +29,11 @@ impl ChangeRun {
     /// Change per second over the run.
     pub fn rate(&self) -> f64 {
         let dt = self.t1 - self.t0;
-        if dt > 0.0 { (self.v1 - self.v0) / dt } else { f64::INFINITY }
+        if dt > 0.0 {
+            (self.v1 - self.v0) / dt
+        } else {
+            f64::INFINITY
+        }
     }
 }
 
@@ -50,7 +54,14 @@ pub fn change_runs(rows: &[Row], value: impl Fn(&Row) -> Option<f64>, gap: f64) 
                     last.v1 = v;
                     last.steps += 1;
                 }
-                _ => runs.push(ChangeRun { dir, t0: pt, v0: pv, t1: r.t, v1: v, steps: 1 }),
+                _ => runs.push(ChangeRun {
+                    dir,
+                    t0: pt,
+                    v0: pv,
+                    t1: r.t,
+                    v1: v,
+                    steps: 1,
+                }),
             }
         }
         prev = Some((r.t, v));
@@ -66,7 +77,11 @@ pub fn parse_load_csv(text: &str) -> Vec<LoadRow> {
     lines
         .filter_map(|l| {
             let c: Vec<&str> = l.split(',').collect();
-            let f = |name: &str| col(name).and_then(|i| c.get(i)).and_then(|v| v.parse::<f64>().ok());
+            let f = |name: &str| {
+                col(name)
+                    .and_then(|i| c.get(i))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
             Some(LoadRow {
                 t: f("t")?,
                 epoch: f("epoch")?,
@@ -85,12 +100,27 @@ pub fn parse_load_csv(text: &str) -> Vec<LoadRow> {
 }
 
 /// Error-log lines as (t relative to `epoch0`, "[module:level] message"), chatter skipped.
+/// Timestamps are read in the local time zone, as Apache wrote them.
 pub fn error_lines(log: &str, epoch0: f64) -> Vec<(f64, String)> {
+    error_lines_in(log, epoch0, &jiff::tz::TimeZone::system())
+}
+
+/// [`error_lines`] for a log written in time zone `tz` (the reference runs were made in UTC).
+pub fn error_lines_in(log: &str, epoch0: f64, tz: &jiff::tz::TimeZone) -> Vec<(f64, String)> {
     log.lines()
         .filter_map(errorlog::parse_line)
+        .map(|mut l| {
+            l.epoch = errorlog::parse_timestamp_in(&l.timestamp, tz);
+            l
+        })
         .filter(|l| !SKIP_CODES.iter().any(|c| l.message.starts_with(c)))
         .filter(|l| !l.message.starts_with("listening on "))
-        .filter_map(|l| Some((l.epoch? - epoch0, format!("[{}:{}] {}", l.module, l.level, l.message))))
+        .filter_map(|l| {
+            Some((
+                l.epoch? - epoch0,
+                format!("[{}:{}] {}", l.module, l.level, l.message),
+            ))
+        })
         .collect()
 }
 
@@ -115,7 +145,13 @@ pub fn phase_spans(load: &[LoadRow], epoch0: f64) -> Vec<PhaseSpan> {
                 s.t1 = t + 0.5;
                 s.held = Some(s.held.unwrap_or(0).max(l.held));
             }
-            _ => spans.push(PhaseSpan { phase: l.phase, target: l.target, t0: t, t1: t + 0.5, held: Some(l.held) }),
+            _ => spans.push(PhaseSpan {
+                phase: l.phase,
+                target: l.target,
+                t0: t,
+                t1: t + 0.5,
+                held: Some(l.held),
+            }),
         }
     }
     for i in 0..spans.len().saturating_sub(1) {
@@ -130,7 +166,13 @@ pub fn planned_spans(phases: &crate::phases::Phases, offset: f64) -> Vec<PhaseSp
         .spans()
         .into_iter()
         .enumerate()
-        .map(|(i, (s, e, target))| PhaseSpan { phase: i, target, t0: s + offset, t1: e + offset, held: None })
+        .map(|(i, (s, e, target))| PhaseSpan {
+            phase: i,
+            target,
+            t0: s + offset,
+            t1: e + offset,
+            held: None,
+        })
         .collect()
 }
 
@@ -148,26 +190,61 @@ fn min_of(it: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// The text summary of a timeline, with the load log and error log when given.
 pub fn summarize(tl: &Timeline, load: Option<&[LoadRow]>, error_log: Option<&str>) -> String {
-    let spans = load.map(|l| phase_spans(l, tl.epoch0())).unwrap_or_default();
-    let lines = error_log.map(|log| error_lines(log, tl.epoch0()));
+    summarize_in(tl, load, error_log, &jiff::tz::TimeZone::system())
+}
+
+/// [`summarize`] for an error log written in time zone `tz`.
+pub fn summarize_in(
+    tl: &Timeline,
+    load: Option<&[LoadRow]>,
+    error_log: Option<&str>,
+    tz: &jiff::tz::TimeZone,
+) -> String {
+    let spans = load
+        .map(|l| phase_spans(l, tl.epoch0()))
+        .unwrap_or_default();
+    let lines = error_log.map(|log| error_lines_in(log, tl.epoch0(), tz));
     summarize_spans(tl, &spans, lines.as_deref())
 }
 
 /// The text summary from phase spans and already-placed log lines (t, "[module:level] msg").
-pub fn summarize_spans(tl: &Timeline, spans: &[PhaseSpan], log_lines: Option<&[(f64, String)]>) -> String {
+pub fn summarize_spans(
+    tl: &Timeline,
+    spans: &[PhaseSpan],
+    log_lines: Option<&[(f64, String)]>,
+) -> String {
     let rows = &tl.rows;
     let mut o = String::new();
-    let Some(last) = rows.last() else { return "empty timeline\n".into() };
+    let Some(last) = rows.last() else {
+        return "empty timeline\n".into();
+    };
     let fails: Vec<&Row> = rows.iter().filter(|r| !r.ok).collect();
-    let mut src: Vec<&str> =
-        rows.iter().map(|r| r.proc_src.as_str()).filter(|s| !s.is_empty()).collect();
+    let mut src: Vec<&str> = rows
+        .iter()
+        .map(|r| r.proc_src.as_str())
+        .filter(|s| !s.is_empty())
+        .collect();
     src.sort_unstable();
     src.dedup();
-    let _ = write!(o, "timeline: {} samples over {:.1} s; status fetch failures: {}", rows.len(), last.t, fails.len());
+    let _ = write!(
+        o,
+        "timeline: {} samples over {:.1} s; status fetch failures: {}",
+        rows.len(),
+        last.t,
+        fails.len()
+    );
     if let (Some(a), Some(b)) = (fails.first(), fails.last()) {
         let _ = write!(o, " (t={:.1}..{:.1})", a.t, b.t);
     }
-    let _ = writeln!(o, "; processes from: {}", if src.is_empty() { "-".into() } else { src.join(",") });
+    let _ = writeln!(
+        o,
+        "; processes from: {}",
+        if src.is_empty() {
+            "-".into()
+        } else {
+            src.join(",")
+        }
+    );
     let r0 = &rows[0];
     let _ = writeln!(
         o,
@@ -181,21 +258,32 @@ pub fn summarize_spans(tl: &Timeline, spans: &[PhaseSpan], log_lines: Option<&[(
 
     let mut load_end = None;
     if !spans.is_empty() {
-        let _ = writeln!(o, "\nphase  target  t_start  t_end   procs@start -> max (t_max)  busy_max idle_min  held(client)  status_fail/polls");
+        let _ = writeln!(
+            o,
+            "\nphase  target  t_start  t_end   procs@start -> max (t_max)  busy_max idle_min  held(client)  status_fail/polls"
+        );
         for sp in spans {
             let (ph, target, ts, te) = (sp.phase, sp.target, sp.t0, sp.t1);
             // A status reply describes the server when it was generated: at the end of the fetch.
             let seg: Vec<&Row> = rows
                 .iter()
                 .filter(|r| {
-                    let at = r.t + if r.ok { r.fetch_ms.unwrap_or(0.0) / 1000.0 } else { 0.0 };
+                    let at = r.t
+                        + if r.ok {
+                            r.fetch_ms.unwrap_or(0.0) / 1000.0
+                        } else {
+                            0.0
+                        };
                     ts <= at && at < te
                 })
                 .collect();
             if seg.is_empty() {
                 continue;
             }
-            let procs: Vec<(f64, f64)> = seg.iter().filter_map(|r| r.processes.map(|p| (p, r.t))).collect();
+            let procs: Vec<(f64, f64)> = seg
+                .iter()
+                .filter_map(|r| r.processes.map(|p| (p, r.t)))
+                .collect();
             let pmax = max_of(procs.iter().map(|p| p.0));
             let tmax = pmax.and_then(|m| procs.iter().find(|p| p.0 == m).map(|p| p.1));
             let busy = max_of(seg.iter().filter_map(|r| r.busy));
@@ -205,12 +293,18 @@ pub fn summarize_spans(tl: &Timeline, spans: &[PhaseSpan], log_lines: Option<&[(
             let _ = writeln!(
                 o,
                 "{ph:>5}  {target:6}  {ts:7.1}  {te:6.1}   {:>5} -> {} (t={:.1}, +{:.1}s)  {:>7} {:>8}  {held:>6}        {nfail}/{}",
-                procs.first().map(|p| format!("{:.1}", p.0)).unwrap_or_else(|| "-".into()),
-                pmax.map(|m| format!("{m:.1}")).unwrap_or_else(|| "-".into()),
+                procs
+                    .first()
+                    .map(|p| format!("{:.1}", p.0))
+                    .unwrap_or_else(|| "-".into()),
+                pmax.map(|m| format!("{m:.1}"))
+                    .unwrap_or_else(|| "-".into()),
                 tmax.unwrap_or(ts),
                 tmax.unwrap_or(ts) - ts,
-                busy.map(|b| format!("{b:.1}")).unwrap_or_else(|| "-".into()),
-                idle.map(|b| format!("{b:.1}")).unwrap_or_else(|| "-".into()),
+                busy.map(|b| format!("{b:.1}"))
+                    .unwrap_or_else(|| "-".into()),
+                idle.map(|b| format!("{b:.1}"))
+                    .unwrap_or_else(|| "-".into()),
                 seg.len()
             );
         }
@@ -220,24 +314,46 @@ pub fn summarize_spans(tl: &Timeline, spans: &[PhaseSpan], log_lines: Option<&[(
             load_end = Some(last.t0);
         }
     }
-    let _ = writeln!(o, "(busy/idle come from successful status polls only; a failed poll while load is on usually means\n every worker was busy, so the poll itself waited in the queue past its 1 s timeout)");
-    let _ = writeln!(o, "\nprocess-count changes (monotone runs; rate = processes/s):");
+    let _ = writeln!(
+        o,
+        "(busy/idle come from successful status polls only; a failed poll while load is on usually means\n every worker was busy, so the poll itself waited in the queue past its 1 s timeout)"
+    );
+    let _ = writeln!(
+        o,
+        "\nprocess-count changes (monotone runs; rate = processes/s):"
+    );
     for run in change_runs(rows, |r| r.processes, 3.0) {
         let _ = writeln!(
             o,
             "  t={:6.1}..{:6.1}  {} -> {}  ({} steps, {:+.2}/s)",
-            run.t0, run.t1, run.v0, run.v1, run.steps, run.rate()
+            run.t0,
+            run.t1,
+            run.v0,
+            run.v1,
+            run.steps,
+            run.rate()
         );
     }
-    let procs: Vec<(f64, f64)> = rows.iter().filter_map(|r| r.processes.map(|p| (p, r.t))).collect();
+    let procs: Vec<(f64, f64)> = rows
+        .iter()
+        .filter_map(|r| r.processes.map(|p| (p, r.t)))
+        .collect();
     if let Some(pm) = max_of(procs.iter().map(|p| p.0)) {
         let tm = procs.iter().find(|p| p.0 == pm).map(|p| p.1).unwrap_or(0.0);
         let fin = procs.last().copied().unwrap_or((0.0, 0.0));
-        let _ = writeln!(o, "max processes: {pm} (first at t={tm:.1}); final: {} at t={:.1}", fin.0, fin.1);
+        let _ = writeln!(
+            o,
+            "max processes: {pm} (first at t={tm:.1}); final: {} at t={:.1}",
+            fin.0, fin.1
+        );
         if let Some(end) = load_end {
             let last_change = rows
                 .windows(2)
-                .filter(|w| w[0].processes.is_some() && w[1].processes.is_some() && w[0].processes != w[1].processes)
+                .filter(|w| {
+                    w[0].processes.is_some()
+                        && w[1].processes.is_some()
+                        && w[0].processes != w[1].processes
+                })
                 .map(|w| w[1].t)
                 .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))));
             let at_end = procs.iter().find(|p| p.1 >= end).map(|p| p.0);
@@ -253,11 +369,20 @@ pub fn summarize_spans(tl: &Timeline, spans: &[PhaseSpan], log_lines: Option<&[(
     }
     if let Some(b) = max_of(rows.iter().filter_map(|r| r.busy)) {
         let tot = max_of(rows.iter().filter_map(|r| Some(r.busy? + r.idle?)));
-        let _ = writeln!(o, "max busy workers: {b}; max busy+idle (worker slots alive): {}", fmt_opt(tot));
+        // `{:?}` prints a float sum as the reference summaries do ("150.0").
+        let tot = tot.map(|t| format!("{t:?}")).unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            o,
+            "max busy workers: {b}; max busy+idle (worker slots alive): {tot}"
+        );
     }
     if let Some(c) = max_of(rows.iter().filter_map(|r| r.os_children)) {
         let t = max_of(rows.iter().filter_map(|r| r.os_threads));
-        let _ = writeln!(o, "/proc: max children {c}, max threads (incl. parent) {}", fmt_opt(t));
+        let _ = writeln!(
+            o,
+            "/proc: max children {c}, max threads (incl. parent) {}",
+            fmt_opt(t)
+        );
     }
     if let Some(lines) = log_lines {
         let _ = writeln!(o, "\nerror_log (t relative to timeline start):");

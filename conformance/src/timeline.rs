@@ -104,7 +104,13 @@ impl Row {
     /// Parse a CSV line written by us or by `timeline.py` (no cell holds a comma).
     pub fn parse(header: &[&str], line: &str) -> Option<Row> {
         let cells: Vec<&str> = line.split(',').collect();
-        let get = |name: &str| header.iter().position(|h| *h == name).and_then(|i| cells.get(i)).copied();
+        let get = |name: &str| {
+            header
+                .iter()
+                .position(|h| *h == name)
+                .and_then(|i| cells.get(i))
+                .copied()
+        };
         let n = |name: &str| get(name).and_then(num);
         let mut r = Row {
             t: n("t")?,
@@ -151,7 +157,10 @@ impl Row {
         if st.get("Processes").is_some() {
             self.processes = st.processes(tpc).map(|v| v as f64);
             self.proc_src = "key".into();
-        } else if let Some(p) = st.processes(tpc).filter(|_| tpc > 0 || st.mpm() == "prefork") {
+        } else if let Some(p) = st
+            .processes(tpc)
+            .filter(|_| tpc > 0 || st.mpm() == "prefork")
+        {
             self.processes = Some(p as f64);
             self.proc_src = "sb".into();
         }
@@ -174,7 +183,9 @@ impl Timeline {
     pub fn parse_csv(text: &str) -> Timeline {
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-        Timeline { rows: lines.filter_map(|l| Row::parse(&header, l)).collect() }
+        Timeline {
+            rows: lines.filter_map(|l| Row::parse(&header, l)).collect(),
+        }
     }
 
     /// The CSV text.
@@ -197,9 +208,19 @@ impl Timeline {
 /// Take one sample: a status poll (one fresh connection, `Connection: close`, bounded by
 /// `timeout`) and, when `pid` is given, the /proc columns. `tpc` is the scoreboard width of one
 /// process for worker when there is no `Processes:` key (0: unknown).
-pub fn sample(addr: SocketAddr, pid: Option<i32>, tpc: usize, t0: Instant, timeout: Duration) -> Row {
+pub fn sample(
+    addr: SocketAddr,
+    pid: Option<i32>,
+    tpc: usize,
+    t0: Instant,
+    timeout: Duration,
+) -> Row {
     let now = t0.elapsed().as_secs_f64();
-    let mut row = Row { t: now, epoch: crate::load::epoch_now(), ..Row::default() };
+    let mut row = Row {
+        t: now,
+        epoch: crate::load::epoch_now(),
+        ..Row::default()
+    };
     let f0 = Instant::now();
     match http::get_with_timeout(addr, "/server-status?auto", timeout) {
         Ok(r) if r.status == 200 => row.set_status(&StatusAuto::parse(&r.text()), tpc),

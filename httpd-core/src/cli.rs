@@ -58,8 +58,12 @@ pub struct Args {
     /// Process directive after reading config files.
     #[arg(short = 'c', value_name = "directive", allow_hyphen_values = true)]
     pub post_directives: Vec<String>,
-    /// Define a parameter for use in <IfDefine name> directives.
-    #[arg(short = 'D', value_name = "name")]
+    // (help given as an attribute: rustdoc would read `<IfDefine name>` as an HTML tag)
+    #[arg(
+        short = 'D',
+        value_name = "name",
+        help = "Define a parameter for use in <IfDefine name> directives."
+    )]
     pub defines: Vec<String>,
     /// Run syntax check for config files.
     #[arg(short = 't')]
@@ -74,7 +78,11 @@ pub struct Args {
     #[arg(short = 'X')]
     pub one_process: bool,
     /// Signal a running server (reads the PidFile), or check the PidFile and start.
-    #[arg(short = 'k', value_enum, value_name = "start|restart|graceful|graceful-stop|stop")]
+    #[arg(
+        short = 'k',
+        value_enum,
+        value_name = "start|restart|graceful|graceful-stop|stop"
+    )]
     pub command: Option<KCommand>,
     /// List available configuration directives.
     #[arg(short = 'L')]
@@ -84,8 +92,14 @@ pub struct Args {
 impl Args {
     /// Parse `argv` (program name first). `Err` carries clap's message and whether it is a
     /// help request (exit 0) or a usage error (exit 1, as httpd's `usage()`).
-    pub fn parse_for(mpm: &MpmIdent, argv: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Args, clap::Error> {
-        let cmd = Args::command().name(mpm.binary).bin_name(mpm.binary).after_help(help_footer(mpm));
+    pub fn parse_for(
+        mpm: &MpmIdent,
+        argv: impl IntoIterator<Item = std::ffi::OsString>,
+    ) -> Result<Args, clap::Error> {
+        let cmd = Args::command()
+            .name(mpm.binary)
+            .bin_name(mpm.binary)
+            .after_help(help_footer(mpm));
         let matches = cmd.try_get_matches_from(argv)?;
         Args::from_arg_matches(&matches)
     }
@@ -108,10 +122,10 @@ impl Args {
 
 /// The end of `--help`: how to run it, and the directives this binary accepts.
 fn help_footer(mpm: &MpmIdent) -> String {
-    let names: Vec<&str> = crate::config::directives::DIRECTIVES
+    let names: Vec<String> = crate::config::directives::DIRECTIVES
         .iter()
         .filter(|d| d.available_in(mpm))
-        .map(|d| d.name)
+        .map(|d| d.display_name())
         .collect();
     let mut lines = String::new();
     let mut line = String::from(" ");
@@ -122,7 +136,7 @@ fn help_footer(mpm: &MpmIdent) -> String {
             line = String::from(" ");
         }
         line.push(' ');
-        line.push_str(n);
+        line.push_str(&n);
     }
     lines.push_str(&line);
     format!(
@@ -139,13 +153,31 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Args {
-        Args::parse_for(&MpmIdent::PREFORK, std::iter::once("mpm-prefork").chain(args.iter().copied()).map(Into::into))
-            .unwrap()
+        Args::parse_for(
+            &MpmIdent::PREFORK,
+            std::iter::once("mpm-prefork")
+                .chain(args.iter().copied())
+                .map(Into::into),
+        )
+        .unwrap()
     }
 
     #[test]
     fn config_cli_httpd_options() {
-        let a = parse(&["-f", "/x.conf", "-D", "A", "-DB", "-C", "Listen 1", "-c", "LogLevel debug", "-X", "-k", "graceful-stop"]);
+        let a = parse(&[
+            "-f",
+            "/x.conf",
+            "-D",
+            "A",
+            "-DB",
+            "-C",
+            "Listen 1",
+            "-c",
+            "LogLevel debug",
+            "-X",
+            "-k",
+            "graceful-stop",
+        ]);
         assert_eq!(a.config_file, Some(PathBuf::from("/x.conf")));
         assert_eq!(a.defines, vec!["A", "B"]);
         assert_eq!(a.pre_directives, vec!["Listen 1"]);
@@ -154,16 +186,27 @@ mod tests {
         assert_eq!(a.command, Some(KCommand::GracefulStop));
         assert_eq!(a.config_options().defines, vec!["A", "B", "DEBUG"]);
         assert!(parse(&["-t"]).test_config);
-        assert!(parse(&["-v"]).version && parse(&["-V"]).compile_settings && parse(&["-L"]).list_directives);
+        assert!(
+            parse(&["-v"]).version
+                && parse(&["-V"]).compile_settings
+                && parse(&["-L"]).list_directives
+        );
     }
 
     #[test]
     fn config_cli_help_lists_directives_and_bad_options_fail() {
-        let e = Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-h"].map(Into::into)).unwrap_err();
+        let e =
+            Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-h"].map(Into::into)).unwrap_err();
         let text = e.to_string();
         assert!(text.contains("foreground"), "{text}");
         assert!(text.contains("ThreadsPerChild"), "{text}");
         assert!(Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-Q"].map(Into::into)).is_err());
-        assert!(Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-k", "reload"].map(Into::into)).is_err());
+        assert!(
+            Args::parse_for(
+                &MpmIdent::WORKER,
+                ["mpm-worker", "-k", "reload"].map(Into::into)
+            )
+            .is_err()
+        );
     }
 }

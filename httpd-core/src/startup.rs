@@ -22,8 +22,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::cli::{Args, KCommand};
-use crate::config::{self, ConfigError, ServerConfig};
 pub use crate::config::MpmIdent;
+use crate::config::{self, ConfigError, ServerConfig};
 use crate::{SERVER_BUILT, SERVER_VERSION};
 
 /// The outcome of [`startup`].
@@ -57,13 +57,21 @@ impl Started {
 /// Steps 1–6 of the module doc.
 pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> Startup {
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let command_line = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ");
+    let command_line = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
     let args = match Args::parse_for(ident, argv) {
         Ok(a) => a,
         Err(e) => {
             // Help goes to stdout with status 0; usage errors to stderr with status 1 (httpd's usage()).
             let _ = e.print();
-            return Startup::Exit(if e.use_stderr() { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            return Startup::Exit(if e.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
         }
     };
     if args.version {
@@ -98,7 +106,13 @@ pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> St
         return Startup::Exit(code);
     }
     let one_process = args.one_process;
-    Startup::Run(Box::new(Started { args, config, one_process, command_line, ident: *ident }))
+    Startup::Run(Box::new(Started {
+        args,
+        config,
+        one_process,
+        command_line,
+        ident: *ident,
+    }))
 }
 
 /// `-v`.
@@ -109,7 +123,10 @@ pub fn version_text() -> String {
 /// `-V` (`main.c: show_compile_settings`, `show_mpm_settings`), with the compiled-in limits.
 pub fn compile_settings(ident: &MpmIdent) -> String {
     let (threaded, limits) = match ident.name {
-        "prefork" => ("no", " -D HARD_SERVER_LIMIT=200000 (MAX_SERVER_LIMIT)\n -D DEFAULT_SERVER_LIMIT=256\n"),
+        "prefork" => (
+            "no",
+            " -D HARD_SERVER_LIMIT=200000 (MAX_SERVER_LIMIT)\n -D DEFAULT_SERVER_LIMIT=256\n",
+        ),
         "worker" => (
             "yes (fixed thread count)",
             " -D HARD_SERVER_LIMIT=20000 (MAX_SERVER_LIMIT)\n -D HARD_THREAD_LIMIT=20000 (MAX_THREAD_LIMIT)\n -D DEFAULT_SERVER_LIMIT=16\n -D DEFAULT_THREAD_LIMIT=64\n",
@@ -132,7 +149,10 @@ pub fn compile_settings(ident: &MpmIdent) -> String {
 
 /// Step 5 (`ap_signal_server`). `None` = go on and run the server.
 fn signal_server(k: KCommand, cfg: &ServerConfig) -> Option<ExitCode> {
-    let pid = std::fs::read_to_string(&cfg.pid_file).ok().and_then(|s| s.trim().parse::<i32>().ok()).filter(|p| *p > 0);
+    let pid = std::fs::read_to_string(&cfg.pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|p| *p > 0);
     let running = pid.is_some_and(|p| kill(Pid::from_raw(p), None).is_ok());
     let status = match pid {
         None => "httpd (no pid file) not running".to_string(),
@@ -167,8 +187,141 @@ fn signal_server(k: KCommand, cfg: &ServerConfig) -> Option<ExitCode> {
     // `running` implies `pid` is Some.
     let p = pid.unwrap_or_default();
     if let Err(e) = kill(Pid::from_raw(p), sig) {
-        eprintln!("httpd: sending signal {} to pid {p} failed: {}", sig.as_str(), e.desc());
+        eprintln!(
+            "httpd: sending signal {} to pid {p} failed: {}",
+            sig.as_str(),
+            e.desc()
+        );
         return Some(ExitCode::from(1));
     }
     Some(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn run(args: &[&str]) -> Startup {
+        startup(
+            &MpmIdent::PREFORK,
+            std::iter::once("mpm-prefork")
+                .chain(args.iter().copied())
+                .map(OsString::from),
+        )
+    }
+    fn exit_code(s: Startup) -> Option<ExitCode> {
+        match s {
+            Startup::Exit(c) => Some(c),
+            Startup::Run(_) => None,
+        }
+    }
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("mpm-lab-startup-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+    /// A config whose PidFile is `dir/httpd.pid`.
+    fn conf(d: &std::path::Path) -> String {
+        let f = d.join("httpd.conf");
+        std::fs::write(
+            &f,
+            format!(
+                "Listen 127.0.0.1:0\nPidFile {}/httpd.pid\nErrorLog {}/error_log\n",
+                d.display(),
+                d.display()
+            ),
+        )
+        .unwrap();
+        f.display().to_string()
+    }
+
+    #[test]
+    fn config_startup_informational_options_exit_0() {
+        assert_eq!(exit_code(run(&["-v"])), Some(ExitCode::SUCCESS));
+        assert_eq!(exit_code(run(&["-V"])), Some(ExitCode::SUCCESS));
+        assert_eq!(exit_code(run(&["-L"])), Some(ExitCode::SUCCESS));
+        assert_eq!(
+            exit_code(run(&["-t"])),
+            Some(ExitCode::SUCCESS),
+            "the embedded config is valid"
+        );
+        assert_eq!(exit_code(run(&["-Z"])), Some(ExitCode::from(1)));
+        assert!(
+            version_text().starts_with("Server version: mpm-lab/0.1.0 (Unix)\nServer built:   ")
+        );
+        assert!(compile_settings(&MpmIdent::WORKER).contains("Server MPM:     worker\n"));
+        assert!(compile_settings(&MpmIdent::PREFORK).contains("HARD_SERVER_LIMIT=200000"));
+    }
+
+    #[test]
+    fn config_startup_bad_config_exits_1_and_good_one_runs() {
+        let d = dir("bad");
+        let f = d.join("bad.conf");
+        std::fs::write(&f, "Nonsense here\n").unwrap();
+        assert_eq!(
+            exit_code(run(&["-t", "-f", &f.display().to_string()])),
+            Some(ExitCode::from(1))
+        );
+        assert_eq!(
+            exit_code(run(&["-f", &f.display().to_string()])),
+            Some(ExitCode::from(1))
+        );
+        let good = conf(&d);
+        match run(&["-f", &good, "-X", "-D", "FOREGROUND"]) {
+            Startup::Run(s) => {
+                assert!(s.one_process);
+                assert_eq!(
+                    s.command_line,
+                    format!("mpm-prefork -f {good} -X -D FOREGROUND")
+                );
+                assert!(s.config.defines.contains(&"DEBUG".to_string()));
+                assert_eq!(s.reload().unwrap().pid_file, d.join("httpd.pid"));
+            }
+            Startup::Exit(c) => panic!("expected Run, got {c:?}"),
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn config_startup_k_commands_use_the_pid_file() {
+        let d = dir("k");
+        let f = conf(&d);
+        // Nothing running: stop and graceful-stop just say so; restart/graceful/start go on to run.
+        assert_eq!(
+            exit_code(run(&["-f", &f, "-k", "stop"])),
+            Some(ExitCode::SUCCESS)
+        );
+        assert_eq!(
+            exit_code(run(&["-f", &f, "-k", "graceful-stop"])),
+            Some(ExitCode::SUCCESS)
+        );
+        assert!(exit_code(run(&["-f", &f, "-k", "restart"])).is_none());
+        assert!(exit_code(run(&["-f", &f, "-k", "graceful"])).is_none());
+        assert!(exit_code(run(&["-f", &f, "-k", "start"])).is_none());
+        // A running "server" (a child we spawn, never fork): start refuses, stop sends SIGTERM.
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        std::fs::write(d.join("httpd.pid"), format!("{}\n", child.id())).unwrap();
+        assert_eq!(
+            exit_code(run(&["-f", &f, "-k", "start"])),
+            Some(ExitCode::SUCCESS)
+        );
+        assert_eq!(
+            exit_code(run(&["-f", &f, "-k", "stop"])),
+            Some(ExitCode::SUCCESS)
+        );
+        let status = child.wait().unwrap();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(libc::SIGTERM));
+        // A config error aborts -k before the pid file is read.
+        assert_eq!(
+            exit_code(run(&["-f", &f, "-c", "Bogus", "-k", "stop"])),
+            Some(ExitCode::from(1))
+        );
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

@@ -93,18 +93,27 @@ mod tests {
 
     #[test]
     fn rule_30_no_idle_worker_is_always_above() {
-        assert_eq!(connections_above_limit(counts(0, 0, 0, false)), Some(AboveLimit::NoIdleWorker));
+        assert_eq!(
+            connections_above_limit(counts(0, 0, 0, false)),
+            Some(AboveLimit::NoIdleWorker)
+        );
     }
 
     #[test]
     fn rule_30_formula_edges() {
         // TPC 25 + 5 idle × 2 = 35: 34 active connections accepted, 35 not.
         assert_eq!(connections_above_limit(counts(5, 34, 0, false)), None);
-        assert_eq!(connections_above_limit(counts(5, 35, 0, false)), Some(AboveLimit::TooManyConnections));
+        assert_eq!(
+            connections_above_limit(counts(5, 35, 0, false)),
+            Some(AboveLimit::TooManyConnections)
+        );
         // Lingering connections do not count.
         assert_eq!(connections_above_limit(counts(5, 44, 10, false)), None);
         // Hysteresis: disabled needs one more idle worker: 25 + 4 × 2 = 33.
-        assert_eq!(connections_above_limit(counts(5, 33, 0, true)), Some(AboveLimit::TooManyConnections));
+        assert_eq!(
+            connections_above_limit(counts(5, 33, 0, true)),
+            Some(AboveLimit::TooManyConnections)
+        );
         assert_eq!(connections_above_limit(counts(5, 32, 0, true)), None);
         assert!(should_enable_listeners(false, counts(5, 32, 0, true)));
         assert!(!should_enable_listeners(true, counts(5, 32, 0, true)));

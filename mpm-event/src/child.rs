@@ -27,7 +27,9 @@ use httpd_core::log::{AccessLog, ErrorLog, Level};
 use httpd_core::pod::{Pod, PodxMsg};
 use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
 use httpd_core::status::MpmStatusInfo;
-use httpd_core::threaded::{BusySockets, ChildControl, ChildSignals, StopMode, WakeReason, wait_for_stop};
+use httpd_core::threaded::{
+    BusySockets, ChildControl, ChildSignals, StopMode, WakeReason, wait_for_stop,
+};
 use httpd_core::unixd::Identity;
 use nix::sys::eventfd::{EfdFlags, EventFd};
 
@@ -78,7 +80,11 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
     let signals = match ChildSignals::block() {
         Ok(s) => s,
         Err(e) => {
-            args.log.log("mpm_event", Level::Emerg, format_args!("cannot block signals in the child: {e}"));
+            args.log.log(
+                "mpm_event",
+                Level::Emerg,
+                format_args!("cannot block signals in the child: {e}"),
+            );
             return APEXIT_CHILDSICK;
         }
     };
@@ -86,7 +92,11 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
     let access = match AccessLog::open(&args.config) {
         Ok(a) => a,
         Err(e) => {
-            args.log.log("mpm_event", Level::Emerg, format_args!("could not open access log: {e}"));
+            args.log.log(
+                "mpm_event",
+                Level::Emerg,
+                format_args!("could not open access log: {e}"),
+            );
             return APEXIT_CHILDFATAL;
         }
     };
@@ -100,17 +110,30 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
         scoreboard: Arc::clone(&args.scoreboard),
         info: status_info(args.event),
     };
-    let server = match HttpServer::new(Arc::clone(&args.config), args.log.clone(), access, Some(status)) {
+    let server = match HttpServer::new(
+        Arc::clone(&args.config),
+        args.log.clone(),
+        access,
+        Some(status),
+    ) {
         Ok(s) => s,
         Err(e) => {
-            args.log.log("mpm_event", Level::Emerg, format_args!("cannot set up the HTTP server: {e}"));
+            args.log.log(
+                "mpm_event",
+                Level::Emerg,
+                format_args!("cannot set up the HTTP server: {e}"),
+            );
             return APEXIT_CHILDSICK;
         }
     };
     let waker = match EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC) {
         Ok(w) => w,
         Err(e) => {
-            args.log.log("mpm_event", Level::Emerg, format_args!("cannot create the listener's waker: {e}"));
+            args.log.log(
+                "mpm_event",
+                Level::Emerg,
+                format_args!("cannot create the listener's waker: {e}"),
+            );
             return APEXIT_CHILDSICK;
         }
     };
@@ -133,12 +156,17 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
         threads_shutdown: AtomicUsize::new(0),
     });
     for t in 0..tpc {
-        args.scoreboard.worker(args.slot, t).set_status(WorkerStatus::Starting);
+        args.scoreboard
+            .worker(args.slot, t)
+            .set_status(WorkerStatus::Starting);
     }
     let mut workers = Vec::with_capacity(tpc);
     for t in 0..tpc {
         let (s, w) = (Arc::clone(&shared), Arc::clone(&ws));
-        match thread::Builder::new().name(format!("worker-{t}")).spawn(move || worker::run(t, s, w)) {
+        match thread::Builder::new()
+            .name(format!("worker-{t}"))
+            .spawn(move || worker::run(t, s, w))
+        {
             Ok(h) => workers.push(h),
             Err(e) => {
                 args.log.log(
@@ -160,12 +188,19 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
     let listener = match Listener::new(Arc::clone(&shared), args.listeners, &lcfg) {
         Ok(l) => l,
         Err(e) => {
-            args.log.log("mpm_event", Level::Emerg, format_args!("AH00474: cannot set up the listener: {e}"));
+            args.log.log(
+                "mpm_event",
+                Level::Emerg,
+                format_args!("AH00474: cannot set up the listener: {e}"),
+            );
             stop_threads(&shared, &ws, StopMode::Ungraceful);
             return APEXIT_CHILDSICK;
         }
     };
-    let listener = match thread::Builder::new().name("listener".into()).spawn(move || listener.run()) {
+    let listener = match thread::Builder::new()
+        .name("listener".into())
+        .spawn(move || listener.run())
+    {
         Ok(h) => h,
         Err(e) => {
             args.log.log(

@@ -110,7 +110,9 @@ impl fmt::Display for FactorError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             FactorError::Parse => "error parsing value",
-            FactorError::NotPositive => "AsyncRequestWorkerFactor argument must be a positive number",
+            FactorError::NotPositive => {
+                "AsyncRequestWorkerFactor argument must be a positive number"
+            }
         })
     }
 }
@@ -187,17 +189,25 @@ pub struct FirstLimits {
 ///
 /// `first` is `None` on the first configuration pass (start-up: long "WARNING:" texts for the
 /// console) and the retained limits on a restart (short texts for the error log).
-pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<Checked, FactorError> {
+pub fn check_config(
+    raw: &MpmDirectives,
+    first: Option<FirstLimits>,
+) -> Result<Checked, FactorError> {
     let startup = first.is_none();
     let mut warnings = Vec::new();
-    let mut warn = |code_startup: &'static str, code_restart: &'static str, long: String, short: String| {
-        let (code, body) = if startup { (code_startup, long) } else { (code_restart, short) };
-        warnings.push(ConfigWarning {
-            code,
-            text: format!("{code}: {body}"),
-            info: false,
-        });
-    };
+    let mut warn =
+        |code_startup: &'static str, code_restart: &'static str, long: String, short: String| {
+            let (code, body) = if startup {
+                (code_startup, long)
+            } else {
+                (code_restart, short)
+            };
+            warnings.push(ConfigWarning {
+                code,
+                text: format!("{code}: {body}"),
+                info: false,
+            });
+        };
 
     let worker_factor = match &raw.async_request_worker_factor {
         Some(text) => WorkerFactor::parse(text)?,
@@ -207,7 +217,9 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
     let mut server_limit = raw.server_limit.unwrap_or(defaults::SERVER_LIMIT);
     let mut thread_limit = raw.thread_limit.unwrap_or(defaults::THREAD_LIMIT);
     let mut tpc = raw.threads_per_child.unwrap_or(defaults::THREADS_PER_CHILD);
-    let mut max_workers = raw.max_request_workers.unwrap_or(defaults::MAX_REQUEST_WORKERS);
+    let mut max_workers = raw
+        .max_request_workers
+        .unwrap_or(defaults::MAX_REQUEST_WORKERS);
     let mut start = raw.start_servers.unwrap_or(defaults::START_SERVERS);
     let mut min_spare = raw.min_spare_threads.unwrap_or(defaults::MIN_SPARE_THREADS);
     let mut max_spare = raw.max_spare_threads.unwrap_or(defaults::MAX_SPARE_THREADS);
@@ -215,14 +227,24 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
 
     // Step 1: ServerLimit within [1, MAX_SERVER_LIMIT], and unchanged across restarts.
     if server_limit > max {
-        warn("AH00497", "AH00498",
-            format!("WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} servers, decreasing to {max}."),
-            format!("ServerLimit of {server_limit} exceeds compile-time limit of {max}, decreasing to match"));
+        warn(
+            "AH00497",
+            "AH00498",
+            format!(
+                "WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} servers, decreasing to {max}."
+            ),
+            format!(
+                "ServerLimit of {server_limit} exceeds compile-time limit of {max}, decreasing to match"
+            ),
+        );
         server_limit = max;
     } else if server_limit < 1 {
-        warn("AH00499", "AH00500",
+        warn(
+            "AH00499",
+            "AH00500",
             format!("WARNING: ServerLimit of {server_limit} not allowed, increasing to 1."),
-            format!("ServerLimit of {server_limit} not allowed, increasing to 1"));
+            format!("ServerLimit of {server_limit} not allowed, increasing to 1"),
+        );
         server_limit = 1;
     }
     if let Some(f) = first
@@ -239,14 +261,24 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
     // Step 2: ThreadLimit within [1, MAX_THREAD_LIMIT], and unchanged across restarts.
     let tmax = defaults::MAX_THREAD_LIMIT;
     if thread_limit > tmax {
-        warn("AH00502", "AH00503",
-            format!("WARNING: ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax} threads, decreasing to {tmax}."),
-            format!("ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax}, decreasing to match"));
+        warn(
+            "AH00502",
+            "AH00503",
+            format!(
+                "WARNING: ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax} threads, decreasing to {tmax}."
+            ),
+            format!(
+                "ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax}, decreasing to match"
+            ),
+        );
         thread_limit = tmax;
     } else if thread_limit < 1 {
-        warn("AH00504", "AH00505",
+        warn(
+            "AH00504",
+            "AH00505",
             format!("WARNING: ThreadLimit of {thread_limit} not allowed, increasing to 1."),
-            format!("ThreadLimit of {thread_limit} not allowed, increasing to 1"));
+            format!("ThreadLimit of {thread_limit} not allowed, increasing to 1"),
+        );
         thread_limit = 1;
     }
     if let Some(f) = first
@@ -262,22 +294,39 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
 
     // Step 3: ThreadsPerChild within [1, ThreadLimit].
     if tpc > thread_limit {
-        warn("AH00507", "AH00508",
-            format!("WARNING: ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit} threads, decreasing to {thread_limit}. To increase, please see the ThreadLimit directive."),
-            format!("ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit}, decreasing to match"));
+        warn(
+            "AH00507",
+            "AH00508",
+            format!(
+                "WARNING: ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit} threads, decreasing to {thread_limit}. To increase, please see the ThreadLimit directive."
+            ),
+            format!(
+                "ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit}, decreasing to match"
+            ),
+        );
         tpc = thread_limit;
     } else if tpc < 1 {
-        warn("AH00509", "AH00510",
+        warn(
+            "AH00509",
+            "AH00510",
             format!("WARNING: ThreadsPerChild of {tpc} not allowed, increasing to 1."),
-            format!("ThreadsPerChild of {tpc} not allowed, increasing to 1"));
+            format!("ThreadsPerChild of {tpc} not allowed, increasing to 1"),
+        );
         tpc = 1;
     }
 
     // Step 4: at least one full child's worth of workers.
     if max_workers < tpc {
-        warn("AH00511", "AH00512",
-            format!("WARNING: MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to {tpc}. MaxRequestWorkers must be at least as large as the number of threads in a single server."),
-            format!("MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to match"));
+        warn(
+            "AH00511",
+            "AH00512",
+            format!(
+                "WARNING: MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to {tpc}. MaxRequestWorkers must be at least as large as the number of threads in a single server."
+            ),
+            format!(
+                "MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to match"
+            ),
+        );
         max_workers = tpc;
     }
 
@@ -285,9 +334,16 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
     let mut active_daemons_limit = max_workers / tpc;
     if max_workers % tpc != 0 {
         let rounded = active_daemons_limit * tpc;
-        warn("AH00513", "AH00514",
-            format!("WARNING: MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}, for a maximum of {active_daemons_limit} servers."),
-            format!("MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}"));
+        warn(
+            "AH00513",
+            "AH00514",
+            format!(
+                "WARNING: MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}, for a maximum of {active_daemons_limit} servers."
+            ),
+            format!(
+                "MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}"
+            ),
+        );
         max_workers = rounded;
     }
 
@@ -296,23 +352,38 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
     // value, so AH00484 can never fire and AH03490 repeats instead (§3.4, rule 28).
     if active_daemons_limit > server_limit {
         let lowered = server_limit * tpc;
-        warn("AH00515", "AH00516",
-            format!("WARNING: MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and would exceed ServerLimit of {server_limit}, decreasing to {lowered}. To increase, please see the ServerLimit directive."),
-            format!("MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and exceed ServerLimit of {server_limit}, decreasing to {lowered}"));
+        warn(
+            "AH00515",
+            "AH00516",
+            format!(
+                "WARNING: MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and would exceed ServerLimit of {server_limit}, decreasing to {lowered}. To increase, please see the ServerLimit directive."
+            ),
+            format!(
+                "MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and exceed ServerLimit of {server_limit}, decreasing to {lowered}"
+            ),
+        );
         active_daemons_limit = server_limit;
     }
 
     // Step 7: StartServers and MinSpareThreads at least 1.
     if start < 1 {
-        warn("AH00517", "AH00518",
+        warn(
+            "AH00517",
+            "AH00518",
             format!("WARNING: StartServers of {start} not allowed, increasing to 1."),
-            format!("StartServers of {start} not allowed, increasing to 1"));
+            format!("StartServers of {start} not allowed, increasing to 1"),
+        );
         start = 1;
     }
     if min_spare < 1 {
-        warn("AH00519", "AH00520",
-            format!("WARNING: MinSpareThreads of {min_spare} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."),
-            format!("MinSpareThreads of {min_spare} not allowed, increasing to 1"));
+        warn(
+            "AH00519",
+            "AH00520",
+            format!(
+                "WARNING: MinSpareThreads of {min_spare} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."
+            ),
+            format!("MinSpareThreads of {min_spare} not allowed, increasing to 1"),
+        );
         min_spare = 1;
     }
 
@@ -342,9 +413,11 @@ pub fn check_config(raw: &MpmDirectives, first: Option<FirstLimits>) -> Result<C
             start_servers: as_usize(start),
             min_spare_threads: as_usize(min_spare),
             max_spare_threads: as_usize(max_spare),
-            max_connections_per_child: u64::try_from(raw.max_connections_per_child.unwrap_or(0)).unwrap_or(0),
+            max_connections_per_child: u64::try_from(raw.max_connections_per_child.unwrap_or(0))
+                .unwrap_or(0),
             worker_factor,
-            graceful_shutdown_timeout: u64::try_from(raw.graceful_shutdown_timeout.unwrap_or(0)).unwrap_or(0),
+            graceful_shutdown_timeout: u64::try_from(raw.graceful_shutdown_timeout.unwrap_or(0))
+                .unwrap_or(0),
         },
         warnings,
     })
@@ -363,9 +436,15 @@ mod tests {
     #[test]
     fn defaults_are_event_pre_config() {
         let c = check(|_| {}).config;
-        assert_eq!((c.server_limit, c.thread_limit, c.threads_per_child), (16, 64, 25));
+        assert_eq!(
+            (c.server_limit, c.thread_limit, c.threads_per_child),
+            (16, 64, 25)
+        );
         assert_eq!((c.max_request_workers, c.active_daemons_limit), (400, 16));
-        assert_eq!((c.start_servers, c.min_spare_threads, c.max_spare_threads), (3, 75, 250));
+        assert_eq!(
+            (c.start_servers, c.min_spare_threads, c.max_spare_threads),
+            (3, 75, 250)
+        );
         assert_eq!(c.worker_factor.effective(), 2);
     }
 
@@ -374,7 +453,10 @@ mod tests {
         let c = check(|d| d.threads_per_child = Some(64));
         assert_eq!(c.config.max_request_workers, 384);
         assert_eq!(c.config.active_daemons_limit, 6);
-        assert_eq!(c.warnings[0].text, "AH00513: WARNING: MaxRequestWorkers of 400 is not an integer multiple of ThreadsPerChild of 64, decreasing to nearest multiple 384, for a maximum of 6 servers.");
+        assert_eq!(
+            c.warnings[0].text,
+            "AH00513: WARNING: MaxRequestWorkers of 400 is not an integer multiple of ThreadsPerChild of 64, decreasing to nearest multiple 384, for a maximum of 6 servers."
+        );
     }
 
     #[test]
@@ -386,14 +468,27 @@ mod tests {
         });
         assert_eq!(c.config.active_daemons_limit, 1);
         assert_eq!(c.config.max_request_workers, 10);
-        assert!(c.warnings[0].text.starts_with("AH00515: WARNING: MaxRequestWorkers of 10 would require 5 servers"));
+        assert!(
+            c.warnings[0]
+                .text
+                .starts_with("AH00515: WARNING: MaxRequestWorkers of 10 would require 5 servers")
+        );
     }
 
     #[test]
     fn rule_25_restart_keeps_limits() {
-        let mut d = MpmDirectives::default();
-        d.server_limit = Some(8);
-        let c = check_config(&d, Some(FirstLimits { server_limit: 16, thread_limit: 64 })).unwrap();
+        let d = MpmDirectives {
+            server_limit: Some(8),
+            ..MpmDirectives::default()
+        };
+        let c = check_config(
+            &d,
+            Some(FirstLimits {
+                server_limit: 16,
+                thread_limit: 64,
+            }),
+        )
+        .unwrap();
         assert_eq!(c.config.server_limit, 16);
         assert_eq!(
             c.warnings[0].text,
@@ -407,12 +502,18 @@ mod tests {
         assert_eq!(WorkerFactor::parse("2.9").unwrap().effective(), 2);
         assert_eq!(WorkerFactor::parse("0.1").unwrap().scaled, 16);
         assert_eq!(WorkerFactor::parse("10").unwrap().effective(), 10);
-        assert_eq!(WorkerFactor::parse("2x").unwrap_err().to_string(), "error parsing value");
+        assert_eq!(
+            WorkerFactor::parse("2x").unwrap_err().to_string(),
+            "error parsing value"
+        );
         assert_eq!(
             WorkerFactor::parse("-1").unwrap_err().to_string(),
             "AsyncRequestWorkerFactor argument must be a positive number"
         );
-        assert_eq!(WorkerFactor::parse("0").unwrap_err(), FactorError::NotPositive);
+        assert_eq!(
+            WorkerFactor::parse("0").unwrap_err(),
+            FactorError::NotPositive
+        );
     }
 
     #[test]

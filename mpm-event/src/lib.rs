@@ -89,8 +89,26 @@ pub(crate) use httpd_core::sync;
 
 use std::process::ExitCode;
 
-/// The `mpm-event` binary (being wired to httpd-core).
+use httpd_core::startup::{MpmIdent, Startup, startup};
+
+/// How this binary names itself to the shared start-up code.
+pub const IDENT: MpmIdent = MpmIdent {
+    name: "event",
+    module: "mpm_event",
+    binary: "mpm-event",
+};
+
+/// The `mpm-event` binary: parse the command line and configuration, then run the parent.
 pub fn main() -> ExitCode {
-    eprintln!("mpm-event: not wired yet");
-    ExitCode::FAILURE
+    match startup(&IDENT, std::env::args_os()) {
+        Startup::Exit(code) => code,
+        // INTEGRATION-PENDING: becomes `Startup::Run(started) => parent::run(*started),` once
+        // httpd-core's process modules exist (see the module list above).
+        Startup::Run(_) => {
+            eprintln!(
+                "mpm-event: waiting for httpd-core's process modules (scoreboard, pod, signals)"
+            );
+            ExitCode::FAILURE
+        }
+    }
 }

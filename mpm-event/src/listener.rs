@@ -133,13 +133,24 @@ pub struct ListenerConfig {
 
 impl Listener {
     /// Set up the poll set with the listening sockets (non-blocking) and the waker.
-    pub fn new(shared: Arc<ChildShared>, listeners: Vec<TcpListener>, cfg: &ListenerConfig) -> io::Result<Listener> {
+    pub fn new(
+        shared: Arc<ChildShared>,
+        listeners: Vec<TcpListener>,
+        cfg: &ListenerConfig,
+    ) -> io::Result<Listener> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        // Every child polls the same listening sockets; all of them wake for a new connection
+        // and the losers of the accept race get EAGAIN. No EPOLLEXCLUSIVE: a woken child that
+        // is above its accept limit leaves the connection in the backlog, and with exclusive
+        // wake-ups no other child would hear of it until the next connection arrives.
         for (i, l) in listeners.iter().enumerate() {
             l.set_nonblocking(true)?;
-            epoll.add(l, EpollEvent::new(EpollFlags::EPOLLIN | EpollFlags::EPOLLEXCLUSIVE, i as u64))?;
+            epoll.add(l, EpollEvent::new(EpollFlags::EPOLLIN, i as u64))?;
         }
-        epoll.add(shared.waker.as_fd(), EpollEvent::new(EpollFlags::EPOLLIN, WAKER))?;
+        epoll.add(
+            shared.waker.as_fd(),
+            EpollEvent::new(EpollFlags::EPOLLIN, WAKER),
+        )?;
         Ok(Listener {
             shared,
             listeners,
@@ -263,7 +274,12 @@ impl Listener {
 
     /// Step 4, listening socket `i` readable (hand-off steps 2 and 6).
     fn on_listener_ready(&mut self, i: usize, workers_were_busy: &mut bool) {
-        if self.shared.handoff.listeners_disabled() || self.closed_listeners {
+        // Rule 53: exactly MaxConnectionsPerChild accepts, even when several listening
+        // sockets are ready in one batch.
+        if self.shared.handoff.listeners_disabled()
+            || self.closed_listeners
+            || self.budget == Some(0)
+        {
             return;
         }
         if let Some(reason) = self.shared.handoff.accept_check() {
@@ -273,7 +289,11 @@ impl Listener {
             self.disable_listeners(reason);
             return;
         }
-        let idler = match self.have_idler.take().or_else(|| self.shared.handoff.info.try_get_idler()) {
+        let idler = match self
+            .have_idler
+            .take()
+            .or_else(|| self.shared.handoff.info.try_get_idler())
+        {
             Some(idler) => idler,
             None => {
                 // A worker went busy between the limit check and here.
@@ -321,11 +341,17 @@ impl Listener {
                 self.keepalive_q.remove(id);
                 // Rule 31: a worker only if one is idle right now; else close so the client
                 // reconnects to another child.
-                match self.shared.handoff.info.try_get_idler() {
+                let idler = self
+                    .have_idler
+                    .take()
+                    .or_else(|| self.shared.handoff.info.try_get_idler());
+                match idler {
                     Some(idler) => {
                         let p = self.unpark(id);
                         let _ = p.conn.stream().set_nonblocking(false);
-                        self.shared.handoff.dispatch(Task { id, conn: p.conn }, idler);
+                        self.shared
+                            .handoff
+                            .dispatch(Task { id, conn: p.conn }, idler);
                     }
                     None => {
                         *workers_were_busy = true;
@@ -334,7 +360,9 @@ impl Listener {
                 }
             }
             Park::Writing => {
-                if events.intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP) && !events.contains(EpollFlags::EPOLLOUT) {
+                if events.intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP)
+                    && !events.contains(EpollFlags::EPOLLOUT)
+                {
                     self.write_q.remove(id);
                     self.close(id);
                     return;
@@ -344,7 +372,7 @@ impl Listener {
                     Some(Ok(true)) => {
                         self.write_q.remove(id);
                         let p = self.unpark(id);
-                        let next = match p.conn.state_after_write() {
+                        let next = match p.conn.after_write() {
                             ConnState::KeepAlive => Next::KeepAlive,
                             _ => Next::Linger,
                         };
@@ -377,7 +405,7 @@ impl Listener {
         };
         let mut buf = [0u8; 4096];
         loop {
-            match (&*p.conn.stream()).read(&mut buf) {
+            match p.conn.stream().read(&mut buf) {
                 Ok(0) => return true,
                 Ok(_) => continue,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
@@ -395,7 +423,12 @@ impl Listener {
         match next {
             // A stopping child, or KeepAlive Off, does not keep idle connections (rule 43).
             Next::KeepAlive if dying || !self.keep_alive_enabled => {
-                self.insert(id, conn, Park::Lingering { short: true }, EpollFlags::EPOLLIN);
+                self.insert(
+                    id,
+                    conn,
+                    Park::Lingering { short: true },
+                    EpollFlags::EPOLLIN,
+                );
                 self.start_linger(id, true, now);
             }
             Next::KeepAlive => {
@@ -407,14 +440,23 @@ impl Listener {
                 self.write_q.push(id, now);
             }
             Next::Linger => {
-                self.insert(id, conn, Park::Lingering { short: dying }, EpollFlags::EPOLLIN);
+                self.insert(
+                    id,
+                    conn,
+                    Park::Lingering { short: dying },
+                    EpollFlags::EPOLLIN,
+                );
                 self.start_linger(id, dying, now);
             }
         }
     }
 
     fn insert(&mut self, id: u64, conn: Connection, park: Park, interest: EpollFlags) {
-        if self.epoll.add(conn.stream(), EpollEvent::new(interest, id)).is_err() {
+        if self
+            .epoll
+            .add(conn.stream(), EpollEvent::new(interest, id))
+            .is_err()
+        {
             // The fd is already gone (closed by the peer's reset and reused?): drop it.
             self.shared.handoff.conn_closed(false);
             return;
@@ -491,17 +533,28 @@ impl Listener {
         for l in &self.listeners {
             let _ = self.epoll.delete(l);
         }
-        self.shared.scoreboard.process(self.shared.slot).set_not_accepting(1);
+        self.shared
+            .scoreboard
+            .process(self.shared.slot)
+            .set_not_accepting(1);
         let (msg, n) = match reason {
-            AboveLimit::NoIdleWorker => ("All workers busy, not accepting new conns in this process", None),
+            AboveLimit::NoIdleWorker => (
+                "All workers busy, not accepting new conns in this process",
+                None,
+            ),
             AboveLimit::TooManyConnections => ("", Some(self.shared.handoff.connections())),
         };
         match n {
-            None => self.shared.log.log("mpm_event", Level::Debug, format_args!("{msg}")),
+            None => self
+                .shared
+                .log
+                .log("mpm_event", Level::Debug, format_args!("{msg}")),
             Some(n) => self.shared.log.log(
                 "mpm_event",
                 Level::Debug,
-                format_args!("Too many open connections ({n}), not accepting new conns in this process"),
+                format_args!(
+                    "Too many open connections ({n}), not accepting new conns in this process"
+                ),
             ),
         }
     }
@@ -510,7 +563,7 @@ impl Listener {
         for (i, l) in self.listeners.iter().enumerate() {
             let _ = self
                 .epoll
-                .add(l, EpollEvent::new(EpollFlags::EPOLLIN | EpollFlags::EPOLLEXCLUSIVE, i as u64));
+                .add(l, EpollEvent::new(EpollFlags::EPOLLIN, i as u64));
         }
         self.shared.handoff.enable_listeners();
         let c = self.shared.handoff.accept_counts();
@@ -522,7 +575,10 @@ impl Listener {
                 c.connections, c.lingering, c.idle_workers
             ),
         );
-        self.shared.scoreboard.process(self.shared.slot).set_not_accepting(0);
+        self.shared
+            .scoreboard
+            .process(self.shared.slot)
+            .set_not_accepting(0);
     }
 
     /// Step 2, first pass (`close_listeners`): stop accepting for good, mark the process
@@ -538,7 +594,8 @@ impl Listener {
         ps.set_quiescing(1);
         ps.set_not_accepting(1);
         for t in 0..self.shared.threads_per_child {
-            sb.worker(self.shared.slot, t).set_status(WorkerStatus::Graceful);
+            sb.worker(self.shared.slot, t)
+                .set_status(WorkerStatus::Graceful);
         }
         // Lingering closes of a stopping child get 2 s (rule 35).
         let long: Vec<u64> = self.linger_q.drain_all();

@@ -18,12 +18,15 @@
 //! One listener bucket (`ListenCoresBucketsRatio` is not implemented), so every "/nb" is /1.
 
 use httpd_core::log::Level;
-use httpd_core::threaded::view::{ProcessView, ScoreboardView, SpawnRate, counts_as_active, counts_as_idle};
+use httpd_core::threaded::view::{
+    ProcessView, ScoreboardView, SpawnRate, counts_as_active, counts_as_idle,
+};
 
 use crate::config::{EventConfig, defaults::MAX_SPAWN_RATE};
 
-/// State kept across ticks (and restarts) in Apache's `retained` struct.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// State kept across ticks (and restarts) in Apache's `retained` struct. The default is a
+/// fresh parent: rate 1, nothing reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Retained {
     /// `idle_spawn_rate`: 1, 2, 4 … 32 children per tick.
     pub idle_spawn_rate: SpawnRate,
@@ -39,20 +42,6 @@ pub struct Retained {
     pub had_healthy_child: bool,
     /// One past the highest slot ever used (`max_daemon_used`).
     pub max_daemon_used: usize,
-}
-
-impl Default for Retained {
-    fn default() -> Self {
-        Retained {
-            idle_spawn_rate: SpawnRate::default(),
-            hold_off: 0,
-            maxclients_reported: false,
-            near_maxclients_reported: false,
-            sick_child_detected: false,
-            had_healthy_child: false,
-            max_daemon_used: 0,
-        }
-    }
 }
 
 /// What the executor must do after one maintenance pass.
@@ -107,14 +96,22 @@ pub struct Outcome {
 /// or ready) in a live process of the current generation that is neither stopping nor
 /// refusing connections. A child that disabled its listeners cannot take new connections, so
 /// its idle threads do not count and the parent tends to add a process.
-pub fn thread_counts_as_idle(ps: &ProcessView, status: httpd_core::scoreboard::WorkerStatus, generation: u64) -> bool {
+pub fn thread_counts_as_idle(
+    ps: &ProcessView,
+    status: httpd_core::scoreboard::WorkerStatus,
+    generation: u64,
+) -> bool {
     counts_as_idle(status) && !ps.quiescing && !ps.not_accepting && ps.generation == generation
 }
 // ANCHOR_END: count_idle
 
 // ANCHOR: decide
 /// `perform_idle_server_maintenance` for the single bucket.
-pub fn decide(view: &ScoreboardView, cfg: &EventConfig, retained: &Retained) -> (Outcome, Retained) {
+pub fn decide(
+    view: &ScoreboardView,
+    cfg: &EventConfig,
+    retained: &Retained,
+) -> (Outcome, Retained) {
     let mut r = retained.clone();
     let mut log = Vec::new();
     let mut idle = 0;
@@ -186,7 +183,11 @@ pub fn decide(view: &ScoreboardView, cfg: &EventConfig, retained: &Retained) -> 
         let do_kill = active_daemons == total_daemons
             || cfg.server_limit.saturating_sub(total_daemons) > cfg.active_daemons_limit;
         r.idle_spawn_rate = r.idle_spawn_rate.reset();
-        if do_kill { Decision::StopOne } else { Decision::WaitForStopping }
+        if do_kill {
+            Decision::StopOne
+        } else {
+            Decision::WaitForStopping
+        }
     } else if idle < cfg.min_spare_threads {
         if active_threads >= cfg.max_request_workers {
             // Rule 15: each message once per parent lifetime.
@@ -211,7 +212,8 @@ pub fn decide(view: &ScoreboardView, cfg: &EventConfig, retained: &Retained) -> 
             // Rule 16: every tick (Apache's text lacks the space after the period).
             log.push(LogLine {
                 level: Level::Error,
-                text: "AH03490: scoreboard is full, not at MaxRequestWorkers.Increase ServerLimit.".into(),
+                text: "AH03490: scoreboard is full, not at MaxRequestWorkers.Increase ServerLimit."
+                    .into(),
             });
             r.idle_spawn_rate = r.idle_spawn_rate.reset();
             Decision::ScoreboardFull
@@ -256,7 +258,11 @@ pub fn decide(view: &ScoreboardView, cfg: &EventConfig, retained: &Retained) -> 
             } else {
                 r.idle_spawn_rate = r.idle_spawn_rate.doubled(MAX_SPAWN_RATE);
             }
-            if cancelled { Decision::SpawnCancelled } else { Decision::Spawn { slots: free } }
+            if cancelled {
+                Decision::SpawnCancelled
+            } else {
+                Decision::Spawn { slots: free }
+            }
         }
     } else {
         r.idle_spawn_rate = r.idle_spawn_rate.reset();

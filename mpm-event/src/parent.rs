@@ -32,7 +32,7 @@ use httpd_core::config::ServerConfig;
 use httpd_core::listen::{self, Listener};
 use httpd_core::log::{ErrorLog, Level};
 use httpd_core::pod::{Pod, PodxMsg};
-use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
+use httpd_core::scoreboard::Scoreboard;
 use httpd_core::signals::{ParentSignal, ParentSignals};
 use httpd_core::startup::Started;
 use httpd_core::threaded::view::ScoreboardView;
@@ -51,7 +51,9 @@ const MODULE: &str = "mpm_event";
 enum Exit {
     Stop,
     GracefulStop,
-    Restart { graceful: bool },
+    Restart {
+        graceful: bool,
+    },
     /// A fatal child or a give-up: stop like SIGTERM, exit status 1.
     Fatal,
 }
@@ -85,13 +87,33 @@ fn report_warnings(warnings: &[crate::config::ConfigWarning], log: Option<&Error
     }
 }
 
+/// Apache rejects a bad AsyncRequestWorkerFactor while parsing (`set_worker_factor`), as
+/// "AH00526: Syntax error on line N of FILE:" plus the reason. httpd-core keeps the raw text,
+/// so we find the line again: the last one spelling the directive, as the last one wins.
+fn factor_syntax_error(cfg: &ServerConfig, e: crate::config::FactorError) -> String {
+    let located = cfg.config_file.as_ref().and_then(|path| {
+        let text = std::fs::read_to_string(path).ok()?;
+        let line = text.lines().enumerate().filter(|(_, l)| {
+            l.trim_start()
+                .get(..24)
+                .is_some_and(|d| d.eq_ignore_ascii_case("AsyncRequestWorkerFactor"))
+        });
+        line.last()
+            .map(|(n, _)| (n + 1, path.display().to_string()))
+    });
+    match located {
+        Some((n, file)) => format!("AH00526: Syntax error on line {n} of {file}:\n{e}"),
+        None => format!("AH00526: Syntax error in AsyncRequestWorkerFactor:\n{e}"),
+    }
+}
+
 /// The whole server (step 1, then the loop of restarts).
 pub fn run(started: Started) -> ExitCode {
     let config = Arc::new(started.config.clone());
     let checked = match check_config(&config.mpm, None) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("AH00526: Syntax error in AsyncRequestWorkerFactor:\n{e}");
+            eprintln!("{}", factor_syntax_error(&config, e));
             return ExitCode::from(1);
         }
     };
@@ -100,21 +122,32 @@ pub fn run(started: Started) -> ExitCode {
     let log = match ErrorLog::open(&config) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("(2)No such file or directory: AH02291: Cannot access directory for error log: {e}");
+            eprintln!(
+                "(2)No such file or directory: AH02291: Cannot access directory for error log: {e}"
+            );
             return ExitCode::from(1);
         }
     };
-    let listeners = match listen::open_listeners(&config.listen, config.listen_backlog, Vec::new(), &log) {
-        Ok(l) => l,
-        Err(e) => {
-            log.log("core", Level::Emerg, format_args!("AH00015: Unable to open logs: {e}"));
-            return ExitCode::from(1);
-        }
-    };
+    let listeners =
+        match listen::open_listeners(&config.listen, config.listen_backlog, Vec::new(), &log) {
+            Ok(l) => l,
+            Err(e) => {
+                log.log(
+                    "core",
+                    Level::Emerg,
+                    format_args!("AH00015: Unable to open logs: {e}"),
+                );
+                return ExitCode::from(1);
+            }
+        };
     let scoreboard = match Scoreboard::create(ev.server_limit, ev.thread_limit) {
         Ok(sb) => Arc::new(sb),
         Err(e) => {
-            log.log("core", Level::Crit, format_args!("AH00004: Unable to create or access scoreboard: {e}"));
+            log.log(
+                "core",
+                Level::Crit,
+                format_args!("AH00004: Unable to create or access scoreboard: {e}"),
+            );
             return ExitCode::from(1);
         }
     };
@@ -135,19 +168,34 @@ pub fn run(started: Started) -> ExitCode {
     let pod = match Pod::new() {
         Ok(p) => p,
         Err(e) => {
-            log.log(MODULE, Level::Crit, format_args!("AH00479: could not open pipe-of-death: {e}"));
+            log.log(
+                MODULE,
+                Level::Crit,
+                format_args!("AH00479: could not open pipe-of-death: {e}"),
+            );
             return ExitCode::from(1);
         }
     };
     let signals = match ParentSignals::install() {
         Ok(s) => s,
         Err(e) => {
-            log.log(MODULE, Level::Crit, format_args!("cannot install signal handling: {e}"));
+            log.log(
+                MODULE,
+                Level::Crit,
+                format_args!("cannot install signal handling: {e}"),
+            );
             return ExitCode::from(1);
         }
     };
     if let Err(e) = pidfile::write(&config.pid_file, &log) {
-        log.log("core", Level::Error, format_args!("AH00099: could not create {}: {e}", config.pid_file.display()));
+        log.log(
+            "core",
+            Level::Error,
+            format_args!(
+                "AH00099: could not create {}: {e}",
+                config.pid_file.display()
+            ),
+        );
     }
     let first = FirstLimits {
         server_limit: ev.server_limit as i64,
@@ -185,20 +233,32 @@ impl Parent {
                 Exit::Restart { graceful } => {
                     self.generation += 1;
                     if graceful {
-                        self.scoreboard.global().set_running_generation(self.generation as _);
-                        self.log.log(MODULE, Level::Notice, format_args!("AH00493: SIGUSR1 received.  Doing graceful restart"));
+                        self.scoreboard
+                            .global()
+                            .set_running_generation(self.generation as _);
+                        self.log.log(
+                            MODULE,
+                            Level::Notice,
+                            format_args!("AH00493: SIGUSR1 received.  Doing graceful restart"),
+                        );
                         let live = self.live_children(false).len();
                         self.pod.killpg_x(live, PodxMsg::Graceful);
                     } else {
                         // Logged before the children are killed, as Apache does.
-                        self.log.log(MODULE, Level::Notice, format_args!("AH00494: SIGHUP received.  Attempting to restart"));
+                        self.log.log(
+                            MODULE,
+                            Level::Notice,
+                            format_args!("AH00494: SIGHUP received.  Attempting to restart"),
+                        );
                         let live = self.live_children(true);
                         self.pod.killpg_x(live.len(), PodxMsg::Restart);
                         self.reclaim(&live, true);
                         // Bytes nobody read would stop the next generation's children.
                         while self.pod.try_read_x().is_some() {}
                         self.scoreboard.reset();
-                        self.scoreboard.global().set_running_generation(self.generation as _);
+                        self.scoreboard
+                            .global()
+                            .set_running_generation(self.generation as _);
                     }
                     if !self.reload() {
                         return self.stop(true);
@@ -208,7 +268,9 @@ impl Parent {
                         self.retained.hold_off = 10;
                     } else {
                         remaining = 0;
-                        self.startup_children(self.ev.start_servers.min(self.ev.active_daemons_limit));
+                        self.startup_children(
+                            self.ev.start_servers.min(self.ev.active_daemons_limit),
+                        );
                     }
                 }
             }
@@ -216,9 +278,21 @@ impl Parent {
     }
 
     fn log_resuming(&self) {
-        self.log.log(MODULE, Level::Notice, format_args!("AH00489: {SERVER_VERSION} configured -- resuming normal operations"));
-        self.log.log(MODULE, Level::Info, format_args!("AH00490: Server built: {SERVER_BUILT}"));
-        self.log.log("core", Level::Notice, format_args!("AH00094: Command line: '{}'", self.started.command_line));
+        self.log.log(
+            MODULE,
+            Level::Notice,
+            format_args!("AH00489: {SERVER_VERSION} configured -- resuming normal operations"),
+        );
+        self.log.log(
+            MODULE,
+            Level::Info,
+            format_args!("AH00490: Server built: {SERVER_BUILT}"),
+        );
+        self.log.log(
+            "core",
+            Level::Notice,
+            format_args!("AH00094: Command line: '{}'", self.started.command_line),
+        );
     }
 
     /// Re-read the configuration after a restart signal; false if it is broken (the parent
@@ -228,14 +302,22 @@ impl Parent {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("{e}");
-                self.log.log("core", Level::Emerg, format_args!("AH00018: Configuration check failed, exiting"));
+                self.log.log(
+                    "core",
+                    Level::Emerg,
+                    format_args!("AH00018: Configuration check failed, exiting"),
+                );
                 return false;
             }
         };
         let checked = match check_config(&cfg.mpm, Some(self.first)) {
             Ok(c) => c,
             Err(e) => {
-                self.log.log("core", Level::Emerg, format_args!("AH00526: Syntax error in AsyncRequestWorkerFactor: {e}"));
+                self.log.log(
+                    "core",
+                    Level::Emerg,
+                    format_args!("{}", factor_syntax_error(&cfg, e)),
+                );
                 return false;
             }
         };
@@ -245,7 +327,11 @@ impl Parent {
         match listen::open_listeners(&cfg.listen, cfg.listen_backlog, old, &self.log) {
             Ok(l) => self.listeners = l,
             Err(e) => {
-                self.log.log("core", Level::Emerg, format_args!("AH00015: Unable to open logs: {e}"));
+                self.log.log(
+                    "core",
+                    Level::Emerg,
+                    format_args!("AH00015: Unable to open logs: {e}"),
+                );
                 return false;
             }
         }
@@ -297,11 +383,17 @@ impl Parent {
 
     /// Run [`decide`] on the live scoreboard and carry it out.
     fn maintenance(&mut self) -> Option<Exit> {
-        let view = ScoreboardView::read(&self.scoreboard, self.ev.server_limit, self.ev.threads_per_child, self.generation);
+        let view = ScoreboardView::read(
+            &self.scoreboard,
+            self.ev.server_limit,
+            self.ev.threads_per_child,
+            self.generation,
+        );
         let (out, retained) = decide(&view, &self.ev, &self.retained);
         self.retained = retained;
         for line in &out.log {
-            self.log.log(MODULE, line.level, format_args!("{}", line.text));
+            self.log
+                .log(MODULE, line.level, format_args!("{}", line.text));
         }
         match out.decision {
             Decision::StopOne => self.pod.signal_x(PodxMsg::Graceful),
@@ -341,11 +433,18 @@ impl Parent {
             self.log.log(
                 MODULE,
                 Level::Crit,
-                format_args!("AH03455: BUG: Scoreboard slot {slot} should be empty but is in use by pid {}", ps.pid()),
+                format_args!(
+                    "AH03455: BUG: Scoreboard slot {slot} should be empty but is in use by pid {}",
+                    ps.pid()
+                ),
             );
             return;
         }
-        let listeners: Vec<TcpListener> = self.listeners.iter().filter_map(|l| l.listener.try_clone().ok()).collect();
+        let listeners: Vec<TcpListener> = self
+            .listeners
+            .iter()
+            .filter_map(|l| l.listener.try_clone().ok())
+            .collect();
         // SAFETY: the parent is single-threaded (it never spawns threads; the signal handling
         // uses a signalfd), so the child starts with a consistent heap and no lock held by a
         // vanished thread. The child leaves only through `std::process::exit` below.
@@ -353,7 +452,7 @@ impl Parent {
         let forked = unsafe { fork() };
         match forked {
             Ok(ForkResult::Child) => {
-                httpd_core::signals::child_reset();
+                ParentSignals::child_reset();
                 let code = child::child_main(ChildArgs {
                     slot,
                     config: Arc::clone(&self.config),
@@ -378,7 +477,11 @@ impl Parent {
                 ps.set_pid(child.as_raw());
             }
             Err(e) => {
-                self.log.log(MODULE, Level::Alert, format_args!("AH00481: fork: Unable to fork new process: {e}"));
+                self.log.log(
+                    MODULE,
+                    Level::Alert,
+                    format_args!("AH00481: fork: Unable to fork new process: {e}"),
+                );
                 // Apache sleeps 10 s so a fork storm does not hog the machine.
                 std::thread::sleep(Duration::from_secs(10));
             }
@@ -394,8 +497,11 @@ impl Parent {
                 Ok(s) => s,
             };
             let Some(pid) = status.pid() else { continue };
-            let Some(slot) = self.slot_of(pid) else { continue };
-            let old_generation = u64::from(self.scoreboard.process(slot).generation()) != self.generation;
+            let Some(slot) = self.slot_of(pid) else {
+                continue;
+            };
+            let old_generation =
+                u64::from(self.scoreboard.process(slot).generation()) != self.generation;
             self.free_slot(slot);
             freed.push(slot);
             match child_status::process_child_status(pid, status, &self.log, MODULE) {
@@ -403,7 +509,9 @@ impl Parent {
                 ChildExit::Fatal => self.log.log(
                     MODULE,
                     Level::Warn,
-                    format_args!("AH00487: Ignoring fatal error in child of previous generation (pid {pid})."),
+                    format_args!(
+                        "AH00487: Ignoring fatal error in child of previous generation (pid {pid})."
+                    ),
                 ),
                 ChildExit::Sick => {
                     self.retained.idle_spawn_rate = self.retained.idle_spawn_rate.reset();
@@ -416,18 +524,12 @@ impl Parent {
     }
 
     fn slot_of(&self, pid: Pid) -> Option<usize> {
-        (0..self.ev.server_limit).find(|&s| self.scoreboard.process(s).pid() == pid.as_raw())
+        self.scoreboard.find_pid(pid.as_raw())
     }
 
     /// The parent marks a reaped child's slot free and its threads dead.
     fn free_slot(&self, slot: usize) {
-        let ps = self.scoreboard.process(slot);
-        ps.set_pid(0);
-        ps.set_quiescing(0);
-        ps.set_not_accepting(0);
-        for t in 0..self.ev.thread_limit {
-            self.scoreboard.worker(slot, t).set_status(WorkerStatus::Dead);
-        }
+        self.scoreboard.mark_reaped(slot);
     }
 
     /// Pids of live children; with `include_stopping` false only those still reading the POD.
@@ -454,7 +556,11 @@ impl Parent {
         self.reclaim(&live, true);
         pidfile::remove(&self.config.pid_file, &self.log);
         if !fatal {
-            self.log.log(MODULE, Level::Notice, format_args!("AH00491: caught SIGTERM, shutting down"));
+            self.log.log(
+                MODULE,
+                Level::Notice,
+                format_args!("AH00491: caught SIGTERM, shutting down"),
+            );
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
@@ -467,7 +573,11 @@ impl Parent {
         let live = self.live_children(false);
         self.pod.killpg_x(live.len(), PodxMsg::Graceful);
         pidfile::remove(&self.config.pid_file, &self.log);
-        self.log.log(MODULE, Level::Notice, format_args!("AH00492: caught SIGWINCH, shutting down gracefully"));
+        self.log.log(
+            MODULE,
+            Level::Notice,
+            format_args!("AH00492: caught SIGWINCH, shutting down gracefully"),
+        );
         let cutoff = (self.ev.graceful_shutdown_timeout > 0)
             .then(|| Instant::now() + Duration::from_secs(self.ev.graceful_shutdown_timeout));
         loop {
@@ -495,25 +605,47 @@ fn one_process(
     log: ErrorLog,
 ) -> ExitCode {
     if let Err(e) = pidfile::write(&config.pid_file, &log) {
-        log.log("core", Level::Error, format_args!("AH00099: could not create {}: {e}", config.pid_file.display()));
+        log.log(
+            "core",
+            Level::Error,
+            format_args!(
+                "AH00099: could not create {}: {e}",
+                config.pid_file.display()
+            ),
+        );
     }
     scoreboard.global().set_config_generation(1);
     let ps = scoreboard.process(0);
     ps.set_pid(nix::unistd::getpid().as_raw());
     ps.set_generation(0);
-    log.log(MODULE, Level::Notice, format_args!("AH00489: {SERVER_VERSION} configured -- resuming normal operations"));
-    log.log(MODULE, Level::Info, format_args!("AH00490: Server built: {SERVER_BUILT}"));
+    log.log(
+        MODULE,
+        Level::Notice,
+        format_args!("AH00489: {SERVER_VERSION} configured -- resuming normal operations"),
+    );
+    log.log(
+        MODULE,
+        Level::Info,
+        format_args!("AH00490: Server built: {SERVER_BUILT}"),
+    );
     let code = child::child_main(ChildArgs {
         slot: 0,
         config: Arc::clone(config),
         event: ev,
         scoreboard,
-        listeners: listeners.iter().filter_map(|l| l.listener.try_clone().ok()).collect(),
+        listeners: listeners
+            .iter()
+            .filter_map(|l| l.listener.try_clone().ok())
+            .collect(),
         pod: None,
         log: log.clone(),
         identity: None,
     });
     pidfile::remove(&config.pid_file, &log);
-    log.log(MODULE, Level::Notice, format_args!("AH00491: caught SIGTERM, shutting down"));
+    log.log(
+        MODULE,
+        Level::Notice,
+        format_args!("AH00491: caught SIGTERM, shutting down"),
+    );
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

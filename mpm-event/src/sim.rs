@@ -23,7 +23,9 @@ use std::time::Duration;
 use httpd_core::config::ServerConfig;
 use httpd_core::log::Level;
 use httpd_core::scoreboard::WorkerStatus;
-use httpd_core::sim::{Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration};
+use httpd_core::sim::{
+    Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
+};
 use httpd_core::threaded::view::{ProcessView, ScoreboardView};
 
 use crate::config::{EventConfig, check_config};
@@ -109,7 +111,11 @@ impl Model<'_> {
         if c.quiescing {
             return vec![WorkerStatus::Graceful; tpc];
         }
-        let idle = if c.starting { WorkerStatus::Starting } else { WorkerStatus::Ready };
+        let idle = if c.starting {
+            WorkerStatus::Starting
+        } else {
+            WorkerStatus::Ready
+        };
         let mut v = vec![WorkerStatus::BusyRead; c.serving];
         v.resize(tpc, idle);
         v
@@ -223,7 +229,10 @@ pub fn simulate_event(cfg: &EventConfig, phases: &[Phase], tick: Duration) -> Ti
     m.log(
         clock.now(),
         Level::Notice,
-        format!("AH00489: {} configured -- resuming normal operations", httpd_core::SERVER_VERSION),
+        format!(
+            "AH00489: {} configured -- resuming normal operations",
+            httpd_core::SERVER_VERSION
+        ),
     );
     let drain = Duration::from_secs(cfg.server_limit as u64 + 5);
     let end = total_duration(phases) + drain;
@@ -240,7 +249,11 @@ pub fn simulate_event(cfg: &EventConfig, phases: &[Phase], tick: Duration) -> Ti
                 .rows
                 .last()
                 .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
-        quiet_rows = if settled && row.log.is_empty() { quiet_rows + 1 } else { 0 };
+        quiet_rows = if settled && row.log.is_empty() {
+            quiet_rows + 1
+        } else {
+            0
+        };
         timeline.rows.push(row);
         if now >= end || quiet_rows as u128 * tick.as_millis() > 5_000 {
             break;
@@ -288,14 +301,23 @@ mod tests {
         let tl = simulate_event(&reference_config(), &phases, Duration::from_millis(200));
         let procs = |t: f64| tl.at(Duration::from_secs_f64(t)).map(|r| r.processes);
         assert_eq!(
-            [procs(6.0), procs(8.2), procs(16.8), procs(18.2), procs(40.0)],
+            [
+                procs(6.0),
+                procs(8.2),
+                procs(16.8),
+                procs(18.2),
+                procs(40.0)
+            ],
             [Some(2), Some(3), Some(3), Some(6), Some(6)],
             "{}",
             tl.summary()
         );
         let last = *tl.process_runs().last().unwrap();
         assert_eq!((last.from, last.to), (6, 3), "{}", tl.summary());
-        let ah484 = tl.log_lines().filter(|l| l.message.starts_with("AH00484")).count();
+        let ah484 = tl
+            .log_lines()
+            .filter(|l| l.message.starts_with("AH00484"))
+            .count();
         assert_eq!(ah484, 1, "{}", tl.error_log());
         assert!(tl.rows.iter().all(|r| r.processes <= 6));
     }

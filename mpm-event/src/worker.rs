@@ -40,6 +40,12 @@ pub struct WorkerShared {
 pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
     let sb = &shared.scoreboard;
     let slot = sb.worker(shared.slot, t);
+    let generation = sb.process(shared.slot).generation();
+    slot.set_identity(
+        nix::unistd::getpid().as_raw(),
+        nix::unistd::gettid().as_raw(),
+        generation,
+    );
     let mut is_idle = false;
     loop {
         let dying = shared.handoff.is_dying();
@@ -56,7 +62,11 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
             }
             is_idle = true;
         }
-        slot.set_status(if dying { WorkerStatus::Graceful } else { WorkerStatus::Ready });
+        slot.set_status(if dying {
+            WorkerStatus::Graceful
+        } else {
+            WorkerStatus::Ready
+        });
         // Step 2.
         let task = match shared.handoff.pop() {
             Ok(task) => task,
@@ -79,7 +89,9 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
         // Steps 3 and 4.
         let next = loop {
             match conn.process(&ctx, WriteMode::Async) {
-                ConnState::KeepAlive if conn.has_pending_input() && !shared.control.stopping() => continue,
+                ConnState::KeepAlive if conn.has_pending_input() && !shared.control.stopping() => {
+                    continue;
+                }
                 ConnState::KeepAlive => break Next::KeepAlive,
                 ConnState::WriteCompletion => break Next::WriteCompletion,
                 ConnState::Linger => break Next::Linger,
@@ -92,7 +104,11 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
     }
     // A stopping child's slots stay `G` until the process is reaped (rule 43); a worker of a
     // running child that leaves (ungraceful) is dead.
-    slot.set_status(if shared.handoff.is_dying() { WorkerStatus::Graceful } else { WorkerStatus::Dead });
+    slot.set_status(if shared.handoff.is_dying() {
+        WorkerStatus::Graceful
+    } else {
+        WorkerStatus::Dead
+    });
 }
 
 /// `worker_thread_should_exit_early`: during a graceful stop, a worker leaves when the open

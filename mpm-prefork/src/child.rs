@@ -15,7 +15,7 @@
 //!    a. MaxConnectionsPerChild: exit if this child already accepted N connections (rule 52);
 //!    b. READY; accept (one listener: blocking accept; several: poll them, 10 s timeout);
 //!    c. serve the whole connection (`serve_connection`: every keep-alive request, slot status
-//!       R/W/K/L/C kept true, lingering close); it stops keep-alive once *stopping* says so (rule 70);
+//!    R/W/K/L/C kept true, lingering close); it stops keep-alive once *stopping* says so (rule 70);
 //!    d. a byte in the pipe of death, or a new generation in the scoreboard → *die_now*.
 //! 4. Exit 0.
 #![allow(unsafe_code)]
@@ -72,7 +72,10 @@ pub struct ChildCtx<'a> {
 
 /// Leave the process now with `code`, without running anything that belongs to the parent.
 pub fn exit(code: i32) -> ! {
-    nix::unistd::_exit(code)
+    // SAFETY: _exit(2) ends the process at once; we are in a forked child (or the -X process)
+    // whose every resource the kernel reclaims; skipping destructors and atexit handlers is the
+    // point (they belong to the parent's image).
+    unsafe { libc::_exit(code) }
 }
 
 extern "C" fn just_die(_sig: libc::c_int) {
@@ -103,12 +106,18 @@ fn install_child_signals(one_process: bool) -> nix::Result<()> {
     // request must finish, rule 70); a restarted accept on the closed fd fails with EBADF.
     let usr1 = SigAction::new(SigHandler::Handler(stop_listening), SaFlags::SA_RESTART, SigSet::empty());
     let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
     // SAFETY: the handlers only call async-signal-safe functions (_exit, close) and touch atomics.
     unsafe {
         sigaction(Signal::SIGTERM, &die)?;
         sigaction(Signal::SIGHUP, &die)?;
         sigaction(Signal::SIGUSR1, &usr1)?;
         sigaction(Signal::SIGINT, if one_process { &die } else { &ignore })?;
+        // Rust's runtime catches SIGSEGV/SIGBUS to report stack overflows, and its handler
+        // swallows a SIGSEGV sent with kill(2). A child must die of it like Apache's children do,
+        // so that the parent logs AH00051/AH00052.
+        sigaction(Signal::SIGSEGV, &default)?;
+        sigaction(Signal::SIGBUS, &default)?;
     }
     Ok(())
 }

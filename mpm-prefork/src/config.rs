@@ -104,9 +104,21 @@ pub fn check_config(
     let startup = restart_of.is_none();
     let mut warnings = Vec::new();
     // Each check has a long console form (first start) and a short log form (restart).
-    let warn = |warnings: &mut Vec<Warning>, codes: (&'static str, &'static str), long: String, short: String| {
-        let (code, message) = if startup { (codes.0, long) } else { (codes.1, short) };
-        warnings.push(Warning { code, message, to_console: startup, info_only: false });
+    let warn = |warnings: &mut Vec<Warning>,
+                codes: (&'static str, &'static str),
+                long: String,
+                short: String| {
+        let (code, message) = if startup {
+            (codes.0, long)
+        } else {
+            (codes.1, short)
+        };
+        warnings.push(Warning {
+            code,
+            message,
+            to_console: startup,
+            info_only: false,
+        });
     };
 
     if raw.used_max_clients {
@@ -126,8 +138,12 @@ pub fn check_config(
         warn(
             &mut warnings,
             ("AH00175", "AH00176"),
-            format!("WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} servers, decreasing to {max}."),
-            format!("ServerLimit of {server_limit} exceeds compile-time limit of {max}, decreasing to match"),
+            format!(
+                "WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} servers, decreasing to {max}."
+            ),
+            format!(
+                "ServerLimit of {server_limit} exceeds compile-time limit of {max}, decreasing to match"
+            ),
         );
         server_limit = max;
     } else if server_limit < 1 {
@@ -159,8 +175,12 @@ pub fn check_config(
         warn(
             &mut warnings,
             ("AH00180", "AH00181"),
-            format!("WARNING: MaxRequestWorkers of {limit} exceeds ServerLimit value of {server_limit} servers, decreasing MaxRequestWorkers to {server_limit}. To increase, please see the ServerLimit directive."),
-            format!("MaxRequestWorkers of {limit} exceeds ServerLimit value of {server_limit}, decreasing to match"),
+            format!(
+                "WARNING: MaxRequestWorkers of {limit} exceeds ServerLimit value of {server_limit} servers, decreasing MaxRequestWorkers to {server_limit}. To increase, please see the ServerLimit directive."
+            ),
+            format!(
+                "MaxRequestWorkers of {limit} exceeds ServerLimit value of {server_limit}, decreasing to match"
+            ),
         );
         limit = server_limit;
     } else if limit < 1 {
@@ -191,7 +211,9 @@ pub fn check_config(
         warn(
             &mut warnings,
             ("AH00186", "AH00187"),
-            format!("WARNING: MinSpareServers of {min_free} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."),
+            format!(
+                "WARNING: MinSpareServers of {min_free} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."
+            ),
             format!("MinSpareServers of {min_free} not allowed, increasing to 1"),
         );
         min_free = 1;
@@ -244,7 +266,13 @@ mod tests {
         let (c, w) = check_config(&raw(), None);
         assert!(w.is_empty());
         assert_eq!(
-            (c.server_limit, c.max_request_workers, c.start_servers, c.min_spare_servers, c.max_spare_servers),
+            (
+                c.server_limit,
+                c.max_request_workers,
+                c.start_servers,
+                c.min_spare_servers,
+                c.max_spare_servers
+            ),
             (256, 256, 5, 5, 10)
         );
         assert_eq!(c.max_connections_per_child, 0);
@@ -253,7 +281,10 @@ mod tests {
 
     #[test]
     fn rule_23_max_request_workers_above_server_limit_is_lowered_with_ah00180() {
-        let r = MpmDirectives { max_request_workers: Some(300), ..raw() };
+        let r = MpmDirectives {
+            max_request_workers: Some(300),
+            ..raw()
+        };
         let (c, w) = check_config(&r, None);
         assert_eq!(c.max_request_workers, 256);
         assert_eq!(w.len(), 1);
@@ -264,26 +295,47 @@ mod tests {
         assert!(w[0].to_console);
         // On a restart the short form goes to the log.
         let (_, w) = check_config(&r, Some(&c));
-        assert_eq!(w[0].to_string(), "AH00181: MaxRequestWorkers of 300 exceeds ServerLimit value of 256, decreasing to match");
+        assert_eq!(
+            w[0].to_string(),
+            "AH00181: MaxRequestWorkers of 300 exceeds ServerLimit value of 256, decreasing to match"
+        );
         assert!(!w[0].to_console);
     }
 
     #[test]
     fn rule_23_raising_server_limit_alone_keeps_256_workers() {
-        let (c, w) = check_config(&MpmDirectives { server_limit: Some(1000), ..raw() }, None);
+        let (c, w) = check_config(
+            &MpmDirectives {
+                server_limit: Some(1000),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!((c.server_limit, c.max_request_workers), (1000, 256));
         assert!(w.is_empty());
     }
 
     #[test]
     fn rule_22_server_limit_is_capped_at_200000() {
-        let (c, w) = check_config(&MpmDirectives { server_limit: Some(300_000), ..raw() }, None);
+        let (c, w) = check_config(
+            &MpmDirectives {
+                server_limit: Some(300_000),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!(c.server_limit, 200_000);
         assert_eq!(
             w[0].to_string(),
             "AH00175: WARNING: ServerLimit of 300000 exceeds compile-time limit of 200000 servers, decreasing to 200000."
         );
-        let (c, w) = check_config(&MpmDirectives { server_limit: Some(0), ..raw() }, None);
+        let (c, w) = check_config(
+            &MpmDirectives {
+                server_limit: Some(0),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!(c.server_limit, 1);
         assert_eq!(w[0].code, "AH00177");
         // ServerLimit 1 then lowers the default MaxRequestWorkers 256 with AH00180.
@@ -293,7 +345,11 @@ mod tests {
 
     #[test]
     fn rule_24_start_and_min_spare_are_raised_to_one() {
-        let r = MpmDirectives { start_servers: Some(0), min_spare_servers: Some(-3), ..raw() };
+        let r = MpmDirectives {
+            start_servers: Some(0),
+            min_spare_servers: Some(-3),
+            ..raw()
+        };
         let (c, w) = check_config(&r, None);
         assert_eq!((c.start_servers, c.min_spare_servers), (1, 1));
         let codes: Vec<_> = w.iter().map(|w| w.code).collect();
@@ -305,47 +361,107 @@ mod tests {
         let (_, w) = check_config(&r, Some(&c));
         let codes: Vec<_> = w.iter().map(|w| w.code).collect();
         assert_eq!(codes, ["AH00185", "AH00187"]);
-        let (c, w) = check_config(&MpmDirectives { max_request_workers: Some(0), ..raw() }, None);
+        let (c, w) = check_config(
+            &MpmDirectives {
+                max_request_workers: Some(0),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!((c.max_request_workers, w[0].code), (1, "AH00182"));
     }
 
     #[test]
     fn rule_25_server_limit_cannot_change_on_restart() {
-        let (first, _) = check_config(&MpmDirectives { server_limit: Some(100), max_request_workers: Some(100), ..raw() }, None);
-        let (c, w) = check_config(&MpmDirectives { server_limit: Some(300), max_request_workers: Some(300), ..raw() }, Some(&first));
+        let (first, _) = check_config(
+            &MpmDirectives {
+                server_limit: Some(100),
+                max_request_workers: Some(100),
+                ..raw()
+            },
+            None,
+        );
+        let (c, w) = check_config(
+            &MpmDirectives {
+                server_limit: Some(300),
+                max_request_workers: Some(300),
+                ..raw()
+            },
+            Some(&first),
+        );
         assert_eq!(c.server_limit, 100);
-        assert_eq!(w[0].to_string(), "AH00179: changing ServerLimit to 300 from original value of 100 not allowed during restart");
+        assert_eq!(
+            w[0].to_string(),
+            "AH00179: changing ServerLimit to 300 from original value of 100 not allowed during restart"
+        );
         // MaxRequestWorkers is then checked against the kept ServerLimit.
         assert_eq!((c.max_request_workers, w[1].code), (100, "AH00181"));
     }
 
     #[test]
     fn rule_26_max_spare_is_silently_raised_above_min_spare() {
-        let (c, w) = check_config(&MpmDirectives { min_spare_servers: Some(20), max_spare_servers: Some(10), ..raw() }, None);
+        let (c, w) = check_config(
+            &MpmDirectives {
+                min_spare_servers: Some(20),
+                max_spare_servers: Some(10),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!((c.min_spare_servers, c.max_spare_servers), (20, 21));
         assert!(w.is_empty());
-        let (c, _) = check_config(&MpmDirectives { min_spare_servers: Some(5), max_spare_servers: Some(5), ..raw() }, None);
+        let (c, _) = check_config(
+            &MpmDirectives {
+                min_spare_servers: Some(5),
+                max_spare_servers: Some(5),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!(c.max_spare_servers, 6);
     }
 
     #[test]
     fn start_servers_is_capped_when_children_start() {
-        let (c, w) = check_config(&MpmDirectives { start_servers: Some(50), max_request_workers: Some(10), ..raw() }, None);
+        let (c, w) = check_config(
+            &MpmDirectives {
+                start_servers: Some(50),
+                max_request_workers: Some(10),
+                ..raw()
+            },
+            None,
+        );
         assert!(w.is_empty(), "Apache does not warn about this one");
         assert_eq!((c.start_servers, c.children_to_start()), (50, 10));
     }
 
     #[test]
     fn negative_max_connections_per_child_means_unlimited() {
-        let (c, _) = check_config(&MpmDirectives { max_connections_per_child: Some(-5), graceful_shutdown_timeout: Some(3), ..raw() }, None);
+        let (c, _) = check_config(
+            &MpmDirectives {
+                max_connections_per_child: Some(-5),
+                graceful_shutdown_timeout: Some(3),
+                ..raw()
+            },
+            None,
+        );
         assert_eq!(c.max_connections_per_child, 0);
         assert_eq!(c.graceful_shutdown_timeout, Duration::from_secs(3));
     }
 
     #[test]
     fn max_clients_spelling_is_noted_at_info() {
-        let (_, w) = check_config(&MpmDirectives { used_max_clients: true, ..raw() }, None);
-        assert_eq!(w[0].to_string(), "AH00188: MaxClients is deprecated, use MaxRequestWorkers instead.");
+        let (_, w) = check_config(
+            &MpmDirectives {
+                used_max_clients: true,
+                ..raw()
+            },
+            None,
+        );
+        assert_eq!(
+            w[0].to_string(),
+            "AH00188: MaxClients is deprecated, use MaxRequestWorkers instead."
+        );
         assert!(w[0].info_only);
     }
 }

@@ -24,7 +24,8 @@
 //! |---|---|---|
 //! | [`config`] | `prefork.c: prefork_pre_config`, `prefork_check_config`, top of `prefork_run` | defaults, clamping with AH00175–AH00188, silent adjustments |
 //! | [`maintenance`] | `prefork.c: perform_idle_server_maintenance` | the pure once-a-second decision: spawn 1,2,4…32, stop one, AH00161/AH00162 |
-//! | [`parent`] | `prefork.c: prefork_run`, `startup_children`, `make_child`; `mpm_common.c: ap_wait_or_timeout` | the control process: generations, restarts, signals, executing decisions |
+//! | [`parent`] | `prefork.c: startup_children`, `make_child`, `prefork_note_child_*`; `main.c`'s restart loop | the control process: start-up, `-X`, forking, re-reading the config |
+//! | `parent/prefork_run.rs` | `prefork.c: prefork_run`; `mpm_common.c: ap_wait_or_timeout`, `ap_relieve_child_processes` | one generation: retire the old one, the 1-second loop executing decisions, stop/graceful stop |
 //! | [`child`] | `prefork.c: child_main`, `just_die`, `stop_listening` | a child: drop privileges, accept, serve, POD, MaxConnectionsPerChild |
 //! | [`sim`] | (none) | the same `decide` on a virtual clock with a synthetic load |
 //!
@@ -34,20 +35,23 @@
 //! `Listen` sockets every child polls them and a non-blocking accept lets the losers of the race
 //! go back to polling (Apache serialises with a mutex instead).
 
-pub mod child;
+// TEMPORARY (until httpd_core's scoreboard/pod/signals/unixd/… exist, CORE-PROCESS): the modules
+// that use them are left out so that the workspace keeps compiling. Re-enable all five lines.
+// pub mod child;
 pub mod config;
 pub mod maintenance;
-pub mod parent;
+// pub mod parent;
 pub mod sim;
+pub mod slot;
 
 use std::process::ExitCode;
 
 /// How this binary names itself to the shared start-up code.
-pub const IDENT: httpd_core::config::MpmIdent =
-    httpd_core::config::MpmIdent { name: "prefork", module: "mpm_prefork", binary: "mpm-prefork" };
+pub const IDENT: httpd_core::config::MpmIdent = httpd_core::config::MpmIdent::PREFORK;
 
 /// The `mpm-prefork` program: command line, configuration, then the control process
 /// (or a single child with `-X`).
 pub fn main() -> ExitCode {
-    parent::main()
+    eprintln!("mpm-prefork: not built yet (waiting for httpd_core's process modules)");
+    ExitCode::FAILURE
 }

@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
+pub use crate::slot::WorkerStatus;
 
 use crate::config::{MAX_SPAWN_RATE, PreforkConfig};
 
@@ -32,6 +32,8 @@ pub struct ScoreboardView {
     pub slots: Vec<WorkerStatus>,
 }
 
+// TEMPORARY: needs httpd_core::scoreboard (CORE-PROCESS).
+/*
 impl ScoreboardView {
     /// Snapshot the first `limit` slots of the shared scoreboard (torn reads between slots are
     /// fine: Apache reads it unlocked too, and the next pass corrects any miscount).
@@ -40,6 +42,7 @@ impl ScoreboardView {
         ScoreboardView { slots: (0..limit).map(|i| sb.worker(i, 0).status()).collect() }
     }
 }
+*/
 
 /// State kept across passes and across restarts (Apache's `retained` data for the parent).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,8 +98,7 @@ impl ServerSeemsBusy {
 }
 
 /// The text of AH00161.
-pub const AH00161: &str =
-    "AH00161: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting";
+pub const AH00161: &str = "AH00161: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting";
 
 /// What one maintenance pass wants done.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -186,18 +188,27 @@ pub fn decide(
 
     let decision = if counts.idle > cfg.max_spare_servers {
         // Step 2: one child per pass, whichever of the bucket reads the byte first.
-        next.bucket_kill_child_record = (retained.bucket_kill_child_record + 1) % cfg.num_buckets.max(1);
+        next.bucket_kill_child_record =
+            (retained.bucket_kill_child_record + 1) % cfg.num_buckets.max(1);
         next.idle_spawn_rate = 1;
-        Decision::StopOne { bucket: next.bucket_kill_child_record }
+        Decision::StopOne {
+            bucket: next.bucket_kill_child_record,
+        }
     } else if counts.idle < cfg.min_spare_servers {
         if counts.free.is_empty() {
             // Step 3.
             next.idle_spawn_rate = 1;
             next.maxclients_reported = true;
-            Decision::ReachedMaxRequestWorkers { report: !retained.maxclients_reported }
+            Decision::ReachedMaxRequestWorkers {
+                report: !retained.maxclients_reported,
+            }
         } else {
             // Step 4.
-            let busy = (rate >= 8).then_some(ServerSeemsBusy { rate, idle: counts.idle, total: counts.total });
+            let busy = (rate >= 8).then_some(ServerSeemsBusy {
+                rate,
+                idle: counts.idle,
+                total: counts.total,
+            });
             // ANCHOR: spawn_rate
             // Next time twice as many if this was not enough, but not right after a graceful
             // restart: the old generation's exits would look like a shortage (§3.5).
@@ -208,7 +219,10 @@ pub fn decide(
                 next.idle_spawn_rate = (rate * 2).min(MAX_SPAWN_RATE);
             }
             // ANCHOR_END: spawn_rate
-            Decision::Spawn { slots: counts.free, busy }
+            Decision::Spawn {
+                slots: counts.free,
+                busy,
+            }
         }
     } else {
         // Step 5 (rule 9).
@@ -228,8 +242,8 @@ pub fn decide(
 mod tests {
     use super::*;
     use crate::config::check_config;
-    use httpd_core::config::MpmDirectives;
     use WorkerStatus::{BusyRead, BusyWrite, Dead, Ready, Starting};
+    use httpd_core::config::MpmDirectives;
 
     fn cfg(min: i64, max: i64, limit: i64) -> PreforkConfig {
         check_config(
@@ -268,7 +282,10 @@ mod tests {
         assert!(!counts_as_idle(BusyWrite));
         assert!(!counts_as_idle(Dead));
         let c = count(&view("S_RG.W", 10), &cfg(5, 10, 10), 3);
-        assert_eq!((c.idle, c.total, c.free.clone(), c.last_non_dead), (2, 5, vec![4, 6, 7], 6));
+        assert_eq!(
+            (c.idle, c.total, c.free.clone(), c.last_non_dead),
+            (2, 5, vec![4, 6, 7], 6)
+        );
     }
 
     #[test]
@@ -291,18 +308,31 @@ mod tests {
     fn rule_04_the_whole_batch_is_forked_even_when_fewer_are_needed() {
         // 4 idle, MinSpare 5: one short, but rate 8 forks 8.
         let c = cfg(5, 100, 150);
-        let r = Retained { idle_spawn_rate: 8, ..Retained::default() };
+        let r = Retained {
+            idle_spawn_rate: 8,
+            ..Retained::default()
+        };
         let (d, _) = decide(&view("____WWW", 150), &c, &r, Duration::ZERO);
-        assert_eq!(d, Decision::Spawn {
-            slots: (7..15).collect(),
-            busy: Some(ServerSeemsBusy { rate: 8, idle: 4, total: 7 })
-        });
+        assert_eq!(
+            d,
+            Decision::Spawn {
+                slots: (7..15).collect(),
+                busy: Some(ServerSeemsBusy {
+                    rate: 8,
+                    idle: 4,
+                    total: 7
+                })
+            }
+        );
     }
 
     #[test]
     fn rule_04_the_batch_is_limited_by_free_slots() {
         let c = cfg(5, 10, 10);
-        let r = Retained { idle_spawn_rate: 32, ..Retained::default() };
+        let r = Retained {
+            idle_spawn_rate: 32,
+            ..Retained::default()
+        };
         let (d, next) = decide(&view("WWWWWWWW", 10), &c, &r, Duration::ZERO);
         assert!(matches!(d, Decision::Spawn { ref slots, .. } if slots == &vec![8, 9]));
         assert_eq!(next.idle_spawn_rate, 32);
@@ -311,11 +341,16 @@ mod tests {
     #[test]
     fn rule_05_ah00162_carries_the_rate_from_8_on() {
         let c = cfg(5, 10, 150);
-        let r = Retained { idle_spawn_rate: 4, ..Retained::default() };
+        let r = Retained {
+            idle_spawn_rate: 4,
+            ..Retained::default()
+        };
         let (d, r) = decide(&view("WWWW", 150), &c, &r, Duration::ZERO);
         assert!(matches!(d, Decision::Spawn { busy: None, .. }));
         let (d, _) = decide(&view("WWWWWWWWWWWW", 150), &c, &r, Duration::ZERO);
-        let Decision::Spawn { busy: Some(b), .. } = d else { panic!("AH00162 expected") };
+        let Decision::Spawn { busy: Some(b), .. } = d else {
+            panic!("AH00162 expected")
+        };
         assert_eq!(
             b.message(),
             "AH00162: server seems busy, (you may need to increase StartServers, or Min/MaxSpareServers), spawning 8 children, there are 0 idle, and 12 total children"
@@ -325,7 +360,10 @@ mod tests {
     #[test]
     fn rule_06_one_child_stopped_per_pass_and_rate_reset() {
         let c = cfg(5, 10, 150);
-        let r = Retained { idle_spawn_rate: 16, ..Retained::default() };
+        let r = Retained {
+            idle_spawn_rate: 16,
+            ..Retained::default()
+        };
         let (d, next) = decide(&view(&"_".repeat(20), 150), &c, &r, Duration::ZERO);
         assert_eq!(d, Decision::StopOne { bucket: 0 });
         assert_eq!(next.idle_spawn_rate, 1);
@@ -337,7 +375,15 @@ mod tests {
     #[test]
     fn rule_08_ah00161_is_reported_once_per_parent() {
         let c = cfg(5, 10, 4);
-        let (d, r) = decide(&view("WWWW", 4), &c, &Retained { idle_spawn_rate: 8, ..Retained::default() }, Duration::ZERO);
+        let (d, r) = decide(
+            &view("WWWW", 4),
+            &c,
+            &Retained {
+                idle_spawn_rate: 8,
+                ..Retained::default()
+            },
+            Duration::ZERO,
+        );
         assert_eq!(d, Decision::ReachedMaxRequestWorkers { report: true });
         assert_eq!(r.idle_spawn_rate, 1);
         let (d, r) = decide(&view("WWWW", 4), &c, &r, Duration::ZERO);
@@ -348,7 +394,10 @@ mod tests {
     #[test]
     fn rule_09_rate_resets_when_the_shortage_ends() {
         let c = cfg(5, 10, 150);
-        let r = Retained { idle_spawn_rate: 16, ..Retained::default() };
+        let r = Retained {
+            idle_spawn_rate: 16,
+            ..Retained::default()
+        };
         let (d, next) = decide(&view("_______", 150), &c, &r, Duration::from_secs(3));
         assert_eq!(d, Decision::Nothing);
         assert_eq!(next.idle_spawn_rate, 1);
@@ -358,7 +407,10 @@ mod tests {
     #[test]
     fn hold_off_after_graceful_keeps_the_rate() {
         let c = cfg(5, 10, 150);
-        let mut r = Retained { hold_off_on_exponential_spawning: 10, ..Retained::default() };
+        let mut r = Retained {
+            hold_off_on_exponential_spawning: 10,
+            ..Retained::default()
+        };
         for _ in 0..10 {
             let (d, next) = decide(&view("W", 150), &c, &r, Duration::ZERO);
             assert!(matches!(d, Decision::Spawn { ref slots, .. } if slots.len() == 1));
@@ -372,7 +424,10 @@ mod tests {
     #[test]
     fn lowest_free_slots_are_used_first() {
         let c = cfg(5, 10, 150);
-        let r = Retained { idle_spawn_rate: 4, ..Retained::default() };
+        let r = Retained {
+            idle_spawn_rate: 4,
+            ..Retained::default()
+        };
         let (d, next) = decide(&view("W.W.W.W", 150), &c, &r, Duration::ZERO);
         assert!(matches!(d, Decision::Spawn { ref slots, .. } if slots == &vec![1, 3, 5, 7]));
         assert_eq!(next.max_daemons_limit, 8);

@@ -17,9 +17,11 @@
 
 use std::time::Duration;
 
+use crate::slot::WorkerStatus;
 use httpd_core::config::ServerConfig;
-use httpd_core::scoreboard::WorkerStatus;
-use httpd_core::sim::{Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration};
+use httpd_core::sim::{
+    Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
+};
 
 use crate::config::{PreforkConfig, check_config};
 use crate::maintenance::{AH00161, Decision, Retained, ScoreboardView, decide};
@@ -67,7 +69,12 @@ impl Model<'_> {
     }
 
     fn log(&mut self, t: Duration, level: &'static str, message: String) {
-        self.log.push(SimLogLine { t, module: "mpm_prefork", level, message });
+        self.log.push(SimLogLine {
+            t,
+            module: "mpm_prefork",
+            level,
+            message,
+        });
     }
 
     /// Connections come and go so that `target` are held (served or waiting).
@@ -105,7 +112,9 @@ impl Model<'_> {
 
     /// One maintenance pass, as `parent.rs` runs it after a quiet second.
     fn maintenance(&mut self, now: Duration) {
-        let view = ScoreboardView { slots: self.slots.iter().map(|s| s.status()).collect() };
+        let view = ScoreboardView {
+            slots: self.slots.iter().map(|s| s.status()).collect(),
+        };
         let (decision, retained) = decide(&view, self.cfg, &self.retained, now);
         self.retained = retained;
         match decision {
@@ -166,10 +175,21 @@ pub fn simulate_prefork(cfg: &PreforkConfig, phases: &[Phase], tick: Duration) -
         *s = Slot::Starting;
     }
     let t0 = clock.now();
-    m.log(t0, "notice", format!("AH00163: {} configured -- resuming normal operations", httpd_core::SERVER_VERSION));
+    m.log(
+        t0,
+        "notice",
+        format!(
+            "AH00163: {} configured -- resuming normal operations",
+            httpd_core::SERVER_VERSION
+        ),
+    );
 
     // After the load, leave time for the surplus to drain at one child per second.
-    let drain = Duration::from_secs((cfg.max_request_workers.saturating_sub(cfg.max_spare_servers) + 5) as u64);
+    let drain = Duration::from_secs(
+        (cfg.max_request_workers
+            .saturating_sub(cfg.max_spare_servers)
+            + 5) as u64,
+    );
     let end = total_duration(phases) + drain;
     let second = Duration::from_secs(1);
     let mut next_pass = second;
@@ -181,8 +201,15 @@ pub fn simulate_prefork(cfg: &PreforkConfig, phases: &[Phase], tick: Duration) -
         let row = m.row(now);
         // Stop early once the load is over and nothing has changed for a while.
         let settled = now >= total_duration(phases)
-            && timeline.rows.last().is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
-        quiet_rows = if settled && row.log.is_empty() { quiet_rows + 1 } else { 0 };
+            && timeline
+                .rows
+                .last()
+                .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
+        quiet_rows = if settled && row.log.is_empty() {
+            quiet_rows + 1
+        } else {
+            0
+        };
         timeline.rows.push(row);
         if now >= end || quiet_rows * tick.as_millis() as usize > 5_000 {
             break;
@@ -229,7 +256,10 @@ mod tests {
         let phases = parse_phases("0:7,40:10,120:15,160:10,0:5").unwrap();
         let started = std::time::Instant::now();
         let tl = simulate_prefork(&reference_config(), &phases, Duration::from_millis(200));
-        assert!(started.elapsed() < Duration::from_secs(2), "simulation must be fast");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "simulation must be fast"
+        );
         let runs = tl.process_runs();
         // First growth: 5 -> 68 through 6, 8, 12, 20, 36, 68 in ~6 s.
         let g = runs[0];
@@ -239,14 +269,26 @@ mod tests {
         assert!(runs[1].to < 68 && runs[1].steps >= 2);
         // The cap: 150 children, AH00161 exactly once.
         assert_eq!(tl.max_processes().unwrap().0, 150);
-        let ah161 = tl.log_lines().filter(|l| l.message.starts_with("AH00161")).count();
+        let ah161 = tl
+            .log_lines()
+            .filter(|l| l.message.starts_with("AH00161"))
+            .count();
         assert_eq!(ah161, 1);
         // AH00162 with 8, 16, 32 in the first growth.
         let rates: Vec<String> = tl
             .log_lines()
             .filter(|l| l.message.starts_with("AH00162"))
             .take(3)
-            .map(|l| l.message.split("spawning ").nth(1).unwrap().split(' ').next().unwrap().to_string())
+            .map(|l| {
+                l.message
+                    .split("spawning ")
+                    .nth(1)
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(rates, ["8", "16", "32"]);
         // After the load: back to MaxSpareServers at one per second.
@@ -257,9 +299,22 @@ mod tests {
         assert!(tl.rows.iter().all(|r| r.processes <= 150));
     }
 
+    /// The reference scenario's summary, kept as a snapshot: what `mpm-lab simulate` prints for
+    /// the lab on prefork's lifecycle (compare with reference/apache-2.4.71/run1/prefork.summary.txt).
+    #[test]
+    fn reference_run_summary_snapshot() {
+        let phases = parse_phases("0:7,40:10,120:15,160:10,0:5").unwrap();
+        let tl = simulate_prefork(&reference_config(), &phases, Duration::from_millis(200));
+        insta::assert_snapshot!(tl.summary());
+    }
+
     #[test]
     fn idle_server_stays_at_start_servers() {
-        let tl = simulate_prefork(&reference_config(), &parse_phases("0:10").unwrap(), Duration::from_millis(500));
+        let tl = simulate_prefork(
+            &reference_config(),
+            &parse_phases("0:10").unwrap(),
+            Duration::from_millis(500),
+        );
         assert!(tl.rows.iter().all(|r| r.processes == 5));
         assert_eq!(tl.rows.last().unwrap().scoreboard.len(), 150);
     }
@@ -276,7 +331,11 @@ mod tests {
             None,
         )
         .0;
-        let tl = simulate_prefork(&cfg, &parse_phases("0:10").unwrap(), Duration::from_millis(500));
+        let tl = simulate_prefork(
+            &cfg,
+            &parse_phases("0:10").unwrap(),
+            Duration::from_millis(500),
+        );
         assert_eq!(tl.rows.last().unwrap().processes, 64, "{}", tl.summary());
     }
 }

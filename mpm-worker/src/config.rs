@@ -356,7 +356,10 @@ mod tests {
             (c.server_limit, c.thread_limit, c.threads_per_child),
             (16, 64, 25)
         );
-        assert_eq!((c.max_workers, c.daemons_limit, c.start_servers), (400, 16, 3));
+        assert_eq!(
+            (c.max_workers, c.daemons_limit, c.start_servers),
+            (400, 16, 3)
+        );
         assert_eq!((c.min_spare_threads, c.max_spare_threads), (75, 250));
     }
 

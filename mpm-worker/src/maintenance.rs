@@ -26,8 +26,8 @@
 //! 4. Otherwise rate = 1 (rule 9).
 
 use httpd_core::log::Level;
-use httpd_core::threaded::view::{ScoreboardView, SpawnRate, counts_as_active, counts_as_idle};
 use httpd_core::scoreboard::WorkerStatus;
+use httpd_core::threaded::view::{ScoreboardView, SpawnRate, counts_as_active, counts_as_idle};
 
 use crate::config::WorkerConfig;
 

@@ -25,7 +25,9 @@ use std::time::Duration;
 use httpd_core::config::ServerConfig;
 use httpd_core::log::Level;
 use httpd_core::scoreboard::WorkerStatus;
-use httpd_core::sim::{Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration};
+use httpd_core::sim::{
+    Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
+};
 use httpd_core::threaded::view::{ProcessView, ScoreboardView};
 
 use crate::config::{WorkerConfig, check_config};
@@ -118,9 +120,9 @@ impl Model<'_> {
         }
         // Stopping children whose threads are all gone exit and are reaped.
         for s in self.slots.iter_mut() {
-            if s.as_ref().is_some_and(|c| {
-                c.quiescing && c.threads.iter().all(|&t| t == WorkerStatus::Dead)
-            }) {
+            if s.as_ref()
+                .is_some_and(|c| c.quiescing && c.threads.iter().all(|&t| t == WorkerStatus::Dead))
+            {
                 *s = None;
             }
         }
@@ -260,7 +262,12 @@ pub fn simulate_worker(cfg: &WorkerConfig, phases: &[Phase], tick: Duration) -> 
         }
         clock.advance(tick);
         // Children forked during the previous step have started their threads.
-        for t in m.slots.iter_mut().flatten().flat_map(|c| c.threads.iter_mut()) {
+        for t in m
+            .slots
+            .iter_mut()
+            .flatten()
+            .flat_map(|c| c.threads.iter_mut())
+        {
             if *t == WorkerStatus::Starting {
                 *t = WorkerStatus::Ready;
             }
@@ -306,16 +313,31 @@ mod tests {
         // Phase 0 (idle): StartServers. Phase 1 (40 held from t=7): one more child at the next
         // pass. Phase 2 (120 held from t=17): 3 -> 4 -> 6 (rate 1 then 2), capped at 150/25.
         assert_eq!(
-            [procs(6.0), procs(8.2), procs(16.8), procs(17.2), procs(18.2), procs(40.0)],
+            [
+                procs(6.0),
+                procs(8.2),
+                procs(16.8),
+                procs(17.2),
+                procs(18.2),
+                procs(40.0)
+            ],
             [Some(2), Some(3), Some(3), Some(4), Some(6), Some(6)],
             "{}",
             tl.summary()
         );
         // After the load (t=42): one child stopped per second down to 3 (idle 75 = MaxSpare).
         let last = *tl.process_runs().last().unwrap();
-        assert_eq!((last.from, last.to, last.steps), (6, 3, 3), "{}", tl.summary());
+        assert_eq!(
+            (last.from, last.to, last.steps),
+            (6, 3, 3),
+            "{}",
+            tl.summary()
+        );
         assert_eq!(tl.rows.last().unwrap().processes, 3);
-        let ah286 = tl.log_lines().filter(|l| l.message.starts_with("AH00286")).count();
+        let ah286 = tl
+            .log_lines()
+            .filter(|l| l.message.starts_with("AH00286"))
+            .count();
         assert_eq!(ah286, 1, "{}", tl.error_log());
         assert!(tl.rows.iter().all(|r| r.processes <= 6));
     }

@@ -27,7 +27,11 @@ use std::time::Duration;
 const REFERENCE_PHASES: &str = "0:5,40:10,120:15,160:10,0:5";
 
 #[derive(Parser)]
-#[command(name = "mpm-lab", version, about = "Drive, watch, simulate and compare mpm-lab servers (and real Apache).")]
+#[command(
+    name = "mpm-lab",
+    version,
+    about = "Drive, watch, simulate and compare mpm-lab servers (and real Apache)."
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -145,7 +149,7 @@ struct BenchArgs {
     /// the reference apache.sh
     #[arg(long, default_value = "../shared/reference/apache-2.4.71/apache.sh")]
     apache_script: PathBuf,
-    /// also benchmark nginx (Debian nginx) serving the same files
+    /// also benchmark nginx (Debian nginx, 2 worker processes) serving the same files
     #[arg(long)]
     nginx: bool,
     /// use our own client even when wrk is installed
@@ -167,7 +171,9 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Simulate(a) => cmd_simulate(a),
-        Cmd::Compare(a) => lab::compare(&a.a, &a.b, &a.out).map(|t| print!("{t}")).map_err(|e| e.to_string()),
+        Cmd::Compare(a) => lab::compare(&a.a, &a.b, &a.out)
+            .map(|t| print!("{t}"))
+            .map_err(|e| e.to_string()),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
     };
@@ -184,7 +190,9 @@ fn main() -> ExitCode {
 fn resolve_server(s: &str) -> Result<(Mpm, PathBuf), String> {
     let p = Path::new(s);
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or(s);
-    let mpm = Mpm::from_name(name).ok_or_else(|| format!("unknown server {s:?}: mpm-prefork, mpm-worker, mpm-event, a path, or a URL"))?;
+    let mpm = Mpm::from_name(name).ok_or_else(|| {
+        format!("unknown server {s:?}: mpm-prefork, mpm-worker, mpm-event, a path, or a URL")
+    })?;
     if p.is_file() {
         return Ok((mpm, p.to_path_buf()));
     }
@@ -195,27 +203,53 @@ fn resolve_server(s: &str) -> Result<(Mpm, PathBuf), String> {
         return Ok((mpm, real));
     }
     mpm.binary().map(|b| (mpm, b)).ok_or_else(|| {
-        format!("no {} next to {}: run `cargo build --release -p {}`", mpm.binary_name(), exe.display(), mpm.binary_name())
+        format!(
+            "no {} next to {}: run `cargo build --release -p {}`",
+            mpm.binary_name(),
+            exe.display(),
+            mpm.binary_name()
+        )
     })
 }
 
 fn parse_url(s: &str) -> Option<SocketAddr> {
     let rest = s.strip_prefix("http://")?;
     let hostport = rest.split('/').next()?;
-    let hostport = if hostport.contains(':') { hostport.to_string() } else { format!("{hostport}:80") };
-    std::net::ToSocketAddrs::to_socket_addrs(&hostport).ok()?.find(|a| a.is_ipv4())
+    let hostport = if hostport.contains(':') {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:80")
+    };
+    std::net::ToSocketAddrs::to_socket_addrs(&hostport)
+        .ok()?
+        .find(|a| a.is_ipv4())
 }
 
 fn cmd_run(a: RunArgs) -> Result<(), String> {
     let phases: Phases = a.phases.parse()?;
     let target = if let Some(addr) = parse_url(&a.server) {
-        Target::Url { addr, pid: a.pid, error_log: a.error_log.clone() }
+        Target::Url {
+            addr,
+            pid: a.pid,
+            error_log: a.error_log.clone(),
+        }
     } else {
         let (mpm, binary) = resolve_server(&a.server)?;
-        let config = a.config.clone().ok_or("--config is required to start our server")?;
-        Target::Ours { mpm, binary, config }
+        let config = a
+            .config
+            .clone()
+            .ok_or("--config is required to start our server")?;
+        Target::Ours {
+            mpm,
+            binary,
+            config,
+        }
     };
-    let signals = a.signals.iter().map(|s| lab::parse_signal(s)).collect::<Result<Vec<_>, _>>()?;
+    let signals = a
+        .signals
+        .iter()
+        .map(|s| lab::parse_signal(s))
+        .collect::<Result<Vec<_>, _>>()?;
     let opts = RunOptions {
         target,
         phases,
@@ -233,7 +267,10 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
     };
     let text = lab::run(&opts).map_err(|e| e.to_string())?;
     print!("{text}");
-    eprintln!("wrote {}/{{timeline.csv,load.csv,error_log,summary.txt,timeline.svg}}", a.out.display());
+    eprintln!(
+        "wrote {}/{{timeline.csv,load.csv,error_log,summary.txt,timeline.svg}}",
+        a.out.display()
+    );
     Ok(())
 }
 
@@ -273,25 +310,48 @@ fn cmd_simulate(a: SimArgs) -> Result<(), String> {
     let user: Phases = a.phases.parse()?;
     // The simulated load is the user's phases framed by idle time, as a real run samples
     // `before` seconds ahead of the load and `after` seconds past it.
-    let framed = format!("0:{},{},0:{}", a.before, a.phases, a.after);
-    let sim_phases = httpd_core::sim::parse_phases(&framed).map_err(|e| e.to_string())?;
+    let idle = |secs: f64| httpd_core::sim::Phase {
+        target: 0,
+        duration: Duration::from_secs_f64(secs.max(0.0)),
+    };
+    let mut sim_phases = vec![idle(a.before)];
+    sim_phases.extend(user.0.iter().copied());
+    sim_phases.push(idle(a.after));
     let ident = httpd_core::config::MpmIdent::ALL
         .iter()
         .find(|m| m.name == mpm.name())
         .ok_or("no MpmIdent for this MPM")?;
+    // Load the config as a run would see it: paths and Listen rewritten into a scratch
+    // directory, so a reference Apache config (Debian paths, fixed port) loads here too.
+    let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}", std::process::id()));
+    std::fs::create_dir_all(scratch.join("htdocs")).map_err(|e| e.to_string())?;
+    let text =
+        std::fs::read_to_string(&a.config).map_err(|e| format!("{}: {e}", a.config.display()))?;
+    let conf = scratch.join("httpd.conf");
+    std::fs::write(
+        &conf,
+        conformance::server::render_config(&text, &scratch, &[]),
+    )
+    .map_err(|e| e.to_string())?;
     let opts = httpd_core::config::ConfigOptions {
-        file: Some(a.config.clone()),
+        file: Some(conf),
         server_root: None,
         defines: vec![],
         pre_directives: vec![],
         post_directives: vec![],
     };
-    let cfg = httpd_core::config::load(&opts, ident).map_err(|e| e.to_string())?;
+    let cfg = httpd_core::config::load(&opts, ident).map_err(|e| e.to_string());
+    let _ = std::fs::remove_dir_all(&scratch);
+    let cfg = cfg?;
     let tick = Duration::from_secs_f64(a.tick.clamp(0.01, 5.0));
     let started = std::time::Instant::now();
     let sim = match mpm {
         Mpm::Prefork => mpm_prefork::sim::simulate(&cfg, &sim_phases, tick),
-        Mpm::Worker | Mpm::Event => return Err(format!("the {mpm} simulator is not available in this build")),
+        Mpm::Worker | Mpm::Event => {
+            return Err(format!(
+                "the {mpm} simulator is not available in this build"
+            ));
+        }
     };
     let elapsed = started.elapsed();
     let tl = sim_to_timeline(&sim, 0.0);
@@ -302,40 +362,105 @@ fn cmd_simulate(a: SimArgs) -> Result<(), String> {
         .filter_map(|r| {
             let i = user.at(r.t - a.before)?;
             let target = user.0[i].target;
-            Some(LoadRow { t: r.t - a.before, epoch: r.epoch, phase: i, target, held: target, ..LoadRow::default() })
+            Some(LoadRow {
+                t: r.t - a.before,
+                epoch: r.epoch,
+                phase: i,
+                target,
+                held: target,
+                ..LoadRow::default()
+            })
         })
         .collect();
-    let lines: Vec<(f64, String)> =
-        sim.log_lines().map(|l| (l.t.as_secs_f64(), format!("[{}:{}] {}", l.module, l.level, l.message))).collect();
+    // The same lines a real run's summary shows (start-up and shutdown chatter left out).
+    let lines: Vec<(f64, String)> = sim
+        .log_lines()
+        .filter(|l| !summary::SKIP_CODES.iter().any(|c| l.message.starts_with(c)))
+        .map(|l| {
+            (
+                l.t.as_secs_f64(),
+                format!("[{}:{}] {}", l.module, l.level, l.message),
+            )
+        })
+        .collect();
     std::fs::create_dir_all(&a.out).map_err(|e| e.to_string())?;
-    std::fs::write(a.out.join("error_log"), sim.error_log()).map_err(|e| e.to_string())?;
+    std::fs::write(a.out.join("error_log"), apache_format_log(&sim)).map_err(|e| e.to_string())?;
     let title = format!("simulated {mpm} ({}), phases {}", a.config.display(), user);
-    let text = lab::write_outputs(&a.out, &Outputs { title: &title, timeline: &tl, spans: &spans, load: &load, log_lines: &lines })
-        .map_err(|e| e.to_string())?;
+    let text = lab::write_outputs(
+        &a.out,
+        &Outputs {
+            title: &title,
+            timeline: &tl,
+            spans: &spans,
+            load: &load,
+            log_lines: &lines,
+        },
+    )
+    .map_err(|e| e.to_string())?;
     print!("{text}");
-    eprintln!("simulated {:.0} s in {:.3} s; wrote {}", tl.rows.last().map_or(0.0, |r| r.t), elapsed.as_secs_f64(), a.out.display());
+    eprintln!(
+        "simulated {:.0} s in {:.3} s; wrote {}",
+        tl.rows.last().map_or(0.0, |r| r.t),
+        elapsed.as_secs_f64(),
+        a.out.display()
+    );
     Ok(())
+}
+
+/// The simulated parent's log lines in Apache's error-log format, stamped with virtual time
+/// (t seconds after the Unix epoch, local time), so `mpm-lab compare` and the summaries read a
+/// simulation's log exactly like a real one.
+fn apache_format_log(sim: &httpd_core::sim::Timeline) -> String {
+    let tz = jiff::tz::TimeZone::system();
+    sim.log_lines()
+        .map(|l| {
+            let ts = jiff::Timestamp::from_microsecond(l.t.as_micros() as i64)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+            let z = ts.to_zoned(tz.clone());
+            format!(
+                "[{}.{:06} {}] [{}:{}] [pid 0:tid 0] {}\n",
+                z.strftime("%a %b %d %H:%M:%S"),
+                l.t.subsec_micros(),
+                z.strftime("%Y"),
+                l.module,
+                l.level,
+                l.message
+            )
+        })
+        .collect()
 }
 
 fn cmd_bench(a: BenchArgs) -> Result<(), String> {
     let cases = bench::standard_cases(a.connections, Duration::from_secs(a.duration));
-    let wrk = if a.own_client { None } else { bench::wrk_path() };
-    let client = if wrk.is_some() { "wrk" } else { "mpm-lab's client" };
-    eprintln!("client: {client}; {} connections, {} s per case", a.connections, a.duration);
-    let mut results = Vec::new();
-    let mut measure = |label: &str, addr: SocketAddr, results: &mut Vec<(String, String, bench::Outcome)>| {
-        for (case_label, case) in &cases {
-            eprintln!("  {label}: {case_label} …");
-            let o = match &wrk {
-                Some(w) => bench::run_wrk(w, addr, case).unwrap_or_else(|e| {
-                    eprintln!("wrk failed ({e}); using our client");
-                    bench::run(addr, case)
-                }),
-                None => bench::run(addr, case),
-            };
-            results.push((label.to_string(), case_label.clone(), o));
-        }
+    let wrk = if a.own_client {
+        None
+    } else {
+        bench::wrk_path()
     };
+    let client = if wrk.is_some() {
+        "wrk"
+    } else {
+        "mpm-lab's client"
+    };
+    eprintln!(
+        "client: {client}; {} connections, {} s per case",
+        a.connections, a.duration
+    );
+    let mut results = Vec::new();
+    let measure =
+        |label: &str, addr: SocketAddr, results: &mut Vec<(String, String, bench::Outcome)>| {
+            for (case_label, case) in &cases {
+                eprintln!("  {label}: {case_label} …");
+                let o = match &wrk {
+                    Some(w) => bench::run_wrk(w, addr, case).unwrap_or_else(|e| {
+                        eprintln!("wrk failed ({e}); using our client");
+                        bench::run(addr, case)
+                    }),
+                    None => bench::run(addr, case),
+                };
+                results.push((label.to_string(), case_label.clone(), o));
+            }
+        };
     let mpm;
     if let Some(addr) = parse_url(&a.server) {
         mpm = None;
@@ -345,7 +470,9 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
         mpm = Some(m);
         let mut t = ServerTest::new(m).binary(&binary);
         if let Some(c) = &a.config {
-            t = t.config_file(std::fs::canonicalize(c).map_err(|e| format!("{}: {e}", c.display()))?);
+            t = t.config_file(
+                std::fs::canonicalize(c).map_err(|e| format!("{}: {e}", c.display()))?,
+            );
         }
         let server = t.try_start().map_err(|e| e.to_string())?;
         measure(m.binary_name(), server.addr(), &mut results);
@@ -355,13 +482,22 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
         match apache_start(&a.apache_script, m, a.config.as_deref()) {
             Ok((pid, addr)) => {
                 measure(&format!("Apache 2.4 {m}"), addr, &mut results);
-                let _ = std::process::Command::new(&a.apache_script).arg("stop").arg(pid.to_string()).status();
+                let _ = std::process::Command::new(&a.apache_script)
+                    .arg("stop")
+                    .arg(pid.to_string())
+                    .status();
             }
             Err(e) => eprintln!("skipping Apache: {e}"),
         }
     }
     if a.nginx {
-        eprintln!("skipping nginx: not supported by this build of mpm-lab bench (run it by hand and pass its URL as --server)");
+        match conformance::nginx::binary() {
+            Some(bin) => match conformance::nginx::Nginx::start(&bin, 18091, 2) {
+                Ok(n) => measure("nginx (2 workers)", n.addr, &mut results),
+                Err(e) => eprintln!("skipping nginx: {e}"),
+            },
+            None => eprintln!("skipping nginx: not installed (apt-get install nginx)"),
+        }
     }
     print!("{}", bench::table(&results));
     Ok(())
@@ -370,19 +506,38 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
 /// MPM directives of our config, passed on to apache.sh so Apache runs the same pool sizes.
 fn mpm_directives(config: Option<&Path>) -> Vec<String> {
     const NAMES: [&str; 12] = [
-        "StartServers", "MinSpareServers", "MaxSpareServers", "MinSpareThreads", "MaxSpareThreads",
-        "ThreadsPerChild", "ThreadLimit", "ServerLimit", "MaxRequestWorkers", "MaxConnectionsPerChild",
-        "KeepAlive", "MaxKeepAliveRequests",
+        "StartServers",
+        "MinSpareServers",
+        "MaxSpareServers",
+        "MinSpareThreads",
+        "MaxSpareThreads",
+        "ThreadsPerChild",
+        "ThreadLimit",
+        "ServerLimit",
+        "MaxRequestWorkers",
+        "MaxConnectionsPerChild",
+        "KeepAlive",
+        "MaxKeepAliveRequests",
     ];
-    let text = config.and_then(|c| std::fs::read_to_string(c).ok()).unwrap_or_default();
+    let text = config
+        .and_then(|c| std::fs::read_to_string(c).ok())
+        .unwrap_or_default();
     text.lines()
         .map(str::trim)
-        .filter(|l| l.split_whitespace().next().is_some_and(|d| NAMES.iter().any(|n| n.eq_ignore_ascii_case(d))))
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|d| NAMES.iter().any(|n| n.eq_ignore_ascii_case(d)))
+        })
         .map(str::to_string)
         .collect()
 }
 
-fn apache_start(script: &Path, mpm: Mpm, config: Option<&Path>) -> Result<(i32, SocketAddr), String> {
+fn apache_start(
+    script: &Path,
+    mpm: Mpm,
+    config: Option<&Path>,
+) -> Result<(i32, SocketAddr), String> {
     if !Path::new("/usr/sbin/apache2").exists() {
         return Err("apache2 is not installed (apt-get install apache2)".into());
     }
@@ -400,7 +555,10 @@ fn apache_start(script: &Path, mpm: Mpm, config: Option<&Path>) -> Result<(i32, 
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
-    let pid = String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| "apache.sh printed no pid")?;
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| "apache.sh printed no pid")?;
     Ok((pid, SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
@@ -408,11 +566,19 @@ fn cmd_rules(a: RulesArgs) -> Result<(), String> {
     let root = conformance::workspace_dir();
     let cov = rules::Coverage::load(&root).map_err(|e| e.to_string())?;
     let md = cov.markdown();
-    let out = if a.out.is_absolute() { a.out.clone() } else { root.join(&a.out) };
+    let out = if a.out.is_absolute() {
+        a.out.clone()
+    } else {
+        root.join(&a.out)
+    };
     if a.check {
         let current = std::fs::read_to_string(&out).unwrap_or_default();
         if current != md {
-            return Err(format!("{} is out of date: run `mpm-lab rules --out {}`", out.display(), a.out.display()));
+            return Err(format!(
+                "{} is out of date: run `mpm-lab rules --out {}`",
+                out.display(),
+                a.out.display()
+            ));
         }
         eprintln!("{} is up to date", out.display());
         return Ok(());

@@ -73,7 +73,10 @@ fn listener_never_accepts_without_an_idle_worker() {
         for w in workers {
             w.join().unwrap();
         }
-        assert!(ok, "a reservation was handed out before any worker was idle");
+        assert!(
+            ok,
+            "a reservation was handed out before any worker was idle"
+        );
     });
 }
 
@@ -88,7 +91,7 @@ fn no_wakeup_is_lost() {
             let qi = qi.clone();
             thread::spawn(move || qi.set_idle())
         };
-        let got = qi.wait_for_idler().map(|idler| drop(idler));
+        let got = qi.wait_for_idler().map(drop);
         w.join().unwrap();
         assert_eq!(got, Ok(()));
     });
@@ -131,14 +134,16 @@ fn term_wakes_everyone() {
         let q = Arc::new(FdQueue::<usize>::new(1));
         let listener = {
             let qi = qi.clone();
-            thread::spawn(move || qi.wait_for_idler().map(|idler| drop(idler)))
+            thread::spawn(move || qi.wait_for_idler().map(drop))
         };
         let popper = {
             let q = q.clone();
-            thread::spawn(move || loop {
-                match q.pop() {
-                    Err(PopError::Interrupted) => continue,
-                    other => return other,
+            thread::spawn(move || {
+                loop {
+                    match q.pop() {
+                        Err(PopError::Interrupted) => continue,
+                        other => return other,
+                    }
                 }
             })
         };

@@ -26,14 +26,29 @@ mod sync {
     }
 }
 
+// Compile-time check that the facade offers every name httpd-core/src/sync.rs exports
+// (the text-level check is `harness_selftest::loom_sync_facade_mirrors_httpd_core_sync`).
+#[allow(unused_imports)]
+use sync::{Arc, Condvar, Mutex, MutexGuard, atomic, lock, thread, wait};
+
 // The harness and the core HTTP behaviour, checked against all three MPM binaries.
 mod harness_selftest;
 mod http_errors;
+mod http_keepalive;
 mod http_limits;
 mod http_parse;
+mod lab_tools;
+mod logs_access;
 mod logs_format;
+mod logs_lifecycle;
 mod rules;
+mod status_generation;
 mod status_page;
 
 // The MPM engineers' modules (prefork_*, worker_*, event_*, loom_*) go below this line.
 mod loom_fdqueue;
+mod prefork_props;
+mod prefork_server;
+mod loom_event;
+mod worker_server;
+mod worker_maintenance;

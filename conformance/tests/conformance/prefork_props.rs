@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use httpd_core::config::MpmDirectives;
-use httpd_core::scoreboard::WorkerStatus;
 use httpd_core::sim::Phase;
 use mpm_prefork::config::{MAX_SPAWN_RATE, PreforkConfig, check_config};
 use mpm_prefork::maintenance::{Decision, Retained, ScoreboardView, counts_as_idle, decide};
 use mpm_prefork::sim::simulate_prefork;
+use mpm_prefork::slot::WorkerStatus;
 use proptest::prelude::*;
 
 fn status() -> impl Strategy<Value = WorkerStatus> {
@@ -26,20 +26,22 @@ fn status() -> impl Strategy<Value = WorkerStatus> {
 
 /// Raw directives in and around the interesting ranges (including values check_config clamps).
 fn config() -> impl Strategy<Value = PreforkConfig> {
-    (1i64..=64, 0i64..=12, 0i64..=30, 1i64..=80, 1i64..=8).prop_map(|(limit, min, max, server_limit, start)| {
-        check_config(
-            &MpmDirectives {
-                server_limit: Some(server_limit.max(limit / 2)),
-                max_request_workers: Some(limit),
-                min_spare_servers: Some(min),
-                max_spare_servers: Some(max),
-                start_servers: Some(start),
-                ..MpmDirectives::default()
-            },
-            None,
-        )
-        .0
-    })
+    (1i64..=64, 0i64..=12, 0i64..=30, 1i64..=80, 1i64..=8).prop_map(
+        |(limit, min, max, server_limit, start)| {
+            check_config(
+                &MpmDirectives {
+                    server_limit: Some(server_limit.max(limit / 2)),
+                    max_request_workers: Some(limit),
+                    min_spare_servers: Some(min),
+                    max_spare_servers: Some(max),
+                    start_servers: Some(start),
+                    ..MpmDirectives::default()
+                },
+                None,
+            )
+            .0
+        },
+    )
 }
 
 fn retained() -> impl Strategy<Value = Retained> {
@@ -52,7 +54,8 @@ fn retained() -> impl Strategy<Value = Retained> {
 }
 
 fn view_for(cfg: &PreforkConfig) -> impl Strategy<Value = ScoreboardView> + use<> {
-    proptest::collection::vec(status(), cfg.max_request_workers).prop_map(|slots| ScoreboardView { slots })
+    proptest::collection::vec(status(), cfg.max_request_workers)
+        .prop_map(|slots| ScoreboardView { slots })
 }
 
 proptest! {

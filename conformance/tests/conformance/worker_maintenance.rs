@@ -232,7 +232,10 @@ fn rule_21_22_limits_are_reduced_with_their_codes() {
     let (cfg, warnings) = check_config(&raw, None, 1);
     let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
     assert_eq!(codes, ["AH00300", "AH00305", "AH00310"]);
-    assert_eq!((cfg.server_limit, cfg.thread_limit, cfg.threads_per_child), (20000, 20000, 20000));
+    assert_eq!(
+        (cfg.server_limit, cfg.thread_limit, cfg.threads_per_child),
+        (20000, 20000, 20000)
+    );
 }
 
 /// Rule 24: StartServers 0 and MinSpareThreads 0 are raised to 1 with AH00320 and AH00322.
@@ -247,7 +250,9 @@ fn rule_24_start_servers_and_min_spare_threads_raised_to_1() {
     let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
     assert_eq!(codes, ["AH00320", "AH00322"]);
     assert_eq!((cfg.start_servers, cfg.min_spare_threads), (1, 1));
-    assert!(warnings[1].startup.ends_with("increasing to 1 to avoid almost certain server failure. Please read the documentation."));
+    assert!(warnings[1].startup.ends_with(
+        "increasing to 1 to avoid almost certain server failure. Please read the documentation."
+    ));
 }
 
 /// Rule 27: MaxSpareThreads is silently raised to MinSpareThreads + (TPC+1)×nb.
@@ -292,6 +297,10 @@ fn rule_28_over_server_limit_logs_ah00288_every_pass() {
         r = next;
         assert_eq!(tick.decision, Decision::NoRoom);
         assert_eq!(tick.notes.len(), 1);
-        assert!(tick.notes[0].text.starts_with("AH00288: scoreboard is full, not at MaxRequestWorkers"));
+        assert!(
+            tick.notes[0]
+                .text
+                .starts_with("AH00288: scoreboard is full, not at MaxRequestWorkers")
+        );
     }
 }

@@ -9,14 +9,26 @@
 //!    `ServerRoot`, `LoadModule`, `<IfModule>`, `<IfDefine>`, `<IfFile>`, `<IfDirective>`.
 //!    What remains is a tree of directives and `<Directory>`/`<Location>` sections.
 //!    Errors here read `mpm-prefork: Syntax error on line 3 of /x.conf: <message>`.
-//! 2. **Walk** ([`directives`], Apache's `ap_walk_config`): every node is looked up in the one
-//!    directive table, its context and argument count are checked, and its parser fills
-//!    [`ServerConfig`]. Errors here read `AH00526: Syntax error on line 12 of /x.conf:` and the
+//! 2. **Walk** ([`walk`], Apache's `ap_walk_config`): every node is looked up in the one
+//!    directive table ([`directives`]), its context and argument count are checked, and its
+//!    parser ([`cmds`]) fills [`ServerConfig`]. Errors here read `AH00526: Syntax error on line 12 of /x.conf:` and the
 //!    message on the next line, e.g. `Invalid command 'Foo', perhaps misspelled or defined by a
 //!    module not included in the server configuration`.
 //!
 //! `-C` directives are read before the file and `-c` directives after it, both as the pseudo file
 //! `-c/-C directives`, exactly as `config.c: process_command_config` does.
+//!
+//! | file | Apache |
+//! |---|---|
+//! | [`tokenize`] | `util.c: ap_cfg_getline, cfg_trim_line, ap_getword_conf` |
+//! | [`parse`] | `config.c: ap_build_config, ap_soak_end_container`, `core.c: include_config, start_cond_section, ap_resolve_env` |
+//! | [`include`](mod@include) | `config.c: ap_process_fnmatch_configs` |
+//! | [`directives`] | the `command_rec` tables of `core.c`, `listen.c`, `mpm_common.c`, the MPMs and modules |
+//! | [`walk`] | `config.c: ap_walk_config, invoke_cmd`, `core.c: ap_check_cmd_context` |
+//! | [`cmds`] | the directive handlers (`core.c: set_timeout`, `listen.c: ap_set_listener`, …) |
+//! | [`modules`] | `core.c: find_module`, `mod_so.c: load_module` |
+//! | [`server`] | `server_rec`, `core_dir_config` (what we keep of them) |
+//! | [`mpm`] | the MPMs' `ap_daemons_*` globals, before `check_config` |
 //!
 //! MPM directives are stored raw in [`MpmDirectives`]; each MPM clamps them in its own
 //! `check_config` (STYLE.md: "configuration in two stages").
@@ -26,13 +38,20 @@
 //! `<FilesMatch>`, `<If>`, `<Limit>` are syntax-checked but not applied, with a warning), piped
 //! and syslog logs, `HostnameLookups On`.
 
+pub mod cmds;
 pub mod directives;
+pub mod include;
+pub mod modules;
 pub mod mpm;
 pub mod parse;
 pub mod server;
+pub mod tokenize;
+pub mod walk;
 
 pub use mpm::MpmDirectives;
-pub use server::{CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig};
+pub use server::{
+    CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig,
+};
 
 use std::fmt;
 use std::path::PathBuf;
@@ -50,9 +69,21 @@ pub struct MpmIdent {
 }
 
 impl MpmIdent {
-    pub const PREFORK: MpmIdent = MpmIdent { name: "prefork", module: "mpm_prefork", binary: "mpm-prefork" };
-    pub const WORKER: MpmIdent = MpmIdent { name: "worker", module: "mpm_worker", binary: "mpm-worker" };
-    pub const EVENT: MpmIdent = MpmIdent { name: "event", module: "mpm_event", binary: "mpm-event" };
+    pub const PREFORK: MpmIdent = MpmIdent {
+        name: "prefork",
+        module: "mpm_prefork",
+        binary: "mpm-prefork",
+    };
+    pub const WORKER: MpmIdent = MpmIdent {
+        name: "worker",
+        module: "mpm_worker",
+        binary: "mpm-worker",
+    };
+    pub const EVENT: MpmIdent = MpmIdent {
+        name: "event",
+        module: "mpm_event",
+        binary: "mpm-event",
+    };
     /// The three MPMs of mpm-lab.
     pub const ALL: [MpmIdent; 3] = [MpmIdent::PREFORK, MpmIdent::WORKER, MpmIdent::EVENT];
 }
@@ -110,10 +141,16 @@ impl ConfigError {
         }
     }
     pub(crate) fn walk(file: &str, line: u32, message: impl Into<String>) -> ConfigError {
-        ConfigError { kind: ConfigErrorKind::Walk, ..ConfigError::read(file, line, message) }
+        ConfigError {
+            kind: ConfigErrorKind::Walk,
+            ..ConfigError::read(file, line, message)
+        }
     }
     pub(crate) fn general(message: impl Into<String>) -> ConfigError {
-        ConfigError { kind: ConfigErrorKind::General, ..ConfigError::read("", 0, message) }
+        ConfigError {
+            kind: ConfigErrorKind::General,
+            ..ConfigError::read("", 0, message)
+        }
     }
 }
 
@@ -126,7 +163,11 @@ impl fmt::Display for ConfigError {
                 self.argv0, self.line, self.file, self.message
             ),
             ConfigErrorKind::Walk => {
-                write!(f, "AH00526: Syntax error on line {} of {}:\n{}", self.line, self.file, self.message)
+                write!(
+                    f,
+                    "AH00526: Syntax error on line {} of {}:\n{}",
+                    self.line, self.file, self.message
+                )
             }
             ConfigErrorKind::General => write!(f, "{}: {}", self.argv0, self.message),
         }
@@ -153,7 +194,12 @@ pub fn load(opts: &ConfigOptions, mpm: &MpmIdent) -> Result<ServerConfig, Config
 
 /// As [`load`], with the main configuration given as text; `name` is the file name shown in
 /// errors. For tests, the simulator and the book's examples.
-pub fn load_text(name: &str, text: &str, opts: &ConfigOptions, mpm: &MpmIdent) -> Result<ServerConfig, ConfigError> {
+pub fn load_text(
+    name: &str,
+    text: &str,
+    opts: &ConfigOptions,
+    mpm: &MpmIdent,
+) -> Result<ServerConfig, ConfigError> {
     parse::load_from(opts, mpm, parse::MainSource::Text { name, text }).map_err(|mut e| {
         e.argv0 = mpm.binary.to_string();
         e
@@ -164,7 +210,8 @@ pub fn load_text(name: &str, text: &str, opts: &ConfigOptions, mpm: &MpmIdent) -
 /// (created, mode 0700, when missing).
 pub fn default_runtime_dir(mpm: &MpmIdent) -> std::io::Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt;
-    let dir = std::env::temp_dir().join(format!("mpm-lab-{}-{}", mpm.binary, nix::unistd::getuid()));
+    let dir =
+        std::env::temp_dir().join(format!("mpm-lab-{}-{}", mpm.binary, nix::unistd::getuid()));
     match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
         Ok(()) => Ok(dir),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(dir),

@@ -3,23 +3,27 @@
 //!
 //! Steps for every file, in this order (each is a function below):
 //!
-//! 1. [`logical_lines`]: a physical line ending in `\` continues on the next one (the backslash and
-//!    newline vanish); leading and trailing white space is trimmed; empty lines and lines whose
-//!    first character is `#` are dropped. A logical line carries the number of its *last* physical
-//!    line, which is what Apache prints in errors.
+//! 1. [`logical_lines`] ([`super::tokenize`]): `\` continuations joined, comments and blank
+//!    lines dropped, each line numbered by its last physical line.
 //! 2. [`Reader::expand`]: `${NAME}` is replaced by a `Define`d value or an environment variable;
 //!    an unknown name stays as written and gives warning AH00111.
-//! 3. [`getword_conf`]: words are separated by white space; `"…"` or `'…'` quote a word, inside
-//!    which `\"` (or `\'`) and `\\` are escapes.
+//! 3. [`getword_conf`]: the first word is the directive's name, the rest its arguments.
 //! 4. The first word names the directive (case-insensitive). `EXEC_ON_READ` directives run now
 //!    (`Include`, `Define`, `ServerRoot`, `LoadModule`, `<IfModule>` …); all others become nodes,
-//!    `<Section …>` nodes holding their children, for the second pass in [`super::directives`].
+//!    `<Section …>` nodes holding their children, for the second pass ([`super::walk`]).
+//! 5. Section nesting is checked here, with Apache's texts: `<Directory> was not closed.`,
+//!    `Expected </Directory> but saw </Location>`, `</Directory> without matching <Directory>
+//!    section`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::directives::{self, Walker};
+use super::directives;
+use super::include::expand_include;
+use super::modules;
+pub use super::tokenize::{LogicalLine, getword_conf, logical_lines, words};
+use super::walk::Walker;
 use super::{ConfigError, ConfigOptions, MpmIdent, ServerConfig};
 
 /// Apache's `AP_MAX_INCLUDE_DEPTH`.
@@ -34,7 +38,7 @@ pub struct Node {
     /// As written: `Listen`, or `<Directory` for a section.
     pub name: String,
     /// The rest of the line after `${VAR}` expansion, still quoted (for [`getword_conf`]).
-    /// For a section: the text between the name and the closing `>`.
+    /// For a section: the text after the name, closing `>` included (checked in the second pass).
     pub args: String,
     /// File the directive came from (for error messages).
     pub file: Arc<str>,
@@ -42,92 +46,6 @@ pub struct Node {
     pub line: u32,
     /// `Some` for a `<Section>`: its body.
     pub children: Option<Vec<Node>>,
-}
-
-/// One logical line of a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogicalLine {
-    /// Number of the last physical line it spans.
-    pub line: u32,
-    pub text: String,
-}
-
-/// Step 1: join `\` continuations, trim, drop blank lines and `#` comments.
-pub fn logical_lines(text: &str) -> Vec<LogicalLine> {
-    let mut out = Vec::new();
-    let mut pending = String::new();
-    for (i, raw) in text.split('\n').enumerate() {
-        let line_no = u32::try_from(i + 1).unwrap_or(u32::MAX);
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        // Apache: only a backslash immediately before the newline continues the line.
-        if let Some(head) = raw.strip_suffix('\\') {
-            pending.push_str(head);
-            continue;
-        }
-        pending.push_str(raw);
-        let trimmed = pending.trim();
-        if !trimmed.is_empty() && !trimmed.starts_with('#') {
-            out.push(LogicalLine { line: line_no, text: trimmed.to_string() });
-        }
-        pending.clear();
-    }
-    // A file ending in a continuation: Apache keeps what it has.
-    let trimmed = pending.trim();
-    if !trimmed.is_empty() && !trimmed.starts_with('#') {
-        let last = u32::try_from(text.split('\n').count()).unwrap_or(u32::MAX);
-        out.push(LogicalLine { line: last, text: trimmed.to_string() });
-    }
-    out
-}
-
-/// Step 3, `ap_getword_conf`: take the next word from `line`, returning it and the rest (leading
-/// white space of the rest skipped). An empty word with an empty rest means "no more words".
-pub fn getword_conf(line: &str) -> (String, &str) {
-    let s = line.trim_start();
-    let Some(quote) = s.chars().next() else {
-        return (String::new(), s);
-    };
-    if quote == '"' || quote == '\'' {
-        let body = &s[1..];
-        let mut word = String::new();
-        let mut chars = body.char_indices().peekable();
-        let mut end = body.len();
-        while let Some((i, c)) = chars.next() {
-            if c == quote {
-                end = i + 1;
-                break;
-            }
-            if c == '\\'
-                && let Some(&(_, next)) = chars.peek()
-                && (next == quote || next == '\\')
-            {
-                word.push(next);
-                chars.next();
-                continue;
-            }
-            word.push(c);
-        }
-        (word, body[end.min(body.len())..].trim_start())
-    } else {
-        let end = s.find(char::is_whitespace).unwrap_or(s.len());
-        // Unquoted words also honour `\\` (substring_conf with no quote).
-        let word = s[..end].replace("\\\\", "\\");
-        (word, s[end..].trim_start())
-    }
-}
-
-/// Every word of `args`.
-pub fn words(args: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = args;
-    loop {
-        let (w, r) = getword_conf(rest);
-        if w.is_empty() && r.is_empty() {
-            return out;
-        }
-        out.push(w);
-        rest = r;
-    }
 }
 
 /// State of the first pass.
@@ -150,11 +68,28 @@ struct Open<'s> {
     name: &'s str,
     file: &'s Arc<str>,
     line: u32,
+    /// `<IfModule>` and friends: their end is looked for like Apache's `ap_build_cont_config`.
+    conditional: bool,
+}
+
+/// The tail of Apache's "was not closed." message for one open section.
+fn not_closed(open: &Open<'_>) -> String {
+    format!(
+        "{}:{}: {}> was not closed.",
+        open.file, open.line, open.name
+    )
 }
 
 impl<'a> Reader<'a> {
     pub fn new(mpm: &'a MpmIdent, server_root: PathBuf, defines: Vec<String>) -> Reader<'a> {
-        Reader { mpm, defines, vars: HashMap::new(), server_root, warnings: Vec::new(), include_depth: 0 }
+        Reader {
+            mpm,
+            defines,
+            vars: HashMap::new(),
+            server_root,
+            warnings: Vec::new(),
+            include_depth: 0,
+        }
     }
 
     /// Step 2, `ap_resolve_env`: `${NAME}` from Define, then the environment; else kept + AH00111.
@@ -169,11 +104,18 @@ impl<'a> Reader<'a> {
                 return out;
             };
             let name = &after[..close];
-            if let Some(v) = self.vars.get(name).cloned().or_else(|| std::env::var(name).ok()) {
+            if let Some(v) = self
+                .vars
+                .get(name)
+                .cloned()
+                .or_else(|| std::env::var(name).ok())
+            {
                 out.push_str(&v);
             } else {
                 if !name.contains(':') {
-                    self.warnings.push(format!("AH00111: Config variable ${{{name}}} is not defined"));
+                    self.warnings.push(format!(
+                        "AH00111: Config variable ${{{name}}} is not defined"
+                    ));
                 }
                 out.push_str(&rest[pos..pos + 2 + close + 1]);
             }
@@ -215,7 +157,10 @@ impl<'a> Reader<'a> {
                     return Err(err(format!("{name}> directive missing closing '>'")));
                 };
                 if !close.eq_ignore_ascii_case(&open.name[1..]) {
-                    return Err(err(format!("Expected </{}> but saw </{close}>", &open.name[1..])));
+                    return Err(err(format!(
+                        "Expected </{}> but saw </{close}>",
+                        &open.name[1..]
+                    )));
                 }
                 return Ok(nodes);
             }
@@ -228,12 +173,13 @@ impl<'a> Reader<'a> {
                     None => (section.to_string(), args.to_string()),
                 };
                 let cmd = format!("<{section}");
-                let Some(end) = args.rfind('>') else {
-                    return Err(err(format!("{cmd}> directive missing closing '>'")));
-                };
-                let inner = args[..end].trim().to_string();
-                let this = Open { name: &cmd, file, line: ll.line };
-                if let Some(result) = self.conditional(&section, &inner).map_err(err)? {
+                if let Some(result) = self.conditional(&section, &args).map_err(err)? {
+                    let this = Open {
+                        name: &cmd,
+                        file,
+                        line: ll.line,
+                        conditional: true,
+                    };
                     if result {
                         nodes.extend(self.read_block(lines, pos, file, Some(&this))?);
                     } else {
@@ -241,13 +187,33 @@ impl<'a> Reader<'a> {
                     }
                     continue;
                 }
-                if inner.is_empty() {
-                    return Err(err(format!("{cmd}> directive requires additional arguments")));
-                }
-                let children = self.read_block(lines, pos, file, Some(&this))?;
+                // Other sections check their `>` and argument in the second pass, as Apache's
+                // `dirsection`/`urlsection` do; here we only collect the body.
+                let this = Open {
+                    name: &cmd,
+                    file,
+                    line: ll.line,
+                    conditional: false,
+                };
+                let children = match self.read_block(lines, pos, file, Some(&this)) {
+                    Ok(c) => c,
+                    // End of file inside nested sections: Apache lists every open one, innermost
+                    // first, and reports the line of the outermost.
+                    Err(mut e)
+                        if *pos >= lines.len() && e.message.ends_with(" was not closed.") =>
+                    {
+                        if let Some(open) = open.filter(|o| !o.conditional) {
+                            e.message = format!("{}\n{}", e.message, not_closed(open));
+                            e.line = open.line;
+                            e.file = open.file.to_string();
+                        }
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
+                };
                 nodes.push(Node {
                     name: cmd.clone(),
-                    args: inner,
+                    args,
                     file: file.clone(),
                     line: ll.line,
                     children: Some(children),
@@ -259,37 +225,58 @@ impl<'a> Reader<'a> {
                 nodes.extend(included);
                 continue;
             }
-            nodes.push(Node { name, args: args.to_string(), file: file.clone(), line: ll.line, children: None });
+            nodes.push(Node {
+                name,
+                args: args.to_string(),
+                file: file.clone(),
+                line: ll.line,
+                children: None,
+            });
         }
         match open {
             None => Ok(nodes),
-            // Apache: "FILE:LINE: <Directory> was not closed." reported at the opening line.
-            Some(open) => Err(ConfigError::read(
+            // A true <IfModule> at end of file: Apache silently ends it (ap_build_cont_config);
+            // we report it like a false one, which Apache does report.
+            Some(open) if open.conditional => Err(ConfigError::read(
                 open.file,
                 open.line,
-                format!("{}:{}: {}> was not closed.", open.file, open.line, open.name),
+                format!(
+                    "Expected </{}> before end of configuration",
+                    &open.name[1..]
+                ),
             )),
+            // Apache: "FILE:LINE: <Directory> was not closed." reported at the opening line.
+            Some(open) => Err(ConfigError::read(open.file, open.line, not_closed(open))),
         }
     }
 
     /// `<IfModule>`, `<IfDefine>`, `<IfFile>`, `<IfDirective>`: `Some(test result)`, `None` for
     /// other sections. `!` negates (`core.c: start_cond_section`).
-    fn conditional(&self, section: &str, inner: &str) -> Result<Option<bool>, String> {
+    fn conditional(&self, section: &str, args: &str) -> Result<Option<bool>, String> {
         let kind = section.to_ascii_lowercase();
-        if !matches!(kind.as_str(), "ifmodule" | "ifdefine" | "iffile" | "ifdirective") {
+        if !matches!(
+            kind.as_str(),
+            "ifmodule" | "ifdefine" | "iffile" | "ifdirective"
+        ) {
             return Ok(None);
         }
+        let Some(end) = args.rfind('>') else {
+            return Err(format!("<{section}> directive missing closing '>'"));
+        };
+        let inner = args[..end].trim();
         let (not, arg) = match inner.strip_prefix('!') {
             Some(rest) => (true, rest),
             None => (false, inner),
         };
         let (arg, _) = getword_conf(arg);
         if arg.is_empty() {
-            return Err(format!("<{section}> directive requires additional arguments"));
+            return Err(format!(
+                "<{section}> directive requires additional arguments"
+            ));
         }
         let result = match kind.as_str() {
-            "ifmodule" => directives::module_is_loaded(self.mpm, &arg),
-            "ifdefine" => self.defines.iter().any(|d| *d == arg),
+            "ifmodule" => modules::module_is_loaded(self.mpm, &arg),
+            "ifdefine" => self.defines.contains(&arg),
             "iffile" => super::server::server_root_relative(&self.server_root, &arg).exists(),
             _ => directives::lookup(&arg).is_some(),
         };
@@ -315,8 +302,13 @@ impl<'a> Reader<'a> {
                 match self.include(&argv[0], def.name == "IncludeOptional") {
                     Ok(nodes) => Ok(Some(nodes)),
                     Err(IncludeError::Here(msg)) => Err(err(msg)),
-                    // Errors inside the included file keep that file's name and line.
-                    Err(IncludeError::Inside(e)) => Err(e),
+                    // A first-pass error inside the included file is nested in the Include line's
+                    // error, as Apache prints it: "Syntax error on line 1 of httpd.conf: Syntax
+                    // error on line 3 of mods-enabled/x.load: Cannot load …".
+                    Err(IncludeError::Inside(e)) => Err(err(format!(
+                        "Syntax error on line {} of {}: {}",
+                        e.line, e.file, e.message
+                    ))),
                 }
             }
             "Define" => {
@@ -346,7 +338,9 @@ impl<'a> Reader<'a> {
                 let abs = if p.is_absolute() {
                     p.to_path_buf()
                 } else {
-                    std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf())
+                    std::env::current_dir()
+                        .map(|c| c.join(p))
+                        .unwrap_or_else(|_| p.to_path_buf())
                 };
                 if !abs.is_dir() {
                     return Err(err("ServerRoot must be a valid directory".into()));
@@ -355,7 +349,7 @@ impl<'a> Reader<'a> {
                 Ok(Some(Vec::new()))
             }
             "LoadModule" => {
-                directives::load_module(self.mpm, &argv[0], &argv[1]).map_err(err)?;
+                modules::load_module(self.mpm, &argv[0], &argv[1]).map_err(err)?;
                 Ok(Some(Vec::new()))
             }
             _ => Ok(None),
@@ -378,9 +372,16 @@ impl<'a> Reader<'a> {
         let mut nodes = Vec::new();
         for f in files {
             let shown = f.display().to_string();
-            let text = std::fs::read_to_string(&f)
-                .map_err(|e| IncludeError::Here(format!("Could not open configuration file {shown}: {}", io_text(&e))))?;
-            nodes.extend(self.read_source(&shown, &text).map_err(IncludeError::Inside)?);
+            let text = std::fs::read_to_string(&f).map_err(|e| {
+                IncludeError::Here(format!(
+                    "Could not open configuration file {shown}: {}",
+                    io_text(&e)
+                ))
+            })?;
+            nodes.extend(
+                self.read_source(&shown, &text)
+                    .map_err(IncludeError::Inside)?,
+            );
         }
         self.include_depth -= 1;
         Ok(nodes)
@@ -413,90 +414,32 @@ fn soak(lines: &[LogicalLine], pos: &mut usize, open: &Open<'_>) -> Result<(), C
             return Ok(());
         }
         if let Some(inner) = name.strip_prefix('<') {
-            let inner = if args.is_empty() { inner.trim_end_matches('>') } else { inner };
+            let inner = if args.is_empty() {
+                inner.trim_end_matches('>')
+            } else {
+                inner
+            };
             let nested = format!("<{inner}");
-            soak(lines, pos, &Open { name: &nested, file: open.file, line: ll.line })?;
+            soak(
+                lines,
+                pos,
+                &Open {
+                    name: &nested,
+                    file: open.file,
+                    line: ll.line,
+                    conditional: true,
+                },
+            )?;
         }
     }
     Err(ConfigError::read(
         open.file,
         open.line,
-        format!("Expected </{}> before end of configuration", &open.name[1..]),
+        format!(
+            "Expected </{}> before end of configuration",
+            &open.name[1..]
+        ),
     ))
-}
-
-/// The files an `Include` names: one file, every file of a directory, or a `*`/`?` pattern in
-/// the last path component.
-fn expand_include(path: &Path, optional: bool) -> Result<Vec<PathBuf>, String> {
-    let shown = path.display().to_string();
-    let last = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let is_pattern = last.contains(['*', '?']);
-    if path.parent().is_some_and(|p| p.to_string_lossy().contains(['*', '?'])) {
-        return Err(format!(
-            "Include {shown}: mpm-lab only expands wildcards in the last path component"
-        ));
-    }
-    if !is_pattern {
-        if path.is_dir() {
-            let mut files = list_dir(path).map_err(|e| format!("Could not open config directory {shown}: {e}"))?;
-            files.retain(|f| f.is_file());
-            return Ok(files);
-        }
-        if !path.exists() && optional {
-            return Ok(Vec::new());
-        }
-        return Ok(vec![path.to_path_buf()]);
-    }
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let entries = match list_dir(dir) {
-        Ok(e) => e,
-        Err(_) if optional => return Ok(Vec::new()),
-        Err(e) => return Err(format!("Could not open config directory {}: {e}", dir.display())),
-    };
-    let files: Vec<PathBuf> = entries
-        .into_iter()
-        .filter(|f| {
-            f.file_name().is_some_and(|n| {
-                let n = n.to_string_lossy();
-                !n.starts_with('.') && fnmatch(&last, &n)
-            }) && f.is_file()
-        })
-        .collect();
-    if files.is_empty() && !optional {
-        return Err(format!("No matches for the wildcard '{last}' in '{}', failing", dir.display()));
-    }
-    Ok(files)
-}
-
-fn list_dir(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    v.sort();
-    Ok(v)
-}
-
-/// A small `fnmatch(3)`: `*` matches any run of characters, `?` one character.
-pub fn fnmatch(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    // Iterative matcher with one backtrack point (the last `*`), linear in practice.
-    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// `strerror`-like text for an io error without Rust's " (os error 2)" suffix.
@@ -520,7 +463,11 @@ pub(crate) fn load(opts: &ConfigOptions, mpm: &MpmIdent) -> Result<ServerConfig,
     load_from(opts, mpm, MainSource::Options)
 }
 
-pub(crate) fn load_from(opts: &ConfigOptions, mpm: &MpmIdent, main: MainSource<'_>) -> Result<ServerConfig, ConfigError> {
+pub(crate) fn load_from(
+    opts: &ConfigOptions,
+    mpm: &MpmIdent,
+    main: MainSource<'_>,
+) -> Result<ServerConfig, ConfigError> {
     let runtime = super::default_runtime_dir(mpm)
         .map_err(|e| ConfigError::general(format!("cannot create the runtime directory: {e}")))?;
     let initial_root = match &opts.server_root {
@@ -529,8 +476,12 @@ pub(crate) fn load_from(opts: &ConfigOptions, mpm: &MpmIdent, main: MainSource<'
     };
     let mut reader = Reader::new(mpm, initial_root, opts.defines.clone());
     // The embedded config's variables; a user file may use them too.
-    reader.vars.insert("MPM_LAB_RUNTIME".into(), runtime.display().to_string());
-    reader.vars.insert("MPM_LAB_DEMO".into(), super::DEMO_DIR.into());
+    reader
+        .vars
+        .insert("MPM_LAB_RUNTIME".into(), runtime.display().to_string());
+    reader
+        .vars
+        .insert("MPM_LAB_DEMO".into(), super::DEMO_DIR.into());
     reader.vars.insert("MPM_LAB_MPM".into(), mpm.module.into());
 
     let mut nodes = reader.read_source(COMMAND_LINE_SOURCE, &opts.pre_directives.join("\n"))?;
@@ -546,7 +497,11 @@ pub(crate) fn load_from(opts: &ConfigOptions, mpm: &MpmIdent, main: MainSource<'
                 _ => absolute(f),
             };
             let text = std::fs::read_to_string(&path).map_err(|e| {
-                ConfigError::general(format!("Could not open configuration file {}: {}", path.display(), io_text(&e)))
+                ConfigError::general(format!(
+                    "Could not open configuration file {}: {}",
+                    path.display(),
+                    io_text(&e)
+                ))
             })?;
             nodes.extend(reader.read_source(&path.display().to_string(), &text)?);
             Some(path)
@@ -556,16 +511,14 @@ pub(crate) fn load_from(opts: &ConfigOptions, mpm: &MpmIdent, main: MainSource<'
             None
         }
     };
-    // -c lines continue the numbering of -C lines, as they share one pseudo file in Apache.
-    let mut post = vec![String::new(); opts.pre_directives.len()];
-    post.extend(opts.post_directives.iter().cloned());
-    nodes.extend(reader.read_source(COMMAND_LINE_SOURCE, &post.join("\n"))?);
+    // -c lines are a second pseudo file of the same name: numbering starts at 1 again.
+    nodes.extend(reader.read_source(COMMAND_LINE_SOURCE, &opts.post_directives.join("\n"))?);
 
     let mut walker = Walker::new(mpm, &reader.server_root);
     walker.cfg.config_file = config_file;
     walker.cfg.defines = reader.defines.clone();
     walker.cfg.startup_warnings.append(&mut reader.warnings);
-    walker.walk(&nodes, None)?;
+    walker.walk(&nodes)?;
     walker.finish()
 }
 
@@ -576,7 +529,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|c| c.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|c| c.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -585,61 +540,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn config_tokenizer_joins_continuations_and_drops_comments() {
-        let text = "# comment\n  Listen 80  \n\nLogFormat \"%h %l \\\n%u\" x\n   # indented comment\nKeepAlive On\\\n";
-        let lines = logical_lines(text);
-        assert_eq!(
-            lines,
-            vec![
-                LogicalLine { line: 2, text: "Listen 80".into() },
-                LogicalLine { line: 5, text: "LogFormat \"%h %l %u\" x".into() },
-                // The continuation swallows the (empty) last line, so Apache counts 8 too.
-                LogicalLine { line: 8, text: "KeepAlive On".into() },
-            ]
-        );
-    }
-
-    #[test]
-    fn config_tokenizer_crlf_lines() {
-        let lines = logical_lines("Listen 80\r\nKeepAlive Off\r\n");
-        assert_eq!(lines[0].text, "Listen 80");
-        assert_eq!(lines[1].text, "KeepAlive Off");
-    }
-
-    #[test]
-    fn config_getword_conf_quotes_and_escapes() {
-        assert_eq!(words(r#"a "b c" 'd e' f"#), vec!["a", "b c", "d e", "f"]);
-        assert_eq!(words(r#""say \"hi\"" "back\\slash" "keep \n""#), vec![r#"say "hi""#, r"back\slash", r"keep \n"]);
-        assert_eq!(words(r#"'it\'s'"#), vec!["it's"]);
-        assert_eq!(words(r#""unterminated"#), vec!["unterminated"]);
-        assert_eq!(words(""), Vec::<String>::new());
-        // ap_getword_conf's caller stops at an empty last word: `""` alone is no argument at all.
-        assert_eq!(words(r#""""#), Vec::<String>::new());
-        assert_eq!(words(r#""" x"#), vec!["", "x"]);
-        let (w, rest) = getword_conf("  first   second third");
-        assert_eq!((w.as_str(), rest), ("first", "second third"));
-    }
-
-    #[test]
-    fn config_fnmatch_star_and_question() {
-        assert!(fnmatch("*.conf", "a.conf"));
-        assert!(fnmatch("*.conf", ".conf"));
-        assert!(!fnmatch("*.conf", "a.conf.bak"));
-        assert!(fnmatch("x?.load", "x1.load"));
-        assert!(!fnmatch("x?.load", "x12.load"));
-        assert!(fnmatch("*", ""));
-        assert!(fnmatch("a*b*c", "aXXbYYc"));
-        assert!(!fnmatch("a*b*c", "aXXbYY"));
-    }
-
-    #[test]
     fn config_expand_define_env_and_undefined() {
         let mpm = MpmIdent::PREFORK;
         let mut r = Reader::new(&mpm, PathBuf::from("/"), vec![]);
         r.vars.insert("PORT".into(), "8081".into());
         assert_eq!(r.expand("Listen ${PORT}"), "Listen 8081");
-        assert_eq!(r.expand("x ${MPM_LAB_SURELY_UNSET_1} y"), "x ${MPM_LAB_SURELY_UNSET_1} y");
-        assert_eq!(r.warnings, vec!["AH00111: Config variable ${MPM_LAB_SURELY_UNSET_1} is not defined"]);
+        assert_eq!(
+            r.expand("x ${MPM_LAB_SURELY_UNSET_1} y"),
+            "x ${MPM_LAB_SURELY_UNSET_1} y"
+        );
+        assert_eq!(
+            r.warnings,
+            vec!["AH00111: Config variable ${MPM_LAB_SURELY_UNSET_1} is not defined"]
+        );
         assert_eq!(r.expand("${a:b} $x ${"), "${a:b} $x ${");
         assert_eq!(r.warnings.len(), 1, "names with ':' are not warned about");
     }

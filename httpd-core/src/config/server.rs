@@ -40,7 +40,10 @@ pub struct LogLevelConfig {
 
 impl Default for LogLevelConfig {
     fn default() -> Self {
-        LogLevelConfig { default: Level::Warn, modules: Vec::new() }
+        LogLevelConfig {
+            default: Level::Warn,
+            modules: Vec::new(),
+        }
     }
 }
 
@@ -203,38 +206,63 @@ impl ServerConfig {
     /// `None` and `default-handler` both mean "serve files".
     pub fn handler_for(&self, url_path: &str) -> Option<&str> {
         let mut handler = None;
-        for s in self.locations.iter().filter(|s| location_matches(&s.path, url_path)) {
+        for s in self
+            .locations
+            .iter()
+            .filter(|s| location_matches(&s.path, url_path))
+        {
             if let Some(h) = &s.handler {
                 handler = Some(h.as_str());
             }
         }
-        handler.filter(|h| !h.eq_ignore_ascii_case("none") && !h.eq_ignore_ascii_case("default-handler"))
+        handler.filter(|h| {
+            !h.eq_ignore_ascii_case("none") && !h.eq_ignore_ascii_case("default-handler")
+        })
     }
 
     /// The `Require` in force: `<Directory>` sections (shortest path first, as Apache's
     /// `ap_directory_walk`), then `<Location>` sections in file order; the last one that sets
     /// `Require` wins. Without any, access is granted (we have no `<Directory />` denial default).
     pub fn require_for(&self, url_path: &str, fs_path: &Path) -> Require {
-        let mut dirs: Vec<&Section> =
-            self.directories.iter().filter(|s| directory_matches(&s.path, fs_path)).collect();
+        let mut dirs: Vec<&Section> = self
+            .directories
+            .iter()
+            .filter(|s| directory_matches(&s.path, fs_path))
+            .collect();
         // Stable sort: same-length paths keep file order.
         dirs.sort_by_key(|s| s.path.trim_end_matches('/').len());
-        let locs = self.locations.iter().filter(|s| location_matches(&s.path, url_path));
-        dirs.into_iter().chain(locs).filter_map(|s| s.require).last().unwrap_or(Require::AllGranted)
+        let locs = self
+            .locations
+            .iter()
+            .filter(|s| location_matches(&s.path, url_path));
+        // The last section that says something wins: walk from the end.
+        let in_order: Vec<&Section> = dirs.into_iter().chain(locs).collect();
+        in_order
+            .iter()
+            .rev()
+            .find_map(|s| s.require)
+            .unwrap_or(Require::AllGranted)
     }
 }
 
 /// `ap_server_root_relative` for a given root.
 pub fn server_root_relative(root: &Path, p: &str) -> PathBuf {
     let path = Path::new(p);
-    if path.is_absolute() { path.to_path_buf() } else { root.join(path) }
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    }
 }
 
-/// `<Location /x>` matches `/x`, `/x/…` and, as Apache's prefix match does, `/xyz` too
-/// (Apache compares with `strncmp` on the section length; a trailing slash in the section
-/// is significant).
+/// `<Location /x>` matches `/x`, `/x/…` (and `/x?query`), not `/xyz` (Apache manual, `<Location>`:
+/// "/private1" matches "/private1/file.txt" but not "/private1other"). A section ending in `/`
+/// matches only below it.
 fn location_matches(section: &str, url_path: &str) -> bool {
-    section == "/" || url_path.starts_with(section)
+    match url_path.strip_prefix(section) {
+        None => false,
+        Some(rest) => section.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
+    }
 }
 
 /// `<Directory /a/b>` matches `/a/b` and everything below it, component-wise.
@@ -253,9 +281,21 @@ mod tests {
             handler: Some("server-status".into()),
             require: Some(Require::Local),
         });
-        c.locations.push(Section { path: "/server-status/off".into(), handler: Some("None".into()), require: None });
-        c.directories.push(Section { path: "/www/private".into(), handler: None, require: Some(Require::AllDenied) });
-        c.directories.push(Section { path: "/www".into(), handler: None, require: Some(Require::AllGranted) });
+        c.locations.push(Section {
+            path: "/server-status/off".into(),
+            handler: Some("None".into()),
+            require: None,
+        });
+        c.directories.push(Section {
+            path: "/www/private".into(),
+            handler: None,
+            require: Some(Require::AllDenied),
+        });
+        c.directories.push(Section {
+            path: "/www".into(),
+            handler: None,
+            require: Some(Require::AllGranted),
+        });
         c
     }
 
@@ -266,15 +306,38 @@ mod tests {
         assert_eq!(c.handler_for("/server-status?auto"), Some("server-status"));
         assert_eq!(c.handler_for("/server-status/off/x"), None);
         assert_eq!(c.handler_for("/index.html"), None);
+        assert_eq!(
+            c.handler_for("/server-statusx"),
+            None,
+            "a whole path segment must match"
+        );
+        assert_eq!(c.handler_for("/server-status/"), Some("server-status"));
+        assert!(
+            location_matches("/", "/anything")
+                && location_matches("/a/", "/a/b")
+                && !location_matches("/a/", "/a")
+        );
     }
 
     #[test]
     fn config_require_for_deeper_directory_wins_then_location() {
         let c = cfg();
-        assert_eq!(c.require_for("/a", Path::new("/www/a")), Require::AllGranted);
-        assert_eq!(c.require_for("/private/x", Path::new("/www/private/x")), Require::AllDenied);
-        assert_eq!(c.require_for("/server-status", Path::new("/www/server-status")), Require::Local);
-        assert_eq!(c.require_for("/x", Path::new("/elsewhere")), Require::AllGranted);
+        assert_eq!(
+            c.require_for("/a", Path::new("/www/a")),
+            Require::AllGranted
+        );
+        assert_eq!(
+            c.require_for("/private/x", Path::new("/www/private/x")),
+            Require::AllDenied
+        );
+        assert_eq!(
+            c.require_for("/server-status", Path::new("/www/server-status")),
+            Require::Local
+        );
+        assert_eq!(
+            c.require_for("/x", Path::new("/elsewhere")),
+            Require::AllGranted
+        );
         assert!(!c.directories.is_empty() && directory_matches("/www", Path::new("/www")));
         assert!(!directory_matches("/www", Path::new("/wwwx")));
     }
@@ -290,7 +353,10 @@ mod tests {
 
     #[test]
     fn config_log_level_for_module_override() {
-        let l = LogLevelConfig { default: Level::Warn, modules: vec![("mpm_event".into(), Level::Info)] };
+        let l = LogLevelConfig {
+            default: Level::Warn,
+            modules: vec![("mpm_event".into(), Level::Info)],
+        };
         assert_eq!(l.level_for("mpm_event"), Level::Info);
         assert_eq!(l.level_for("core"), Level::Warn);
     }

@@ -8,6 +8,7 @@
 
 use std::net::TcpStream;
 
+use super::handler::BodyAccess;
 use super::input::{Input, LineError, ReadError};
 use super::request::BodyFraming;
 use crate::log::Level;
@@ -22,13 +23,22 @@ pub struct BodyError {
 
 impl BodyError {
     fn new(status: u16, level: Level, msg: String) -> BodyError {
-        BodyError { status, log: Some((level, msg)) }
+        BodyError {
+            status,
+            log: Some((level, msg)),
+        }
     }
     fn read(err: ReadError) -> BodyError {
         match err {
-            ReadError::Timeout => BodyError { status: 408, log: None },
+            ReadError::Timeout => BodyError {
+                status: 408,
+                log: None,
+            },
             // The client went away: nobody will see the answer, 400 is what Apache logs.
-            _ => BodyError { status: 400, log: None },
+            _ => BodyError {
+                status: 400,
+                log: None,
+            },
         }
     }
 }
@@ -46,7 +56,12 @@ pub struct BodyReader {
 
 impl BodyReader {
     pub fn new(framing: BodyFraming, limit: u64, line_limit: usize) -> BodyReader {
-        BodyReader { framing, limit, line_limit, total: 0 }
+        BodyReader {
+            framing,
+            limit,
+            line_limit,
+            total: 0,
+        }
     }
 
     /// The Content-Length check done before reading anything (AH01588).
@@ -122,9 +137,15 @@ impl BodyReader {
         keep: usize,
     ) -> Result<(), BodyError> {
         loop {
-            let line = input.read_line(stream, self.line_limit + 2).map_err(chunk_line_error)?;
+            let line = input
+                .read_line(stream, self.line_limit + 2)
+                .map_err(chunk_line_error)?;
             let size = parse_chunk_size(&line).ok_or_else(|| {
-                BodyError::new(400, Level::Info, "AH01590: Error reading/parsing chunk ".to_string())
+                BodyError::new(
+                    400,
+                    Level::Info,
+                    "AH01590: Error reading/parsing chunk ".to_string(),
+                )
             })?;
             if size == 0 {
                 break;
@@ -144,12 +165,18 @@ impl BodyReader {
             // The chunk data must be followed by exactly CRLF.
             let crlf = input.read_line(stream, 2).map_err(chunk_line_error)?;
             if !crlf.is_empty() {
-                return Err(BodyError::new(400, Level::Info, "AH01590: Error reading/parsing chunk ".into()));
+                return Err(BodyError::new(
+                    400,
+                    Level::Info,
+                    "AH01590: Error reading/parsing chunk ".into(),
+                ));
             }
         }
         // Trailer fields, up to the empty line; we do not use them.
         loop {
-            let line = input.read_line(stream, self.line_limit + 2).map_err(chunk_line_error)?;
+            let line = input
+                .read_line(stream, self.line_limit + 2)
+                .map_err(chunk_line_error)?;
             if line.is_empty() {
                 return Ok(());
             }
@@ -160,8 +187,16 @@ impl BodyReader {
 fn chunk_line_error(e: LineError) -> BodyError {
     match e {
         LineError::Read { err, .. } => BodyError::read(err),
-        LineError::TooLong(_) => BodyError::new(400, Level::Info, "AH01590: Error reading/parsing chunk (overflow)".into()),
-        LineError::BareLf(_) => BodyError::new(400, Level::Info, "AH01590: Error reading/parsing chunk ".into()),
+        LineError::TooLong(_) => BodyError::new(
+            400,
+            Level::Info,
+            "AH01590: Error reading/parsing chunk (overflow)".into(),
+        ),
+        LineError::BareLf(_) => BodyError::new(
+            400,
+            Level::Info,
+            "AH01590: Error reading/parsing chunk ".into(),
+        ),
     }
 }
 
@@ -178,14 +213,65 @@ pub fn parse_chunk_size(line: &[u8]) -> Option<u64> {
     }
     let size = u64::from_str_radix(std::str::from_utf8(&line[..digits]).ok()?, 16).ok()?;
     let rest = &line[digits..];
-    let bws = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+    let bws = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
     if bws > 10 {
         return None;
     }
     match &rest[bws..] {
         [] => Some(size),
-        [b';', ext @ ..] if ext.iter().all(|&b| b == b'\t' || !(b < 0x20 || b == 0x7f)) => Some(size),
+        [b';', ext @ ..] if ext.iter().all(|&b| b == b'\t' || !(b < 0x20 || b == 0x7f)) => {
+            Some(size)
+        }
         _ => None,
+    }
+}
+
+/// The handler's view of the request body (`ap_discard_request_body` with `ap_http_filter`).
+pub(crate) struct RequestBody<'a> {
+    pub(crate) reader: BodyReader,
+    pub(crate) input: &'a mut Input,
+    pub(crate) stream: &'a TcpStream,
+    /// `r->expecting_100`: the client sent `Expect: 100-continue` and no `100 Continue` has
+    /// gone out yet. Only HTTP/1.1 clients get one (`http11`); while it stays set the
+    /// connection is not kept alive (`ap_set_keepalive`).
+    pub(crate) expecting_100: bool,
+    pub(crate) http11: bool,
+    pub(crate) consumed: bool,
+    pub(crate) failed: bool,
+}
+
+impl BodyAccess for RequestBody<'_> {
+    fn has_body(&self) -> bool {
+        self.reader.has_body()
+    }
+
+    fn discard(&mut self) -> Result<(), BodyError> {
+        if self.consumed {
+            return Ok(());
+        }
+        self.consumed = true;
+        let result = (|| {
+            self.reader.check_declared_length()?;
+            if self.expecting_100 && self.http11 && self.reader.has_body() {
+                use std::io::Write;
+                let mut s = self.stream;
+                s.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                    .map_err(|_| BodyError {
+                        status: 400,
+                        log: None,
+                    })?;
+                self.expecting_100 = false;
+            }
+            self.reader
+                .read_all(self.input, self.stream, &mut Vec::new(), 0)
+        })();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
     }
 }
 

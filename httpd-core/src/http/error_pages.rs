@@ -9,8 +9,7 @@
 pub const ERROR_CONTENT_TYPE: &str = "text/html; charset=iso-8859-1";
 
 /// `ap_send_error_response` uses this doctype since 2.4.68.
-const DOCTYPE_HTML_4_01: &str =
-    "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n";
+const DOCTYPE_HTML_4_01: &str = "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n";
 
 /// `ServerAdmin` when none is configured (`httpd.h: DEFAULT_ADMIN`).
 pub const DEFAULT_ADMIN: &str = "[no address given]";
@@ -153,7 +152,13 @@ mod tests {
 
     #[test]
     fn error_page_400_is_apaches_text() {
-        let page = error_page(400, &PageContext { method: "GET", ..Default::default() });
+        let page = error_page(
+            400,
+            &PageContext {
+                method: "GET",
+                ..Default::default()
+            },
+        );
         assert_eq!(
             page,
             "<!DOCTYPE HTML PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"http://www.w3.org/TR/html4/strict.dtd\">\n\
@@ -165,14 +170,26 @@ mod tests {
 
     #[test]
     fn error_page_501_names_the_escaped_method() {
-        let page = error_page(501, &PageContext { method: "F<O", ..Default::default() });
+        let page = error_page(
+            501,
+            &PageContext {
+                method: "F<O",
+                ..Default::default()
+            },
+        );
         assert!(page.contains("<p>F&lt;O not supported for current URL.<br />\n</p>\n"));
         assert!(page.contains("<title>501 Not Implemented</title>"));
     }
 
     #[test]
     fn error_page_301_links_the_location() {
-        let page = error_page(301, &PageContext { location: Some("http://h/d/"), ..Default::default() });
+        let page = error_page(
+            301,
+            &PageContext {
+                location: Some("http://h/d/"),
+                ..Default::default()
+            },
+        );
         assert!(page.contains("<p>The document has moved <a href=\"http://h/d/\">here</a>.</p>\n"));
     }
 }

@@ -3,13 +3,14 @@
 //! default_handler`, `mod_dir`, `mod_status`, `http_filters.c: ap_send_http_trace`,
 //! `ap_send_http_options`) and the error page when one of them fails (`ap_die`).
 //!
-//! The order is Apache's:
+//! The order is Apache's (0. an `Expect` other than `100-continue` is a 417 before all):
 //! 1. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache).
 //! 2. `OPTIONS *` is answered with `Allow`.
 //! 3. The URL path is normalised and unescaped (400/404 on failure).
 //! 4. `Require` of the matching `<Directory>`/`<Location>` (403, AH01630).
 //! 5. `SetHandler server-status` serves the status page (GET/HEAD only; other methods fall
-//!    through to the default handler, as mod_status declines them).
+//!    through to the default handler, as mod_status declines them); other `SetHandler` names
+//!    go to handlers registered with `HttpServer::register_handler`.
 //! 6. mod_dir: a directory without its slash gets a 301; with it, the first DirectoryIndex
 //!    file that exists is served; none is a 403 (AH01276).
 //! 7. The default handler: it first reads and discards the request body (sending
@@ -30,9 +31,33 @@ use crate::log::Level;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
 const KNOWN_METHODS: &[&str] = &[
-    "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PROPPATCH",
-    "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE",
-    "LABEL", "REPORT", "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL", "MERGE",
+    "GET",
+    "HEAD",
+    "PUT",
+    "POST",
+    "DELETE",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "PATCH",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "VERSION-CONTROL",
+    "CHECKOUT",
+    "UNCHECKOUT",
+    "CHECKIN",
+    "UPDATE",
+    "LABEL",
+    "REPORT",
+    "MKWORKSPACE",
+    "MKACTIVITY",
+    "BASELINE-CONTROL",
+    "MERGE",
 ];
 
 /// Access to the request body for handlers.
@@ -98,19 +123,39 @@ impl Exchange<'_> {
     /// `ap_construct_url` with UseCanonicalName Off: host and port from the request's Host,
     /// else ServerName or the local address.
     fn absolute_url(&self, path: &str) -> String {
-        let host_field = self.req.line.uri_host.as_deref().or_else(|| self.req.headers.get("Host"));
+        let host_field = self
+            .req
+            .line
+            .uri_host
+            .as_deref()
+            .or_else(|| self.req.headers.get("Host"));
         let (name, port) = match (&self.req.checks.hostname, host_field) {
             (Some(name), Some(field)) => {
-                let port = field.rsplit_once(':').filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()) && !field.ends_with(']'));
-                (name.clone(), port.and_then(|(_, p)| p.parse().ok()).unwrap_or(80))
+                let port = field.rsplit_once(':').filter(|(_, p)| {
+                    p.bytes().all(|b| b.is_ascii_digit()) && !field.ends_with(']')
+                });
+                (
+                    name.clone(),
+                    port.and_then(|(_, p)| p.parse().ok()).unwrap_or(80),
+                )
             }
             _ => {
                 let cfg = &self.server.inner.config;
-                let name = cfg.server_name.clone().map(|n| n.split(':').next().unwrap_or("").to_string());
-                (name.unwrap_or_else(|| self.local.ip().to_string()), self.local.port())
+                let name = cfg
+                    .server_name
+                    .clone()
+                    .map(|n| n.split(':').next().unwrap_or("").to_string());
+                (
+                    name.unwrap_or_else(|| self.local.ip().to_string()),
+                    self.local.port(),
+                )
             }
         };
-        if port == 80 { format!("http://{name}{path}") } else { format!("http://{name}:{port}{path}") }
+        if port == 80 {
+            format!("http://{name}{path}")
+        } else {
+            format!("http://{name}:{port}{path}")
+        }
     }
 }
 
@@ -118,6 +163,13 @@ impl Exchange<'_> {
 pub fn handle(x: &mut Exchange<'_>) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
+    // 0. An unmet expectation is answered before any hook (ap_check_request_header).
+    if let Some(r) = &x.req.checks.unmet_expectation {
+        if let Some((level, msg)) = &r.log {
+            x.log("core", *level, format_args!("{msg}"));
+        }
+        return x.error(r.status, None);
+    }
     // 1. TRACE
     if method == "TRACE" {
         return trace(x);
@@ -132,10 +184,15 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         return r;
     }
     // 3. normalise, unescape
-    let url = match normalize_path(&x.req.line.path).and_then(|p| unescape_path(&p).map(|b| (p, b))) {
+    let url = match normalize_path(&x.req.line.path).and_then(|p| unescape_path(&p).map(|b| (p, b)))
+    {
         Ok(v) => v,
         Err(PathError::AboveRoot) => {
-            x.log("core", Level::Error, format_args!("AH10244: invalid URI path ({})", x.req.line.target));
+            x.log(
+                "core",
+                Level::Error,
+                format_args!("AH10244: invalid URI path ({})", x.req.line.target),
+            );
             return x.error(400, None);
         }
         Err(PathError::BadEscape) => return x.error(400, None),
@@ -143,7 +200,10 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             x.log(
                 "core",
                 Level::Info,
-                format_args!("AH00026: found %2f (encoded '/') in URI path ({}), returning 404", x.req.line.target),
+                format_args!(
+                    "AH00026: found %2f (encoded '/') in URI path ({}), returning 404",
+                    x.req.line.target
+                ),
             );
             return x.error(404, None);
         }
@@ -153,20 +213,30 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
     let fs_path = x.server.inner.docroot.join(decoded.trim_start_matches('/'));
     // 4. Require
-    if !cfg.require_for(&decoded, &fs_path).allows(x.peer.ip(), x.local.ip()) {
+    if !cfg
+        .require_for(&decoded, &fs_path)
+        .allows(x.peer.ip(), x.local.ip())
+    {
         x.log(
             "authz_core",
             Level::Error,
-            format_args!("AH01630: client denied by server configuration: {}", fs_path.display()),
+            format_args!(
+                "AH01630: client denied by server configuration: {}",
+                fs_path.display()
+            ),
         );
         return x.error(403, None);
     }
-    // 5. server-status
-    if cfg.handler_for(&decoded) == Some("server-status")
+    // 5. server-status, or a handler registered with HttpServer::register_handler
+    let handler = cfg.handler_for(&decoded);
+    if handler == Some("server-status")
         && matches!(method, "GET" | "HEAD")
         && let Some(r) = x.server.status_page(x.req, x.local)
     {
         return r;
+    }
+    if let Some(h) = handler.and_then(|name| x.server.custom_handler(name)) {
+        return h(x.req);
     }
     // 6. mod_dir
     let mut located = locate(&x.server.inner.docroot, &url_bytes);
@@ -178,12 +248,20 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
                 target.push_str(q);
             }
             let location = x.absolute_url(&target);
-            let cx = PageContext { location: Some(&location), ..Default::default() };
+            let cx = PageContext {
+                location: Some(&location),
+                ..Default::default()
+            };
             return Response::error(301, &cx);
         }
-        let index = cfg.directory_index.iter().find_map(|name| match locate(&x.server.inner.docroot, &[&url_bytes[..], name.as_bytes()].concat()) {
-            f @ Located::File(..) => Some(f),
-            _ => None,
+        let index = cfg.directory_index.iter().find_map(|name| {
+            match locate(
+                &x.server.inner.docroot,
+                &[&url_bytes[..], name.as_bytes()].concat(),
+            ) {
+                f @ Located::File(..) => Some(f),
+                _ => None,
+            }
         });
         match index {
             Some(f) => located = f,
@@ -211,13 +289,24 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         return x.body_error(e);
     }
     let content_type = |path: &std::path::Path| {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let charset = x.server.inner.config.add_default_charset.as_deref();
-        x.server.inner.mime.content_type(&name).map(|t| with_default_charset(t, charset))
+        x.server
+            .inner
+            .mime
+            .content_type(&name)
+            .map(|t| with_default_charset(t, charset))
     };
     if !matches!(method, "GET" | "HEAD" | "POST") {
         if !KNOWN_METHODS.contains(&method) {
-            x.log("core", Level::Error, format_args!("AH00135: Invalid method in request {}", x.req.the_request));
+            x.log(
+                "core",
+                Level::Error,
+                format_args!("AH00135: Invalid method in request {}", x.req.the_request),
+            );
             return x.error(501, None);
         }
         if method == "OPTIONS" {
@@ -233,29 +322,50 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
     let (path, meta) = match located {
         Located::File(p, m) => (p, m),
         Located::NotFound(p) | Located::Dir(p) => {
-            x.log("core", Level::Info, format_args!("AH00128: File does not exist: {}", p.display()));
+            x.log(
+                "core",
+                Level::Info,
+                format_args!("AH00128: File does not exist: {}", p.display()),
+            );
             return x.error(404, None);
         }
         Located::Forbidden(p) => {
             x.log(
                 "core",
                 Level::Error,
-                format_args!("AH00037: Symbolic link not allowed or link target not accessible: {}", p.display()),
+                format_args!(
+                    "AH00037: Symbolic link not allowed or link target not accessible: {}",
+                    p.display()
+                ),
             );
             return x.error(403, None);
         }
     };
     if method == "POST" {
-        x.log("core", Level::Error, format_args!("AH00131: This resource does not accept the POST method."));
+        x.log(
+            "core",
+            Level::Error,
+            format_args!("AH00131: This resource does not accept the POST method."),
+        );
         return x.error(405, None);
     }
-    match serve_file(x.req, &path, &meta, content_type(&path), &x.server.inner.boundary) {
+    match serve_file(
+        x.req,
+        &path,
+        &meta,
+        content_type(&path),
+        &x.server.inner.boundary,
+    ) {
         Ok(r) => r,
         Err((403, e)) => {
             x.log(
                 "core",
                 Level::Error,
-                format_args!("({}){e}: AH00132: file permissions deny server access: {}", e.raw_os_error().unwrap_or(0), path.display()),
+                format_args!(
+                    "({}){e}: AH00132: file permissions deny server access: {}",
+                    e.raw_os_error().unwrap_or(0),
+                    path.display()
+                ),
             );
             x.error(403, None)
         }

@@ -145,7 +145,10 @@ fn line_end(data: &[u8], n: usize) -> LineScan {
             if m > n || (m == n && !ends_in_cr) {
                 LineScan::TooLong
             } else if ends_in_cr {
-                LineScan::Line { content: m - 1, consumed: m + 1 }
+                LineScan::Line {
+                    content: m - 1,
+                    consumed: m + 1,
+                }
             } else {
                 LineScan::BareLf { consumed: m + 1 }
             }
@@ -167,8 +170,20 @@ mod tests {
             v.extend_from_slice(b"\r\n");
             v
         };
-        assert_eq!(line_end(&line(8190), n), LineScan::Line { content: 8190, consumed: 8192 });
-        assert_eq!(line_end(&line(8191), n), LineScan::Line { content: 8191, consumed: 8193 });
+        assert_eq!(
+            line_end(&line(8190), n),
+            LineScan::Line {
+                content: 8190,
+                consumed: 8192
+            }
+        );
+        assert_eq!(
+            line_end(&line(8191), n),
+            LineScan::Line {
+                content: 8191,
+                consumed: 8193
+            }
+        );
         assert_eq!(line_end(&line(8192), n), LineScan::TooLong);
         assert_eq!(line_end(&vec![b'a'; 8193], n), LineScan::TooLong);
         assert_eq!(line_end(&vec![b'a'; 8192], n), LineScan::NeedMore);
@@ -176,7 +191,16 @@ mod tests {
 
     #[test]
     fn bare_lf_is_refused() {
-        assert_eq!(line_end(b"GET / HTTP/1.1\n", 100), LineScan::BareLf { consumed: 15 });
-        assert_eq!(line_end(b"\r\n", 100), LineScan::Line { content: 0, consumed: 2 });
+        assert_eq!(
+            line_end(b"GET / HTTP/1.1\n", 100),
+            LineScan::BareLf { consumed: 15 }
+        );
+        assert_eq!(
+            line_end(b"\r\n", 100),
+            LineScan::Line {
+                content: 0,
+                consumed: 2
+            }
+        );
     }
 }

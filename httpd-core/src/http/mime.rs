@@ -28,7 +28,9 @@ impl MimeTypes {
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("");
             let mut words = line.split_whitespace();
-            let Some(media_type) = words.next() else { continue };
+            let Some(media_type) = words.next() else {
+                continue;
+            };
             for ext in words {
                 table.insert(ext.to_ascii_lowercase(), media_type.to_ascii_lowercase());
             }
@@ -85,7 +87,10 @@ mod tests {
     fn mime_types_file_format_and_multiple_extensions() {
         let m = MimeTypes::parse("# comment\ntext/html\t\thtml htm\nimage/png png\n\n");
         assert_eq!(m.content_type("index.html").as_deref(), Some("text/html"));
-        assert_eq!(m.content_type("index.html.en").as_deref(), Some("text/html"));
+        assert_eq!(
+            m.content_type("index.html.en").as_deref(),
+            Some("text/html")
+        );
         assert_eq!(m.content_type("A.PNG").as_deref(), Some("image/png"));
         assert_eq!(m.content_type("README"), None);
     }
@@ -95,7 +100,13 @@ mod tests {
         let m = MimeTypes::builtin();
         assert_eq!(m.content_type("a.html").as_deref(), Some("text/html"));
         assert_eq!(with_default_charset("text/html".into(), None), "text/html");
-        assert_eq!(with_default_charset("text/html".into(), Some("UTF-8")), "text/html; charset=UTF-8");
-        assert_eq!(with_default_charset("image/png".into(), Some("UTF-8")), "image/png");
+        assert_eq!(
+            with_default_charset("text/html".into(), Some("UTF-8")),
+            "text/html; charset=UTF-8"
+        );
+        assert_eq!(
+            with_default_charset("image/png".into(), Some("UTF-8")),
+            "image/png"
+        );
     }
 }

@@ -37,7 +37,15 @@ pub fn parse_strict_length(s: &str) -> Option<u64> {
 
 /// Decide the ranges of a `clength`-byte body for the `Range` header value `header`.
 pub fn byteranges(header: &str, clength: u64) -> RangeOutcome {
-    if clength == 0 || header.len() < 6 || !header[..6].eq_ignore_ascii_case("bytes=") {
+    // `get`: a multi-byte character must not make the slice panic.
+    let Some(specs) = header
+        .get(..6)
+        .filter(|p| p.eq_ignore_ascii_case("bytes="))
+        .map(|_| &header[6..])
+    else {
+        return RangeOutcome::Full;
+    };
+    if clength == 0 {
         return RangeOutcome::Full;
     }
     let clength = clength as i128;
@@ -46,11 +54,13 @@ pub fn byteranges(header: &str, clength: u64) -> RangeOutcome {
     let mut unsatisfiable = false;
     let mut current: Option<(i128, i128)> = None;
 
-    for spec in header[6..].split(',') {
+    for spec in specs.split(',') {
         if spec.is_empty() {
             break; // ap_getword stops at an empty word
         }
-        let Some((first, last)) = spec.split_once('-') else { return RangeOutcome::Full };
+        let Some((first, last)) = spec.split_once('-') else {
+            return RangeOutcome::Full;
+        };
         let (start, end) = if first.is_empty() {
             // "-N": the last N bytes.
             match parse_strict_length(last) {
@@ -58,7 +68,9 @@ pub fn byteranges(header: &str, clength: u64) -> RangeOutcome {
                 _ => return RangeOutcome::Full,
             }
         } else {
-            let Some(start) = parse_strict_length(first) else { return RangeOutcome::Full };
+            let Some(start) = parse_strict_length(first) else {
+                return RangeOutcome::Full;
+            };
             if last.is_empty() {
                 if start == 0 {
                     // Step 3: "0-" means everything, whatever else was asked.
@@ -68,7 +80,9 @@ pub fn byteranges(header: &str, clength: u64) -> RangeOutcome {
                 }
                 (start as i128, clength - 1)
             } else {
-                let Some(end) = parse_strict_length(last) else { return RangeOutcome::Full };
+                let Some(end) = parse_strict_length(last) else {
+                    return RangeOutcome::Full;
+                };
                 if start > end {
                     return RangeOutcome::Full;
                 }
@@ -110,10 +124,19 @@ pub fn byteranges(header: &str, clength: u64) -> RangeOutcome {
         None => return RangeOutcome::Full,
     }
     let sum: i128 = merged.iter().map(|(s, e)| e - s + 1).sum();
-    if sum > clength || merged.len() > MAX_RANGES || overlaps > MAX_OVERLAPS || reversals > MAX_REVERSALS {
+    if sum > clength
+        || merged.len() > MAX_RANGES
+        || overlaps > MAX_OVERLAPS
+        || reversals > MAX_REVERSALS
+    {
         return RangeOutcome::Full;
     }
-    RangeOutcome::Partial(merged.into_iter().map(|(s, e)| (s as u64, e as u64)).collect())
+    RangeOutcome::Partial(
+        merged
+            .into_iter()
+            .map(|(s, e)| (s as u64, e as u64))
+            .collect(),
+    )
 }
 
 #[cfg(test)]
@@ -132,7 +155,10 @@ mod tests {
 
     #[test]
     fn range_multiple_merge_and_zero_dash() {
-        assert_eq!(byteranges("bytes=0-1,5-6", 100), Partial(vec![(0, 1), (5, 6)]));
+        assert_eq!(
+            byteranges("bytes=0-1,5-6", 100),
+            Partial(vec![(0, 1), (5, 6)])
+        );
         assert_eq!(byteranges("bytes=0-4,3-8", 100), Partial(vec![(0, 8)]));
         assert_eq!(byteranges("bytes=5-9,0-1,0-", 100), Partial(vec![(0, 99)]));
     }
@@ -146,5 +172,10 @@ mod tests {
         assert_eq!(byteranges("bytes=+1-5", 100), Full);
         assert_eq!(byteranges("lines=1-5", 100), Full);
         assert_eq!(byteranges("bytes=-0", 100), Full);
+        assert_eq!(
+            byteranges("byté=1-2", 100),
+            Full,
+            "no panic on a multi-byte character"
+        );
     }
 }

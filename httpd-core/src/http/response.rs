@@ -22,7 +22,11 @@ pub const SMALL_FILE: u64 = 16 * 1024;
 pub enum Chunk {
     Bytes(Vec<u8>),
     /// A byte range of an open file, sent with `sendfile(2)`.
-    File { file: Arc<File>, offset: u64, len: u64 },
+    File {
+        file: Arc<File>,
+        offset: u64,
+        len: u64,
+    },
 }
 
 impl Chunk {
@@ -31,6 +35,10 @@ impl Chunk {
             Chunk::Bytes(b) => b.len() as u64,
             Chunk::File { len, .. } => *len,
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -50,6 +58,8 @@ pub struct Response {
     pub chunked: bool,
     /// The handler demands the connection be closed after this response.
     pub close: bool,
+    /// The body is one of Apache's generated error pages (which a HEAD never generates).
+    pub error_page: bool,
 }
 
 impl Response {
@@ -63,6 +73,7 @@ impl Response {
             body: Vec::new(),
             chunked: false,
             close: false,
+            error_page: false,
         }
     }
 
@@ -73,13 +84,19 @@ impl Response {
             r.headers.push(("Location", loc.to_string()));
         }
         r.content_type = Some(ERROR_CONTENT_TYPE.to_string());
-        r.body.push(Chunk::Bytes(error_page(status, cx).into_bytes()));
+        r.body
+            .push(Chunk::Bytes(error_page(status, cx).into_bytes()));
+        r.error_page = true;
         r
     }
 
     /// A header value set by the handler.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().chain(&self.late_headers).find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .chain(&self.late_headers)
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// Body length in bytes.
@@ -112,7 +129,8 @@ pub struct KeepAliveInput<'a> {
     pub length_known: bool,
     /// `KeepAlive On` and KeepAliveTimeout > 0.
     pub enabled: bool,
-    pub timeout_secs: u64,
+    /// KeepAliveTimeout (the field shows whole seconds, like `apr_time_sec`).
+    pub timeout: std::time::Duration,
     /// MaxKeepAliveRequests (0 = unlimited) and `c->keepalives` so far.
     pub max: u32,
     pub keepalives: u32,
@@ -141,36 +159,62 @@ pub fn set_keepalive(i: &KeepAliveInput<'_>) -> KeepAliveDecision {
     let keep = !i.must_close
         && i.length_known
         && i.enabled
-        && i.timeout_secs > 0
+        && !i.timeout.is_zero()
         && (i.max == 0 || left > 0)
         && !status_drops_connection(i.status)
         && !has_token(i.connection, "close")
         && (ka_sent || i.http11)
         && !i.stopping;
     if !keep {
-        return KeepAliveDecision { keep: false, keep_alive_field: None, connection_field: Some("close") };
+        return KeepAliveDecision {
+            keep: false,
+            keep_alive_field: None,
+            connection_field: Some("close"),
+        };
     }
     if ka_sent {
         let field = if i.max != 0 {
-            format!("timeout={}, max={}", i.timeout_secs, left)
+            format!("timeout={}, max={}", i.timeout.as_secs(), left)
         } else {
-            format!("timeout={}", i.timeout_secs)
+            format!("timeout={}", i.timeout.as_secs())
         };
-        return KeepAliveDecision { keep: true, keep_alive_field: Some(field), connection_field: Some("Keep-Alive") };
+        return KeepAliveDecision {
+            keep: true,
+            keep_alive_field: Some(field),
+            connection_field: Some("Keep-Alive"),
+        };
     }
-    KeepAliveDecision { keep: true, keep_alive_field: None, connection_field: None }
+    KeepAliveDecision {
+        keep: true,
+        keep_alive_field: None,
+        connection_field: None,
+    }
 }
 
 /// The response head: status line, Date, Server, the handler's fields, length, connection
 /// fields, Content-Type, empty line. Apache answers every HTTP/1.x request as HTTP/1.1.
-pub fn write_head(out: &mut Vec<u8>, resp: &Response, ka: &KeepAliveDecision, now: SystemTime) {
+/// For a HEAD (`head`), a length of 0 is left out, and so is the length of an error page,
+/// which Apache never generates for HEAD (`ap_http_header_filter`).
+pub fn write_head(
+    out: &mut Vec<u8>,
+    resp: &Response,
+    ka: &KeepAliveDecision,
+    now: SystemTime,
+    head: bool,
+) {
     let _ = write!(out, "HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
-    let _ = write!(out, "Date: {}\r\nServer: {}\r\n", httpdate::fmt_http_date(now), crate::SERVER_VERSION);
+    let _ = write!(
+        out,
+        "Date: {}\r\nServer: {}\r\n",
+        httpdate::fmt_http_date(now),
+        crate::SERVER_VERSION
+    );
     for (n, v) in &resp.headers {
         let _ = write!(out, "{n}: {v}\r\n");
     }
     let header_only = status_is_header_only(resp.status);
-    if !header_only {
+    let head_without_length = head && (resp.error_page || resp.body_len() == 0);
+    if !header_only && !head_without_length {
         if resp.chunked {
             out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
         } else {
@@ -207,7 +251,7 @@ impl OutQueue {
 
     /// Queue a chunk (empty ones are dropped).
     pub fn push(&mut self, c: Chunk) {
-        if c.len() == 0 {
+        if c.is_empty() {
             return;
         }
         // Coalesce small byte chunks so a small response leaves in one write(2).
@@ -242,7 +286,12 @@ impl OutQueue {
                 }
             };
             match res {
-                Ok((0, false)) => return Err(io::Error::new(io::ErrorKind::WriteZero, "peer stopped reading")),
+                Ok((0, false)) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "peer stopped reading",
+                    ));
+                }
                 Ok((_, true)) => {
                     self.chunks.pop_front();
                     self.front_done = 0;
@@ -269,7 +318,7 @@ mod tests {
             connection,
             length_known: true,
             enabled: true,
-            timeout_secs: 5,
+            timeout: std::time::Duration::from_secs(5),
             max: 100,
             keepalives,
             stopping: false,
@@ -288,7 +337,14 @@ mod tests {
 
     #[test]
     fn keepalive_http11_default_close_token_and_max() {
-        assert_eq!(ka(None, true, 0), KeepAliveDecision { keep: true, keep_alive_field: None, connection_field: None });
+        assert_eq!(
+            ka(None, true, 0),
+            KeepAliveDecision {
+                keep: true,
+                keep_alive_field: None,
+                connection_field: None
+            }
+        );
         assert!(!ka(Some("close"), true, 0).keep);
         assert!(ka(None, true, 99).keep, "left = 1");
         assert!(!ka(None, true, 100).keep, "MaxKeepAliveRequests reached");
@@ -311,10 +367,16 @@ mod tests {
         r.content_type = Some("text/html".into());
         r.body.push(Chunk::Bytes(b"hello".to_vec()));
         let mut out = Vec::new();
-        let d = KeepAliveDecision { keep: false, keep_alive_field: None, connection_field: Some("close") };
-        write_head(&mut out, &r, &d, SystemTime::UNIX_EPOCH);
+        let d = KeepAliveDecision {
+            keep: false,
+            keep_alive_field: None,
+            connection_field: Some("close"),
+        };
+        write_head(&mut out, &r, &d, SystemTime::UNIX_EPOCH, false);
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: "));
+        assert!(
+            text.starts_with("HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: ")
+        );
         assert!(text.ends_with("ETag: \"1-2\"\r\nContent-Length: 5\r\nConnection: close\r\nContent-Type: text/html\r\n\r\n"));
     }
 }

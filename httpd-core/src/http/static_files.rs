@@ -97,7 +97,10 @@ pub fn unescape_path(path: &str) -> Result<Vec<u8>, PathError> {
             i += 1;
             continue;
         }
-        let (Some(h), Some(l)) = (b.get(i + 1).and_then(|&c| hex(c)), b.get(i + 2).and_then(|&c| hex(c))) else {
+        let (Some(h), Some(l)) = (
+            b.get(i + 1).and_then(|&c| hex(c)),
+            b.get(i + 2).and_then(|&c| hex(c)),
+        ) else {
             return Err(PathError::BadEscape);
         };
         match h * 16 + l {
@@ -149,13 +152,24 @@ pub struct Validators {
 impl Validators {
     pub fn new(meta: &Metadata, request_time: SystemTime) -> Validators {
         let mtime = meta.modified().unwrap_or(UNIX_EPOCH).min(request_time);
-        let usec = mtime.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros();
+        let usec = mtime
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_micros();
         let weak = request_time.duration_since(mtime).unwrap_or_default() <= Duration::from_secs(1);
-        let etag = format!("{}\"{:x}-{:x}\"", if weak { "W/" } else { "" }, meta.len(), usec);
+        let etag = format!(
+            "{}\"{:x}-{:x}\"",
+            if weak { "W/" } else { "" },
+            meta.len(),
+            usec
+        );
         Validators { mtime, etag }
     }
     fn mtime_secs(&self) -> u64 {
-        self.mtime.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+        self.mtime
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs()
     }
 }
 
@@ -177,7 +191,9 @@ fn etag_matches(list: &str, etag: &str, weak: bool) -> bool {
 }
 
 fn http_date_secs(v: &str) -> Option<u64> {
-    httpdate::parse_http_date(v).ok().map(|t| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
+    httpdate::parse_http_date(v)
+        .ok()
+        .map(|t| t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs())
 }
 
 /// `ap_meets_conditions`: `Some(304 | 412)` when the request's preconditions say so.
@@ -199,7 +215,11 @@ pub fn meets_conditions(req: &Request, v: &Validators) -> Option<u16> {
         }
         return None;
     }
-    let now = req.time.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let now = req
+        .time
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     if get
         && let Some(ims) = h.get("If-Modified-Since").and_then(http_date_secs)
         && ims <= now
@@ -232,7 +252,8 @@ pub fn serve_file(
     let file = File::open(path).map_err(|e| (403, e))?;
     let v = Validators::new(meta, req.time);
     let mut resp = Response::new(200);
-    resp.headers.push(("Last-Modified", httpdate::fmt_http_date(v.mtime)));
+    resp.headers
+        .push(("Last-Modified", httpdate::fmt_http_date(v.mtime)));
     resp.headers.push(("ETag", v.etag.clone()));
     resp.headers.push(("Accept-Ranges", "bytes".into()));
     resp.content_type = content_type;
@@ -246,16 +267,26 @@ pub fn serve_file(
     let size = meta.len();
     let file = Arc::new(file);
     let ranges = match req.headers.get("Range") {
-        Some(r) if req.headers.get("If-Range").is_none_or(|ir| if_range_matches(ir, &v)) => byteranges(r, size),
+        Some(r)
+            if req
+                .headers
+                .get("If-Range")
+                .is_none_or(|ir| if_range_matches(ir, &v)) =>
+        {
+            byteranges(r, size)
+        }
         _ => RangeOutcome::Full,
     };
     match ranges {
         RangeOutcome::Full => resp.body.push(file_chunk(&file, 0, size)?),
-        RangeOutcome::Unsatisfiable => return Err((416, std::io::Error::other("range not satisfiable"))),
+        RangeOutcome::Unsatisfiable => {
+            return Err((416, std::io::Error::other("range not satisfiable")));
+        }
         RangeOutcome::Partial(parts) if parts.len() == 1 => {
             let (first, last) = parts[0];
             resp.status = 206;
-            resp.late_headers.push(("Content-Range", format!("bytes {first}-{last}/{size}")));
+            resp.late_headers
+                .push(("Content-Range", format!("bytes {first}-{last}/{size}")));
             resp.body.push(file_chunk(&file, first, last - first + 1)?);
         }
         RangeOutcome::Partial(parts) => {
@@ -264,13 +295,18 @@ pub fn serve_file(
             resp.content_type = Some(format!("multipart/byteranges; boundary={boundary}"));
             for (first, last) in parts {
                 let head = match &part_type {
-                    Some(t) => format!("\r\n--{boundary}\r\nContent-type: {t}\r\nContent-range: bytes {first}-{last}/{size}\r\n\r\n"),
-                    None => format!("\r\n--{boundary}\r\nContent-range: bytes {first}-{last}/{size}\r\n\r\n"),
+                    Some(t) => format!(
+                        "\r\n--{boundary}\r\nContent-type: {t}\r\nContent-range: bytes {first}-{last}/{size}\r\n\r\n"
+                    ),
+                    None => format!(
+                        "\r\n--{boundary}\r\nContent-range: bytes {first}-{last}/{size}\r\n\r\n"
+                    ),
                 };
                 resp.body.push(Chunk::Bytes(head.into_bytes()));
                 resp.body.push(file_chunk(&file, first, last - first + 1)?);
             }
-            resp.body.push(Chunk::Bytes(format!("\r\n--{boundary}--\r\n").into_bytes()));
+            resp.body
+                .push(Chunk::Bytes(format!("\r\n--{boundary}--\r\n").into_bytes()));
         }
     }
     Ok(resp)
@@ -281,10 +317,15 @@ pub fn serve_file(
 fn file_chunk(file: &Arc<File>, offset: u64, len: u64) -> Result<Chunk, (u16, std::io::Error)> {
     if len <= SMALL_FILE {
         let mut buf = vec![0u8; len as usize];
-        std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, offset).map_err(|e| (500, e))?;
+        std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, offset)
+            .map_err(|e| (500, e))?;
         Ok(Chunk::Bytes(buf))
     } else {
-        Ok(Chunk::File { file: Arc::clone(file), offset, len })
+        Ok(Chunk::File {
+            file: Arc::clone(file),
+            offset,
+            len,
+        })
     }
 }
 
@@ -301,9 +342,19 @@ mod tests {
         assert_eq!(normalize_path("/").unwrap(), "/");
         assert_eq!(normalize_path("/%7Euser/%41").unwrap(), "/~user/A");
         assert_eq!(normalize_path("/../etc/passwd"), Err(PathError::AboveRoot));
-        assert_eq!(normalize_path("/%2e%2e/etc/passwd"), Err(PathError::AboveRoot));
-        assert_eq!(normalize_path("/a/%2E%2E/%2e%2e/x"), Err(PathError::AboveRoot));
-        assert_eq!(normalize_path("/%2F"), Ok("/%2F".into()), "reserved escapes stay for step 2");
+        assert_eq!(
+            normalize_path("/%2e%2e/etc/passwd"),
+            Err(PathError::AboveRoot)
+        );
+        assert_eq!(
+            normalize_path("/a/%2E%2E/%2e%2e/x"),
+            Err(PathError::AboveRoot)
+        );
+        assert_eq!(
+            normalize_path("/%2F"),
+            Ok("/%2F".into()),
+            "reserved escapes stay for step 2"
+        );
     }
 
     #[test]

@@ -17,6 +17,11 @@ use std::time::SystemTime;
 use super::error_log::write_all_fd;
 use crate::config::ServerConfig;
 
+/// Common Log Format (`mod_log_config.c: DEFAULT_LOG_FORMAT`).
+pub const COMMON_FORMAT: &str = "%h %l %u %t \"%r\" %>s %b";
+/// NCSA extended/combined log format (the Apache manual's `combined`).
+pub const COMBINED_FORMAT: &str = "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-Agent}i\"";
+
 /// What one request tells the access log.
 #[derive(Debug, Clone)]
 pub struct AccessEntry<'a> {
@@ -177,7 +182,9 @@ struct Inner {
 
 impl fmt::Debug for AccessLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AccessLog").field("logs", &self.inner.logs.len()).finish()
+        f.debug_struct("AccessLog")
+            .field("logs", &self.inner.logs.len())
+            .finish()
     }
 }
 
@@ -186,19 +193,30 @@ impl AccessLog {
     pub fn open(cfg: &ServerConfig) -> io::Result<AccessLog> {
         let mut logs = Vec::new();
         for cl in &cfg.custom_logs {
-            let items = compile_format(&cl.format).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-            let f = OpenOptions::new().append(true).create(true).mode(0o644).open(&cl.path).map_err(|e| {
-                io::Error::new(e.kind(), format!("AH00649: could not open transfer log file {}: {e}", cl.path.display()))
-            })?;
+            let items = compile_format(&cl.format)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            // errno kept for the caller's AH00649 "could not open transfer log file X." message.
+            let f = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o644)
+                .open(&cl.path)?;
             logs.push((OwnedFd::from(f), items));
         }
-        Ok(AccessLog { inner: Arc::new(Inner::new(cfg, logs)) })
+        Ok(AccessLog {
+            inner: Arc::new(Inner::new(cfg, logs)),
+        })
     }
 
     /// An access log that writes nothing.
     pub fn disabled() -> AccessLog {
         AccessLog {
-            inner: Arc::new(Inner { logs: Vec::new(), server_name: String::new(), port: 0, tz: jiff::tz::TimeZone::UTC }),
+            inner: Arc::new(Inner {
+                logs: Vec::new(),
+                server_name: String::new(),
+                port: 0,
+                tz: jiff::tz::TimeZone::UTC,
+            }),
         }
     }
 
@@ -217,7 +235,11 @@ impl AccessLog {
     }
 
     /// Render `format` for `e` without writing (tests, the simulator).
-    pub fn render(cfg: &ServerConfig, format: &str, e: &AccessEntry<'_>) -> Result<String, LogFormatError> {
+    pub fn render(
+        cfg: &ServerConfig,
+        format: &str,
+        e: &AccessEntry<'_>,
+    ) -> Result<String, LogFormatError> {
         let items = compile_format(format)?;
         Ok(Inner::new(cfg, Vec::new()).render(&items, e))
     }
@@ -226,7 +248,9 @@ impl AccessLog {
 impl Inner {
     fn new(cfg: &ServerConfig, logs: Vec<(OwnedFd, Vec<Item>)>) -> Inner {
         let server_name = cfg.server_name.clone().unwrap_or_else(|| {
-            std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_else(|_| "localhost".into())
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "localhost".into())
         });
         // %p is the canonical port: ServerName's port, else the first Listen.
         let port = cfg
@@ -237,7 +261,12 @@ impl Inner {
             .or_else(|| cfg.listen.first().map(|l| l.addr.port()))
             .unwrap_or(80);
         let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
-        Inner { logs, server_name, port, tz }
+        Inner {
+            logs,
+            server_name,
+            port,
+            tz,
+        }
     }
 
     fn render(&self, items: &[Item], e: &AccessEntry<'_>) -> String {
@@ -250,7 +279,9 @@ impl Inner {
             Some((p, q)) => (p, Some(q)),
             None => (target, None),
         };
-        let elapsed = SystemTime::now().duration_since(e.request_time).unwrap_or_default();
+        let elapsed = SystemTime::now()
+            .duration_since(e.request_time)
+            .unwrap_or_default();
         for item in items {
             match item {
                 Item::Literal(s) => out.push_str(s),
@@ -297,7 +328,9 @@ impl Inner {
     /// `[22/Nov/2026:22:12:05 +0000]` in local time.
     fn clf_time(&self, t: SystemTime) -> String {
         let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-        ts.to_zoned(self.tz.clone()).strftime("[%d/%b/%Y:%H:%M:%S %z]").to_string()
+        ts.to_zoned(self.tz.clone())
+            .strftime("[%d/%b/%Y:%H:%M:%S %z]")
+            .to_string()
     }
 }
 
@@ -320,16 +353,24 @@ fn escape_logitem(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::directives::{COMBINED_FORMAT, COMMON_FORMAT};
     use std::path::Path;
     use std::time::Duration;
 
     /// Rule 59's regex, checked by hand (no regex crate): `^\S+ \S+ \S+ \[\d{2}/\w{3}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "[^"]*" \d{3} (\d+|-)$`
     fn matches_rule_59(line: &str) -> bool {
-        let Some((h, rest)) = line.split_once(' ') else { return false };
-        let Some((l, rest)) = rest.split_once(' ') else { return false };
-        let Some((u, rest)) = rest.split_once(' ') else { return false };
-        if [h, l, u].iter().any(|s| s.is_empty() || s.contains(char::is_whitespace)) {
+        let Some((h, rest)) = line.split_once(' ') else {
+            return false;
+        };
+        let Some((l, rest)) = rest.split_once(' ') else {
+            return false;
+        };
+        let Some((u, rest)) = rest.split_once(' ') else {
+            return false;
+        };
+        if [h, l, u]
+            .iter()
+            .any(|s| s.is_empty() || s.contains(char::is_whitespace))
+        {
             return false;
         }
         let b = rest.as_bytes();
@@ -350,11 +391,19 @@ mod tests {
             return false;
         }
         let rest = &rest[28..];
-        let Some(rest) = rest.strip_prefix(" \"") else { return false };
-        let Some(end) = rest.find('"') else { return false };
+        let Some(rest) = rest.strip_prefix(" \"") else {
+            return false;
+        };
+        let Some(end) = rest.find('"') else {
+            return false;
+        };
         let rest = &rest[end + 1..];
-        let Some(rest) = rest.strip_prefix(' ') else { return false };
-        let Some((status, bytes)) = rest.split_once(' ') else { return false };
+        let Some(rest) = rest.strip_prefix(' ') else {
+            return false;
+        };
+        let Some((status, bytes)) = rest.split_once(' ') else {
+            return false;
+        };
         status.len() == 3
             && status.bytes().all(|c| c.is_ascii_digit())
             && (bytes == "-" || (!bytes.is_empty() && bytes.bytes().all(|c| c.is_ascii_digit())))
@@ -382,25 +431,46 @@ mod tests {
         let l = AccessLog::render(&cfg, COMMON_FORMAT, &entry("-", 408, 0)).unwrap();
         assert!(l.ends_with("\"-\" 408 -"), "{l}");
         assert!(matches_rule_59(&l), "{l}");
-        let l = AccessLog::render(&cfg, COMMON_FORMAT, &entry("OPTIONS * HTTP/1.0", 200, 0)).unwrap();
+        let l =
+            AccessLog::render(&cfg, COMMON_FORMAT, &entry("OPTIONS * HTTP/1.0", 200, 0)).unwrap();
         assert!(l.ends_with("\"OPTIONS * HTTP/1.0\" 200 -"), "{l}");
     }
 
     #[test]
     fn rule_59_combined_escapes_quotes_and_dash_for_missing_headers() {
         let cfg = ServerConfig::with_defaults(Path::new("/"));
-        let l = AccessLog::render(&cfg, COMBINED_FORMAT, &entry("GET /a\"b HTTP/1.1", 404, 10)).unwrap();
-        assert!(l.contains("\"GET /a\\\"b HTTP/1.1\" 404 10 \"http://x/\\\"q\\\"\" \"-\""), "{l}");
+        let l = AccessLog::render(&cfg, COMBINED_FORMAT, &entry("GET /a\"b HTTP/1.1", 404, 10))
+            .unwrap();
+        assert!(
+            l.contains("\"GET /a\\\"b HTTP/1.1\" 404 10 \"http://x/\\\"q\\\"\" \"-\""),
+            "{l}"
+        );
     }
 
     #[test]
     fn config_log_format_items_render() {
         let mut cfg = ServerConfig::with_defaults(Path::new("/"));
         cfg.server_name = Some("lab.example:8081".into());
-        let l = AccessLog::render(&cfg, "%v %p %m %U%q %H %B %>s %% %T", &entry("GET /x/y?z=1 HTTP/1.0", 200, 0)).unwrap();
-        assert!(l.starts_with("lab.example:8081 8081 GET /x/y?z=1 HTTP/1.0 0 200 % "), "{l}");
-        assert!(compile_format("%Z").unwrap_err().0.starts_with("Unrecognized LogFormat directive %Z"));
-        assert_eq!(compile_format("a\\tb").unwrap(), vec![Item::Literal("a\tb".into())]);
+        let l = AccessLog::render(
+            &cfg,
+            "%v %p %m %U%q %H %B %>s %% %T",
+            &entry("GET /x/y?z=1 HTTP/1.0", 200, 0),
+        )
+        .unwrap();
+        assert!(
+            l.starts_with("lab.example:8081 8081 GET /x/y?z=1 HTTP/1.0 0 200 % "),
+            "{l}"
+        );
+        assert!(
+            compile_format("%Z")
+                .unwrap_err()
+                .0
+                .starts_with("Unrecognized LogFormat directive %Z")
+        );
+        assert_eq!(
+            compile_format("a\\tb").unwrap(),
+            vec![Item::Literal("a\tb".into())]
+        );
     }
 
     #[test]
@@ -410,7 +480,10 @@ mod tests {
         let mut cfg = ServerConfig::with_defaults(&dir);
         let path = dir.join("access_log");
         let _ = std::fs::remove_file(&path);
-        cfg.custom_logs.push(crate::config::CustomLog { path: path.clone(), format: COMMON_FORMAT.into() });
+        cfg.custom_logs.push(crate::config::CustomLog {
+            path: path.clone(),
+            format: COMMON_FORMAT.into(),
+        });
         let log = AccessLog::open(&cfg).unwrap();
         log.log(&entry("GET / HTTP/1.1", 200, 1024));
         log.log(&entry("GET /nope HTTP/1.1", 404, 0));

@@ -19,7 +19,9 @@
 mod access_log;
 mod error_log;
 
-pub use access_log::{AccessEntry, AccessLog, LogFormatError, compile_format};
+pub use access_log::{
+    AccessEntry, AccessLog, COMBINED_FORMAT, COMMON_FORMAT, LogFormatError, compile_format,
+};
 pub use error_log::ErrorLog;
 
 use std::fmt;
@@ -136,7 +138,11 @@ mod tests {
     fn config_level_parse_is_case_insensitive_with_apache_error() {
         assert_eq!(Level::parse("INFO"), Ok(Level::Info));
         assert_eq!(Level::parse("trace8"), Ok(Level::Trace8));
-        assert!(Level::parse("verbose").unwrap_err().starts_with("Log level keyword must be one of"));
+        assert!(
+            Level::parse("verbose")
+                .unwrap_err()
+                .starts_with("Log level keyword must be one of")
+        );
         assert!(Level::Warn < Level::Info, "more severe levels sort first");
     }
 }

@@ -189,15 +189,29 @@ impl ChildSignals {
         Ok(ChildSignals { fd })
     }
 
-    /// Take every pending signal; returns them in arrival order.
-    pub fn drain(&self) -> Vec<Signal> {
+    /// Take every pending signal; returns them in arrival order with the sender's pid (our
+    /// own pid when the listener woke us, the parent's for reclaim).
+    pub fn drain(&self) -> Vec<(Signal, i32)> {
         let mut out = Vec::new();
         while let Ok(Some(info)) = self.fd.read_signal() {
             if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
-                out.push(sig);
+                out.push((sig, info.ssi_pid as i32));
             }
         }
         out
+    }
+
+    /// After a graceful stop began: wait up to `timeout` for a SIGTERM sent by *another*
+    /// process (the parent's reclaim after GracefulShutdownTimeout or a stop). Our own
+    /// listener's wake-up SIGTERM does not count. Returns true if one arrived.
+    pub fn wait_foreign_term(&self, timeout: std::time::Duration) -> bool {
+        let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+        let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+        let _ = poll(&mut fds, PollTimeout::from(ms));
+        let me = std::process::id() as i32;
+        self.drain()
+            .iter()
+            .any(|&(sig, from)| sig == Signal::SIGTERM && from != me)
     }
 }
 
@@ -244,7 +258,10 @@ pub fn wait_for_stop(
                 continue;
             }
         }
-        let pod_events = fds.get(1).and_then(|f| f.revents()).unwrap_or(PollFlags::empty());
+        let pod_events = fds
+            .get(1)
+            .and_then(|f| f.revents())
+            .unwrap_or(PollFlags::empty());
         drop(fds);
         let pod_ready = pod_events.contains(PollFlags::POLLIN);
         // Every write end closed: the parent is gone. Stop gracefully instead of spinning.
@@ -252,8 +269,10 @@ pub fn wait_for_stop(
             ctl.note_stop(StopMode::Graceful);
             return WakeReason::Stop(StopMode::Graceful);
         }
-        for sig in signals.drain() {
-            if pod.is_none() && matches!(sig, Signal::SIGTERM | Signal::SIGINT) {
+        let me = std::process::id() as i32;
+        for (sig, from) in signals.drain() {
+            // Our own SIGTERM is only a wake-up (step 3); the loop top reads the mode.
+            if pod.is_none() && from != me && matches!(sig, Signal::SIGTERM | Signal::SIGINT) {
                 return WakeReason::Signal(sig);
             }
         }

@@ -31,5 +31,7 @@
 //! event parks connections stay in the MPM crates.
 
 pub mod child;
+pub mod view;
 
 pub use child::{BusySockets, ChildControl, ChildSignals, StopMode, WakeReason, wait_for_stop};
+pub use view::{ProcessView, ScoreboardView, SpawnRate};

@@ -1,0 +1,215 @@
+//! The `mpm-lab` tools checked on the real Apache reference runs: our summarizer reproduces
+//! the reference summaries byte for byte, and `mpm-lab compare` reads the reference layout.
+
+use conformance::summary;
+use conformance::timeline::Timeline;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn reference() -> &'static Path {
+    Box::leak(conformance::crate_dir().join("reference").into_boxed_path())
+}
+
+#[test]
+fn summaries_reproduce_the_reference_ones() {
+    for run in ["run1", "run2"] {
+        for mpm in ["prefork", "worker", "event"] {
+            let d = reference().join(run);
+            let tl = Timeline::read(&d.join(format!("{mpm}.timeline.csv"))).unwrap();
+            let load = summary::parse_load_csv(
+                &fs::read_to_string(d.join(format!("{mpm}.load.csv"))).unwrap(),
+            );
+            let log = fs::read_to_string(d.join(format!("{mpm}.error_log"))).unwrap();
+            // The reference machine logged in UTC.
+            let utc = jiff::tz::TimeZone::UTC;
+            let ours = summary::summarize_in(&tl, Some(&load), Some(&log), &utc);
+            let theirs = fs::read_to_string(d.join(format!("{mpm}.summary.txt"))).unwrap();
+            assert_eq!(ours, theirs, "{run}/{mpm}");
+        }
+    }
+}
+
+#[test]
+fn timelines_round_trip_through_our_csv_writer() {
+    // Python's csv module ends lines with CRLF; we write LF. Everything else is identical.
+    let text = fs::read_to_string(reference().join("run1/event.timeline.csv"))
+        .unwrap()
+        .replace("\r\n", "\n");
+    let tl = Timeline::parse_csv(&text);
+    assert_eq!(tl.rows.len(), text.lines().count() - 1);
+    let ours = tl.to_csv();
+    for (i, (a, b)) in ours.lines().zip(text.lines()).enumerate() {
+        assert_eq!(a, b, "line {}", i + 1);
+    }
+    assert_eq!(ours.len(), text.len());
+}
+
+#[test]
+fn mpm_lab_compare_reads_the_reference_layout() {
+    let out = std::env::temp_dir().join(format!("mpm-lab-compare-{}", std::process::id()));
+    let r = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+        .arg("compare")
+        .arg(reference().join("run1/prefork.timeline.csv"))
+        .arg(reference().join("run2/prefork.timeline.csv"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let text = String::from_utf8_lossy(&r.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("max processes"))
+        .unwrap();
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["max", "processes", "150", "150"]
+    );
+    assert!(
+        text.contains("AH00161"),
+        "the error logs next to the CSVs are read"
+    );
+    let svg = fs::read_to_string(out.join("compare.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("processes"));
+    let _ = fs::remove_dir_all(out);
+}
+
+/// `mpm-lab simulate` on the reference config and load writes the same files as a run, and
+/// the simulated prefork reaches the reference's cap (150) and its AH00161.
+#[test]
+fn mpm_lab_simulate_writes_a_comparable_timeline() {
+    let out = std::env::temp_dir().join(format!("mpm-lab-sim-test-{}", std::process::id()));
+    let started = std::time::Instant::now();
+    let r = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+        .args([
+            "simulate",
+            "--mpm",
+            "prefork",
+            "--phases",
+            "0:5,40:10,120:15,160:10,0:5",
+            "--after",
+            "150",
+        ])
+        .arg("--config")
+        .arg(reference().join("run1/prefork.httpd.conf"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a simulation is fast"
+    );
+    let tl = Timeline::read(&out.join("timeline.csv")).unwrap();
+    let max = tl
+        .rows
+        .iter()
+        .filter_map(|r| r.processes)
+        .fold(0.0, f64::max);
+    assert_eq!(max, 150.0);
+    let summary = fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(summary.contains("AH00161"), "{summary}");
+    for f in ["load.csv", "error_log", "timeline.svg"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let _ = fs::remove_dir_all(out);
+}
+
+/// A stand-in server for `mpm-lab run`: one thread per connection, a request counts as busy
+/// until its header ends, and `?auto` reports busy/idle out of 10 "slots".
+fn tiny_status_server() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let busy = Arc::new(AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let busy = busy.clone();
+            std::thread::spawn(move || {
+                busy.fetch_add(1, Ordering::SeqCst);
+                let mut buf = Vec::new();
+                let mut b = [0u8; 1024];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut b) {
+                        Ok(0) | Err(_) => {
+                            busy.fetch_sub(1, Ordering::SeqCst);
+                            return;
+                        }
+                        Ok(n) => buf.extend_from_slice(&b[..n]),
+                    }
+                }
+                let n = busy.load(Ordering::SeqCst);
+                let sb: String = (0..10).map(|i| if i < n { 'R' } else { '_' }).collect();
+                let body = format!(
+                    "127.0.0.1\nServerMPM: prefork\nBusyWorkers: {n}\nIdleWorkers: {}\nScoreboard: {sb}\n",
+                    10usize.saturating_sub(n)
+                );
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                busy.fetch_sub(1, Ordering::SeqCst);
+            });
+        }
+    });
+    addr
+}
+
+/// `mpm-lab run` against a URL: samples, drives the phases, and writes every output file.
+#[test]
+fn mpm_lab_run_samples_and_loads_a_url() {
+    let addr = tiny_status_server();
+    let out = std::env::temp_dir().join(format!("mpm-lab-run-test-{}", std::process::id()));
+    let r = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+        .args([
+            "run",
+            "--server",
+            &format!("http://{addr}"),
+            "--phases",
+            "0:0.5,3:1.5,0:0.5",
+        ])
+        .args([
+            "--before",
+            "0.3",
+            "--after",
+            "0.5",
+            "--quiet",
+            "--pid",
+            &std::process::id().to_string(),
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let tl = Timeline::read(&out.join("timeline.csv")).unwrap();
+    assert!(
+        tl.rows.len() >= 10,
+        "{} samples in ~3 s at 200 ms",
+        tl.rows.len()
+    );
+    assert!(
+        tl.rows.iter().all(|r| r.ok && r.os_threads.is_some()),
+        "status and /proc columns filled"
+    );
+    let busy = tl.rows.iter().filter_map(|r| r.busy).fold(0.0, f64::max);
+    assert_eq!(busy, 4.0, "3 held requests + the status poll itself");
+    let load = summary::parse_load_csv(&fs::read_to_string(out.join("load.csv")).unwrap());
+    assert_eq!(
+        load.iter().filter(|l| l.phase == 1).map(|l| l.held).max(),
+        Some(3)
+    );
+    let text = fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(text.contains("phase  target"), "{text}");
+    assert!(
+        fs::read_to_string(out.join("timeline.svg"))
+            .unwrap()
+            .starts_with("<svg")
+    );
+    let _ = fs::remove_dir_all(out);
+}

@@ -1,0 +1,109 @@
+//! The modules an mpm-lab binary has, for `<IfModule>`, `LoadModule` and `LogLevel module:level`
+//! (Apache `core.c: find_module`, `mod_so.c: load_module`).
+//!
+//! Everything is built in: `LoadModule` of one of these is accepted without opening the file
+//! (the reference configurations name Debian `.so` paths that need not exist); `LoadModule` of
+//! another MPM is an error naming the binary to run; anything else cannot be loaded.
+
+use super::MpmIdent;
+
+/// The modules built into every mpm-lab binary: (short name, source file). The MPM is added per binary.
+pub const BUILTIN_MODULES: &[(&str, &str)] = &[
+    ("core", "core.c"),
+    ("so", "mod_so.c"),
+    ("http", "http_core.c"),
+    ("mime", "mod_mime.c"),
+    ("dir", "mod_dir.c"),
+    ("status", "mod_status.c"),
+    ("authz_core", "mod_authz_core.c"),
+    ("authz_host", "mod_authz_host.c"),
+    ("log_config", "mod_log_config.c"),
+    ("unixd", "mod_unixd.c"),
+];
+
+/// The short module name (`status`, `mpm_prefork`) for any of Apache's spellings: `status`,
+/// `status_module`, `mod_status.c`, `prefork.c`. `None` if the module is not in this binary.
+pub fn module_short_name(mpm: &MpmIdent, name: &str) -> Option<&'static str> {
+    let bare = name.strip_suffix("_module").unwrap_or(name);
+    let mpm_file = format!("{}.c", mpm.name);
+    if bare == mpm.module || name == mpm_file {
+        return Some(mpm.module);
+    }
+    BUILTIN_MODULES
+        .iter()
+        .find(|(short, file)| bare == *short || name == *file)
+        .map(|(short, _)| *short)
+}
+
+/// `<IfModule name>`.
+pub fn module_is_loaded(mpm: &MpmIdent, name: &str) -> bool {
+    module_short_name(mpm, name).is_some()
+}
+
+/// `LoadModule name path`: our modules are built in, so the path is not opened (it may not
+/// exist: Debian paths in the reference configs). Another MPM is an error naming the binary to run.
+pub fn load_module(mpm: &MpmIdent, name: &str, path: &str) -> Result<(), String> {
+    if module_short_name(mpm, name).is_some() {
+        return Ok(());
+    }
+    if let Some(other) = MpmIdent::ALL
+        .iter()
+        .find(|m| name == format!("{}_module", m.module))
+    {
+        return Err(format!(
+            "This is {}; the configuration loads {name}: run {} instead",
+            mpm.binary, other.binary
+        ));
+    }
+    Err(format!(
+        "Cannot load {path} into server: mpm-lab has no {name} (its modules are built in: {}, {}_module)",
+        BUILTIN_MODULES
+            .iter()
+            .map(|(s, _)| format!("{s}_module"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        mpm.module
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_module_names() {
+        let m = MpmIdent::EVENT;
+        assert_eq!(module_short_name(&m, "mpm_event_module"), Some("mpm_event"));
+        assert_eq!(module_short_name(&m, "event.c"), Some("mpm_event"));
+        assert_eq!(module_short_name(&m, "mod_status.c"), Some("status"));
+        assert_eq!(module_short_name(&m, "dir_module"), Some("dir"));
+        assert_eq!(module_short_name(&m, "prefork.c"), None);
+        assert_eq!(module_short_name(&m, "mod_ssl.c"), None);
+        assert!(module_is_loaded(&m, "log_config_module"));
+    }
+
+    #[test]
+    fn config_load_module_builtin_other_mpm_unknown() {
+        assert_eq!(
+            load_module(
+                &MpmIdent::PREFORK,
+                "status_module",
+                "/nonexistent/mod_status.so"
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            load_module(&MpmIdent::PREFORK, "mpm_prefork_module", "x.so"),
+            Ok(())
+        );
+        assert_eq!(
+            load_module(&MpmIdent::WORKER, "mpm_prefork_module", "/usr/lib/apache2/modules/mod_mpm_prefork.so"),
+            Err("This is mpm-worker; the configuration loads mpm_prefork_module: run mpm-prefork instead".into())
+        );
+        let e = load_module(&MpmIdent::PREFORK, "ssl_module", "modules/mod_ssl.so").unwrap_err();
+        assert!(
+            e.starts_with("Cannot load modules/mod_ssl.so into server: mpm-lab has no ssl_module"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,448 @@
+//! One client connection: read a request, handle it, answer, decide keep-alive
+//! (`server/protocol.c: ap_read_request`, `modules/http/http_core.c:
+//! ap_process_http_sync_connection` / `ap_process_http_async_connection`,
+//! `server/connection.c: ap_lingering_close`).
+//!
+//! A request goes through these steps; the scoreboard slot shows where it is:
+//! 1. `R`: read the request line (Timeout per read; up to 10 empty lines skipped). Silence or
+//!    EOF before a complete line ends the connection without a response; a timeout on the
+//!    connection's *first* request is still logged as `"-" 408 -` (rule 68).
+//! 2. `R`: parse it, read the header lines, check them. A refusal is answered with Apache's
+//!    error page and the connection is closed (its input is unusable); a timeout in the
+//!    headers gets a 408 page (rule 68).
+//! 3. `W`: run the handler inside `catch_unwind`; a panic becomes a 500 and an error-log line.
+//! 4. `W`: consume what is left of the request body (or condemn the connection), decide
+//!    keep-alive (`ap_set_keepalive`), write the response (blocking, or as far as the socket
+//!    takes it in [`WriteMode::Async`]).
+//! 5. `L`: access log, scoreboard counters.
+
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant, SystemTime};
+
+use super::body::{BodyReader, RequestBody};
+use super::error_pages::{DEFAULT_ADMIN, PageContext};
+use super::handler::{BodyAccess, Exchange, handle};
+use super::input::Input;
+use super::read::{ReadOutcome, read_request};
+use super::request::{Request, Version};
+use super::response::{
+    Chunk, KeepAliveInput, OutQueue, Response, set_keepalive, status_drops_connection,
+    status_is_header_only, write_head,
+};
+use super::{ConnCtx, WorkerStatus, set_status};
+use crate::log::{AccessEntry, Level};
+
+/// How [`Connection::process`] writes the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Write everything before returning (prefork, worker; event when it must).
+    Blocking,
+    /// Write what the socket takes now; the rest waits for [`Connection::write_pending`].
+    Async,
+}
+
+/// Where a connection stands after [`Connection::process`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnState {
+    /// Idle between requests: wait (KeepAliveTimeout) for the next one.
+    KeepAlive,
+    /// Part of the response is still queued: call `write_pending` when writable.
+    WriteCompletion,
+    /// Done: close it with [`Connection::lingering_close`].
+    Linger,
+}
+
+/// A client connection that can be parked between requests.
+pub struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    input: Input,
+    out: OutQueue,
+    /// `c->keepalives`: responses that kept the connection open.
+    keepalives: u32,
+    /// Requests answered (including refused ones).
+    requests: u32,
+    /// What the connection becomes once `out` is empty.
+    after_write: ConnState,
+}
+
+impl Connection {
+    pub fn new(stream: TcpStream, peer: SocketAddr) -> Connection {
+        // Like ap_sock_disable_nagle: responses leave as soon as they are written.
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().unwrap_or(peer);
+        Connection {
+            stream,
+            peer,
+            local,
+            input: Input::default(),
+            out: OutQueue::default(),
+            keepalives: 0,
+            requests: 0,
+            after_write: ConnState::Linger,
+        }
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// Bytes of a next (pipelined) request are already buffered.
+    pub fn has_pending_input(&self) -> bool {
+        self.input.has_data()
+    }
+
+    pub fn requests_served(&self) -> u32 {
+        self.requests
+    }
+
+    /// What the connection becomes once a `WriteCompletion` has been fully written:
+    /// `KeepAlive` or `Linger` (our addition to the contract, for the event MPM).
+    pub fn after_write(&self) -> ConnState {
+        self.after_write
+    }
+
+    /// Serve requests: one, plus any that were pipelined behind it. Returns when the
+    /// connection must wait for input, for writability, or be closed.
+    pub fn process(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
+        let _ = self.stream.set_nonblocking(false);
+        loop {
+            // Handler panics are answered with a 500 inside; a panic anywhere else in the
+            // request path still must not take the worker thread down: close the connection.
+            let state = match catch_unwind(AssertUnwindSafe(|| self.one_request(ctx, mode))) {
+                Ok(state) => state,
+                Err(_) => {
+                    ctx.server.inner.error_log.log_client(
+                        "core",
+                        Level::Error,
+                        self.peer,
+                        format_args!("request processing panicked; closing the connection"),
+                    );
+                    self.out = OutQueue::default();
+                    return ConnState::Linger;
+                }
+            };
+            if state != ConnState::KeepAlive || !self.input.has_data() || (ctx.stopping)() {
+                return state;
+            }
+        }
+    }
+
+    /// Write queued output without blocking; `Ok(true)` when all of it is out.
+    pub fn write_pending(&mut self) -> std::io::Result<bool> {
+        let _ = self.stream.set_nonblocking(true);
+        self.out.write_to(&self.stream)
+    }
+
+    /// `ap_lingering_close`: flush, shut down our side, then read and drop what the client
+    /// still sends, 2 s per read and at most `max` in total, so our FIN is not turned into a
+    /// RST that would destroy the response in flight.
+    pub fn lingering_close(mut self, max: Duration) {
+        let _ = self.stream.set_nonblocking(false);
+        if !self.out.is_empty() {
+            let _ = self
+                .stream
+                .set_write_timeout(Some(max.max(Duration::from_millis(1))));
+            let _ = self.out.write_to(&self.stream);
+        }
+        if self.stream.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + max;
+        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(2)));
+        self.input.clear();
+        while Instant::now() < deadline {
+            match self.input.fill(&self.stream) {
+                Ok(_) => self.input.clear(),
+                Err(_) => break,
+            }
+        }
+    }
+
+    fn timeout(&self, ctx: &ConnCtx<'_>) -> Option<Duration> {
+        Some(
+            ctx.server
+                .inner
+                .config
+                .timeout
+                .max(Duration::from_millis(1)),
+        )
+    }
+
+    fn log_error(&self, ctx: &ConnCtx<'_>, log: &Option<(Level, String)>) {
+        if let Some((level, msg)) = log {
+            let elog = &ctx.server.inner.error_log;
+            if elog.enabled("core", *level) {
+                elog.log_client("core", *level, self.peer, format_args!("{msg}"));
+            }
+        }
+    }
+
+    /// Steps 1–5 for one request.
+    fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
+        set_status(ctx, WorkerStatus::BusyRead);
+        let _ = self.stream.set_read_timeout(self.timeout(ctx));
+        let outcome = read_request(
+            &mut self.input,
+            &self.stream,
+            &ctx.server.inner.config,
+            self.requests == 0,
+        );
+        let cfg = &ctx.server.inner.config;
+        match outcome {
+            ReadOutcome::Silent { log_408, time } => {
+                if log_408 {
+                    set_status(ctx, WorkerStatus::BusyLog);
+                    self.access_log(ctx, time, "-", 408, 0, None);
+                }
+                ConnState::Linger
+            }
+            ReadOutcome::Refused {
+                rejection,
+                the_request,
+                method,
+                time,
+                expect,
+            } => {
+                self.input.clear();
+                self.begin(ctx, &the_request, "HTTP/1.0");
+                self.log_error(ctx, &rejection.log);
+                let cx = PageContext {
+                    method: &method,
+                    location: None,
+                    notes: rejection.notes,
+                    expect: expect.as_deref(),
+                    admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+                };
+                let mut resp = Response::error(rejection.status, &cx);
+                resp.close = true;
+                self.respond(ctx, mode, resp, None, time, &the_request)
+            }
+            ReadOutcome::Request(req) => {
+                let protocol = match req.line.version {
+                    Version::Http09 => "HTTP/0.9".to_string(),
+                    Version::Http(a, b) => format!("HTTP/{a}.{b}"),
+                };
+                self.begin(ctx, &req.the_request, &protocol);
+                set_status(ctx, WorkerStatus::BusyWrite);
+                let resp = self.run_handler(ctx, &req);
+                let time = req.time;
+                let the_req = req.the_request.clone();
+                self.respond(ctx, mode, resp, Some(&req), time, &the_req)
+            }
+        }
+    }
+
+    /// The scoreboard's per-request fields; vhost is "ServerName:local port" as
+    /// `ap_update_child_status` writes it (the local address when there is no ServerName).
+    fn begin(&self, ctx: &ConnCtx<'_>, the_request: &str, protocol: &str) {
+        if let Some(slot) = ctx.slot {
+            let cfg = &ctx.server.inner.config;
+            let name = match cfg.server_name.as_deref() {
+                Some(n) => n.split(':').next().unwrap_or(n).to_string(),
+                None => self.local.ip().to_string(),
+            };
+            let vhost = format!("{name}:{}", self.local.port());
+            slot.begin_request(&self.peer.ip().to_string(), the_request, &vhost, protocol);
+        }
+    }
+
+    /// Step 3 (and the body part of step 4): the handler, with panics turned into a 500.
+    fn run_handler(&mut self, ctx: &ConnCtx<'_>, req: &Request) -> Response {
+        let cfg = &ctx.server.inner.config;
+        let reader = BodyReader::new(
+            req.checks.framing,
+            cfg.limit_request_body,
+            cfg.limit_request_field_size,
+        );
+        let mut body = RequestBody {
+            reader,
+            input: &mut self.input,
+            stream: &self.stream,
+            expecting_100: req.checks.expecting_100,
+            http11: req.line.version.is_1_1_or_later(),
+            consumed: false,
+            failed: false,
+        };
+        let mut x = Exchange {
+            server: ctx.server,
+            req,
+            peer: self.peer,
+            local: self.local,
+            body: &mut body,
+        };
+        let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
+        let mut resp = match result {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                let elog = &ctx.server.inner.error_log;
+                elog.log_client(
+                    "core",
+                    Level::Error,
+                    self.peer,
+                    format_args!(
+                        "handler panicked serving {}: {what}; answering 500",
+                        req.the_request
+                    ),
+                );
+                let cx = PageContext {
+                    method: &req.line.method,
+                    admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+                    ..Default::default()
+                };
+                let mut r = Response::error(500, &cx);
+                r.close = true;
+                r
+            }
+        };
+        // Step 4: a body nobody read must not be taken for the next request. With an unsent
+        // `100 Continue` or a connection-dropping status the body is never read and the
+        // connection closes (Apache: `ap_discard_request_body`); an `Expect: 100-continue`
+        // that never got its 100 closes it in any case (`ap_set_keepalive`).
+        if !body.consumed
+            && body.has_body()
+            && (body.expecting_100
+                || status_drops_connection(resp.status)
+                || body.discard().is_err())
+        {
+            resp.close = true;
+        }
+        if body.expecting_100 || body.failed || req.checks.force_close {
+            resp.close = true;
+        }
+        resp
+    }
+
+    /// Step 4 and 5: keep-alive decision, head, body, log.
+    fn respond(
+        &mut self,
+        ctx: &ConnCtx<'_>,
+        mode: WriteMode,
+        resp: Response,
+        req: Option<&Request>,
+        time: SystemTime,
+        the_request: &str,
+    ) -> ConnState {
+        let cfg = &ctx.server.inner.config;
+        self.requests += 1;
+        let http09 = req.is_some_and(|r| r.line.version == Version::Http09);
+        let head_only = req.is_some_and(|r| r.is_head()) || status_is_header_only(resp.status);
+        let ka = set_keepalive(&KeepAliveInput {
+            must_close: resp.close || http09,
+            status: resp.status,
+            http11: req.is_some_and(|r| r.line.version.is_1_1_or_later()),
+            connection: req.and_then(|r| r.headers.get("Connection")),
+            length_known: true,
+            enabled: cfg.keep_alive,
+            timeout: cfg.keep_alive_timeout,
+            max: cfg.max_keep_alive_requests,
+            keepalives: self.keepalives,
+            stopping: (ctx.stopping)(),
+        });
+        if ka.keep {
+            self.keepalives += 1;
+        }
+        if !http09 {
+            let mut head = Vec::with_capacity(512);
+            write_head(
+                &mut head,
+                &resp,
+                &ka,
+                SystemTime::now(),
+                req.is_some_and(|r| r.is_head()),
+            );
+            self.out.push(Chunk::Bytes(head));
+        }
+        let mut bytes_sent = 0;
+        if !head_only {
+            bytes_sent = resp.body_len();
+            let chunked = resp.chunked && bytes_sent > 0;
+            if chunked {
+                self.out
+                    .push(Chunk::Bytes(format!("{bytes_sent:x}\r\n").into_bytes()));
+            }
+            for c in resp.body {
+                self.out.push(c);
+            }
+            if resp.chunked {
+                self.out.push(Chunk::Bytes(if chunked {
+                    b"\r\n0\r\n\r\n".to_vec()
+                } else {
+                    b"0\r\n\r\n".to_vec()
+                }));
+            }
+        }
+        self.after_write = if ka.keep {
+            ConnState::KeepAlive
+        } else {
+            ConnState::Linger
+        };
+        let state = match mode {
+            WriteMode::Blocking => {
+                let _ = self.stream.set_write_timeout(self.timeout(ctx));
+                match self.out.write_to(&self.stream) {
+                    Ok(true) => self.after_write,
+                    // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
+                    Ok(false) | Err(_) => {
+                        self.out = OutQueue::default();
+                        ConnState::Linger
+                    }
+                }
+            }
+            WriteMode::Async => {
+                let _ = self.stream.set_nonblocking(true);
+                match self.out.write_to(&self.stream) {
+                    Ok(true) => self.after_write,
+                    Ok(false) => ConnState::WriteCompletion,
+                    Err(_) => {
+                        self.out = OutQueue::default();
+                        ConnState::Linger
+                    }
+                }
+            }
+        };
+        set_status(ctx, WorkerStatus::BusyLog);
+        let referer = req.and_then(|r| r.headers.get("Referer"));
+        let agent = req.and_then(|r| r.headers.get("User-Agent"));
+        self.access_log(
+            ctx,
+            time,
+            the_request,
+            resp.status,
+            bytes_sent,
+            Some((referer, agent)),
+        );
+        if let Some(slot) = ctx.slot {
+            slot.end_request(bytes_sent);
+        }
+        state
+    }
+
+    fn access_log(
+        &self,
+        ctx: &ConnCtx<'_>,
+        time: SystemTime,
+        request_line: &str,
+        status: u16,
+        bytes_sent: u64,
+        fields: Option<(Option<&str>, Option<&str>)>,
+    ) {
+        let (referer, user_agent) = fields.unwrap_or((None, None));
+        ctx.server.inner.access_log.log(&AccessEntry {
+            remote: self.peer.ip(),
+            request_time: time,
+            request_line,
+            status,
+            bytes_sent,
+            referer,
+            user_agent,
+        });
+    }
+}
