@@ -74,12 +74,12 @@ pub mod config;
 pub mod handoff;
 pub mod keepalive_queue;
 // Enabled as the httpd-core APIs they use land (CONTRACT.md); until then the binary refuses
-// to start. INTEGRATION-PENDING: child, listener, maintenance, parent, sim, worker.
+// to start. INTEGRATION-PENDING: child, listener, parent, worker (they need httpd_core::status).
 // pub mod child;
 // pub mod listener;
-// pub mod maintenance;
+pub mod maintenance;
 // pub mod parent;
-// pub mod sim;
+pub mod sim;
 // pub mod worker;
 
 // The hand-off module names its primitives `crate::sync` and the fd queue `super::fdqueue`, so

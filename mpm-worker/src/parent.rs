@@ -33,7 +33,7 @@ use httpd_core::pod::{Pod, PodxMsg};
 use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
 use httpd_core::signals::{ParentSignal, ParentSignals};
 use httpd_core::startup::Started;
-use httpd_core::status::{MpmStatusInfo, StatusServerInfo};
+use httpd_core::status::MpmStatusInfo;
 use httpd_core::threaded::view::ScoreboardView;
 use httpd_core::unixd::Identity;
 use httpd_core::{SERVER_BUILT, SERVER_VERSION, pidfile};
@@ -424,7 +424,6 @@ pub(crate) fn new_http_server(
             max_daemons: wcfg.daemons_limit,
             server_limit: wcfg.server_limit,
         },
-        started: StatusServerInfo::default(),
     };
     HttpServer::new(config.clone(), log.clone(), access_log, Some(status))
 }

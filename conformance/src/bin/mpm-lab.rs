@@ -347,11 +347,8 @@ fn cmd_simulate(a: SimArgs) -> Result<(), String> {
     let started = std::time::Instant::now();
     let sim = match mpm {
         Mpm::Prefork => mpm_prefork::sim::simulate(&cfg, &sim_phases, tick),
-        Mpm::Worker | Mpm::Event => {
-            return Err(format!(
-                "the {mpm} simulator is not available in this build"
-            ));
-        }
+        Mpm::Worker => mpm_worker::sim::simulate(&cfg, &sim_phases, tick),
+        Mpm::Event => mpm_event::sim::simulate(&cfg, &sim_phases, tick),
     };
     let elapsed = started.elapsed();
     let tl = sim_to_timeline(&sim, 0.0);

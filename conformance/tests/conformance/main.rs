@@ -49,6 +49,7 @@ mod status_page;
 mod loom_fdqueue;
 mod prefork_props;
 mod prefork_server;
+mod event_props;
 mod loom_event;
 mod worker_server;
 mod worker_maintenance;

@@ -1,36 +1,8 @@
-//! TEMPORARY: stand-ins for `crate::scoreboard` and `crate::status` until CORE-PROCESS
-//! publishes them (CONTRACT.md signatures). Deleted as soon as the real modules exist.
+//! TEMPORARY: stand-ins for `crate::status` until STATUS publishes it (CONTRACT.md
+//! signatures). Deleted as soon as the real module exists.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum WorkerStatus {
-    Dead = 0,
-    Starting,
-    Ready,
-    BusyRead,
-    BusyWrite,
-    BusyKeepalive,
-    BusyLog,
-    BusyDns,
-    Closing,
-    Graceful,
-    IdleKill,
-}
-
-#[derive(Debug, Default)]
-pub struct WorkerScore;
-impl WorkerScore {
-    pub fn set_status(&self, _s: WorkerStatus) {}
-    pub fn begin_request(&self, _client: &str, _request_line: &str, _vhost: &str, _protocol: &str) {
-    }
-    pub fn end_request(&self, _bytes: u64) {}
-}
-
-#[derive(Debug, Default)]
-pub struct Scoreboard;
 
 #[derive(Debug, Clone)]
 pub struct MpmStatusInfo {
@@ -54,7 +26,7 @@ pub fn render(
     _query: &str,
     host: &str,
     _local: SocketAddr,
-    _sb: &Scoreboard,
+    _sb: &crate::scoreboard::Scoreboard,
     info: &MpmStatusInfo,
     _started: &StatusServerInfo,
 ) -> StatusPage {

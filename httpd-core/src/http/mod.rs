@@ -62,7 +62,8 @@ pub use connection::{ConnState, Connection, WriteMode};
 
 use crate::config::ServerConfig;
 use crate::log::{AccessLog, ErrorLog};
-use adapter::{MpmStatusInfo, Scoreboard, StatusServerInfo, WorkerScore, WorkerStatus};
+use crate::scoreboard::{Scoreboard, WorkerScore, WorkerStatus};
+use adapter::{MpmStatusInfo, StatusServerInfo};
 use response::Response;
 
 /// Lingering close waits at most this long (`MAX_SECS_TO_LINGER`).

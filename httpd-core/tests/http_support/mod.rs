@@ -197,7 +197,7 @@ pub fn read_response(s: &mut TcpStream, head_only: bool) -> Option<Resp> {
         head,
         body: Vec::new(),
     };
-    if head_only || status == 304 || status == 100 {
+    if head_only || matches!(status, 100 | 204 | 304) {
         return Some(r);
     }
     if let Some(n) = r.header("Content-Length") {
