@@ -78,7 +78,7 @@ fn bind(spec: &ListenSpec, backlog: i32) -> io::Result<Listener> {
     s.listen(backlog.max(1))?;
     let listener: TcpListener = s.into();
     let local = listener.local_addr()?;
-    Ok(Listener { listener, spec: spec.clone(), local })
+    Ok(Listener { listener, spec: *spec, local })
 }
 
 #[cfg(test)]

@@ -112,6 +112,8 @@ mod tests {
 
     #[test]
     fn reaps_a_child_that_obeys_sigterm() {
+        // reclaim reaps it with waitpid, so std's Child handle is deliberately not waited on.
+        #[allow(clippy::zombie_processes)]
         let child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
         let pid = Pid::from_raw(child.id() as i32);
         let got = reclaim_child_processes(&[pid], true, &ErrorLog::stderr(), "core");

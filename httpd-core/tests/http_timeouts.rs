@@ -7,6 +7,9 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use http_support::*;
+use httpd_core::config::Section;
+use httpd_core::http::response::Response;
+use std::sync::Arc;
 
 fn fast_timeout() -> TestServer {
     TestServer::with_config(|c| {
@@ -75,17 +78,35 @@ fn keep_alive_timeout_closes_an_idle_connection() {
 
 #[test]
 fn rule_70_stopping_closes_keepalive_after_the_inflight_request() {
-    let srv = TestServer::start();
+    let srv = TestServer::start_with(
+        |c| {
+            c.locations.push(Section {
+                path: "/slow".into(),
+                handler: Some("slow".into()),
+                require: None,
+            })
+        },
+        |s| {
+            s.register_handler(
+                "slow",
+                Arc::new(|_| {
+                    std::thread::sleep(Duration::from_millis(300));
+                    Response::new(204)
+                }),
+            );
+        },
+    );
     let mut s = srv.connect();
     s.write_all(b"GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n")
         .unwrap();
     let r = read_response(&mut s, false).unwrap();
     assert_eq!((r.status, r.header("Connection")), (200, None));
-    srv.stopping.store(true, Ordering::SeqCst);
-    s.write_all(b"GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n")
+    s.write_all(b"GET /slow HTTP/1.1\r\nHost: h\r\n\r\n")
         .unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    srv.stopping.store(true, Ordering::SeqCst); // while /slow is in flight
     let r = read_response(&mut s, false).unwrap();
-    assert_eq!(r.status, 200, "the in-flight request is still served");
+    assert_eq!(r.status, 204, "the in-flight request is still served");
     assert_eq!(r.header("Connection").as_deref(), Some("close"));
     assert_eq!(read_to_close(&mut s), "");
 }

@@ -70,17 +70,15 @@
 //! itself lives in `httpd_core::http`.
 
 pub mod accept_limit;
+pub mod child;
 pub mod config;
 pub mod handoff;
 pub mod keepalive_queue;
-// Enabled as the httpd-core APIs they use land (CONTRACT.md); until then the binary refuses
-// to start. INTEGRATION-PENDING: child, listener, parent, worker (they need httpd_core::status).
-// pub mod child;
-// pub mod listener;
+pub mod listener;
 pub mod maintenance;
-// pub mod parent;
+pub mod parent;
 pub mod sim;
-// pub mod worker;
+pub mod worker;
 
 // The hand-off module names its primitives `crate::sync` and the fd queue `super::fdqueue`, so
 // that the conformance crate can compile the very same file against loom (STYLE.md).
@@ -102,13 +100,6 @@ pub const IDENT: MpmIdent = MpmIdent {
 pub fn main() -> ExitCode {
     match startup(&IDENT, std::env::args_os()) {
         Startup::Exit(code) => code,
-        // INTEGRATION-PENDING: becomes `Startup::Run(started) => parent::run(*started),` once
-        // httpd-core's process modules exist (see the module list above).
-        Startup::Run(_) => {
-            eprintln!(
-                "mpm-event: waiting for httpd-core's process modules (scoreboard, pod, signals)"
-            );
-            ExitCode::FAILURE
-        }
+        Startup::Run(started) => parent::run(*started),
     }
 }

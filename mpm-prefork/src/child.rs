@@ -51,7 +51,7 @@ pub struct ChildCtx<'a> {
     /// Scoreboard slot of this child.
     pub slot: usize,
     /// Generation the child was started in.
-    pub generation: u64,
+    pub generation: u32,
     /// The shared scoreboard.
     pub scoreboard: &'a Scoreboard,
     /// This generation's listeners (one bucket).
@@ -101,10 +101,18 @@ extern "C" fn stop_listening(_sig: libc::c_int) {
 /// Step 1: the child's signal dispositions.
 fn install_child_signals(one_process: bool) -> nix::Result<()> {
     httpd_core::signals::child_reset();
-    let die = SigAction::new(SigHandler::Handler(just_die), SaFlags::empty(), SigSet::empty());
+    let die = SigAction::new(
+        SigHandler::Handler(just_die),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     // SA_RESTART so that SIGUSR1 does not break a read inside serve_connection (the in-flight
     // request must finish, rule 70); a restarted accept on the closed fd fails with EBADF.
-    let usr1 = SigAction::new(SigHandler::Handler(stop_listening), SaFlags::SA_RESTART, SigSet::empty());
+    let usr1 = SigAction::new(
+        SigHandler::Handler(stop_listening),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
     let ignore = SigAction::new(SigHandler::SigIgn, SaFlags::empty(), SigSet::empty());
     let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
     // SAFETY: the handlers only call async-signal-safe functions (_exit, close) and touch atomics.
@@ -128,7 +136,11 @@ pub fn child_main(ctx: ChildCtx<'_>) -> ! {
         cell.store(l.listener.as_raw_fd(), Ordering::SeqCst);
     }
     if let Err(e) = install_child_signals(ctx.one_process) {
-        ctx.log.log("mpm_prefork", Level::Emerg, format_args!("AH10271: Couldn't initialize signal handling: {e}"));
+        ctx.log.log(
+            "mpm_prefork",
+            Level::Emerg,
+            format_args!("AH10271: Couldn't initialize signal handling: {e}"),
+        );
         exit(APEXIT_CHILDFATAL);
     }
     let worker = ctx.scoreboard.worker(ctx.slot, 0);
@@ -142,7 +154,8 @@ pub fn child_main(ctx: ChildCtx<'_>) -> ! {
     // Step 3.
     worker.set_status(WorkerStatus::Ready);
     let stopping = || {
-        DIE_NOW.load(Ordering::SeqCst) || ctx.scoreboard.global().running_generation() != ctx.generation
+        DIE_NOW.load(Ordering::SeqCst)
+            || ctx.scoreboard.global().running_generation() != ctx.generation
     };
     let mut accepted: u64 = 0;
     let mut last_poll_idx = 0usize;
@@ -165,9 +178,19 @@ pub fn child_main(ctx: ChildCtx<'_>) -> ! {
             Err(e) => accept_failed(&ctx, e),
         };
         // c.
-        serve_connection(stream, peer, &ConnCtx { server: ctx.server, slot: Some(worker), stopping: &stopping });
+        serve_connection(
+            stream,
+            peer,
+            &ConnCtx {
+                server: ctx.server,
+                slot: Some(worker),
+                stopping: &stopping,
+            },
+        );
         // d. Chosen by the pipe of death, or a restart happened while we served?
-        if ctx.pod.is_some_and(Pod::check) || ctx.scoreboard.global().running_generation() != ctx.generation {
+        if ctx.pod.is_some_and(Pod::check)
+            || ctx.scoreboard.global().running_generation() != ctx.generation
+        {
             DIE_NOW.store(true, Ordering::SeqCst);
         }
     }
@@ -182,12 +205,22 @@ fn accept_failed(ctx: &ChildCtx<'_>, e: io::Error) -> ! {
         exit(0);
     }
     if e.raw_os_error() == Some(libc::ENETDOWN) {
-        ctx.log.log("core", Level::Emerg, format_args!("({}) {e}: AH02177: apr_socket_accept: giving up.", libc::ENETDOWN));
+        ctx.log.log(
+            "core",
+            Level::Emerg,
+            format_args!(
+                "({}) {e}: AH02177: apr_socket_accept: giving up.",
+                libc::ENETDOWN
+            ),
+        );
     } else {
         ctx.log.log(
             "core",
             Level::Error,
-            format_args!("({}) {e}: AH02179: apr_socket_accept: (client socket)", e.raw_os_error().unwrap_or(0)),
+            format_args!(
+                "({}) {e}: AH02179: apr_socket_accept: (client socket)",
+                e.raw_os_error().unwrap_or(0)
+            ),
         );
     }
     exit(APEXIT_CHILDSICK)
@@ -195,12 +228,23 @@ fn accept_failed(ctx: &ChildCtx<'_>, e: io::Error) -> ! {
 
 /// Errors after which the child simply tries again (`ap_accept_error_is_nonfatal` and friends).
 fn transient(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset)
-        || matches!(e.raw_os_error(), Some(libc::EPROTO | libc::EHOSTUNREACH | libc::ENETUNREACH | libc::ETIMEDOUT | libc::EPERM))
+    matches!(
+        e.kind(),
+        io::ErrorKind::Interrupted
+            | io::ErrorKind::WouldBlock
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    ) || matches!(
+        e.raw_os_error(),
+        Some(libc::EPROTO | libc::EHOSTUNREACH | libc::ENETUNREACH | libc::ETIMEDOUT | libc::EPERM)
+    )
 }
 
 /// Step 3b. `Ok(None)`: nothing accepted this time (signal, race lost, poll timeout).
-fn accept_one(listeners: &[Listener], last_poll_idx: &mut usize) -> io::Result<Option<(TcpStream, SocketAddr)>> {
+fn accept_one(
+    listeners: &[Listener],
+    last_poll_idx: &mut usize,
+) -> io::Result<Option<(TcpStream, SocketAddr)>> {
     let lr: &TcpListener = if listeners.len() == 1 {
         &listeners[0].listener
     } else {
@@ -232,8 +276,10 @@ fn poll_listeners(listeners: &[Listener], last_poll_idx: &mut usize) -> io::Resu
         if DIE_NOW.load(Ordering::SeqCst) {
             exit(0);
         }
-        let mut fds: Vec<PollFd> =
-            listeners.iter().map(|l| PollFd::new(l.listener.as_fd(), PollFlags::POLLIN)).collect();
+        let mut fds: Vec<PollFd> = listeners
+            .iter()
+            .map(|l| PollFd::new(l.listener.as_fd(), PollFlags::POLLIN))
+            .collect();
         match poll(&mut fds, PollTimeout::from(10_000u16)) {
             Ok(0) => continue,
             Ok(_) => {

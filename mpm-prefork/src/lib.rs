@@ -35,14 +35,11 @@
 //! `Listen` sockets every child polls them and a non-blocking accept lets the losers of the race
 //! go back to polling (Apache serialises with a mutex instead).
 
-// TEMPORARY (until httpd_core's scoreboard/pod/signals/unixd/… exist, CORE-PROCESS): the modules
-// that use them are left out so that the workspace keeps compiling. Re-enable all five lines.
-// pub mod child;
+pub mod child;
 pub mod config;
 pub mod maintenance;
-// pub mod parent;
+pub mod parent;
 pub mod sim;
-pub mod slot;
 
 use std::process::ExitCode;
 
@@ -52,6 +49,5 @@ pub const IDENT: httpd_core::config::MpmIdent = httpd_core::config::MpmIdent::PR
 /// The `mpm-prefork` program: command line, configuration, then the control process
 /// (or a single child with `-X`).
 pub fn main() -> ExitCode {
-    eprintln!("mpm-prefork: not built yet (waiting for httpd_core's process modules)");
-    ExitCode::FAILURE
+    parent::main()
 }

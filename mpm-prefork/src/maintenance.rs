@@ -20,7 +20,7 @@
 
 use std::time::Duration;
 
-pub use crate::slot::WorkerStatus;
+use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
 
 use crate::config::{MAX_SPAWN_RATE, PreforkConfig};
 
@@ -32,17 +32,16 @@ pub struct ScoreboardView {
     pub slots: Vec<WorkerStatus>,
 }
 
-// TEMPORARY: needs httpd_core::scoreboard (CORE-PROCESS).
-/*
 impl ScoreboardView {
     /// Snapshot the first `limit` slots of the shared scoreboard (torn reads between slots are
     /// fine: Apache reads it unlocked too, and the next pass corrects any miscount).
     pub fn from_scoreboard(sb: &Scoreboard, limit: usize) -> Self {
         let limit = limit.min(sb.server_limit());
-        ScoreboardView { slots: (0..limit).map(|i| sb.worker(i, 0).status()).collect() }
+        ScoreboardView {
+            slots: (0..limit).map(|i| sb.worker(i, 0).status()).collect(),
+        }
     }
 }
-*/
 
 /// State kept across passes and across restarts (Apache's `retained` data for the parent).
 #[derive(Debug, Clone, PartialEq, Eq)]

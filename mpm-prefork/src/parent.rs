@@ -86,7 +86,7 @@ struct Parent {
     listeners: Vec<Listener>,
     signals: ParentSignals,
     retained: Retained,
-    generation: u64,
+    generation: u32,
     born: Instant,
     /// A stop/restart signal that arrived and ends the current generation's loop.
     pending: Option<ParentSignal>,
@@ -107,7 +107,11 @@ fn log_warnings(log: &ErrorLog, warnings: &[Warning]) {
         if w.to_console {
             startup_warning(&w.to_string());
         } else {
-            let level = if w.info_only { Level::Info } else { Level::Warn };
+            let level = if w.info_only {
+                Level::Info
+            } else {
+                Level::Warn
+            };
             log.log(MODULE, level, format_args!("{w}"));
         }
     }
@@ -132,7 +136,10 @@ pub fn run(started: Started) -> ExitCode {
     let log = match ErrorLog::open(&started.config) {
         Ok(l) => l,
         Err(e) => {
-            startup_warning(&format!("(errno {}) {e}: AH00091: could not open error log file.", e.raw_os_error().unwrap_or(0)));
+            startup_warning(&format!(
+                "(errno {}) {e}: AH00091: could not open error log file.",
+                e.raw_os_error().unwrap_or(0)
+            ));
             return ExitCode::FAILURE;
         }
     };
@@ -140,26 +147,50 @@ pub fn run(started: Started) -> ExitCode {
     for w in &started.config.startup_warnings {
         startup_warning(w);
     }
-    let listeners = match open_listeners(&started.config.listen, started.config.listen_backlog, Vec::new(), &log) {
+    let listeners = match open_listeners(
+        &started.config.listen,
+        started.config.listen_backlog,
+        Vec::new(),
+        &log,
+    ) {
         Ok(l) if !l.is_empty() => l,
         Ok(_) => {
-            log.log(MODULE, Level::Alert, format_args!("AH03279: no listening sockets available, shutting down"));
+            log.log(
+                MODULE,
+                Level::Alert,
+                format_args!("AH03279: no listening sockets available, shutting down"),
+            );
             return ExitCode::FAILURE;
         }
         Err(e) => {
-            log.log(MODULE, Level::Alert, format_args!("AH00015: Unable to open logs: {e}"));
+            log.log(
+                MODULE,
+                Level::Alert,
+                format_args!("AH00015: Unable to open logs: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };
     let scoreboard = match Scoreboard::create(cfg.server_limit, 1) {
         Ok(sb) => Arc::new(sb),
         Err(e) => {
-            log.log(MODULE, Level::Crit, format_args!("AH00004: Unable to create or access scoreboard: {e}"));
+            log.log(
+                MODULE,
+                Level::Crit,
+                format_args!("AH00004: Unable to create or access scoreboard: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };
     if let Err(e) = pidfile::write(&started.config.pid_file, &log) {
-        log.log("core", Level::Error, format_args!("AH00099: could not create {}: {e}", started.config.pid_file.display()));
+        log.log(
+            "core",
+            Level::Error,
+            format_args!(
+                "AH00099: could not create {}: {e}",
+                started.config.pid_file.display()
+            ),
+        );
         return ExitCode::FAILURE;
     }
     if started.one_process {
@@ -168,7 +199,11 @@ pub fn run(started: Started) -> ExitCode {
     let signals = match ParentSignals::install() {
         Ok(s) => s,
         Err(e) => {
-            log.log(MODULE, Level::Emerg, format_args!("cannot install signal handling: {e}"));
+            log.log(
+                MODULE,
+                Level::Emerg,
+                format_args!("cannot install signal handling: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -208,7 +243,11 @@ fn one_process(
     let server = match http_server(&config, &log, &scoreboard, &cfg) {
         Ok(s) => s,
         Err(e) => {
-            log.log(MODULE, Level::Emerg, format_args!("cannot set up HTTP: {e}"));
+            log.log(
+                MODULE,
+                Level::Emerg,
+                format_args!("cannot set up HTTP: {e}"),
+            );
             return ExitCode::FAILURE;
         }
     };
@@ -247,7 +286,10 @@ fn http_server(
         Arc::clone(config),
         log.clone(),
         access,
-        Some(StatusContext { scoreboard: Arc::clone(scoreboard), info }),
+        Some(StatusContext {
+            scoreboard: Arc::clone(scoreboard),
+            info,
+        }),
     )
 }
 
@@ -256,10 +298,21 @@ fn log_started(log: &ErrorLog, started: &Started) {
     log.log(
         MODULE,
         Level::Notice,
-        format_args!("AH00163: {} configured -- resuming normal operations", httpd_core::SERVER_VERSION),
+        format_args!(
+            "AH00163: {} configured -- resuming normal operations",
+            httpd_core::SERVER_VERSION
+        ),
     );
-    log.log(MODULE, Level::Info, format_args!("AH00164: Server built: {}", httpd_core::SERVER_BUILT));
-    log.log("core", Level::Notice, format_args!("AH00094: Command line: '{}'", started.command_line));
+    log.log(
+        MODULE,
+        Level::Info,
+        format_args!("AH00164: Server built: {}", httpd_core::SERVER_BUILT),
+    );
+    log.log(
+        "core",
+        Level::Notice,
+        format_args!("AH00094: Command line: '{}'", started.command_line),
+    );
 }
 
 impl Parent {
@@ -308,7 +361,11 @@ impl Parent {
         match open_listeners(&new.listen, new.listen_backlog, old, &self.log) {
             Ok(l) if !l.is_empty() => self.listeners = l,
             Ok(_) | Err(_) => {
-                self.log.log(MODULE, Level::Alert, format_args!("AH03279: no listening sockets available, shutting down"));
+                self.log.log(
+                    MODULE,
+                    Level::Alert,
+                    format_args!("AH03279: no listening sockets available, shutting down"),
+                );
                 self.terminate_children();
                 pidfile::remove(&self.config.pid_file, &self.log);
                 return Err(ExitCode::FAILURE);
@@ -336,12 +393,15 @@ impl Parent {
     }
 
     fn find_child_by_pid(&self, pid: Pid) -> Option<usize> {
-        (0..self.scoreboard.server_limit()).find(|&i| self.scoreboard.process(i).pid() == pid.as_raw())
+        (0..self.scoreboard.server_limit())
+            .find(|&i| self.scoreboard.process(i).pid() == pid.as_raw())
     }
 
     /// The parent's half of "the child is gone": only the parent marks a slot dead.
     fn note_child_killed(&self, slot: usize) {
-        self.scoreboard.worker(slot, 0).set_status(WorkerStatus::Dead);
+        self.scoreboard
+            .worker(slot, 0)
+            .set_status(WorkerStatus::Dead);
         self.scoreboard.process(slot).set_pid(0);
     }
 
@@ -357,7 +417,9 @@ impl Parent {
 
     /// `make_child`: fork one child into `slot`.
     fn make_child(&mut self, this_gen: &Generation, slot: usize) {
-        self.scoreboard.worker(slot, 0).set_status(WorkerStatus::Starting);
+        self.scoreboard
+            .worker(slot, 0)
+            .set_status(WorkerStatus::Starting);
         // SAFETY: the parent is single-threaded (it never starts a thread), so the child's copy of
         // every lock and buffer is consistent; log lines are single write(2)s, nothing is buffered.
         match unsafe { fork() } {
@@ -380,8 +442,17 @@ impl Parent {
                 self.retained.max_daemons_limit = self.retained.max_daemons_limit.max(slot + 1);
             }
             Err(e) => {
-                self.scoreboard.worker(slot, 0).set_status(WorkerStatus::Dead);
-                self.log.log(MODULE, Level::Error, format_args!("({}) {e}: AH00159: fork: Unable to fork new process", e as i32));
+                self.scoreboard
+                    .worker(slot, 0)
+                    .set_status(WorkerStatus::Dead);
+                self.log.log(
+                    MODULE,
+                    Level::Error,
+                    format_args!(
+                        "({}) {e}: AH00159: fork: Unable to fork new process",
+                        e as i32
+                    ),
+                );
                 // Apache sleeps 10 s so that a fork bomb does not spin; signals still stop us.
                 if let Some(sig) = self.signals.wait(Duration::from_secs(10)) {
                     self.pending.get_or_insert(sig);

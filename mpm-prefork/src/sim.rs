@@ -17,8 +17,8 @@
 
 use std::time::Duration;
 
-use crate::slot::WorkerStatus;
 use httpd_core::config::ServerConfig;
+use httpd_core::scoreboard::WorkerStatus;
 use httpd_core::sim::{
     Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
 };

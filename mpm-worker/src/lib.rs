@@ -25,7 +25,8 @@
 //! |---|---|---|
 //! | [`config`] | `worker_pre_config`, `worker_check_config`, top of `worker_run` | defaults, clamping with AH00300…AH00323, silent floors |
 //! | [`maintenance`] | `perform_idle_server_maintenance` | the pure per-bucket decision: spawn, stop one, or log |
-//! | [`parent`] | `worker_run`, `server_main_loop`, `make_child`, `startup_children` | the control process: fork, reap, signals, restarts |
+//! | [`parent`] | `server_main_loop`, `make_child`, `startup_children` | the control process: fork, reap, maintenance |
+//! | [`signals`] | the end of `worker_run` | stop, graceful stop, restart, graceful restart, `-X` |
 //! | [`child`] | `child_main`, `start_threads`, `signal_threads` | a child's threads and how it stops |
 //! | [`listener`] | `listener_thread` | reserve an idle worker, then accept, then hand over |
 //! | [`worker`] | `worker_thread` | pop a socket, serve the whole connection, count it |
@@ -42,7 +43,12 @@
 pub mod config;
 pub mod maintenance;
 pub mod sim;
-// (being wired: parent, signals, child, listener, worker wait for httpd_core::{pod, signals, listen, …})
+
+mod child;
+mod listener;
+mod parent;
+mod signals;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -56,9 +62,6 @@ pub const IDENT: MpmIdent = MpmIdent::WORKER;
 pub fn main() -> ExitCode {
     match startup(&IDENT, std::env::args_os()) {
         Startup::Exit(code) => code,
-        Startup::Run(_started) => {
-            eprintln!("mpm-worker: the server is being wired to httpd-core (scoreboard, pod)");
-            ExitCode::FAILURE
-        }
+        Startup::Run(started) => parent::run(*started),
     }
 }

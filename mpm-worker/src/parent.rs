@@ -404,7 +404,6 @@ impl Parent {
         }
         None
     }
-
 }
 
 /// The per-generation HTTP context, built in the parent so children inherit it.

@@ -50,6 +50,7 @@ mod loom_fdqueue;
 mod prefork_props;
 mod prefork_server;
 mod event_props;
+mod event_server;
 mod loom_event;
 mod worker_server;
 mod worker_maintenance;

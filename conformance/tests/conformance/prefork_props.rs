@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use httpd_core::config::MpmDirectives;
+use httpd_core::scoreboard::WorkerStatus;
 use httpd_core::sim::Phase;
 use mpm_prefork::config::{MAX_SPAWN_RATE, PreforkConfig, check_config};
 use mpm_prefork::maintenance::{Decision, Retained, ScoreboardView, counts_as_idle, decide};
 use mpm_prefork::sim::simulate_prefork;
-use mpm_prefork::slot::WorkerStatus;
 use proptest::prelude::*;
 
 fn status() -> impl Strategy<Value = WorkerStatus> {

@@ -251,7 +251,7 @@ fn rule_42_graceful_restart_marks_old_children_g_and_drops_no_connection() {
         before.int("ParentServerMPMGeneration").map(|g| g + 1),
         "graceful restart increments the generation"
     );
-    assert_eq!(st.get("ServerUptimeSeconds").is_some(), true);
+    assert!(st.get("ServerUptimeSeconds").is_some());
     // The old children finish what they were doing.
     for c in held.streams().iter_mut() {
         let resp = send_rest_of_request(c);

@@ -37,7 +37,6 @@
 //! What this module does not do: virtual hosts, `.htaccess`, CGI, compression, TLS, HTTP/2,
 //! directory listings (mod_autoindex), content negotiation.
 
-mod adapter;
 pub mod body;
 pub mod connection;
 pub mod error_pages;
@@ -63,7 +62,7 @@ pub use connection::{ConnState, Connection, WriteMode};
 use crate::config::ServerConfig;
 use crate::log::{AccessLog, ErrorLog};
 use crate::scoreboard::{Scoreboard, WorkerScore, WorkerStatus};
-use adapter::{MpmStatusInfo, StatusServerInfo};
+use crate::status::{MpmStatusInfo, StatusServerInfo};
 use response::Response;
 
 /// Lingering close waits at most this long (`MAX_SECS_TO_LINGER`).
@@ -181,13 +180,13 @@ impl HttpServer {
             .hostname
             .clone()
             .unwrap_or_else(|| local.ip().to_string());
-        let page = adapter::render(
+        let page = crate::status::render(
             req.line.query.as_deref().unwrap_or(""),
             &host,
             local,
             &st.scoreboard,
             &st.info,
-            &status_server_info(),
+            &StatusServerInfo,
         );
         let mut r = Response::new(200);
         if let Some(n) = page.refresh {
@@ -258,10 +257,4 @@ fn wait_readable(stream: &TcpStream, timeout: Duration, stopping: &dyn Fn() -> b
             Err(_) => return false,
         }
     }
-}
-
-/// What the status page says about the server itself (restart time, generations…), built
-/// here because `StatusContext` (CONTRACT.md) carries only the scoreboard and the MPM info.
-fn status_server_info() -> StatusServerInfo {
-    StatusServerInfo
 }

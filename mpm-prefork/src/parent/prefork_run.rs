@@ -14,14 +14,20 @@ use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::Pid;
 
-use super::{Ending, GRACEFUL_HOLD_OFF, Generation, MODULE, Parent, dummy_addr, http_server, log_started};
+use super::{
+    Ending, GRACEFUL_HOLD_OFF, Generation, MODULE, Parent, dummy_addr, http_server, log_started,
+};
 use crate::maintenance::{AH00161, Decision, ScoreboardView, decide};
 
 impl Parent {
     /// Steps 1–6 for one generation. `restart`: `None` at the first start, else whether the
     /// restart is graceful. Returns how it ended and this generation's pipe of death (the next
     /// generation uses it to wake the idle old children).
-    pub(super) fn run_generation(&mut self, restart: Option<bool>, old_pod: Option<Pod>) -> (Ending, Option<Pod>) {
+    pub(super) fn run_generation(
+        &mut self,
+        restart: Option<bool>,
+        old_pod: Option<Pod>,
+    ) -> (Ending, Option<Pod>) {
         let was_graceful = restart == Some(true);
         // Step 1.
         if let Some(graceful) = restart {
@@ -31,14 +37,20 @@ impl Parent {
                 }
                 for (slot, pid) in self.live_children() {
                     // Rule 42: old children show G until they are reaped.
-                    self.scoreboard.worker(slot, 0).set_status(WorkerStatus::Graceful);
+                    self.scoreboard
+                        .worker(slot, 0)
+                        .set_status(WorkerStatus::Graceful);
                     let _ = kill(pid, Signal::SIGUSR1);
                 }
             } else {
                 let live = self.live_children();
                 for &(_, pid) in &live {
                     if let Err(e) = kill(pid, Signal::SIGHUP) {
-                        self.log.log(MODULE, Level::Warn, format_args!("({}) {e}: AH00172: killpg SIGHUP", e as i32));
+                        self.log.log(
+                            MODULE,
+                            Level::Warn,
+                            format_args!("({}) {e}: AH00172: killpg SIGHUP", e as i32),
+                        );
                     }
                 }
                 let pids: Vec<Pid> = live.iter().map(|&(_, p)| p).collect();
@@ -56,15 +68,21 @@ impl Parent {
             }
             self.retained.idle_spawn_rate = 1;
         }
-        self.scoreboard.global().set_running_generation(self.generation);
+        self.scoreboard
+            .global()
+            .set_running_generation(self.generation);
         let mut this_gen = match self.new_generation(was_graceful) {
             Ok(g) => g,
             Err(e) => {
-                self.log.log(MODULE, Level::Crit, format_args!("AH03281: could not open pipe-of-death: {e}"));
+                self.log.log(
+                    MODULE,
+                    Level::Crit,
+                    format_args!("AH03281: could not open pipe-of-death: {e}"),
+                );
                 return (Ending::Fatal, None);
             }
         };
-        
+
         // Step 3.
         if was_graceful {
             self.retained.hold_off_on_exponential_spawning = GRACEFUL_HOLD_OFF;
@@ -87,7 +105,11 @@ impl Parent {
             Some(ParentSignal::Stop) | None => {
                 self.terminate_children();
                 pidfile::remove(&self.config.pid_file, &self.log);
-                self.log.log(MODULE, Level::Notice, format_args!("AH00169: caught SIGTERM, shutting down"));
+                self.log.log(
+                    MODULE,
+                    Level::Notice,
+                    format_args!("AH00169: caught SIGTERM, shutting down"),
+                );
                 Ending::Stopped
             }
             Some(ParentSignal::GracefulStop) => {
@@ -95,11 +117,19 @@ impl Parent {
                 Ending::Stopped
             }
             Some(ParentSignal::GracefulRestart) => {
-                self.log.log(MODULE, Level::Notice, format_args!("AH00171: Graceful restart requested, doing restart"));
+                self.log.log(
+                    MODULE,
+                    Level::Notice,
+                    format_args!("AH00171: Graceful restart requested, doing restart"),
+                );
                 Ending::Restart { graceful: true }
             }
             Some(ParentSignal::Restart) => {
-                self.log.log(MODULE, Level::Notice, format_args!("AH00173: SIGHUP received.  Attempting to restart"));
+                self.log.log(
+                    MODULE,
+                    Level::Notice,
+                    format_args!("AH00173: SIGHUP received.  Attempting to restart"),
+                );
                 Ending::Restart { graceful: false }
             }
         };
@@ -163,14 +193,24 @@ impl Parent {
         if exit == ChildExit::Fatal {
             // Rule 56: fatal in the current generation stops the server; an old generation's
             // child may fail while its world is being torn down (PR 39311).
-            let current = slot.is_none_or(|s| self.scoreboard.process(s).generation() == self.generation);
+            let current =
+                slot.is_none_or(|s| self.scoreboard.process(s).generation() == self.generation);
             if current {
+                self.log.log(
+                    MODULE,
+                    Level::Alert,
+                    format_args!(
+                        "AH00050: Child {pid} returned a Fatal error... Apache is exiting!"
+                    ),
+                );
                 return Some(Ending::Fatal);
             }
             self.log.log(
                 MODULE,
                 Level::Warn,
-                format_args!("AH00166: Ignoring fatal error in child of previous generation (pid {pid})."),
+                format_args!(
+                    "AH00166: Ignoring fatal error in child of previous generation (pid {pid})."
+                ),
             );
         }
         match slot {
@@ -178,14 +218,20 @@ impl Parent {
                 self.note_child_killed(slot);
                 if exit == ChildExit::Sick {
                     self.retained.idle_spawn_rate = 1;
-                } else if this_gen.remaining_children_to_start > 0 && slot < self.cfg.max_request_workers {
+                } else if this_gen.remaining_children_to_start > 0
+                    && slot < self.cfg.max_request_workers
+                {
                     // Graceful restart: replace old children one for one while the budget lasts.
                     self.make_child(this_gen, slot);
                     this_gen.remaining_children_to_start -= 1;
                 }
             }
             None if this_gen.was_graceful => {
-                self.log.log(MODULE, Level::Warn, format_args!("AH00167: long lost child came home! (pid {pid})"));
+                self.log.log(
+                    MODULE,
+                    Level::Warn,
+                    format_args!("AH00167: long lost child came home! (pid {pid})"),
+                );
             }
             None => {}
         }
@@ -205,14 +251,16 @@ impl Parent {
             }
             Decision::Spawn { slots, busy } => {
                 if let Some(b) = busy {
-                    self.log.log(MODULE, Level::Info, format_args!("{}", b.message()));
+                    self.log
+                        .log(MODULE, Level::Info, format_args!("{}", b.message()));
                 }
                 for slot in slots {
                     self.make_child(this_gen, slot);
                 }
             }
             Decision::ReachedMaxRequestWorkers { report: true } => {
-                self.log.log(MODULE, Level::Error, format_args!("{AH00161}"));
+                self.log
+                    .log(MODULE, Level::Error, format_args!("{AH00161}"));
             }
             Decision::ReachedMaxRequestWorkers { report: false } | Decision::Nothing => {}
         }
@@ -235,14 +283,20 @@ impl Parent {
         // Stop listening: the port is released once the children have closed theirs too.
         self.listeners.clear();
         if let Some(addr) = addr {
-            this_gen.pod.killpg(&self.scoreboard, self.retained.max_daemons_limit, addr);
+            this_gen
+                .pod
+                .killpg(&self.scoreboard, self.retained.max_daemons_limit, addr);
         }
         for (_, pid) in self.live_children() {
             let _ = kill(pid, Signal::SIGUSR1);
         }
         self.relieve_children();
         pidfile::remove(&self.config.pid_file, &self.log);
-        self.log.log(MODULE, Level::Notice, format_args!("AH00170: caught SIGWINCH, shutting down gracefully"));
+        self.log.log(
+            MODULE,
+            Level::Notice,
+            format_args!("AH00170: caught SIGWINCH, shutting down gracefully"),
+        );
         let timeout = self.cfg.graceful_shutdown_timeout;
         let cutoff = Instant::now() + timeout;
         loop {
@@ -250,7 +304,10 @@ impl Parent {
                 break;
             }
             self.relieve_children();
-            let alive = self.live_children().iter().any(|&(_, pid)| kill(pid, None).is_ok());
+            let alive = self
+                .live_children()
+                .iter()
+                .any(|&(_, pid)| kill(pid, None).is_ok());
             if !alive || (!timeout.is_zero() && Instant::now() >= cutoff) {
                 break;
             }
