@@ -28,15 +28,32 @@ pub enum ChildExit {
     Signaled(Signal),
 }
 
-/// Classify a reaped child and log what Apache logs: AH00051/AH00052 at notice for a signal
+/// Classify a reaped child and log what Apache logs: AH00050 (alert) for exit code 15, AH00051/AH00052 at notice for a signal
 /// other than the ones the server itself sends (TERM, HUP, USR1, KILL).
-pub fn process_child_status(pid: Pid, status: WaitStatus, log: &ErrorLog, module: &str) -> ChildExit {
+pub fn process_child_status(
+    pid: Pid,
+    status: WaitStatus,
+    log: &ErrorLog,
+    module: &str,
+) -> ChildExit {
     let _ = module; // Apache logs these from mpm_unix.c, i.e. as "core".
     match status {
         WaitStatus::Exited(_, APEXIT_CHILDSICK) => ChildExit::Sick,
-        WaitStatus::Exited(_, APEXIT_CHILDFATAL) => ChildExit::Fatal,
+        WaitStatus::Exited(_, APEXIT_CHILDFATAL) => {
+            // Apache logs this here, for every generation; the MPM then decides whether the
+            // server really stops (current generation) or ignores it (AH00166/AH00290/AH00487).
+            log.log(
+                "core",
+                Level::Alert,
+                format_args!("AH00050: Child {pid} returned a Fatal error... Apache is exiting!"),
+            );
+            ChildExit::Fatal
+        }
         WaitStatus::Signaled(_, sig, core) => {
-            if !matches!(sig, Signal::SIGTERM | Signal::SIGHUP | Signal::SIGUSR1 | Signal::SIGKILL) {
+            if !matches!(
+                sig,
+                Signal::SIGTERM | Signal::SIGHUP | Signal::SIGUSR1 | Signal::SIGKILL
+            ) {
                 let name = signal_description(sig);
                 if core {
                     log.log(
@@ -49,7 +66,14 @@ pub fn process_child_status(pid: Pid, status: WaitStatus, log: &ErrorLog, module
                         ),
                     );
                 } else {
-                    log.log("core", Level::Notice, format_args!("AH00052: child pid {pid} exit signal {name} ({})", sig as i32));
+                    log.log(
+                        "core",
+                        Level::Notice,
+                        format_args!(
+                            "AH00052: child pid {pid} exit signal {name} ({})",
+                            sig as i32
+                        ),
+                    );
                 }
             }
             ChildExit::Signaled(sig)
@@ -87,11 +111,25 @@ mod tests {
     fn exit_codes_classify() {
         let log = ErrorLog::stderr();
         let p = Pid::from_raw(1);
-        assert_eq!(process_child_status(p, WaitStatus::Exited(p, 7), &log, "core"), ChildExit::Sick);
-        assert_eq!(process_child_status(p, WaitStatus::Exited(p, 15), &log, "core"), ChildExit::Fatal);
-        assert_eq!(process_child_status(p, WaitStatus::Exited(p, 0), &log, "core"), ChildExit::Normal);
         assert_eq!(
-            process_child_status(p, WaitStatus::Signaled(p, Signal::SIGSEGV, false), &log, "core"),
+            process_child_status(p, WaitStatus::Exited(p, 7), &log, "core"),
+            ChildExit::Sick
+        );
+        assert_eq!(
+            process_child_status(p, WaitStatus::Exited(p, 15), &log, "core"),
+            ChildExit::Fatal
+        );
+        assert_eq!(
+            process_child_status(p, WaitStatus::Exited(p, 0), &log, "core"),
+            ChildExit::Normal
+        );
+        assert_eq!(
+            process_child_status(
+                p,
+                WaitStatus::Signaled(p, Signal::SIGSEGV, false),
+                &log,
+                "core"
+            ),
             ChildExit::Signaled(Signal::SIGSEGV)
         );
     }

@@ -30,12 +30,20 @@ pub struct Listener {
 }
 
 /// Open the listeners of `specs`, reusing those of `old` with the same spec (step 2).
-pub fn open_listeners(specs: &[ListenSpec], backlog: i32, old: Vec<Listener>, log: &ErrorLog) -> io::Result<Vec<Listener>> {
+pub fn open_listeners(
+    specs: &[ListenSpec],
+    backlog: i32,
+    old: Vec<Listener>,
+    log: &ErrorLog,
+) -> io::Result<Vec<Listener>> {
     let mut old = old;
     let mut out = Vec::with_capacity(specs.len());
     for spec in specs {
         // A port-0 spec matches the listener it produced before: the same spec text.
-        let reused = old.iter().position(|l| l.spec == *spec).map(|i| old.swap_remove(i));
+        let reused = old
+            .iter()
+            .position(|l| l.spec == *spec)
+            .map(|i| old.swap_remove(i));
         let l = match reused {
             Some(l) => l,
             None => match bind(spec, backlog) {
@@ -51,18 +59,30 @@ pub fn open_listeners(specs: &[ListenSpec], backlog: i32, old: Vec<Listener>, lo
                             spec.addr
                         ),
                     );
-                    log.log("core", Level::Alert, format_args!("AH00451: no listening sockets available, shutting down"));
+                    log.log(
+                        "core",
+                        Level::Alert,
+                        format_args!("AH00451: no listening sockets available, shutting down"),
+                    );
                     return Err(e);
                 }
             },
         };
-        log.log("core", Level::Notice, format_args!("listening on {}", l.local));
+        log.log(
+            "core",
+            Level::Notice,
+            format_args!("listening on {}", l.local),
+        );
         out.push(l);
     }
     // What is left in `old` is no longer configured: dropping it closes it.
     drop(old);
     if out.is_empty() {
-        log.log("core", Level::Alert, format_args!("AH00451: no listening sockets available, shutting down"));
+        log.log(
+            "core",
+            Level::Alert,
+            format_args!("AH00451: no listening sockets available, shutting down"),
+        );
         return Err(io::Error::other("no listening sockets available"));
     }
     Ok(out)
@@ -78,7 +98,11 @@ fn bind(spec: &ListenSpec, backlog: i32) -> io::Result<Listener> {
     s.listen(backlog.max(1))?;
     let listener: TcpListener = s.into();
     let local = listener.local_addr()?;
-    Ok(Listener { listener, spec: *spec, local })
+    Ok(Listener {
+        listener,
+        spec: *spec,
+        local,
+    })
 }
 
 #[cfg(test)]
@@ -86,7 +110,9 @@ mod tests {
     use super::*;
 
     fn spec(s: &str) -> ListenSpec {
-        ListenSpec { addr: s.parse().unwrap() }
+        ListenSpec {
+            addr: s.parse().unwrap(),
+        }
     }
 
     #[test]
@@ -96,7 +122,11 @@ mod tests {
         let port = first[0].local.port();
         assert_ne!(port, 0);
         let again = open_listeners(&[spec("127.0.0.1:0")], 16, first, &log).unwrap();
-        assert_eq!(again[0].local.port(), port, "a restart never re-binds an open listener");
+        assert_eq!(
+            again[0].local.port(),
+            port,
+            "a restart never re-binds an open listener"
+        );
     }
 
     #[test]

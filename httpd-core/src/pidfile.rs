@@ -13,7 +13,10 @@ pub fn write(path: &Path, log: &ErrorLog) -> io::Result<()> {
         log.log(
             "core",
             Level::Warn,
-            format_args!("AH00098: pid file {} overwritten -- Unclean shutdown of previous Apache run?", path.display()),
+            format_args!(
+                "AH00098: pid file {} overwritten -- Unclean shutdown of previous Apache run?",
+                path.display()
+            ),
         );
     }
     if let Some(dir) = path.parent() {
@@ -23,7 +26,11 @@ pub fn write(path: &Path, log: &ErrorLog) -> io::Result<()> {
         log.log(
             "core",
             Level::Error,
-            format_args!("({}){e}: AH00099: could not create {}", e.raw_os_error().unwrap_or(0), path.display()),
+            format_args!(
+                "({}){e}: AH00099: could not create {}",
+                e.raw_os_error().unwrap_or(0),
+                path.display()
+            ),
         );
     })
 }
@@ -36,7 +43,14 @@ pub fn remove(path: &Path, log: &ErrorLog) {
 }
 
 fn httpd_log_info(log: &ErrorLog, path: &Path) {
-    crate::ap_log!(log, "core", Info, "AH00096: removed PID file {} (pid={})", path.display(), std::process::id());
+    crate::ap_log!(
+        log,
+        "core",
+        Info,
+        "AH00096: removed PID file {} (pid={})",
+        path.display(),
+        std::process::id()
+    );
 }
 
 #[cfg(test)]
@@ -49,7 +63,10 @@ mod tests {
         let p = dir.join("logs/httpd.pid");
         let log = ErrorLog::stderr();
         write(&p, &log).unwrap();
-        assert_eq!(std::fs::read_to_string(&p).unwrap().trim(), std::process::id().to_string());
+        assert_eq!(
+            std::fs::read_to_string(&p).unwrap().trim(),
+            std::process::id().to_string()
+        );
         remove(&p, &log);
         assert!(!p.exists());
         let _ = std::fs::remove_dir_all(dir);

@@ -58,7 +58,10 @@ impl Pod {
         let (r, w): (OwnedFd, OwnedFd) = nix::unistd::pipe2(OFlag::O_CLOEXEC)?;
         let flags = OFlag::from_bits_truncate(fcntl(&r, FcntlArg::F_GETFL)?);
         fcntl(&r, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
-        Ok(Pod { read: r.into(), write: w.into() })
+        Ok(Pod {
+            read: r.into(),
+            write: w.into(),
+        })
     }
 
     /// Prefork step 1: one byte, then a dummy connection to `listener` so an idle child wakes.
@@ -132,8 +135,12 @@ impl AsFd for Pod {
 /// `dummy_connection`: connect to our own listener and send a request a child will serve.
 fn dummy_connection(listener: SocketAddr) {
     let target = match listener.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(Ipv4Addr::LOCALHOST.into(), listener.port()),
-        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(Ipv6Addr::LOCALHOST.into(), listener.port()),
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), listener.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(Ipv6Addr::LOCALHOST.into(), listener.port())
+        }
         _ => listener,
     };
     if let Ok(mut s) = TcpStream::connect_timeout(&target, DUMMY_CONNECT_TIMEOUT) {

@@ -40,7 +40,12 @@ pub const SCHEDULE: [(Duration, ReclaimAction); 5] = [
 ];
 
 /// Wait for `pids` to exit, escalating as in the table; returns what was reaped.
-pub fn reclaim_child_processes(pids: &[Pid], terminate: bool, log: &ErrorLog, module: &str) -> Vec<(Pid, WaitStatus)> {
+pub fn reclaim_child_processes(
+    pids: &[Pid],
+    terminate: bool,
+    log: &ErrorLog,
+    module: &str,
+) -> Vec<(Pid, WaitStatus)> {
     let _ = module; // Apache logs these from mpm_unix.c, i.e. as "core".
     let start = Instant::now();
     let mut left: Vec<Pid> = pids.to_vec();
@@ -77,7 +82,13 @@ pub fn reclaim_child_processes(pids: &[Pid], terminate: bool, log: &ErrorLog, mo
                         let _ = kill(*p, Signal::SIGTERM);
                     }
                     ReclaimAction::Kill => {
-                        log.log("core", Level::Error, format_args!("AH00046: child process {p} still did not exit, sending a SIGKILL"));
+                        log.log(
+                            "core",
+                            Level::Error,
+                            format_args!(
+                                "AH00046: child process {p} still did not exit, sending a SIGKILL"
+                            ),
+                        );
                         let _ = kill(*p, Signal::SIGKILL);
                     }
                     ReclaimAction::GiveUp => {
@@ -114,10 +125,16 @@ mod tests {
     fn reaps_a_child_that_obeys_sigterm() {
         // reclaim reaps it with waitpid, so std's Child handle is deliberately not waited on.
         #[allow(clippy::zombie_processes)]
-        let child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
         let pid = Pid::from_raw(child.id() as i32);
         let got = reclaim_child_processes(&[pid], true, &ErrorLog::stderr(), "core");
         assert_eq!(got.len(), 1);
-        assert!(matches!(got[0].1, WaitStatus::Signaled(_, Signal::SIGTERM, _)));
+        assert!(matches!(
+            got[0].1,
+            WaitStatus::Signaled(_, Signal::SIGTERM, _)
+        ));
     }
 }

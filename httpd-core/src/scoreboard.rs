@@ -100,7 +100,10 @@ impl WorkerStatus {
     /// The status with this value; an out-of-range byte (impossible unless memory is corrupt)
     /// reads as `Dead` rather than panicking in a reader.
     pub fn from_u8(v: u8) -> WorkerStatus {
-        Self::ALL.get(v as usize).copied().unwrap_or(WorkerStatus::Dead)
+        Self::ALL
+            .get(v as usize)
+            .copied()
+            .unwrap_or(WorkerStatus::Dead)
     }
 
     /// The status for a mod_status character.
@@ -110,7 +113,10 @@ impl WorkerStatus {
 }
 
 fn now_us() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0)
 }
 
 fn from_us(us: i64) -> SystemTime {
@@ -175,7 +181,10 @@ impl GlobalScore {
     }
     /// Parent only.
     pub fn set_restart_time(&self, t: SystemTime) {
-        let us = t.duration_since(UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0);
+        let us = t
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0);
         self.restart_time_us.store(us, Ordering::Relaxed)
     }
 }
@@ -241,11 +250,31 @@ impl ProcessScore {
     pub fn set_not_accepting(&self, v: u8) {
         self.not_accepting.store(v, Ordering::Release)
     }
-    counter!(connections, set_connections, "Open connections of an event child.");
-    counter!(write_completion, set_write_completion, "Event connections in write completion.");
-    counter!(lingering_close, set_lingering_close, "Event connections in lingering close.");
-    counter!(keep_alive, set_keep_alive, "Event connections parked in the keep-alive queue.");
-    counter!(suspended, set_suspended, "Suspended connections (owned by a module).");
+    counter!(
+        connections,
+        set_connections,
+        "Open connections of an event child."
+    );
+    counter!(
+        write_completion,
+        set_write_completion,
+        "Event connections in write completion."
+    );
+    counter!(
+        lingering_close,
+        set_lingering_close,
+        "Event connections in lingering close."
+    );
+    counter!(
+        keep_alive,
+        set_keep_alive,
+        "Event connections parked in the keep-alive queue."
+    );
+    counter!(
+        suspended,
+        set_suspended,
+        "Suspended connections (owned by a module)."
+    );
     counter!(wait_io, set_wait_io, "Event connections waiting for I/O.");
 
     /// Parent, on reap: the slot is free again (rule 2).
@@ -343,7 +372,8 @@ impl WorkerScore {
             c.fetch_add(bytes, Ordering::Relaxed);
         }
         if start > 0 && now >= start {
-            self.duration_us.fetch_add((now - start) as u64, Ordering::Relaxed);
+            self.duration_us
+                .fetch_add((now - start) as u64, Ordering::Relaxed);
         }
         self.stop_time_us.store(now, Ordering::Relaxed);
         self.last_used_us.store(now, Ordering::Relaxed);
@@ -494,7 +524,12 @@ impl Scoreboard {
                 MapFlags::MAP_SHARED,
             )
         }?;
-        let sb = Scoreboard { base: ptr.cast(), bytes, server_limit, thread_limit };
+        let sb = Scoreboard {
+            base: ptr.cast(),
+            bytes,
+            server_limit,
+            thread_limit,
+        };
         let g = sb.global();
         g.server_limit.store(server_limit as u32, Ordering::Relaxed);
         g.thread_limit.store(thread_limit as u32, Ordering::Relaxed);
@@ -525,13 +560,21 @@ impl Scoreboard {
         // SAFETY: in bounds by the assert; the offset is aligned for ProcessScore by construction
         // (`process_offset`), and the memory lives as long as `self`.
         unsafe {
-            &*self.base.as_ptr().add(Self::process_offset()).cast::<ProcessScore>().add(slot)
+            &*self
+                .base
+                .as_ptr()
+                .add(Self::process_offset())
+                .cast::<ProcessScore>()
+                .add(slot)
         }
     }
 
     /// Worker slot `thread` of process slot `slot`.
     pub fn worker(&self, slot: usize, thread: usize) -> &WorkerScore {
-        assert!(slot < self.server_limit && thread < self.thread_limit, "worker slot out of range");
+        assert!(
+            slot < self.server_limit && thread < self.thread_limit,
+            "worker slot out of range"
+        );
         let index = slot * self.thread_limit + thread;
         // SAFETY: in bounds by the assert; aligned by `worker_offset`; lives as long as `self`.
         unsafe {
@@ -608,7 +651,8 @@ mod tests {
         let sb = Scoreboard::create(3, 2).unwrap();
         sb.process(2).set_pid(42);
         sb.worker(2, 1).set_status(WorkerStatus::BusyWrite);
-        sb.worker(0, 0).begin_request("127.0.0.1", "GET / HTTP/1.1", "x:80", "HTTP/1.1");
+        sb.worker(0, 0)
+            .begin_request("127.0.0.1", "GET / HTTP/1.1", "x:80", "HTTP/1.1");
         assert_eq!(sb.status_string(3, 2), ".....W");
         assert_eq!(sb.process(1).pid(), 0);
         assert_eq!(sb.worker(0, 0).request(), "GET / HTTP/1.1");
@@ -622,12 +666,22 @@ mod tests {
         let w = sb.worker(0, 0);
         w.set_status(WorkerStatus::BusyRead);
         w.begin_request("10.0.0.1", &"x".repeat(200), "h:1", "HTTP/1.1");
-        assert_eq!(w.request().len(), 63, "request text is truncated to the field");
+        assert_eq!(
+            w.request().len(),
+            63,
+            "request text is truncated to the field"
+        );
         w.end_request(1000);
         w.end_request(24);
-        assert_eq!((w.access_count(), w.bytes_served(), w.conn_count()), (2, 1024, 2));
+        assert_eq!(
+            (w.access_count(), w.bytes_served(), w.conn_count()),
+            (2, 1024, 2)
+        );
         w.set_status(WorkerStatus::Ready);
-        assert_eq!((w.conn_count(), w.my_access_count(), w.access_count()), (0, 2, 2));
+        assert_eq!(
+            (w.conn_count(), w.my_access_count(), w.access_count()),
+            (0, 2, 2)
+        );
         assert_eq!(w.request(), "");
         w.set_status(WorkerStatus::Dead);
         assert_eq!(w.my_access_count(), 0);

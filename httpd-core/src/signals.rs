@@ -63,7 +63,13 @@ impl ParentSignal {
 
 fn handled() -> SigSet {
     let mut s = SigSet::empty();
-    for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGWINCH] {
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+        Signal::SIGWINCH,
+    ] {
         s.add(sig);
     }
     s
@@ -95,7 +101,10 @@ impl ParentSignals {
         }
         let ms = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX));
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        );
         self.try_read()
     }
 
@@ -133,7 +142,13 @@ impl AsFd for ParentSignals {
 /// once; worker/event: SIGTERM only wakes the main thread). The inherited signalfd is
 /// close-on-exec and never read by the child.
 pub fn child_reset() {
-    for sig in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGWINCH] {
+    for sig in [
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGHUP,
+        Signal::SIGUSR1,
+        Signal::SIGWINCH,
+    ] {
         // SAFETY: SIG_DFL installs no handler code.
         #[allow(unsafe_code)]
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
@@ -150,15 +165,24 @@ mod tests {
     fn rule_44_45_stop_beats_graceful_stop_and_repeats_are_idempotent() {
         assert_eq!(ParentSignal::merge(Some(GracefulStop), Stop), Stop);
         assert_eq!(ParentSignal::merge(Some(Stop), GracefulRestart), Stop);
-        assert_eq!(ParentSignal::merge(Some(GracefulStop), GracefulRestart), GracefulStop);
-        assert_eq!(ParentSignal::merge(Some(GracefulRestart), GracefulRestart), GracefulRestart);
+        assert_eq!(
+            ParentSignal::merge(Some(GracefulStop), GracefulRestart),
+            GracefulStop
+        );
+        assert_eq!(
+            ParentSignal::merge(Some(GracefulRestart), GracefulRestart),
+            GracefulRestart
+        );
         assert_eq!(ParentSignal::merge(None, Restart), Restart);
     }
 
     #[test]
     fn signal_numbers_map_like_apache() {
         assert_eq!(ParentSignal::from_signal(Signal::SIGINT), Some(Stop));
-        assert_eq!(ParentSignal::from_signal(Signal::SIGWINCH), Some(GracefulStop));
+        assert_eq!(
+            ParentSignal::from_signal(Signal::SIGWINCH),
+            Some(GracefulStop)
+        );
         assert_eq!(ParentSignal::from_signal(Signal::SIGCHLD), None);
     }
 }

@@ -66,7 +66,11 @@ impl Identity {
         let root = geteuid().is_root();
         if !root {
             let uid = geteuid();
-            let name = User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_default();
+            let name = User::from_uid(uid)
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+                .unwrap_or_default();
             return Ok(Identity {
                 uid,
                 gid: nix::unistd::getegid(),
@@ -80,7 +84,11 @@ impl Identity {
         let (uid, user_name) = match parse_id(user) {
             Some(n) => {
                 let uid = Uid::from_raw(n as u32);
-                let name = User::from_uid(uid).ok().flatten().map(|u| u.name).unwrap_or_else(|| user.to_string());
+                let name = User::from_uid(uid)
+                    .ok()
+                    .flatten()
+                    .map(|u| u.name)
+                    .unwrap_or_else(|| user.to_string());
                 (uid, name)
             }
             None => match User::from_name(user) {
@@ -98,7 +106,8 @@ impl Identity {
         Ok(Identity {
             uid,
             gid,
-            user_name: CString::new(user_name).map_err(|_| PrivError::UnknownUser(user.to_string()))?,
+            user_name: CString::new(user_name)
+                .map_err(|_| PrivError::UnknownUser(user.to_string()))?,
             active: true,
         })
     }
@@ -117,16 +126,34 @@ impl Identity {
         if !self.active || !geteuid().is_root() {
             return Ok(());
         }
-        let err = |code: &str, what: String, e: nix::Error| PrivError::Syscall(format!("({}){}: {code}: {what}", e as i32, e.desc()));
-        setgid(self.gid).map_err(|e| err("AH02156", format!("setgid: unable to set group id to Group {}", self.gid), e))?;
-        initgroups(&self.user_name, self.gid).map_err(|e| {
+        let err = |code: &str, what: String, e: nix::Error| {
+            PrivError::Syscall(format!("({}){}: {code}: {what}", e as i32, e.desc()))
+        };
+        setgid(self.gid).map_err(|e| {
             err(
-                "AH02157",
-                format!("initgroups: unable to set groups for User {} and Group {}", self.user_name.to_string_lossy(), self.gid),
+                "AH02156",
+                format!("setgid: unable to set group id to Group {}", self.gid),
                 e,
             )
         })?;
-        setuid(self.uid).map_err(|e| err("AH02162", format!("setuid: unable to change to uid: {}", self.uid), e))?;
+        initgroups(&self.user_name, self.gid).map_err(|e| {
+            err(
+                "AH02157",
+                format!(
+                    "initgroups: unable to set groups for User {} and Group {}",
+                    self.user_name.to_string_lossy(),
+                    self.gid
+                ),
+                e,
+            )
+        })?;
+        setuid(self.uid).map_err(|e| {
+            err(
+                "AH02162",
+                format!("setuid: unable to change to uid: {}", self.uid),
+                e,
+            )
+        })?;
         Ok(())
     }
 }
@@ -146,6 +173,9 @@ mod tests {
         let id = Identity::resolve("#65534", "#65534").unwrap();
         assert_eq!((id.uid(), id.gid()), (65534, 65534));
         assert!(Identity::resolve("no-such-user-mpm-lab", "nogroup").is_err());
-        assert_eq!(Identity::resolve("#-1", "#-1").unwrap_err(), PrivError::DefaultIdentity);
+        assert_eq!(
+            Identity::resolve("#-1", "#-1").unwrap_err(),
+            PrivError::DefaultIdentity
+        );
     }
 }

@@ -308,7 +308,10 @@ mod status_rules {
                 "$1: [build]",
             ),
             // Durations are measured with the real clock by `end_request`.
-            (r"(DurationPerReq|Total Duration): [^<\n]*", "$1: [duration]"),
+            (
+                r"(DurationPerReq|Total Duration): [^<\n]*",
+                "$1: [duration]",
+            ),
             (r"[0-9.e+-]+ ms/request", "[duration] ms/request"),
         ]
     }

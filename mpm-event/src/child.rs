@@ -103,7 +103,7 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
     if let Some(id) = args.identity
         && let Err(e) = id.drop_privileges()
     {
-        args.log.log("mpm_event", Level::Alert, format_args!("{e}"));
+        args.log.log("unixd", Level::Alert, format_args!("{e}"));
         return APEXIT_CHILDFATAL;
     }
     let status = StatusContext {

@@ -99,8 +99,10 @@ pub(crate) fn child_main(a: &ChildArgs<'_>) -> i32 {
             return APEXIT_CHILDSICK;
         }
     };
-    // Step 2 (unixd logs the AH0215x reason).
-    if a.identity.drop_privileges().is_err() {
+    // Step 2: the error carries Apache's AH02156/AH02157/AH02162 text; logged as unixd does.
+    if let Err(e) = a.identity.drop_privileges() {
+        a.log
+            .log("unixd", httpd_core::log::Level::Alert, format_args!("{e}"));
         return APEXIT_CHILDFATAL;
     }
     let tpc = a.wcfg.threads_per_child;

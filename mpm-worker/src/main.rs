@@ -1,1 +1,3 @@
-fn main() -> std::process::ExitCode { mpm_worker::main() }
+fn main() -> std::process::ExitCode {
+    mpm_worker::main()
+}

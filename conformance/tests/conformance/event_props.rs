@@ -337,3 +337,28 @@ fn rule_15_reference_growth_then_ah00484_once() {
     assert_eq!(children, 6);
     assert_eq!(ah00484, 1);
 }
+
+/// Rule 35: a lingering close waits in the 30 s linger queue (`MAX_SECS_TO_LINGER`), or in the
+/// 2 s short-linger queue after a timeout or when the child is stopping (`SECONDS_TO_LINGER`);
+/// checked on the listener's own queues with a simulated clock.
+#[test]
+fn rule_35_lingering_close_waits_at_most_30s_or_2s() {
+    use mpm_event::listener::{LINGER, SHORT_LINGER};
+    assert_eq!(
+        (LINGER, SHORT_LINGER),
+        (Duration::from_secs(30), Duration::from_secs(2))
+    );
+    let t0 = Instant::now();
+    for (timeout, secs) in [(LINGER, 30), (SHORT_LINGER, 2)] {
+        let mut q = TimeoutQueue::new(timeout);
+        q.push(7, t0);
+        q.push(8, t0 + Duration::from_millis(500));
+        let just_before = t0 + Duration::from_secs(secs) - Duration::from_millis(1);
+        assert!(q.expire(just_before).is_empty(), "closed before {secs} s");
+        assert_eq!(q.expire(t0 + Duration::from_secs(secs)), vec![7]);
+        assert_eq!(
+            q.next_deadline(),
+            Some(t0 + Duration::from_millis(500) + timeout)
+        );
+    }
+}

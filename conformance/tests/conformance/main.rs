@@ -46,11 +46,12 @@ mod status_generation;
 mod status_page;
 
 // The MPM engineers' modules (prefork_*, worker_*, event_*, loom_*) go below this line.
+mod event_props;
+mod event_server;
+mod lifecycle_fatal;
+mod loom_event;
 mod loom_fdqueue;
 mod prefork_props;
 mod prefork_server;
-mod event_props;
-mod event_server;
-mod loom_event;
-mod worker_server;
 mod worker_maintenance;
+mod worker_server;

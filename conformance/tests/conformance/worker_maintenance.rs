@@ -304,3 +304,54 @@ fn rule_28_over_server_limit_logs_ah00288_every_pass() {
         );
     }
 }
+
+/// Rule 11: with nb listener buckets each bucket's pass compares its own idle threads with
+/// MinSpareThreads/nb, and its spawn rate is capped at 32/nb (rounded up, at least 1).
+#[test]
+fn rule_11_thresholds_and_spawn_rate_are_per_bucket() {
+    let raw = MpmDirectives {
+        server_limit: Some(16),
+        threads_per_child: Some(10),
+        max_request_workers: Some(160),
+        min_spare_threads: Some(40),
+        max_spare_threads: Some(400),
+        ..MpmDirectives::default()
+    };
+    let idle_process = |pid| ProcessView {
+        pid,
+        generation: 0,
+        quiescing: false,
+        not_accepting: false,
+        threads: vec![WorkerStatus::Ready; 10],
+    };
+    // Bucket 0 owns the even slots; two idle children there hold 20 idle threads.
+    let mut processes = vec![ProcessView::empty(10); 16];
+    processes[0] = idle_process(100);
+    processes[2] = idle_process(102);
+    let view = ScoreboardView {
+        generation: 0,
+        processes,
+    };
+
+    let (two, _) = check_config(&raw, None, 2);
+    let (tick, _) = decide(&view, &two, &Retained::new(2), 0);
+    assert_eq!(tick.idle_threads, 20);
+    assert!(
+        !matches!(tick.decision, Decision::Spawn { .. }),
+        "20 idle is not below 40/2: {:?}",
+        tick.decision
+    );
+
+    let (one, _) = check_config(&raw, None, 1);
+    let (tick, _) = decide(&view, &one, &Retained::new(1), 0);
+    assert!(
+        matches!(tick.decision, Decision::Spawn { .. }),
+        "20 idle is below 40/1: {:?}",
+        tick.decision
+    );
+
+    let caps: Vec<usize> = (1..=4)
+        .map(|nb| check_config(&raw, None, nb).0.max_spawn_rate_per_bucket())
+        .collect();
+    assert_eq!(caps, [32, 16, 11, 8]);
+}

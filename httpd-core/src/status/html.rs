@@ -5,7 +5,9 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 
-use super::{Report, WorkerRow, fmt_g, fmt_g_prec, format_bytes, format_kbytes, format_time, show_time};
+use super::{
+    Report, WorkerRow, fmt_g, fmt_g_prec, format_bytes, format_kbytes, format_time, show_time,
+};
 
 /// Apache's `ap_escape_html`: `&`, `<`, `>`, `"` (and `'` for good measure).
 pub fn escape(s: &str) -> String {

@@ -1,6 +1,7 @@
 //! One generation of the control process: `prefork_run`'s body, steps 1–6 of the module doc of
 //! [`crate::parent`] (restart handling, the one-second loop of `ap_wait_or_timeout`, stops).
 
+use httpd_core::mpm_common::{Turn, wait_or_timeout};
 use std::time::{Duration, Instant};
 
 use httpd_core::child_status::{ChildExit, process_child_status};
@@ -160,16 +161,15 @@ impl Parent {
     /// One turn of step 5 (`ap_wait_or_timeout` + what `prefork_run` does with it). Returns
     /// `Some` when the generation must end at once (fatal child exit).
     fn reap_one(&mut self, this_gen: &mut Generation) -> Option<Ending> {
-        // a. Reap without waiting.
-        if let Ok(status @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) =
-            waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG))
-        {
-            return self.child_exited(this_gen, status);
-        }
-        // b. Nothing reaped: sleep up to a second, woken early only by a signal.
-        if let Some(sig) = self.signals.wait(Duration::from_secs(1)) {
-            self.pending = Some(sig);
-            return None;
+        // a./b. Reap without waiting; if nothing was reaped, sleep up to a second, woken early
+        // only by a signal (rule 10: a reaping turn never runs maintenance).
+        match wait_or_timeout(&self.signals) {
+            Turn::Reaped(status) => return self.child_exited(this_gen, status),
+            Turn::Signal(sig) => {
+                self.pending = Some(sig);
+                return None;
+            }
+            Turn::Quiet => {}
         }
         // c.
         if this_gen.remaining_children_to_start > 0 {
@@ -196,13 +196,7 @@ impl Parent {
             let current =
                 slot.is_none_or(|s| self.scoreboard.process(s).generation() == self.generation);
             if current {
-                self.log.log(
-                    MODULE,
-                    Level::Alert,
-                    format_args!(
-                        "AH00050: Child {pid} returned a Fatal error... Apache is exiting!"
-                    ),
-                );
+                // AH00050 was logged by process_child_status, as ap_process_child_status does.
                 return Some(Ending::Fatal);
             }
             self.log.log(
