@@ -23,9 +23,7 @@ use std::time::Duration;
 use httpd_core::config::ServerConfig;
 use httpd_core::log::Level;
 use httpd_core::scoreboard::WorkerStatus;
-use httpd_core::sim::{
-    Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
-};
+use httpd_core::sim::{Phase, SimLogLine, SimModel, Timeline, TimelineRow, VirtualClock, drive};
 use httpd_core::threaded::view::{ProcessView, ScoreboardView};
 
 use crate::config::{EventConfig, check_config};
@@ -208,6 +206,23 @@ impl Model<'_> {
     }
 }
 
+impl SimModel for Model<'_> {
+    fn apply_load(&mut self, target: usize) {
+        Model::apply_load(self, target)
+    }
+    fn row(&mut self, t: Duration) -> TimelineRow {
+        Model::row(self, t)
+    }
+    fn finish_starting(&mut self) {
+        for c in self.slots.iter_mut().flatten() {
+            c.starting = false;
+        }
+    }
+    fn maintenance(&mut self, now: Duration) {
+        Model::maintenance(self, now)
+    }
+}
+
 /// [`simulate`] on an already checked configuration.
 pub fn simulate_event(cfg: &EventConfig, phases: &[Phase], tick: Duration) -> Timeline {
     let tick = tick.max(Duration::from_millis(1));
@@ -218,7 +233,7 @@ pub fn simulate_event(cfg: &EventConfig, phases: &[Phase], tick: Duration) -> Ti
         retained: Retained::default(),
         log: Vec::new(),
     };
-    let mut clock = VirtualClock::new();
+    let clock = VirtualClock::new();
     for i in 0..cfg.start_servers.min(cfg.active_daemons_limit) {
         m.slots[i] = Some(Child {
             serving: 0,
@@ -235,40 +250,7 @@ pub fn simulate_event(cfg: &EventConfig, phases: &[Phase], tick: Duration) -> Ti
         ),
     );
     let drain = Duration::from_secs(cfg.server_limit as u64 + 5);
-    let end = total_duration(phases) + drain;
-    let second = Duration::from_secs(1);
-    let mut next_pass = second;
-    let mut timeline = Timeline::default();
-    let mut quiet_rows = 0usize;
-    loop {
-        let now = clock.now();
-        m.apply_load(target_at(phases, now));
-        let row = m.row(now);
-        let settled = now >= total_duration(phases)
-            && timeline
-                .rows
-                .last()
-                .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
-        quiet_rows = if settled && row.log.is_empty() {
-            quiet_rows + 1
-        } else {
-            0
-        };
-        timeline.rows.push(row);
-        if now >= end || quiet_rows as u128 * tick.as_millis() > 5_000 {
-            break;
-        }
-        clock.advance(tick);
-        for c in m.slots.iter_mut().flatten() {
-            c.starting = false;
-        }
-        while next_pass <= clock.now() {
-            m.apply_load(target_at(phases, next_pass));
-            m.maintenance(next_pass);
-            next_pass += second;
-        }
-    }
-    timeline
+    drive(&mut m, phases, tick, drain)
 }
 
 #[cfg(test)]

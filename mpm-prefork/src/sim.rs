@@ -19,9 +19,7 @@ use std::time::Duration;
 
 use httpd_core::config::ServerConfig;
 use httpd_core::scoreboard::WorkerStatus;
-use httpd_core::sim::{
-    Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
-};
+use httpd_core::sim::{Phase, SimLogLine, SimModel, Timeline, TimelineRow, VirtualClock, drive};
 
 use crate::config::{PreforkConfig, check_config};
 use crate::maintenance::{AH00161, Decision, Retained, ScoreboardView, decide};
@@ -159,6 +157,25 @@ impl Model<'_> {
     }
 }
 
+impl SimModel for Model<'_> {
+    fn apply_load(&mut self, target: usize) {
+        Model::apply_load(self, target)
+    }
+    fn row(&mut self, t: Duration) -> TimelineRow {
+        Model::row(self, t)
+    }
+    fn finish_starting(&mut self) {
+        for s in self.slots.iter_mut() {
+            if *s == Slot::Starting {
+                *s = Slot::Idle;
+            }
+        }
+    }
+    fn maintenance(&mut self, now: Duration) {
+        Model::maintenance(self, now)
+    }
+}
+
 /// [`simulate`] on an already checked configuration.
 pub fn simulate_prefork(cfg: &PreforkConfig, phases: &[Phase], tick: Duration) -> Timeline {
     let tick = tick.max(Duration::from_millis(1));
@@ -169,7 +186,7 @@ pub fn simulate_prefork(cfg: &PreforkConfig, phases: &[Phase], tick: Duration) -
         retained: Retained::default(),
         log: Vec::new(),
     };
-    let mut clock = VirtualClock::new();
+    let clock = VirtualClock::new();
     // Cold start (`startup_children`): StartServers children in the lowest slots.
     for s in m.slots.iter_mut().take(cfg.children_to_start()) {
         *s = Slot::Starting;
@@ -190,44 +207,7 @@ pub fn simulate_prefork(cfg: &PreforkConfig, phases: &[Phase], tick: Duration) -
             .saturating_sub(cfg.max_spare_servers)
             + 5) as u64,
     );
-    let end = total_duration(phases) + drain;
-    let second = Duration::from_secs(1);
-    let mut next_pass = second;
-    let mut timeline = Timeline::default();
-    let mut quiet_rows = 0usize;
-    loop {
-        let now = clock.now();
-        m.apply_load(target_at(phases, now));
-        let row = m.row(now);
-        // Stop early once the load is over and nothing has changed for a while.
-        let settled = now >= total_duration(phases)
-            && timeline
-                .rows
-                .last()
-                .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
-        quiet_rows = if settled && row.log.is_empty() {
-            quiet_rows + 1
-        } else {
-            0
-        };
-        timeline.rows.push(row);
-        if now >= end || quiet_rows * tick.as_millis() as usize > 5_000 {
-            break;
-        }
-        clock.advance(tick);
-        // Children forked during the previous step have finished starting.
-        for s in m.slots.iter_mut() {
-            if *s == Slot::Starting {
-                *s = Slot::Idle;
-            }
-        }
-        while next_pass <= clock.now() {
-            m.apply_load(target_at(phases, next_pass));
-            m.maintenance(next_pass);
-            next_pass += second;
-        }
-    }
-    timeline
+    drive(&mut m, phases, tick, drain)
 }
 
 #[cfg(test)]

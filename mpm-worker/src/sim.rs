@@ -25,9 +25,7 @@ use std::time::Duration;
 use httpd_core::config::ServerConfig;
 use httpd_core::log::Level;
 use httpd_core::scoreboard::WorkerStatus;
-use httpd_core::sim::{
-    Phase, SimLogLine, Timeline, TimelineRow, VirtualClock, target_at, total_duration,
-};
+use httpd_core::sim::{Phase, SimLogLine, SimModel, Timeline, TimelineRow, VirtualClock, drive};
 use httpd_core::threaded::view::{ProcessView, ScoreboardView};
 
 use crate::config::{WorkerConfig, check_config};
@@ -212,6 +210,30 @@ impl Model<'_> {
     }
 }
 
+impl SimModel for Model<'_> {
+    fn apply_load(&mut self, target: usize) {
+        Model::apply_load(self, target)
+    }
+    fn row(&mut self, t: Duration) -> TimelineRow {
+        Model::row(self, t)
+    }
+    fn finish_starting(&mut self) {
+        for t in self
+            .slots
+            .iter_mut()
+            .flatten()
+            .flat_map(|c| c.threads.iter_mut())
+        {
+            if *t == WorkerStatus::Starting {
+                *t = WorkerStatus::Ready;
+            }
+        }
+    }
+    fn maintenance(&mut self, now: Duration) {
+        Model::maintenance(self, now)
+    }
+}
+
 /// [`simulate`] on an already checked configuration.
 pub fn simulate_worker(cfg: &WorkerConfig, phases: &[Phase], tick: Duration) -> Timeline {
     let tick = tick.max(Duration::from_millis(1));
@@ -222,7 +244,7 @@ pub fn simulate_worker(cfg: &WorkerConfig, phases: &[Phase], tick: Duration) -> 
         retained: Retained::new(cfg.num_buckets),
         log: Vec::new(),
     };
-    let mut clock = VirtualClock::new();
+    let clock = VirtualClock::new();
     // Cold start (`startup_children`): StartServers children in the lowest slots.
     for i in 0..cfg.children_to_start() {
         m.make_child(i);
@@ -237,48 +259,7 @@ pub fn simulate_worker(cfg: &WorkerConfig, phases: &[Phase], tick: Duration) -> 
     );
     // After the load, leave time for the surplus to drain at one child per second.
     let drain = Duration::from_secs(cfg.daemons_limit as u64 + 5);
-    let end = total_duration(phases) + drain;
-    let second = Duration::from_secs(1);
-    let mut next_pass = second;
-    let mut timeline = Timeline::default();
-    let mut quiet_rows = 0usize;
-    loop {
-        let now = clock.now();
-        m.apply_load(target_at(phases, now));
-        let row = m.row(now);
-        let settled = now >= total_duration(phases)
-            && timeline
-                .rows
-                .last()
-                .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
-        quiet_rows = if settled && row.log.is_empty() {
-            quiet_rows + 1
-        } else {
-            0
-        };
-        timeline.rows.push(row);
-        if now >= end || quiet_rows as u128 * tick.as_millis() > 5_000 {
-            break;
-        }
-        clock.advance(tick);
-        // Children forked during the previous step have started their threads.
-        for t in m
-            .slots
-            .iter_mut()
-            .flatten()
-            .flat_map(|c| c.threads.iter_mut())
-        {
-            if *t == WorkerStatus::Starting {
-                *t = WorkerStatus::Ready;
-            }
-        }
-        while next_pass <= clock.now() {
-            m.apply_load(target_at(phases, next_pass));
-            m.maintenance(next_pass);
-            next_pass += second;
-        }
-    }
-    timeline
+    drive(&mut m, phases, tick, drain)
 }
 
 #[cfg(test)]
