@@ -100,6 +100,7 @@ impl QueueInfo {
         }
     }
 
+    // ANCHOR: set_idle
     /// Step 1: the calling worker is idle (`ap_queue_info_set_idle`).
     ///
     /// The increment and the signal happen under the same lock the listener holds while it
@@ -114,7 +115,9 @@ impl QueueInfo {
         self.wait_for_idler.notify_one();
         // ANCHOR_END: set_idle_signal
     }
+    // ANCHOR_END: set_idle
 
+    // ANCHOR: wait_for_idler
     /// Step 2: reserve one idle worker, sleeping while there is none
     /// (`ap_queue_info_wait_for_idler`). Returns [`Terminated`] once [`QueueInfo::term`] ran,
     /// even if idlers are available: a stopping listener must not accept any more.
@@ -133,6 +136,7 @@ impl QueueInfo {
         st.idlers -= 1;
         Ok(Idler { had_to_block })
     }
+    // ANCHOR_END: wait_for_idler
 
     /// Reserve an idle worker if there is one right now (`ap_queue_info_try_get_idler`,
     /// used by mpm-event's listener, which must never block). `None` after `term` too.

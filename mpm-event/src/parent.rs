@@ -35,6 +35,7 @@ use httpd_core::pod::{Pod, PodxMsg};
 use httpd_core::scoreboard::Scoreboard;
 use httpd_core::signals::{ParentSignal, ParentSignals};
 use httpd_core::startup::Started;
+use httpd_core::threaded::SuccessiveKills;
 use httpd_core::threaded::view::ScoreboardView;
 use httpd_core::unixd::Identity;
 use httpd_core::{SERVER_BUILT, SERVER_VERSION, pidfile, reclaim};
@@ -343,22 +344,36 @@ impl Parent {
 
     /// Step 3 (`server_main_loop`).
     fn main_loop(&mut self, mut remaining: usize) -> Exit {
+        let mut kills = SuccessiveKills::default();
         loop {
             let reaped = self.reap();
             match reaped {
                 Err(exit) => return exit,
                 Ok(slots) if !slots.is_empty() => {
-                    // A graceful restart replaces each old child in its slot while the
-                    // StartServers budget lasts (§3.5).
-                    for slot in slots {
+                    for (slot, signaled) in slots {
+                        // A graceful restart replaces each old child in its slot while the
+                        // StartServers budget lasts (§3.5).
                         if remaining > 0 {
                             self.make_child(slot);
                             remaining -= 1;
+                        } else if signaled {
+                            // Rule 57: a killed child is replaced at once, twice in a row at most.
+                            let verdict = kills.killed();
+                            if verdict.warn {
+                                self.log.log(
+                                    MODULE,
+                                    Level::Warn,
+                                    format_args!("AH10392: children are killed successively!"),
+                                );
+                            }
+                            if verdict.replace_now {
+                                self.make_child(slot);
+                            }
                         }
                     }
                     continue; // rule 10: no sleep, no maintenance after a reap
                 }
-                Ok(_) => {}
+                Ok(_) => kills.quiet(),
             }
             if let Some(sig) = self.signals.wait(Duration::from_secs(1)) {
                 return match sig {
@@ -489,7 +504,8 @@ impl Parent {
     }
 
     /// Non-blocking reap of every exited child; returns the freed slots, or how to exit.
-    fn reap(&mut self) -> Result<Vec<usize>, Exit> {
+    /// Reap every exited child; returns each freed slot and whether a signal killed its child.
+    fn reap(&mut self) -> Result<Vec<(usize, bool)>, Exit> {
         let mut freed = Vec::new();
         loop {
             let status = match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
@@ -503,7 +519,7 @@ impl Parent {
             let old_generation =
                 u64::from(self.scoreboard.process(slot).generation()) != self.generation;
             self.free_slot(slot);
-            freed.push(slot);
+            freed.push((slot, matches!(status, WaitStatus::Signaled(..))));
             match child_status::process_child_status(pid, status, &self.log, MODULE) {
                 ChildExit::Fatal if !old_generation => return Err(Exit::Fatal),
                 ChildExit::Fatal => self.log.log(

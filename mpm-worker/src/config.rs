@@ -243,6 +243,7 @@ pub fn check_config(
         max_workers = tpc;
     }
 
+    // ANCHOR: round_max_workers
     // Step 5: whole children only (rule 20).
     let mut daemons_limit = max_workers / tpc;
     if max_workers % tpc != 0 {
@@ -276,6 +277,7 @@ pub fn check_config(
             ),
         ));
         daemons_limit = server_limit;
+        // ANCHOR_END: round_max_workers
     }
 
     // Step 7: StartServers and MinSpareThreads at least 1 (rule 24).

@@ -29,6 +29,7 @@ use crate::child::Shared;
 
 const MODULE: &str = "mpm_worker";
 
+// ANCHOR: listener_loop
 /// `listener_thread`.
 pub(crate) fn listener_thread(shared: &Shared, listeners: Vec<TcpListener>) {
     for l in &listeners {
@@ -113,6 +114,7 @@ pub(crate) fn listener_thread(shared: &Shared, listeners: Vec<TcpListener>) {
     shared.sb.process(shared.slot).set_quiescing(1);
     shared.ctl.request_stop(StopMode::Graceful);
 }
+// ANCHOR_END: listener_loop
 
 /// Errors after which another accept is simply tried (`ap_unixd_accept`'s list).
 fn is_transient(e: &io::Error) -> bool {

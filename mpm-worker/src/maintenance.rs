@@ -113,6 +113,7 @@ pub struct Tick {
     pub total_non_dead: usize,
 }
 
+// ANCHOR: decide
 /// One maintenance pass for `bucket` (see the module doc for the numbered steps).
 pub fn decide(
     view: &ScoreboardView,
@@ -273,6 +274,7 @@ pub fn decide(
     }
     (tick, next)
 }
+// ANCHOR_END: decide
 
 #[cfg(test)]
 mod tests {

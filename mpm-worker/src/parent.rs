@@ -289,7 +289,7 @@ impl Parent {
 
     /// Steps 1–3 of the module doc, until a signal or a fatal child.
     fn server_main_loop(&mut self, mut remaining: usize) -> LoopEnd {
-        let mut successive_kills = 0u32;
+        let mut kills = httpd_core::threaded::SuccessiveKills::default();
         loop {
             // Step 1: reap without blocking.
             match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
@@ -335,23 +335,23 @@ impl Parent {
                     if slot.is_none() || !signaled {
                         continue;
                     }
-                    successive_kills += 1;
-                    if successive_kills >= 3 {
-                        if successive_kills % 10 == 3 {
-                            ap_log!(
-                                self.log,
-                                MODULE,
-                                Warn,
-                                "AH10393: children are killed successively!"
-                            );
-                        }
+                    let verdict = kills.killed();
+                    if verdict.warn {
+                        ap_log!(
+                            self.log,
+                            MODULE,
+                            Warn,
+                            "AH10393: children are killed successively!"
+                        );
+                    }
+                    if !verdict.replace_now {
                         continue;
                     }
                     // Killed by a signal: replace it at once (rule 57).
                     remaining += 1;
                 }
                 Ok(_) | Err(_) => {
-                    successive_kills = 0;
+                    kills.quiet();
                     // Step 2: the quiet second, cut short by a signal.
                     if let Some(sig) = self.signals.wait(Duration::from_secs(1)) {
                         return match sig {

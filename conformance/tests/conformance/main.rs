@@ -49,6 +49,7 @@ mod status_page;
 mod event_props;
 mod event_server;
 mod lifecycle_fatal;
+mod lifecycle_kills;
 mod loom_event;
 mod loom_fdqueue;
 mod prefork_props;

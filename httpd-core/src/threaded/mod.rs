@@ -31,7 +31,9 @@
 //! event parks connections stay in the MPM crates.
 
 pub mod child;
+pub mod kills;
 pub mod view;
 
 pub use child::{BusySockets, ChildControl, ChildSignals, StopMode, WakeReason, wait_for_stop};
+pub use kills::{KillVerdict, SuccessiveKills};
 pub use view::{ProcessView, ScoreboardView, SpawnRate};

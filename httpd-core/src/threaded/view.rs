@@ -80,6 +80,7 @@ impl ScoreboardView {
     }
 }
 
+// ANCHOR: count_idle
 /// A thread slot that maintenance counts as idle when its process is live, not quiescing and
 /// of the current generation: dead, starting or ready. A *starting* thread counts as idle on
 /// purpose — it was started at least a tick ago, and forking more for it would swamp the
@@ -91,6 +92,7 @@ pub fn counts_as_idle(s: WorkerStatus) -> bool {
         WorkerStatus::Dead | WorkerStatus::Starting | WorkerStatus::Ready
     )
 }
+// ANCHOR_END: count_idle
 
 /// A thread slot that counts towards "active threads" (compared with MaxRequestWorkers):
 /// ready or busy, i.e. `SERVER_READY <= status < SERVER_GRACEFUL`.
