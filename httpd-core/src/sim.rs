@@ -313,6 +313,66 @@ impl Timeline {
     }
 }
 
+/// What an MPM's simulator model offers the shared driver, [`drive`]. Each MPM keeps its own
+/// model (slots, threads, its own `decide`); the clock, the phases and the sampling live here once.
+pub trait SimModel {
+    /// Hold exactly `target` client connections: new ones take idle workers (the rest wait in
+    /// the listen backlog), ended ones free theirs.
+    fn apply_load(&mut self, target: usize);
+    /// The timeline row for time `t`, with the log lines written since the previous row.
+    fn row(&mut self, t: Duration) -> TimelineRow;
+    /// Children forked during the previous sampling step have finished starting.
+    fn finish_starting(&mut self);
+    /// One idle-server maintenance pass at `now` (the MPM's real `decide`).
+    fn maintenance(&mut self, now: Duration);
+}
+
+/// Run `model` under `phases`: a row every `tick`, a maintenance pass every second (§1.1), and
+/// after the load up to `drain` more for the idle surplus to leave. Stops early once nothing has
+/// changed for five simulated seconds after the load.
+pub fn drive(
+    model: &mut impl SimModel,
+    phases: &[Phase],
+    tick: Duration,
+    drain: Duration,
+) -> Timeline {
+    let tick = tick.max(Duration::from_millis(1));
+    let mut clock = VirtualClock::new();
+    let load_end = total_duration(phases);
+    let end = load_end + drain;
+    let second = Duration::from_secs(1);
+    let mut next_pass = second;
+    let mut timeline = Timeline::default();
+    let mut quiet_rows = 0u128;
+    loop {
+        let now = clock.now();
+        model.apply_load(target_at(phases, now));
+        let row = model.row(now);
+        let settled = now >= load_end
+            && timeline
+                .rows
+                .last()
+                .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
+        quiet_rows = if settled && row.log.is_empty() {
+            quiet_rows + 1
+        } else {
+            0
+        };
+        timeline.rows.push(row);
+        if now >= end || quiet_rows * tick.as_millis() > 5_000 {
+            break;
+        }
+        clock.advance(tick);
+        model.finish_starting();
+        while next_pass <= clock.now() {
+            model.apply_load(target_at(phases, next_pass));
+            model.maintenance(next_pass);
+            next_pass += second;
+        }
+    }
+    timeline
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,64 +453,4 @@ mod tests {
             "t,processes,threads,busy,idle,graceful,backlog,scoreboard\n0.000,5,5,0,5,0,0,_____\n"
         ));
     }
-}
-
-/// What an MPM's simulator model offers the shared driver, [`drive`]. Each MPM keeps its own
-/// model (slots, threads, its own `decide`); the clock, the phases and the sampling live here once.
-pub trait SimModel {
-    /// Hold exactly `target` client connections: new ones take idle workers (the rest wait in
-    /// the listen backlog), ended ones free theirs.
-    fn apply_load(&mut self, target: usize);
-    /// The timeline row for time `t`, with the log lines written since the previous row.
-    fn row(&mut self, t: Duration) -> TimelineRow;
-    /// Children forked during the previous sampling step have finished starting.
-    fn finish_starting(&mut self);
-    /// One idle-server maintenance pass at `now` (the MPM's real `decide`).
-    fn maintenance(&mut self, now: Duration);
-}
-
-/// Run `model` under `phases`: a row every `tick`, a maintenance pass every second (§1.1), and
-/// after the load up to `drain` more for the idle surplus to leave. Stops early once nothing has
-/// changed for five simulated seconds after the load.
-pub fn drive(
-    model: &mut impl SimModel,
-    phases: &[Phase],
-    tick: Duration,
-    drain: Duration,
-) -> Timeline {
-    let tick = tick.max(Duration::from_millis(1));
-    let mut clock = VirtualClock::new();
-    let load_end = total_duration(phases);
-    let end = load_end + drain;
-    let second = Duration::from_secs(1);
-    let mut next_pass = second;
-    let mut timeline = Timeline::default();
-    let mut quiet_rows = 0u128;
-    loop {
-        let now = clock.now();
-        model.apply_load(target_at(phases, now));
-        let row = model.row(now);
-        let settled = now >= load_end
-            && timeline
-                .rows
-                .last()
-                .is_some_and(|p: &TimelineRow| p.processes == row.processes && p.busy == row.busy);
-        quiet_rows = if settled && row.log.is_empty() {
-            quiet_rows + 1
-        } else {
-            0
-        };
-        timeline.rows.push(row);
-        if now >= end || quiet_rows * tick.as_millis() > 5_000 {
-            break;
-        }
-        clock.advance(tick);
-        model.finish_starting();
-        while next_pass <= clock.now() {
-            model.apply_load(target_at(phases, next_pass));
-            model.maintenance(next_pass);
-            next_pass += second;
-        }
-    }
-    timeline
 }
