@@ -852,6 +852,12 @@ impl Server {
             // while they exist the PGID cannot be reused, so this signal reaches only them.
             let _ = killpg(pgid, Signal::SIGKILL);
         }
+        // SIGKILL is delivered asynchronously: a grandchild may still be exiting when killpg
+        // returns. Leave only once the group is empty (bounded), so no test leaves a process behind.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && !procfs::group_members(self.pid).is_empty() {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         self.child = None;
     }
 
