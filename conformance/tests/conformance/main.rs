@@ -50,6 +50,7 @@ mod event_props;
 mod event_server;
 mod lifecycle_fatal;
 mod lifecycle_kills;
+mod lifecycle_threaded;
 mod loom_event;
 mod loom_fdqueue;
 mod prefork_props;
