@@ -15,19 +15,8 @@ use mpm_worker::maintenance::{Decision, Retained, decide};
 use mpm_worker::sim::simulate_worker;
 use proptest::prelude::*;
 
-const STATUSES: [WorkerStatus; 11] = [
-    WorkerStatus::Dead,
-    WorkerStatus::Starting,
-    WorkerStatus::Ready,
-    WorkerStatus::BusyRead,
-    WorkerStatus::BusyWrite,
-    WorkerStatus::BusyKeepalive,
-    WorkerStatus::BusyLog,
-    WorkerStatus::BusyDns,
-    WorkerStatus::Closing,
-    WorkerStatus::Graceful,
-    WorkerStatus::IdleKill,
-];
+/// Every status a worker slot can hold.
+const STATUSES: [WorkerStatus; 11] = WorkerStatus::ALL;
 
 fn config_strategy() -> impl Strategy<Value = WorkerConfig> {
     (1i64..6, 1i64..8, 1i64..60, 0i64..80, 0i64..120, 1usize..4).prop_map(
