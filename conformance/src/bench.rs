@@ -2,10 +2,16 @@
 //! reads the whole response, and repeats, for a fixed time. Reports requests/s and latency
 //! percentiles. It is deliberately simple (one thread per connection, like a prefork client);
 //! `mpm-lab bench` prefers `wrk` when it is installed.
+//!
+//! Around each case it also reads the server's CPU time from `/proc` ([`measure`]): requests/s
+//! on a 2-core machine where the client runs too measure client and server together, while
+//! server CPU per request is what the server itself costs. And [`idle_memory`] and
+//! [`idle_capacity`] give the memory figures the MPM issues ask for.
 
 use crate::http;
-use std::io::Write;
+use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,6 +32,149 @@ pub struct Outcome {
     pub rps: f64,
     pub p50_ms: f64,
     pub p99_ms: f64,
+    /// Server CPU time (user + system, all its processes) per request, in µs, when the
+    /// server's pid is known.
+    pub cpu_us: Option<f64>,
+}
+
+/// A server under benchmark: where it listens and, when known, its control process.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub label: String,
+    pub addr: SocketAddr,
+    pub pid: Option<i32>,
+}
+
+/// Run one case against `target` with `wrk` (or our client), and the server's CPU time.
+pub fn measure(target: &Target, case: &Case, wrk: Option<&Path>) -> Outcome {
+    let cpu = |pid: Option<i32>| pid.map(crate::procfs::tree_cpu_seconds);
+    let before = cpu(target.pid);
+    let mut o = match wrk {
+        Some(w) => run_wrk(w, target.addr, case).unwrap_or_else(|e| {
+            eprintln!("wrk failed ({e}); using our client");
+            run(target.addr, case)
+        }),
+        None => run(target.addr, case),
+    };
+    if let (Some(b), Some(a)) = (before, cpu(target.pid))
+        && o.requests > 0
+    {
+        o.cpu_us = Some((a - b) * 1e6 / o.requests as f64);
+    }
+    o
+}
+
+/// Memory of a server's idle children (KiB per child, means over the children).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IdleMemory {
+    pub children: usize,
+    pub threads: usize,
+    pub pss_kb: f64,
+    pub private_kb: f64,
+}
+
+/// [`IdleMemory`] of the children of `pid`, read now (call it while no request runs).
+pub fn idle_memory(pid: i32) -> IdleMemory {
+    let kids = crate::procfs::children(pid);
+    let mems: Vec<_> = kids
+        .iter()
+        .filter_map(|&c| crate::procfs::memory(c))
+        .collect();
+    let n = mems.len().max(1) as f64;
+    IdleMemory {
+        children: mems.len(),
+        threads: kids.iter().map(|&c| crate::procfs::threads(c)).sum(),
+        pss_kb: mems.iter().map(|m| m.pss as f64).sum::<f64>() / n,
+        private_kb: mems.iter().map(|m| m.private as f64).sum::<f64>() / n,
+    }
+}
+
+/// What holding many idle keep-alive connections costs a server.
+#[derive(Debug, Clone, Default)]
+pub struct IdleCapacity {
+    /// Connections opened (each served one request and was kept alive).
+    pub opened: usize,
+    pub open_seconds: f64,
+    /// Of those, closed by the server by the time the figures were read.
+    pub closed_by_server: usize,
+    pub processes: usize,
+    pub threads: usize,
+    /// PSS of the whole server tree before and with the connections, in KiB.
+    pub pss_before_kb: u64,
+    pub pss_after_kb: u64,
+    /// Fresh clients (new connection, one GET) while the connections are held.
+    pub fresh_ok: usize,
+    pub fresh_p50_ms: f64,
+    pub fresh_max_ms: f64,
+}
+
+impl IdleCapacity {
+    /// Extra PSS per held connection, in bytes.
+    pub fn bytes_per_conn(&self) -> f64 {
+        (self.pss_after_kb as f64 - self.pss_before_kb as f64) * 1024.0 / self.opened.max(1) as f64
+    }
+}
+
+fn tree_pss_kb(pid: i32) -> u64 {
+    crate::procfs::tree(pid)
+        .into_iter()
+        .filter_map(crate::procfs::memory)
+        .map(|m| m.pss)
+        .sum()
+}
+
+/// Open `n` keep-alive connections to `target` (one request each, then idle), read processes,
+/// threads and PSS of the server, and time `fresh` new clients meanwhile. The caller's
+/// open-file limit must allow `n` sockets (see [`raise_nofile`]).
+pub fn idle_capacity(
+    target: &Target,
+    pid: i32,
+    n: usize,
+    fresh: usize,
+) -> io::Result<IdleCapacity> {
+    let pss_before_kb = tree_pss_kb(pid);
+    let t = Instant::now();
+    let held = crate::load::Held::keepalive(target.addr, n)?;
+    let open_seconds = t.elapsed().as_secs_f64();
+    // Let workers finish and connections settle into the keep-alive state.
+    std::thread::sleep(Duration::from_secs(1));
+    let tree = crate::procfs::tree(pid);
+    let mut lat = Vec::new();
+    for _ in 0..fresh {
+        let t = Instant::now();
+        if http::get_with_timeout(target.addr, "/index.html", Duration::from_secs(5))
+            .is_ok_and(|r| r.status == 200)
+        {
+            lat.push(t.elapsed());
+        }
+    }
+    lat.sort_unstable();
+    Ok(IdleCapacity {
+        opened: held.len(),
+        open_seconds,
+        closed_by_server: held.closed_by_server(),
+        processes: tree.len(),
+        threads: tree.iter().map(|&p| crate::procfs::threads(p)).sum(),
+        pss_before_kb,
+        pss_after_kb: tree_pss_kb(pid),
+        fresh_ok: lat.len(),
+        fresh_p50_ms: percentile(&lat, 0.5),
+        fresh_max_ms: lat.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+    })
+}
+
+/// Raise this process's soft open-file limit to at least `want` (capped by the hard limit);
+/// servers started afterwards inherit it. Returns the soft limit now in force.
+pub fn raise_nofile(want: u64) -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < want => {
+            let new = want.min(hard);
+            setrlimit(Resource::RLIMIT_NOFILE, new, hard).map_or(soft, |()| new)
+        }
+        Ok((soft, _)) => soft,
+        Err(_) => 0,
+    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -99,6 +248,7 @@ pub fn run(addr: SocketAddr, case: &Case) -> Outcome {
         rps: l.len() as f64 / elapsed,
         p50_ms: percentile(&l, 0.50),
         p99_ms: percentile(&l, 0.99),
+        cpu_us: None,
     }
 }
 
@@ -189,12 +339,13 @@ pub fn run_wrk(wrk: &std::path::Path, addr: SocketAddr, case: &Case) -> std::io:
 /// A results table: one line per (server, case).
 pub fn table(results: &[(String, String, Outcome)]) -> String {
     let mut s = format!(
-        "{:<28} {:<20} {:>10} {:>9} {:>9} {:>9} {:>7}\n",
-        "server", "case", "requests", "req/s", "p50 ms", "p99 ms", "errors"
+        "{:<28} {:<20} {:>10} {:>9} {:>9} {:>9} {:>12} {:>7}\n",
+        "server", "case", "requests", "req/s", "p50 ms", "p99 ms", "srv µs/req", "errors"
     );
     for (server, case, o) in results {
+        let cpu = o.cpu_us.map_or("-".to_string(), |c| format!("{c:.1}"));
         s.push_str(&format!(
-            "{server:<28} {case:<20} {:>10} {:>9.0} {:>9.2} {:>9.2} {:>7}\n",
+            "{server:<28} {case:<20} {:>10} {:>9.0} {:>9.2} {:>9.2} {cpu:>12} {:>7}\n",
             o.requests, o.rps, o.p50_ms, o.p99_ms, o.errors
         ));
     }

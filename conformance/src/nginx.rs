@@ -40,7 +40,7 @@ impl Nginx {
         let d = dir.display();
         let conf = format!(
             "worker_processes {workers};\ndaemon off;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\n\
-             events {{ worker_connections 4096; }}\n\
+             events {{ worker_connections 8192; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n\
                fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n\
                server {{\n    listen 127.0.0.1:{port};\n    root {d}/htdocs;\n\
@@ -74,6 +74,13 @@ impl Nginx {
             return Err(io::Error::other(format!("nginx did not start: {err}")));
         }
         Ok(n)
+    }
+}
+
+impl Nginx {
+    /// The nginx master process.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
     }
 }
 

@@ -16,6 +16,8 @@ pub struct ProcInfo {
     /// Real and effective uid, real and effective gid.
     pub uid: (u32, u32),
     pub gid: (u32, u32),
+    /// Supplementary groups (`Groups:`), sorted.
+    pub groups: Vec<u32>,
     pub rss_kb: u64,
 }
 
@@ -52,8 +54,15 @@ pub fn info(pid: i32) -> Option<ProcInfo> {
     let rss_kb = status_field(&status, "VmRSS:")
         .and_then(|v| v.first().copied())
         .unwrap_or(0);
+    let mut groups: Vec<u32> = status_field(&status, "Groups:")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g| g as u32)
+        .collect();
+    groups.sort_unstable();
     Some(ProcInfo {
         pid,
+        groups,
         ppid,
         state,
         threads: threads as usize,
@@ -114,12 +123,50 @@ pub fn threads(pid: i32) -> usize {
         .unwrap_or(0)
 }
 
-/// (RSS, PSS) in KiB from `/proc/PID/smaps_rollup`.
-pub fn rss_pss_kb(pid: i32) -> Option<(u64, u64)> {
+/// What `/proc/PID/smaps_rollup` says of one process's memory, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Memory {
+    pub rss: u64,
+    /// Proportional set size: private pages, plus each shared page divided by its sharers.
+    pub pss: u64,
+    /// Pages no other process maps (Private_Clean + Private_Dirty): what the process would
+    /// give back if it exited, the marginal cost of one more child.
+    pub private: u64,
+}
+
+/// [`Memory`] of one process; `None` if it is gone (or smaps_rollup is unreadable).
+pub fn memory(pid: i32) -> Option<Memory> {
     let s = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
-    let rss = status_field(&s, "Rss:")?.first().copied()?;
-    let pss = status_field(&s, "Pss:")?.first().copied()?;
-    Some((rss, pss))
+    let f = |k: &str| status_field(&s, k).and_then(|v| v.first().copied());
+    Some(Memory {
+        rss: f("Rss:")?,
+        pss: f("Pss:")?,
+        private: f("Private_Clean:")? + f("Private_Dirty:")?,
+    })
+}
+
+/// CPU time used by `parent`'s whole tree so far, in seconds: user + system time of every live
+/// process (all threads), plus the time of the children each has already reaped (`cutime`,
+/// `cstime`), so a child that exits between two readings is still counted.
+pub fn tree_cpu_seconds(parent: i32) -> f64 {
+    let ticks: u64 = tree(parent)
+        .into_iter()
+        .filter_map(|p| {
+            let s = fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
+            // After the name: state ppid … utime(11) stime(12) cutime(13) cstime(14).
+            Some(
+                (11..=14)
+                    .filter_map(|i| f.get(i)?.parse::<u64>().ok())
+                    .sum::<u64>(),
+            )
+        })
+        .sum();
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100);
+    ticks as f64 / hz as f64
 }
 
 /// Totals over a server's tree, as the reference `timeline.py` computes them: children exclude
@@ -181,6 +228,19 @@ mod tests {
         assert!(i.threads >= 1);
         assert!(threads(me) >= 1);
         assert!(tree(me).contains(&me));
-        assert!(rss_pss_kb(me).is_some_and(|(r, _)| r > 0));
+        assert!(memory(me).is_some_and(|m| m.rss > 0 && m.pss > 0));
+    }
+
+    #[test]
+    fn cpu_time_grows_while_we_spin() {
+        let me = std::process::id() as i32;
+        let before = tree_cpu_seconds(me);
+        let t = std::time::Instant::now();
+        let mut x = 0u64;
+        while t.elapsed() < std::time::Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let used = tree_cpu_seconds(me) - before;
+        assert!(used >= 0.05, "100 ms of spinning counted as {used} s");
     }
 }

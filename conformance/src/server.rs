@@ -716,6 +716,39 @@ impl Server {
         procfs::tree_stats(self.pid)
     }
 
+    /// Rule 55, started as root: wait for `n` children, then check that each runs as `user`
+    /// and `group` with exactly `user`'s supplementary groups (`initgroups`: none of root's
+    /// leak through), while the parent keeps root.
+    pub fn assert_children_run_as(&self, user: &str, group: &str, n: usize) {
+        use nix::unistd::{Group, User, getgrouplist};
+        let u = User::from_name(user).ok().flatten().expect("the user exists");
+        let g = Group::from_name(group).ok().flatten().expect("the group exists");
+        let name = std::ffi::CString::new(user).expect("a user name");
+        let mut groups: Vec<u32> = getgrouplist(&name, g.gid)
+            .expect("getgrouplist")
+            .iter()
+            .map(|g| g.as_raw())
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let kids = wait_until(
+            &format!("{n} children"),
+            Duration::from_secs(10),
+            || self.child_infos(),
+            |k| k.len() == n,
+        );
+        for k in kids {
+            assert_eq!(k.uid, (u.uid.as_raw(), u.uid.as_raw()), "child {} uid", k.pid);
+            assert_eq!(k.gid, (g.gid.as_raw(), g.gid.as_raw()), "child {} gid", k.pid);
+            assert_eq!(k.groups, groups, "child {} supplementary groups", k.pid);
+        }
+        assert_eq!(
+            procfs::info(self.pid).expect("the parent").uid.0,
+            0,
+            "the parent keeps root"
+        );
+    }
+
     /// Wait until the server has exactly `n` children; panics after `timeout`.
     pub fn wait_children(&self, n: usize, timeout: Duration) -> Vec<i32> {
         wait_until(

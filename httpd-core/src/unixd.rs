@@ -3,11 +3,15 @@
 //! Source: `modules/arch/unix/mod_unixd.c: unixd_drop_privileges`; apache-mpm-rules.md §6.7,
 //! rule 55.
 //!
-//! 1. The parent resolves `User` and `Group` to numbers *before* forking ([`Identity::resolve`]):
-//!    name lookups go through NSS, which may take locks a forked child must not touch.
+//! 1. The parent resolves `User` and `Group` to numbers *before* forking ([`Identity::resolve`]),
+//!    and the user's supplementary groups too (`getgrouplist`): name lookups go through NSS,
+//!    which may take locks a forked child must not touch, and which loads its modules (libnss_*,
+//!    their libraries, their caches) into whichever process calls it. Done once in the parent,
+//!    that memory is shared by every child instead of being copied into each.
 //! 2. Each child, after inheriting the listeners and the scoreboard and before serving anything,
-//!    calls [`Identity::drop_privileges`]: `setgid`, then `initgroups`, then `setuid`. The
-//!    order matters: once the uid is no longer 0 the process may not change its groups.
+//!    calls [`Identity::drop_privileges`]: `setgid`, then `setgroups` (Apache's `initgroups`,
+//!    with the list the parent looked up), then `setuid`. The order matters: once the uid is no
+//!    longer 0 the process may not change its groups.
 //! 3. Only a process whose effective uid is 0 changes anything; a server started by a student
 //!    as themselves simply runs as themselves.
 //! 4. Any failure is fatal for the child (exit 15, APEXIT_CHILDFATAL), which stops the whole
@@ -15,7 +19,7 @@
 use std::ffi::CString;
 use std::fmt;
 
-use nix::unistd::{Gid, Group, Uid, User, geteuid, initgroups, setgid, setuid};
+use nix::unistd::{Gid, Group, Uid, User, geteuid, getgrouplist, setgid, setgroups, setuid};
 
 /// Why a User/Group cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +56,8 @@ pub struct Identity {
     uid: Uid,
     gid: Gid,
     user_name: CString,
+    /// `getgrouplist(User, Group)`, looked up in the parent; `setgroups` in the child.
+    groups: Vec<Gid>,
     /// False when the parent is not root: nothing to drop.
     active: bool,
 }
@@ -75,6 +81,7 @@ impl Identity {
                 uid,
                 gid: nix::unistd::getegid(),
                 user_name: CString::new(name).unwrap_or_default(),
+                groups: Vec::new(),
                 active: false,
             });
         }
@@ -103,11 +110,15 @@ impl Identity {
                 _ => return Err(PrivError::UnknownGroup(group.to_string())),
             },
         };
+        let user_name =
+            CString::new(user_name).map_err(|_| PrivError::UnknownUser(user.to_string()))?;
+        // A numeric User with no account has no supplementary groups: only Group.
+        let groups = getgrouplist(&user_name, gid).unwrap_or_else(|_| vec![gid]);
         Ok(Identity {
             uid,
             gid,
-            user_name: CString::new(user_name)
-                .map_err(|_| PrivError::UnknownUser(user.to_string()))?,
+            user_name,
+            groups,
             active: true,
         })
     }
@@ -136,7 +147,7 @@ impl Identity {
                 e,
             )
         })?;
-        initgroups(&self.user_name, self.gid).map_err(|e| {
+        setgroups(&self.groups).map_err(|e| {
             err(
                 "AH02157",
                 format!(

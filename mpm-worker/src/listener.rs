@@ -86,7 +86,8 @@ pub(crate) fn listener_thread(shared: &Shared, listeners: Vec<TcpListener>) {
             for i in ready {
                 match listeners[i].accept() {
                     Ok((stream, peer)) => {
-                        let _ = stream.set_nonblocking(false);
+                        // Linux's accept(2) does not pass the listener's O_NONBLOCK on: the
+                        // socket is blocking already, as serve_connection wants it.
                         shared.queue.push((stream, peer), idler);
                         continue 'accepting;
                     }

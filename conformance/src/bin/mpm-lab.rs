@@ -155,6 +155,14 @@ struct BenchArgs {
     /// use our own client even when wrk is installed
     #[arg(long)]
     own_client: bool,
+    /// log every request on both sides (our default.conf fixture, apache.sh ACCESS_LOG=1);
+    /// without it neither server writes an access log, as apache.sh's default
+    #[arg(long)]
+    access_log: bool,
+    /// instead of request rates: open N idle keep-alive connections to each server and report
+    /// processes, threads, PSS per connection and fresh-client latency
+    #[arg(long, value_name = "N")]
+    idle: Option<usize>,
 }
 
 #[derive(Parser)]
@@ -434,75 +442,163 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
     } else {
         bench::wrk_path()
     };
-    let client = if wrk.is_some() {
-        "wrk"
+    if let Some(n) = a.idle {
+        let limit = bench::raise_nofile(n as u64 + 1024);
+        if limit < n as u64 + 64 {
+            return Err(format!(
+                "--idle {n} needs {n} sockets but the open-file limit is {limit} (ulimit -n)"
+            ));
+        }
+        eprintln!("idle capacity: {n} keep-alive connections per server");
     } else {
-        "mpm-lab's client"
-    };
-    eprintln!(
-        "client: {client}; {} connections, {} s per case",
-        a.connections, a.duration
-    );
+        eprintln!(
+            "client: {}; {} connections, {} s per case",
+            if wrk.is_some() {
+                "wrk"
+            } else {
+                "mpm-lab's client"
+            },
+            a.connections,
+            a.duration
+        );
+    }
     let mut results = Vec::new();
-    let measure =
-        |label: &str, addr: SocketAddr, results: &mut Vec<(String, String, bench::Outcome)>| {
-            for (case_label, case) in &cases {
-                eprintln!("  {label}: {case_label} …");
-                let o = match &wrk {
-                    Some(w) => bench::run_wrk(w, addr, case).unwrap_or_else(|e| {
-                        eprintln!("wrk failed ({e}); using our client");
-                        bench::run(addr, case)
-                    }),
-                    None => bench::run(addr, case),
-                };
-                results.push((label.to_string(), case_label.clone(), o));
+    let mut notes: Vec<String> = Vec::new();
+    let measure = |t: &bench::Target,
+                   results: &mut Vec<(String, String, bench::Outcome)>,
+                   notes: &mut Vec<String>| {
+        if let Some(pid) = t.pid {
+            let m = bench::idle_memory(pid);
+            notes.push(format!(
+                "{:<28} idle: {} children, {} threads; per child PSS {:.0} KiB, private {:.0} KiB",
+                t.label, m.children, m.threads, m.pss_kb, m.private_kb
+            ));
+        }
+        if let Some(n) = a.idle {
+            let Some(pid) = t.pid else {
+                notes.push(format!("{}: --idle needs a server started here", t.label));
+                return;
+            };
+            eprintln!("  {}: opening {n} idle keep-alive connections …", t.label);
+            match bench::idle_capacity(t, pid, n, 50) {
+                Ok(c) => notes.push(format!(
+                    "{:<28} {} idle conns (opened in {:.1} s, {} closed by the server): \
+                     {} processes, {} threads, {:.0} bytes PSS per conn; fresh clients {}/50 \
+                     ok, p50 {:.2} ms, max {:.2} ms",
+                    t.label,
+                    c.opened,
+                    c.open_seconds,
+                    c.closed_by_server,
+                    c.processes,
+                    c.threads,
+                    c.bytes_per_conn(),
+                    c.fresh_ok,
+                    c.fresh_p50_ms,
+                    c.fresh_max_ms
+                )),
+                Err(e) => notes.push(format!("{}: idle capacity failed: {e}", t.label)),
             }
-        };
+            return;
+        }
+        for (case_label, case) in &cases {
+            eprintln!("  {}: {case_label} …", t.label);
+            let o = bench::measure(t, case, wrk.as_deref());
+            results.push((t.label.clone(), case_label.clone(), o));
+        }
+    };
     let mpm;
     if let Some(addr) = parse_url(&a.server) {
         mpm = None;
-        measure(&a.server, addr, &mut results);
+        measure(
+            &bench::Target {
+                label: a.server.clone(),
+                addr,
+                pid: None,
+            },
+            &mut results,
+            &mut notes,
+        );
     } else {
         let (m, binary) = resolve_server(&a.server)?;
         mpm = Some(m);
         let mut t = ServerTest::new(m).binary(&binary);
-        if let Some(c) = &a.config {
-            t = t.config_file(
+        t = match &a.config {
+            Some(c) => t.config_file(
                 std::fs::canonicalize(c).map_err(|e| format!("{}: {e}", c.display()))?,
-            );
-        }
+            ),
+            None if a.access_log => t,
+            None => t.config_file(BENCH_FIXTURE),
+        };
         let server = t.try_start().map_err(|e| e.to_string())?;
-        measure(m.binary_name(), server.addr(), &mut results);
+        // Let StartServers children finish starting before the idle-memory reading.
+        std::thread::sleep(Duration::from_secs(1));
+        measure(
+            &bench::Target {
+                label: m.binary_name().to_string(),
+                addr: server.addr(),
+                pid: Some(server.pid()),
+            },
+            &mut results,
+            &mut notes,
+        );
     }
     if a.apache {
         let m = mpm.ok_or("--apache needs --server mpm-X (to pick Apache's MPM)")?;
-        match apache_start(&a.apache_script, m, a.config.as_deref()) {
+        match apache_start(&a.apache_script, m, a.config.as_deref(), a.access_log) {
             Ok((pid, addr)) => {
-                measure(&format!("Apache 2.4 {m}"), addr, &mut results);
+                std::thread::sleep(Duration::from_secs(1));
+                measure(
+                    &bench::Target {
+                        label: format!("Apache 2.4 {m}"),
+                        addr,
+                        pid: Some(pid),
+                    },
+                    &mut results,
+                    &mut notes,
+                );
                 let _ = std::process::Command::new(&a.apache_script)
                     .arg("stop")
                     .arg(pid.to_string())
                     .status();
             }
-            Err(e) => eprintln!("skipping Apache: {e}"),
+            Err(e) => notes.push(format!("skipping Apache: {e}")),
         }
     }
     if a.nginx {
         match conformance::nginx::binary() {
             Some(bin) => match conformance::nginx::Nginx::start(&bin, 18091, 2) {
-                Ok(n) => measure("nginx (2 workers)", n.addr, &mut results),
-                Err(e) => eprintln!("skipping nginx: {e}"),
+                Ok(n) => {
+                    std::thread::sleep(Duration::from_millis(500));
+                    measure(
+                        &bench::Target {
+                            label: "nginx (2 workers)".into(),
+                            addr: n.addr,
+                            pid: Some(n.pid()),
+                        },
+                        &mut results,
+                        &mut notes,
+                    );
+                }
+                Err(e) => notes.push(format!("skipping nginx: {e}")),
             },
-            None => eprintln!("skipping nginx: not installed (apt-get install nginx)"),
+            None => notes.push("skipping nginx: not installed (apt-get install nginx)".into()),
         }
     }
-    print!("{}", bench::table(&results));
+    if !results.is_empty() {
+        print!("{}", bench::table(&results));
+    }
+    for n in notes {
+        println!("{n}");
+    }
     Ok(())
 }
 
+/// `mpm-lab bench`'s config when none is given: apache.sh's settings (no access log).
+const BENCH_FIXTURE: &str = "fixtures/bench.conf";
+
 /// MPM directives of our config, passed on to apache.sh so Apache runs the same pool sizes.
 fn mpm_directives(config: Option<&Path>) -> Vec<String> {
-    const NAMES: [&str; 12] = [
+    const NAMES: [&str; 15] = [
         "StartServers",
         "MinSpareServers",
         "MaxSpareServers",
@@ -515,6 +611,9 @@ fn mpm_directives(config: Option<&Path>) -> Vec<String> {
         "MaxConnectionsPerChild",
         "KeepAlive",
         "MaxKeepAliveRequests",
+        "KeepAliveTimeout",
+        "AsyncRequestWorkerFactor",
+        "Timeout",
     ];
     let text = config
         .and_then(|c| std::fs::read_to_string(c).ok())
@@ -534,6 +633,7 @@ fn apache_start(
     script: &Path,
     mpm: Mpm,
     config: Option<&Path>,
+    access_log: bool,
 ) -> Result<(i32, SocketAddr), String> {
     if !Path::new("/usr/sbin/apache2").exists() {
         return Err("apache2 is not installed (apt-get install apache2)".into());
@@ -543,6 +643,7 @@ fn apache_start(
     }
     let port = 18090;
     let out = std::process::Command::new(script)
+        .env("ACCESS_LOG", if access_log { "1" } else { "0" })
         .arg("start")
         .arg(mpm.name())
         .arg(port.to_string())

@@ -53,25 +53,7 @@ fn children_drop_root(mpm: Mpm) {
         .directive("User nobody")
         .directive("Group nogroup")
         .start();
-    let kids = wait_until(
-        "3 children",
-        Duration::from_secs(10),
-        || s.child_infos(),
-        |k| k.len() == 3,
-    );
-    let nobody = nix::unistd::User::from_name("nobody")
-        .unwrap()
-        .expect("user nobody")
-        .uid
-        .as_raw();
-    for k in kids {
-        assert_eq!(k.uid.0, nobody, "child {} uid", k.pid);
-    }
-    assert_eq!(
-        procfs::info(s.pid()).unwrap().uid.0,
-        0,
-        "the parent keeps root"
-    );
+    s.assert_children_run_as("nobody", "nogroup", 3);
 }
 
 #[test]

@@ -443,19 +443,5 @@ fn rule_55_children_run_as_user_and_group_when_root() {
         .directive("User nobody")
         .directive("Group nogroup")
         .start();
-    let kids = s.wait_children(5, Duration::from_secs(5));
-    let nobody = nix::unistd::User::from_name("nobody")
-        .unwrap()
-        .expect("user nobody")
-        .uid
-        .as_raw();
-    for k in kids {
-        let i = procfs::info(k).unwrap();
-        assert_eq!(i.uid.0, nobody, "child {k} uid");
-    }
-    assert_eq!(
-        procfs::info(s.pid()).unwrap().uid.0,
-        0,
-        "the parent keeps root"
-    );
+    s.assert_children_run_as("nobody", "nogroup", 5);
 }

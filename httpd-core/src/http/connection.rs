@@ -66,6 +66,18 @@ pub struct Connection {
     requests: u32,
     /// What the connection becomes once `out` is empty.
     after_write: ConnState,
+    /// Socket options as last set.
+    opts: SockOpts,
+}
+
+/// The socket options as last set, so that a keep-alive connection does not repeat the same
+/// `ioctl`/`setsockopt` for every request: each is a system call, and for a small response
+/// they were a quarter of the calls a request made.
+#[derive(Debug, Default)]
+struct SockOpts {
+    nonblocking: Option<bool>,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
 }
 
 impl Connection {
@@ -82,6 +94,38 @@ impl Connection {
             keepalives: 0,
             requests: 0,
             after_write: ConnState::Linger,
+            // As accept(2) returns it: blocking, no timeouts.
+            opts: SockOpts {
+                nonblocking: Some(false),
+                ..SockOpts::default()
+            },
+        }
+    }
+
+    /// Switch the socket between blocking and non-blocking (a system call only on a change).
+    pub fn set_nonblocking(&mut self, on: bool) {
+        if self.opts.nonblocking != Some(on) {
+            self.opts.nonblocking = self.stream.set_nonblocking(on).ok().map(|()| on);
+        }
+    }
+
+    fn set_read_timeout(&mut self, t: Duration) {
+        if self.opts.read_timeout != Some(t) {
+            self.opts.read_timeout = self.stream.set_read_timeout(Some(t)).ok().map(|()| t);
+        }
+    }
+
+    fn set_write_timeout(&mut self, t: Duration) {
+        if self.opts.write_timeout != Some(t) {
+            self.opts.write_timeout = self.stream.set_write_timeout(Some(t)).ok().map(|()| t);
+        }
+    }
+
+    /// Give idle buffers back (the event MPM, when it parks the connection).
+    pub fn release_buffers(&mut self) {
+        self.input.release();
+        if self.out.is_empty() {
+            self.out = OutQueue::default();
         }
     }
 
@@ -107,7 +151,7 @@ impl Connection {
     /// Serve requests: one, plus any that were pipelined behind it. Returns when the
     /// connection must wait for input, for writability, or be closed.
     pub fn process(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
-        let _ = self.stream.set_nonblocking(false);
+        self.set_nonblocking(false);
         loop {
             // Handler panics are answered with a 500 inside; a panic anywhere else in the
             // request path still must not take the worker thread down: close the connection.
@@ -132,7 +176,7 @@ impl Connection {
 
     /// Write queued output without blocking; `Ok(true)` when all of it is out.
     pub fn write_pending(&mut self) -> std::io::Result<bool> {
-        let _ = self.stream.set_nonblocking(true);
+        self.set_nonblocking(true);
         self.out.write_to(&self.stream)
     }
 
@@ -140,18 +184,16 @@ impl Connection {
     /// still sends, 2 s per read and at most `max` in total, so our FIN is not turned into a
     /// RST that would destroy the response in flight.
     pub fn lingering_close(mut self, max: Duration) {
-        let _ = self.stream.set_nonblocking(false);
+        self.set_nonblocking(false);
         if !self.out.is_empty() {
-            let _ = self
-                .stream
-                .set_write_timeout(Some(max.max(Duration::from_millis(1))));
+            self.set_write_timeout(max.max(Duration::from_millis(1)));
             let _ = self.out.write_to(&self.stream);
         }
         if self.stream.shutdown(Shutdown::Write).is_err() {
             return;
         }
         let deadline = Instant::now() + max;
-        let _ = self.stream.set_read_timeout(Some(Duration::from_secs(2)));
+        self.set_read_timeout(Duration::from_secs(2));
         self.input.clear();
         while Instant::now() < deadline {
             match self.input.fill(&self.stream) {
@@ -161,14 +203,12 @@ impl Connection {
         }
     }
 
-    fn timeout(&self, ctx: &ConnCtx<'_>) -> Option<Duration> {
-        Some(
-            ctx.server
-                .inner
-                .config
-                .timeout
-                .max(Duration::from_millis(1)),
-        )
+    fn timeout(ctx: &ConnCtx<'_>) -> Duration {
+        ctx.server
+            .inner
+            .config
+            .timeout
+            .max(Duration::from_millis(1))
     }
 
     fn log_error(&self, ctx: &ConnCtx<'_>, log: &Option<(Level, String)>) {
@@ -183,7 +223,7 @@ impl Connection {
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         set_status(ctx, WorkerStatus::BusyRead);
-        let _ = self.stream.set_read_timeout(self.timeout(ctx));
+        self.set_read_timeout(Self::timeout(ctx));
         let outcome = read_request(
             &mut self.input,
             &self.stream,
@@ -386,7 +426,7 @@ impl Connection {
         };
         let state = match mode {
             WriteMode::Blocking => {
-                let _ = self.stream.set_write_timeout(self.timeout(ctx));
+                self.set_write_timeout(Self::timeout(ctx));
                 match self.out.write_to(&self.stream) {
                     Ok(true) => self.after_write,
                     // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
@@ -397,7 +437,7 @@ impl Connection {
                 }
             }
             WriteMode::Async => {
-                let _ = self.stream.set_nonblocking(true);
+                self.set_nonblocking(true);
                 match self.out.write_to(&self.stream) {
                     Ok(true) => self.after_write,
                     Ok(false) => ConnState::WriteCompletion,

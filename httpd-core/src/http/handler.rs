@@ -26,7 +26,7 @@ use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
 use super::request::Request;
 use super::response::{Chunk, Response};
-use super::static_files::{Located, PathError, locate, normalize_path, serve_file, unescape_path};
+use super::static_files::{Located, PathError, normalize_path, serve_file, unescape_path};
 use crate::log::Level;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
@@ -211,7 +211,12 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     };
     let (url_path, url_bytes) = url;
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
-    let fs_path = x.server.inner.docroot.join(decoded.trim_start_matches('/'));
+    let fs_path = x
+        .server
+        .inner
+        .docroot
+        .path
+        .join(decoded.trim_start_matches('/'));
     // 4. Require
     if !cfg
         .require_for(&decoded, &fs_path)
@@ -239,7 +244,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         return h(x.req);
     }
     // 6. mod_dir
-    let mut located = locate(&x.server.inner.docroot, &url_bytes);
+    let mut located = x.server.inner.docroot.locate(&url_bytes);
     if let Located::Dir(dir) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
@@ -255,10 +260,12 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             return Response::error(301, &cx);
         }
         let index = cfg.directory_index.iter().find_map(|name| {
-            match locate(
-                &x.server.inner.docroot,
-                &[&url_bytes[..], name.as_bytes()].concat(),
-            ) {
+            match x
+                .server
+                .inner
+                .docroot
+                .locate(&[&url_bytes[..], name.as_bytes()].concat())
+            {
                 f @ Located::File(..) => Some(f),
                 _ => None,
             }
@@ -312,15 +319,15 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         if method == "OPTIONS" {
             let mut r = Response::new(200);
             r.headers.push(("Allow", x.allow()));
-            if let Located::File(p, _) = &located {
+            if let Located::File(p, ..) = &located {
                 r.content_type = content_type(p);
             }
             return r;
         }
         return x.error(405, None);
     }
-    let (path, meta) = match located {
-        Located::File(p, m) => (p, m),
+    let (path, meta, file) = match located {
+        Located::File(p, m, f) => (p, m, f),
         Located::NotFound(p) | Located::Dir(p) => {
             x.log(
                 "core",
@@ -353,6 +360,7 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         x.req,
         &path,
         &meta,
+        file,
         content_type(&path),
         &x.server.inner.boundary,
     ) {

@@ -5,8 +5,31 @@
 //! So with `LimitRequestLine 8190` a request line of 8191 characters passes and 8192 gets 414.
 //! Under `Strict`, a line that ends in a bare LF is refused (400).
 
-use std::io::{self, Read};
+use std::io;
 use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+
+/// Bytes asked of the socket per read (Apache's core input filter reads 8 KiB blocks).
+const READ_SIZE: usize = 8 * 1024;
+/// Below this much free room the buffer grows by `READ_SIZE` before reading.
+const MIN_READ: usize = 1024;
+
+/// `read(2)` into `buf`'s spare capacity; the bytes read become part of `buf`.
+#[allow(unsafe_code)]
+fn read_into_spare(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let spare = buf.spare_capacity_mut();
+    // SAFETY: the pointer and length describe `spare`, memory owned by `buf` that nobody else
+    // references while this call runs; read(2) writes at most `spare.len()` bytes into it and
+    // never reads it, so uninitialised memory is fine.
+    let n = unsafe { libc::read(stream.as_raw_fd(), spare.as_mut_ptr().cast(), spare.len()) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    // SAFETY: read(2) initialised the first `n` bytes of the spare capacity (n <= spare.len()).
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
 
 /// Bytes read from the socket and not yet consumed.
 #[derive(Debug, Default)]
@@ -65,36 +88,41 @@ impl Input {
     }
 
     /// Read once more from the socket (blocking with the socket's current read timeout).
-    pub fn fill(&mut self, mut stream: &TcpStream) -> Result<usize, ReadError> {
+    ///
+    /// Reads into the buffer's spare capacity, so no byte is zeroed first: with a 1 KiB
+    /// request per connection, clearing a fresh 8 KiB buffer every time showed up in profiles.
+    pub fn fill(&mut self, stream: &TcpStream) -> Result<usize, ReadError> {
         if self.start > 0 && self.start > self.buf.len() / 2 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        let old = self.buf.len();
-        self.buf.resize(old + 16 * 1024, 0);
+        if self.buf.capacity() - self.buf.len() < MIN_READ {
+            self.buf.reserve(READ_SIZE);
+        }
         let got = loop {
-            match stream.read(&mut self.buf[old..]) {
+            match read_into_spare(stream, &mut self.buf) {
                 Ok(n) => break Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => break Err(e),
             }
         };
         match got {
-            Ok(0) => {
-                self.buf.truncate(old);
-                Err(ReadError::Closed)
-            }
-            Ok(n) => {
-                self.buf.truncate(old + n);
-                Ok(n)
-            }
-            Err(e) => {
-                self.buf.truncate(old);
-                Err(match e.kind() {
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ReadError::Timeout,
-                    _ => ReadError::Io(e),
-                })
-            }
+            Ok(0) => Err(ReadError::Closed),
+            Ok(n) => Ok(n),
+            Err(e) => Err(match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ReadError::Timeout,
+                _ => ReadError::Io(e),
+            }),
+        }
+    }
+
+    /// Give the buffer's memory back when nothing is buffered. The event MPM calls this when
+    /// it parks a connection: an idle keep-alive connection should cost its socket and a few
+    /// hundred bytes of bookkeeping, not a read buffer (the 10,000-idle-connections goal).
+    pub fn release(&mut self) {
+        if !self.has_data() {
+            self.buf = Vec::new();
+            self.start = 0;
         }
     }
 
@@ -161,6 +189,35 @@ fn line_end(data: &[u8], n: usize) -> LineScan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads land after what is buffered, lines span reads, and an empty buffer gives its
+    /// memory back on `release` (a parked event connection) but a non-empty one does not.
+    #[test]
+    fn fill_appends_and_release_frees_only_when_empty() {
+        use std::io::Write;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (server, _) = l.accept().unwrap();
+        let mut input = Input::default();
+        client.write_all(b"GET / HT").unwrap();
+        assert_eq!(input.fill(&server).unwrap(), 8);
+        client.write_all(b"TP/1.1\r\nHost: a\r\n").unwrap();
+        assert_eq!(input.read_line(&server, 100).unwrap(), b"GET / HTTP/1.1");
+        input.release();
+        assert!(input.has_data(), "release keeps unread bytes");
+        assert_eq!(input.read_line(&server, 100).unwrap(), b"Host: a");
+        assert!(!input.has_data());
+        input.release();
+        assert_eq!(input.buf.capacity(), 0, "an empty buffer is freed");
+        client.write_all(&[b'x'; 20_000]).unwrap();
+        drop(client);
+        let mut total = 0;
+        while let Ok(n) = input.fill(&server) {
+            total += n;
+        }
+        assert_eq!(total, 20_000);
+        assert!(input.data().iter().all(|&b| b == b'x'));
+    }
 
     #[test]
     fn rule_60_line_limit_lets_only_the_lf_overflow() {

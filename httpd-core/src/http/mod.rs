@@ -53,7 +53,6 @@ pub mod static_files;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -87,7 +86,7 @@ pub(crate) struct Inner {
     pub status: Option<StatusContext>,
     pub mime: mime::MimeTypes,
     /// DocumentRoot, canonical (symlinks resolved), for the containment check.
-    pub docroot: PathBuf,
+    pub docroot: static_files::DocRoot,
     /// `ap_multipart_boundary`: one per process, random-looking hex.
     pub boundary: String,
     /// Handlers added with [`HttpServer::register_handler`], by `SetHandler` name.
@@ -133,7 +132,7 @@ impl HttpServer {
             access_log,
             status,
             mime,
-            docroot,
+            docroot: static_files::DocRoot::new(docroot),
             boundary,
             handlers,
         };

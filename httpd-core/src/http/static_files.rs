@@ -8,10 +8,19 @@
 //! 2. unescape the rest; an encoded slash `%2F` is a 404 (AllowEncodedSlashes Off, AH00026),
 //!    an encoded NUL a 404, a malformed escape a 400;
 //! 3. join to DocumentRoot and canonicalise: a path whose real location (symlinks resolved)
-//!    is outside DocumentRoot is refused with 403, so nothing can ever escape it.
+//!    is outside DocumentRoot is refused with 403, so nothing can ever escape it. The common
+//!    case costs one `openat2(RESOLVE_BENEATH)` relative to DocumentRoot opened once
+//!    ([`DocRoot::locate`]); only what the kernel will not resolve beneath the root (an
+//!    absolute symlink, an old kernel) takes the general path: `realpath`, a prefix check,
+//!    `stat`, `open` ([`locate`]).
 
 use std::fs::{File, Metadata};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::Mode;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -116,14 +125,67 @@ pub fn unescape_path(path: &str) -> Result<Vec<u8>, PathError> {
 /// Where a URL path leads inside DocumentRoot.
 #[derive(Debug)]
 pub enum Located {
-    File(PathBuf, Metadata),
+    /// A file; already open when the fast path found it.
+    File(PathBuf, Metadata, Option<File>),
     Dir(PathBuf),
     NotFound(PathBuf),
     /// Unreadable or outside DocumentRoot (canonical path given for the log).
     Forbidden(PathBuf),
 }
 
-/// Step 3: join, canonicalise, check the prefix.
+/// DocumentRoot, canonical, and opened once (`O_PATH`) for [`DocRoot::locate`].
+#[derive(Debug)]
+pub struct DocRoot {
+    pub path: PathBuf,
+    dir: Option<OwnedFd>,
+}
+
+impl DocRoot {
+    /// `path` must be canonical (the containment check compares real paths with it).
+    pub fn new(path: PathBuf) -> DocRoot {
+        let dir = nix::fcntl::open(
+            &path,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .ok();
+        DocRoot { path, dir }
+    }
+
+    /// Step 3. The kernel resolves the path beneath DocumentRoot and opens it in one call;
+    /// it refuses (EXDEV) anything that would leave the root, and those cases, like any
+    /// error other than "no such file", go to the general [`locate`], which decides them
+    /// exactly as before. Permissions are those of the calling (unprivileged) child.
+    pub fn locate(&self, url_bytes: &[u8]) -> Located {
+        let rel = url_bytes.strip_prefix(b"/").unwrap_or(url_bytes);
+        let rel = std::ffi::OsStr::from_bytes(if rel.is_empty() { b"." } else { rel });
+        if let Some(dir) = &self.dir {
+            let how = OpenHow::new()
+                .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC)
+                .resolve(ResolveFlag::RESOLVE_BENEATH | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+            match nix::fcntl::openat2(dir, rel, how) {
+                Ok(fd) => {
+                    let file = File::from(fd);
+                    if let Ok(m) = file.metadata() {
+                        let joined = self.path.join(rel);
+                        return if m.is_dir() {
+                            Located::Dir(joined)
+                        } else {
+                            Located::File(joined, m, Some(file))
+                        };
+                    }
+                }
+                Err(Errno::ENOENT | Errno::ENOTDIR) => {
+                    return Located::NotFound(self.path.join(rel));
+                }
+                Err(_) => {}
+            }
+        }
+        locate(&self.path, url_bytes)
+    }
+}
+
+/// Step 3, the general way: join, canonicalise, check the prefix.
 pub fn locate(docroot: &Path, url_bytes: &[u8]) -> Located {
     let rel = std::ffi::OsStr::from_bytes(url_bytes.strip_prefix(b"/").unwrap_or(url_bytes));
     let joined = docroot.join(rel);
@@ -131,7 +193,7 @@ pub fn locate(docroot: &Path, url_bytes: &[u8]) -> Located {
         Ok(real) if !real.starts_with(docroot) => Located::Forbidden(joined),
         Ok(real) => match std::fs::metadata(&real) {
             Ok(m) if m.is_dir() => Located::Dir(real),
-            Ok(m) => Located::File(real, m),
+            Ok(m) => Located::File(real, m, None),
             Err(_) => Located::Forbidden(joined),
         },
         Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => Located::Forbidden(joined),
@@ -246,10 +308,14 @@ pub fn serve_file(
     req: &Request,
     path: &Path,
     meta: &Metadata,
+    file: Option<File>,
     content_type: Option<String>,
     boundary: &str,
 ) -> Result<Response, (u16, std::io::Error)> {
-    let file = File::open(path).map_err(|e| (403, e))?;
+    let file = match file {
+        Some(f) => f,
+        None => File::open(path).map_err(|e| (403, e))?,
+    };
     let v = Validators::new(meta, req.time);
     let mut resp = Response::new(200);
     resp.headers
@@ -332,6 +398,62 @@ fn file_chunk(file: &Arc<File>, offset: u64, len: u64) -> Result<Chunk, (u16, st
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What a `Located` says, without the open file, to compare the two paths.
+    fn shape(l: &Located) -> (&'static str, PathBuf) {
+        match l {
+            Located::File(p, ..) => ("file", p.clone()),
+            Located::Dir(p) => ("dir", p.clone()),
+            Located::NotFound(p) => ("not found", p.clone()),
+            Located::Forbidden(p) => ("forbidden", p.clone()),
+        }
+    }
+
+    /// The one-call fast path must decide every case as the general path does: plain files,
+    /// directories, missing names, symlinks that stay inside (relative and absolute) and
+    /// symlinks that leave the root (relative and absolute).
+    #[test]
+    fn docroot_fast_path_agrees_with_the_general_path() {
+        use std::os::unix::fs::symlink;
+        let base = std::env::temp_dir().join(format!("mpm-lab-docroot-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let root = base.join("htdocs");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("index.html"), "x").unwrap();
+        std::fs::write(root.join("sub/a.txt"), "a").unwrap();
+        std::fs::write(base.join("secret.txt"), "s").unwrap();
+        symlink("index.html", root.join("rel-inside")).unwrap();
+        symlink(root.join("sub/a.txt"), root.join("abs-inside")).unwrap();
+        symlink("../secret.txt", root.join("rel-outside")).unwrap();
+        symlink(base.join("secret.txt"), root.join("abs-outside")).unwrap();
+        symlink("sub", root.join("dirlink")).unwrap();
+        let root = root.canonicalize().unwrap();
+        let docroot = DocRoot::new(root.clone());
+        assert!(docroot.dir.is_some(), "DocumentRoot opened");
+        let cases: [(&str, &str); 11] = [
+            ("/index.html", "file"),
+            ("/", "dir"),
+            ("/sub", "dir"),
+            ("/sub/a.txt", "file"),
+            ("/missing", "not found"),
+            ("/index.html/x", "not found"),
+            ("/rel-inside", "file"),
+            ("/abs-inside", "file"),
+            ("/rel-outside", "forbidden"),
+            ("/abs-outside", "forbidden"),
+            ("/dirlink/a.txt", "file"),
+        ];
+        for (url, want) in cases {
+            let fast = docroot.locate(url.as_bytes());
+            let general = locate(&root, url.as_bytes());
+            assert_eq!(shape(&fast).0, want, "{url}");
+            assert_eq!(shape(&general).0, want, "{url} (general path)");
+            if let Located::File(_, m, f) = &fast {
+                assert_eq!(m.len(), f.as_ref().map_or(m.len(), |f| f.metadata().unwrap().len()));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&base);
+    }
 
     #[test]
     fn normalize_dots_slashes_and_unreserved_escapes() {
