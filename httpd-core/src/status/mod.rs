@@ -8,7 +8,7 @@
 //! 1. [`Report::gather`] reads the scoreboard once and applies Apache's counting rules
 //!    (§7.4: who is busy, idle, gracefully finishing; which slots the scoreboard line shows).
 //!    Time, load and CPU come in through [`Environment`], so tests can fix them.
-//! 2. [`auto::write`] and [`html::write`] only format a [`Report`]; they never touch shared
+//! 2. `auto::write` and `html::write` only format a [`Report`]; they never touch shared
 //!    memory, so the page is one consistent reading even while children keep writing.
 //!
 //! | file | Apache | what |
