@@ -721,8 +721,14 @@ impl Server {
     /// leak through), while the parent keeps root.
     pub fn assert_children_run_as(&self, user: &str, group: &str, n: usize) {
         use nix::unistd::{Group, User, getgrouplist};
-        let u = User::from_name(user).ok().flatten().expect("the user exists");
-        let g = Group::from_name(group).ok().flatten().expect("the group exists");
+        let u = User::from_name(user)
+            .ok()
+            .flatten()
+            .expect("the user exists");
+        let g = Group::from_name(group)
+            .ok()
+            .flatten()
+            .expect("the group exists");
         let name = std::ffi::CString::new(user).expect("a user name");
         let mut groups: Vec<u32> = getgrouplist(&name, g.gid)
             .expect("getgrouplist")
@@ -738,8 +744,18 @@ impl Server {
             |k| k.len() == n,
         );
         for k in kids {
-            assert_eq!(k.uid, (u.uid.as_raw(), u.uid.as_raw()), "child {} uid", k.pid);
-            assert_eq!(k.gid, (g.gid.as_raw(), g.gid.as_raw()), "child {} gid", k.pid);
+            assert_eq!(
+                k.uid,
+                (u.uid.as_raw(), u.uid.as_raw()),
+                "child {} uid",
+                k.pid
+            );
+            assert_eq!(
+                k.gid,
+                (g.gid.as_raw(), g.gid.as_raw()),
+                "child {} gid",
+                k.pid
+            );
             assert_eq!(k.groups, groups, "child {} supplementary groups", k.pid);
         }
         assert_eq!(

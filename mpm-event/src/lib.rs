@@ -53,7 +53,7 @@
 //! | [`accept_limit`] | `connections_above_limit`, `should_enable_listensocks` | when a child may accept (the formula above, with hysteresis) |
 //! | [`handoff`] | `push2worker`, `get_worker`, `process_socket`'s return path | who holds a connection; the numbered hand-off protocol loom checks |
 //! | [`keepalive_queue`] | `struct timeout_queue`, `TO_QUEUE_APPEND`, `process_timeout_queue` | FIFO queues with one timeout each |
-//! | [`listener`] | `listener_thread`, `close_listeners`, `start_lingering_close_nonblocking` | the epoll loop, accept limit, keep-alive, write completion, lingering close |
+//! | [`listener`] (+ `listener/accepting.rs`, `listener/parked.rs`) | `listener_thread`, `disable_listensocks`, `close_listeners`, `start_lingering_close_nonblocking` | the epoll loop and timeout queues; accepting under the limit; parked connections: keep-alive, write completion, lingering close |
 //! | [`worker`] | `worker_thread`, `worker_thread_should_exit_early` | serve one connection until it would wait, give it back |
 //! | [`child`] | `child_main`, `start_threads`, `signal_threads` | one child's threads and its stop |
 //! | [`maintenance`] | `perform_idle_server_maintenance` | pure `decide`: fork, stop one, or nothing, with AH00484/AH10159/AH03490/AH00486 |

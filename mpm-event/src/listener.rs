@@ -21,23 +21,29 @@
 //! 5. Workers found busy (or dying) → close every keep-alive connection (rule 32).
 //! 6. Expire the timeout queues (rules 33–35) and publish the counters to the scoreboard.
 //! 7. Not busy and below the limit again → re-enable the listening sockets.
+//!
+//! This file holds the loop and the timeout queues; `listener/accepting.rs` the listening
+//! sockets (steps 4 and 7), `listener/parked.rs` the connections waiting in the listener
+//! (step 4, keep-alive, write completion, lingering close).
 
 use std::collections::HashMap;
-use std::io::{self, Read};
-use std::net::{Shutdown, TcpListener};
+use std::io;
+use std::net::TcpListener;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use httpd_core::http::{ConnState, Connection};
+use httpd_core::http::Connection;
 use httpd_core::log::{ErrorLog, Level};
-use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
+use httpd_core::scoreboard::Scoreboard;
 use httpd_core::threaded::{ChildControl, StopMode};
 use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags, EpollTimeout};
 use nix::sys::eventfd::EventFd;
 
-use crate::accept_limit::AboveLimit;
-use crate::handoff::{Handoff, Next};
+use crate::handoff::Handoff;
+
+mod accepting;
+mod parked;
 use crate::keepalive_queue::TimeoutQueue;
 
 /// Lingering close waits at most this long for the client's FIN (`MAX_SECS_TO_LINGER`).
@@ -272,242 +278,6 @@ impl Listener {
         EpollTimeout::from(ms)
     }
 
-    /// Step 4, listening socket `i` readable (hand-off steps 2 and 6).
-    fn on_listener_ready(&mut self, i: usize, workers_were_busy: &mut bool) {
-        // Rule 53: exactly MaxConnectionsPerChild accepts, even when several listening
-        // sockets are ready in one batch.
-        if self.shared.handoff.listeners_disabled()
-            || self.closed_listeners
-            || self.budget == Some(0)
-        {
-            return;
-        }
-        if let Some(reason) = self.shared.handoff.accept_check() {
-            if reason == AboveLimit::NoIdleWorker {
-                *workers_were_busy = true;
-            }
-            self.disable_listeners(reason);
-            return;
-        }
-        let idler = match self
-            .have_idler
-            .take()
-            .or_else(|| self.shared.handoff.info.try_get_idler())
-        {
-            Some(idler) => idler,
-            None => {
-                // A worker went busy between the limit check and here.
-                *workers_were_busy = true;
-                self.disable_listeners(AboveLimit::NoIdleWorker);
-                return;
-            }
-        };
-        match self.listeners[i].accept() {
-            Ok((stream, peer)) => {
-                // Accepted sockets do not inherit O_NONBLOCK on Linux; workers read blocking.
-                if let Some(b) = self.budget.as_mut() {
-                    *b -= 1;
-                }
-                self.shared.handoff.conn_opened();
-                let id = self.new_id();
-                let task = Task {
-                    id,
-                    conn: Connection::new(stream, peer),
-                };
-                self.shared.handoff.dispatch(task, idler);
-            }
-            Err(e) => {
-                // EAGAIN: another child took it (the listening socket is shared). Keep the
-                // reservation for the next readable event.
-                self.have_idler = Some(idler);
-                if e.kind() != io::ErrorKind::WouldBlock && e.kind() != io::ErrorKind::Interrupted {
-                    self.shared.log.log(
-                        "mpm_event",
-                        Level::Error,
-                        format_args!("AH02179: apr_socket_accept: {e}"),
-                    );
-                }
-            }
-        }
-    }
-
-    /// Step 4, a parked connection is ready.
-    fn on_conn_ready(&mut self, id: u64, events: EpollFlags, workers_were_busy: &mut bool) {
-        let Some(park) = self.parked.get(&id).map(|p| p.park) else {
-            return;
-        };
-        match park {
-            Park::KeepAlive => {
-                self.keepalive_q.remove(id);
-                // Rule 31: a worker only if one is idle right now; else close so the client
-                // reconnects to another child.
-                let idler = self
-                    .have_idler
-                    .take()
-                    .or_else(|| self.shared.handoff.info.try_get_idler());
-                match idler {
-                    Some(idler) => {
-                        // The worker's `process` makes the socket blocking again.
-                        let p = self.unpark(id);
-                        self.shared
-                            .handoff
-                            .dispatch(Task { id, conn: p.conn }, idler);
-                    }
-                    None => {
-                        *workers_were_busy = true;
-                        self.close(id);
-                    }
-                }
-            }
-            Park::Writing => {
-                if events.intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP)
-                    && !events.contains(EpollFlags::EPOLLOUT)
-                {
-                    self.write_q.remove(id);
-                    self.close(id);
-                    return;
-                }
-                let result = self.parked.get_mut(&id).map(|p| p.conn.write_pending());
-                match result {
-                    Some(Ok(true)) => {
-                        self.write_q.remove(id);
-                        let p = self.unpark(id);
-                        let next = match p.conn.after_write() {
-                            ConnState::KeepAlive => Next::KeepAlive,
-                            _ => Next::Linger,
-                        };
-                        self.park(Task { id, conn: p.conn }, next);
-                    }
-                    Some(Ok(false)) => {}
-                    _ => {
-                        self.write_q.remove(id);
-                        self.close(id);
-                    }
-                }
-            }
-            Park::Lingering { short } => {
-                if self.discard_input(id) {
-                    if short {
-                        self.short_linger_q.remove(id);
-                    } else {
-                        self.linger_q.remove(id);
-                    }
-                    self.close(id);
-                }
-            }
-        }
-    }
-
-    /// Read and drop whatever the client still sends; true once it sent EOF or an error.
-    fn discard_input(&mut self, id: u64) -> bool {
-        let Some(p) = self.parked.get_mut(&id) else {
-            return true;
-        };
-        let mut buf = [0u8; 4096];
-        loop {
-            match p.conn.stream().read(&mut buf) {
-                Ok(0) => return true,
-                Ok(_) => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return true,
-            }
-        }
-    }
-
-    /// Put a connection a worker gave back where it belongs (hand-off step 5).
-    fn park(&mut self, task: Task, next: Next) {
-        let Task { id, conn } = task;
-        let now = Instant::now();
-        let dying = self.shared.control.stop_requested().is_some();
-        match next {
-            // A stopping child, or KeepAlive Off, does not keep idle connections (rule 43).
-            Next::KeepAlive if dying || !self.keep_alive_enabled => {
-                self.insert(
-                    id,
-                    conn,
-                    Park::Lingering { short: true },
-                    EpollFlags::EPOLLIN,
-                );
-                self.start_linger(id, true, now);
-            }
-            Next::KeepAlive => {
-                self.insert(id, conn, Park::KeepAlive, EpollFlags::EPOLLIN);
-                self.keepalive_q.push(id, now);
-            }
-            Next::WriteCompletion => {
-                self.insert(id, conn, Park::Writing, EpollFlags::EPOLLOUT);
-                self.write_q.push(id, now);
-            }
-            Next::Linger => {
-                self.insert(
-                    id,
-                    conn,
-                    Park::Lingering { short: dying },
-                    EpollFlags::EPOLLIN,
-                );
-                self.start_linger(id, dying, now);
-            }
-        }
-    }
-
-    fn insert(&mut self, id: u64, mut conn: Connection, park: Park, interest: EpollFlags) {
-        // A parked connection keeps no empty buffer: ten thousand idle keep-alive connections
-        // then cost their sockets and this map's entries, not 8 KiB of read buffer each.
-        conn.release_buffers();
-        if self
-            .epoll
-            .add(conn.stream(), EpollEvent::new(interest, id))
-            .is_err()
-        {
-            // The fd is already gone (closed by the peer's reset and reused?): drop it.
-            self.shared.handoff.conn_closed(false);
-            return;
-        }
-        self.parked.insert(id, Parked { conn, park });
-    }
-
-    /// Lingering close without blocking (`start_lingering_close_nonblocking`): shut down our
-    /// side, then wait for the client's EOF in the (short-)linger queue (rule 35).
-    fn start_linger(&mut self, id: u64, short: bool, now: Instant) {
-        let Some(p) = self.parked.get_mut(&id) else {
-            return;
-        };
-        self.shared.handoff.linger_started();
-        p.park = Park::Lingering { short };
-        p.conn.set_nonblocking(true);
-        if p.conn.stream().shutdown(Shutdown::Write).is_err() {
-            self.close(id);
-            return;
-        }
-        if self.discard_input(id) {
-            self.close(id);
-            return;
-        }
-        if short {
-            self.short_linger_q.push(id, now);
-        } else {
-            self.linger_q.push(id, now);
-        }
-    }
-
-    fn unpark(&mut self, id: u64) -> Parked {
-        // Called only for ids found in `parked` just before.
-        let p = self.parked.remove(&id).expect("parked connection");
-        let _ = self.epoll.delete(p.conn.stream());
-        p
-    }
-
-    /// Close a parked connection (all closes happen here, in the listener: hand-off step 7).
-    fn close(&mut self, id: u64) {
-        if let Some(p) = self.parked.remove(&id) {
-            let _ = self.epoll.delete(p.conn.stream());
-            let lingering = matches!(p.park, Park::Lingering { .. });
-            drop(p.conn);
-            self.shared.handoff.conn_closed(lingering);
-        }
-    }
-
     /// Step 6 (`process_timeout_queue` for each queue; rules 33–35).
     fn expire(&mut self, now: Instant) {
         let mut due = self.keepalive_q.expire(now);
@@ -527,90 +297,6 @@ impl Listener {
         ps.set_keep_alive(self.keepalive_q.len() as u32);
         ps.set_write_completion(self.write_q.len() as u32);
         ps.set_lingering_close(lingering as u32);
-    }
-
-    fn disable_listeners(&mut self, reason: AboveLimit) {
-        if !self.shared.handoff.disable_listeners() {
-            return;
-        }
-        for l in &self.listeners {
-            let _ = self.epoll.delete(l);
-        }
-        self.shared
-            .scoreboard
-            .process(self.shared.slot)
-            .set_not_accepting(1);
-        let (msg, n) = match reason {
-            AboveLimit::NoIdleWorker => (
-                "All workers busy, not accepting new conns in this process",
-                None,
-            ),
-            AboveLimit::TooManyConnections => ("", Some(self.shared.handoff.connections())),
-        };
-        match n {
-            None => self
-                .shared
-                .log
-                .log("mpm_event", Level::Debug, format_args!("{msg}")),
-            Some(n) => self.shared.log.log(
-                "mpm_event",
-                Level::Debug,
-                format_args!(
-                    "Too many open connections ({n}), not accepting new conns in this process"
-                ),
-            ),
-        }
-    }
-
-    fn enable_listeners(&mut self) {
-        for (i, l) in self.listeners.iter().enumerate() {
-            let _ = self
-                .epoll
-                .add(l, EpollEvent::new(EpollFlags::EPOLLIN, i as u64));
-        }
-        self.shared.handoff.enable_listeners();
-        let c = self.shared.handoff.accept_counts();
-        self.shared.log.log(
-            "mpm_event",
-            Level::Debug,
-            format_args!(
-                "AH00457: Accepting new connections again: {} active conns ({} lingering/0 clogged/0 suspended), {} idle workers",
-                c.connections, c.lingering, c.idle_workers
-            ),
-        );
-        self.shared
-            .scoreboard
-            .process(self.shared.slot)
-            .set_not_accepting(0);
-    }
-
-    /// Step 2, first pass (`close_listeners`): stop accepting for good, mark the process
-    /// stopping and all its worker slots `G` (rule 43), and shorten lingering closes.
-    fn close_listeners(&mut self) {
-        self.closed_listeners = true;
-        self.shared.handoff.set_dying();
-        for l in self.listeners.drain(..) {
-            let _ = self.epoll.delete(&l);
-        }
-        let sb = &self.shared.scoreboard;
-        let ps = sb.process(self.shared.slot);
-        ps.set_quiescing(1);
-        ps.set_not_accepting(1);
-        for t in 0..self.shared.threads_per_child {
-            sb.worker(self.shared.slot, t)
-                .set_status(WorkerStatus::Graceful);
-        }
-        // Lingering closes of a stopping child get 2 s (rule 35).
-        let long: Vec<u64> = self.linger_q.drain_all();
-        let now = Instant::now();
-        for id in long {
-            if let Some(p) = self.parked.get_mut(&id) {
-                p.park = Park::Lingering { short: true };
-            }
-            self.short_linger_q.push(id, now);
-        }
-        // Idle threads leave now; busy ones after their connection.
-        self.shared.handoff.queue.interrupt_all();
     }
 
     fn new_id(&mut self) -> u64 {

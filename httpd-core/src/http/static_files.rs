@@ -449,7 +449,10 @@ mod tests {
             assert_eq!(shape(&fast).0, want, "{url}");
             assert_eq!(shape(&general).0, want, "{url} (general path)");
             if let Located::File(_, m, f) = &fast {
-                assert_eq!(m.len(), f.as_ref().map_or(m.len(), |f| f.metadata().unwrap().len()));
+                assert_eq!(
+                    m.len(),
+                    f.as_ref().map_or(m.len(), |f| f.metadata().unwrap().len())
+                );
             }
         }
         let _ = std::fs::remove_dir_all(&base);
