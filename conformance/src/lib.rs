@@ -27,13 +27,16 @@
 //! | [`summary`] | the text summary of a timeline (growth and reaping runs, phases, log lines) |
 //! | [`plot`] | SVG plots of timelines (plotters) |
 //! | [`phases`] | `--phases 0:5,40:10,…` |
-//! | [`lab`] | `mpm-lab run`, `compare` (the binary adds `simulate`) |
+//! | [`lab`] | `mpm-lab run`, `compare` |
+//! | [`simulate`] | `mpm-lab simulate`: the MPMs' simulators as a run's timeline |
 //! | [`nginx`] | nginx started from a generated config, for `mpm-lab bench --nginx` |
-//! | [`bench`] | a small threaded HTTP benchmark client (requests/s, p50, p99) |
+//! | [`bench`] | a small threaded HTTP benchmark client (requests/s, p50, p99), server CPU per request, idle memory and idle keep-alive capacity |
+//! | [`apache`] | real Apache started through the reference `apache.sh`, for `mpm-lab bench --apache` |
 //! | [`rules`] | the rule table: §11 rules × MPM → tests, deviations |
 //!
 //! What this crate does not do: judge. Tests assert; this crate only observes and drives.
 
+pub mod apache;
 pub mod bench;
 pub mod errorlog;
 pub mod http;
@@ -45,6 +48,7 @@ pub mod plot;
 pub mod procfs;
 pub mod rules;
 pub mod server;
+pub mod simulate;
 pub mod status;
 pub mod summary;
 pub mod timeline;

@@ -14,11 +14,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use conformance::lab::{self, Outputs, RunOptions, Target};
-use conformance::load::{LoadRow, Mode};
+use conformance::load::Mode;
 use conformance::phases::Phases;
-use conformance::summary;
-use conformance::timeline::{Row, SB_CHARS, Timeline};
-use conformance::{Mpm, ServerTest, bench, rules};
+use conformance::{Mpm, ServerTest, bench, rules, simulate};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -147,7 +145,7 @@ struct BenchArgs {
     #[arg(long)]
     apache: bool,
     /// the reference apache.sh
-    #[arg(long, default_value = "../shared/reference/apache-2.4.71/apache.sh")]
+    #[arg(long, default_value = conformance::apache::DEFAULT_SCRIPT)]
     apache_script: PathBuf,
     /// also benchmark nginx (Debian nginx, 2 worker processes) serving the same files
     #[arg(long)]
@@ -283,156 +281,33 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
 }
 
 /// The simulator's timeline in the columns of a real run (virtual t; epoch = t).
-fn sim_to_timeline(sim: &httpd_core::sim::Timeline, offset: f64) -> Timeline {
-    let rows = sim
-        .rows
-        .iter()
-        .map(|r| {
-            let t = r.t.as_secs_f64() + offset;
-            let mut sb = [None; 11];
-            for (i, (c, _)) in SB_CHARS.iter().enumerate() {
-                sb[i] = Some(r.scoreboard.chars().filter(|x| x == c).count() as f64);
-            }
-            Row {
-                t,
-                epoch: t,
-                ok: true,
-                processes: Some(r.processes as f64),
-                proc_src: "sim".into(),
-                busy: Some(r.busy as f64),
-                idle: Some(r.idle as f64),
-                graceful: Some(r.graceful as f64),
-                sb,
-                os_children: Some(r.processes as f64),
-                os_threads: Some(r.threads as f64),
-                scoreboard: r.scoreboard.clone(),
-                ..Row::default()
-            }
-        })
-        .collect();
-    Timeline { rows }
-}
-
 fn cmd_simulate(a: SimArgs) -> Result<(), String> {
     let mpm = Mpm::from_name(&a.mpm).ok_or_else(|| format!("unknown MPM {:?}", a.mpm))?;
     let user: Phases = a.phases.parse()?;
-    // The simulated load is the user's phases framed by idle time, as a real run samples
-    // `before` seconds ahead of the load and `after` seconds past it.
-    let idle = |secs: f64| httpd_core::sim::Phase {
-        target: 0,
-        duration: Duration::from_secs_f64(secs.max(0.0)),
-    };
-    let mut sim_phases = vec![idle(a.before)];
-    sim_phases.extend(user.0.iter().copied());
-    sim_phases.push(idle(a.after));
-    let ident = httpd_core::config::MpmIdent::ALL
-        .iter()
-        .find(|m| m.name == mpm.name())
-        .ok_or("no MpmIdent for this MPM")?;
-    // Load the config as a run would see it: paths and Listen rewritten into a scratch
-    // directory, so a reference Apache config (Debian paths, fixed port) loads here too.
-    let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}", std::process::id()));
-    std::fs::create_dir_all(scratch.join("htdocs")).map_err(|e| e.to_string())?;
-    let text =
-        std::fs::read_to_string(&a.config).map_err(|e| format!("{}: {e}", a.config.display()))?;
-    let conf = scratch.join("httpd.conf");
-    std::fs::write(
-        &conf,
-        conformance::server::render_config(&text, &scratch, &[]),
-    )
-    .map_err(|e| e.to_string())?;
-    let opts = httpd_core::config::ConfigOptions {
-        file: Some(conf),
-        server_root: None,
-        defines: vec![],
-        pre_directives: vec![],
-        post_directives: vec![],
-    };
-    let cfg = httpd_core::config::load(&opts, ident).map_err(|e| e.to_string());
-    let _ = std::fs::remove_dir_all(&scratch);
-    let cfg = cfg?;
     let tick = Duration::from_secs_f64(a.tick.clamp(0.01, 5.0));
-    let started = std::time::Instant::now();
-    let sim = match mpm {
-        Mpm::Prefork => mpm_prefork::sim::simulate(&cfg, &sim_phases, tick),
-        Mpm::Worker => mpm_worker::sim::simulate(&cfg, &sim_phases, tick),
-        Mpm::Event => mpm_event::sim::simulate(&cfg, &sim_phases, tick),
-    };
-    let elapsed = started.elapsed();
-    let tl = sim_to_timeline(&sim, 0.0);
-    let spans = summary::planned_spans(&user, a.before);
-    let load: Vec<LoadRow> = tl
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let i = user.at(r.t - a.before)?;
-            let target = user.0[i].target;
-            Some(LoadRow {
-                t: r.t - a.before,
-                epoch: r.epoch,
-                phase: i,
-                target,
-                held: target,
-                ..LoadRow::default()
-            })
-        })
-        .collect();
-    // The same lines a real run's summary shows (start-up and shutdown chatter left out).
-    let lines: Vec<(f64, String)> = sim
-        .log_lines()
-        .filter(|l| !summary::SKIP_CODES.iter().any(|c| l.message.starts_with(c)))
-        .map(|l| {
-            (
-                l.t.as_secs_f64(),
-                format!("[{}:{}] {}", l.module, l.level, l.message),
-            )
-        })
-        .collect();
+    let sim = simulate::simulate(mpm, &a.config, &user, a.before, a.after, tick)?;
     std::fs::create_dir_all(&a.out).map_err(|e| e.to_string())?;
-    std::fs::write(a.out.join("error_log"), apache_format_log(&sim)).map_err(|e| e.to_string())?;
+    std::fs::write(a.out.join("error_log"), &sim.error_log).map_err(|e| e.to_string())?;
     let title = format!("simulated {mpm} ({}), phases {}", a.config.display(), user);
     let text = lab::write_outputs(
         &a.out,
         &Outputs {
             title: &title,
-            timeline: &tl,
-            spans: &spans,
-            load: &load,
-            log_lines: &lines,
+            timeline: &sim.timeline,
+            spans: &sim.spans,
+            load: &sim.load,
+            log_lines: &sim.log_lines,
         },
     )
     .map_err(|e| e.to_string())?;
     print!("{text}");
     eprintln!(
         "simulated {:.0} s in {:.3} s; wrote {}",
-        tl.rows.last().map_or(0.0, |r| r.t),
-        elapsed.as_secs_f64(),
+        sim.timeline.rows.last().map_or(0.0, |r| r.t),
+        sim.elapsed.as_secs_f64(),
         a.out.display()
     );
     Ok(())
-}
-
-/// The simulated parent's log lines in Apache's error-log format, stamped with virtual time
-/// (t seconds after the Unix epoch, local time), so `mpm-lab compare` and the summaries read a
-/// simulation's log exactly like a real one.
-fn apache_format_log(sim: &httpd_core::sim::Timeline) -> String {
-    let tz = jiff::tz::TimeZone::system();
-    sim.log_lines()
-        .map(|l| {
-            let ts = jiff::Timestamp::from_microsecond(l.t.as_micros() as i64)
-                .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-            let z = ts.to_zoned(tz.clone());
-            format!(
-                "[{}.{:06} {}] [{}:{}] [pid 0:tid 0] {}\n",
-                z.strftime("%a %b %d %H:%M:%S"),
-                l.t.subsec_micros(),
-                z.strftime("%Y"),
-                l.module,
-                l.level,
-                l.message
-            )
-        })
-        .collect()
 }
 
 fn cmd_bench(a: BenchArgs) -> Result<(), String> {
@@ -544,7 +419,7 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
     }
     if a.apache {
         let m = mpm.ok_or("--apache needs --server mpm-X (to pick Apache's MPM)")?;
-        match apache_start(&a.apache_script, m, a.config.as_deref(), a.access_log) {
+        match conformance::apache::start(&a.apache_script, m, a.config.as_deref(), a.access_log) {
             Ok((pid, addr)) => {
                 std::thread::sleep(Duration::from_secs(1));
                 measure(
@@ -556,10 +431,7 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
                     &mut results,
                     &mut notes,
                 );
-                let _ = std::process::Command::new(&a.apache_script)
-                    .arg("stop")
-                    .arg(pid.to_string())
-                    .status();
+                conformance::apache::stop(&a.apache_script, pid);
             }
             Err(e) => notes.push(format!("skipping Apache: {e}")),
         }
@@ -595,70 +467,6 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
 
 /// `mpm-lab bench`'s config when none is given: apache.sh's settings (no access log).
 const BENCH_FIXTURE: &str = "fixtures/bench.conf";
-
-/// MPM directives of our config, passed on to apache.sh so Apache runs the same pool sizes.
-fn mpm_directives(config: Option<&Path>) -> Vec<String> {
-    const NAMES: [&str; 15] = [
-        "StartServers",
-        "MinSpareServers",
-        "MaxSpareServers",
-        "MinSpareThreads",
-        "MaxSpareThreads",
-        "ThreadsPerChild",
-        "ThreadLimit",
-        "ServerLimit",
-        "MaxRequestWorkers",
-        "MaxConnectionsPerChild",
-        "KeepAlive",
-        "MaxKeepAliveRequests",
-        "KeepAliveTimeout",
-        "AsyncRequestWorkerFactor",
-        "Timeout",
-    ];
-    let text = config
-        .and_then(|c| std::fs::read_to_string(c).ok())
-        .unwrap_or_default();
-    text.lines()
-        .map(str::trim)
-        .filter(|l| {
-            l.split_whitespace()
-                .next()
-                .is_some_and(|d| NAMES.iter().any(|n| n.eq_ignore_ascii_case(d)))
-        })
-        .map(str::to_string)
-        .collect()
-}
-
-fn apache_start(
-    script: &Path,
-    mpm: Mpm,
-    config: Option<&Path>,
-    access_log: bool,
-) -> Result<(i32, SocketAddr), String> {
-    if !Path::new("/usr/sbin/apache2").exists() {
-        return Err("apache2 is not installed (apt-get install apache2)".into());
-    }
-    if !script.is_file() {
-        return Err(format!("{} not found (--apache-script)", script.display()));
-    }
-    let port = 18090;
-    let out = std::process::Command::new(script)
-        .env("ACCESS_LOG", if access_log { "1" } else { "0" })
-        .arg("start")
-        .arg(mpm.name())
-        .arg(port.to_string())
-        .args(mpm_directives(config))
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    let pid = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .map_err(|_| "apache.sh printed no pid")?;
-    Ok((pid, SocketAddr::from(([127, 0, 0, 1], port))))
-}
 
 fn cmd_rules(a: RulesArgs) -> Result<(), String> {
     let root = conformance::workspace_dir();
