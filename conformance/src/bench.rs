@@ -97,6 +97,7 @@ pub struct IdleCapacity {
     pub open_seconds: f64,
     /// Of those, closed by the server by the time the figures were read.
     pub closed_by_server: usize,
+    /// Processes of the server's tree, the parent included, and their threads.
     pub processes: usize,
     pub threads: usize,
     /// PSS of the whole server tree before and with the connections, in KiB.

@@ -358,7 +358,7 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
             match bench::idle_capacity(t, pid, n, 50) {
                 Ok(c) => notes.push(format!(
                     "{:<28} {} idle conns (opened in {:.1} s, {} closed by the server): \
-                     {} processes, {} threads, {:.0} bytes PSS per conn; fresh clients {}/50 \
+                     {} processes (parent included), {} threads, {:.0} bytes PSS per conn; fresh clients {}/50 \
                      ok, p50 {:.2} ms, max {:.2} ms",
                     t.label,
                     c.opened,
