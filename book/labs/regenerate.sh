@@ -34,7 +34,7 @@ run() {
   shift 4
   rm -rf "$out"
   echo "== run $bin ($dir → expected/$(basename "$out"))"
-  "$LAB" run --server "$bin" --config "$dir/httpd.conf" --phases "$phases" --out "$out" "$@"
+  "$LAB" run --quiet --server "$bin" --config "$dir/httpd.conf" --phases "$phases" --out "$out" "$@"
 }
 
 simulate 01-prefork-growth        simulate prefork "$REFERENCE_PHASES"
@@ -47,6 +47,9 @@ if [ "$run_real" = 1 ]; then
   run 02-worker-spare-threads run         mpm-worker  "$REFERENCE_PHASES"
   run 03-event-keepalive      run-worker  mpm-worker  0:3,80:20,0:5 --mode keepalive
   run 03-event-keepalive      run-event   mpm-event   0:3,80:20,0:5 --mode keepalive
+  run 04-memory-budget        run         mpm-prefork 0:3,30:10,0:3
+  run 05-graceful-restart     run-graceful mpm-prefork 0:3,30:20,0:5 --signal 8:graceful
+  run 05-graceful-restart     run-restart  mpm-prefork 0:3,30:20,0:5 --signal 8:restart
   run 07-slow-clients         run         mpm-prefork 0:3,30:25,0:5
 fi
 

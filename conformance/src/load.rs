@@ -194,6 +194,9 @@ pub fn epoch_now() -> f64 {
 #[derive(Debug)]
 enum Slot {
     Empty { since: Option<Instant> },
+    /// Keep-alive mode: request sent, answer not there yet (the connection may be waiting in
+    /// the server's backlog while every worker is busy: worker with idle keep-alive clients).
+    Waiting(TcpStream),
     Held(TcpStream),
 }
 
@@ -207,23 +210,39 @@ pub enum Mode {
     KeepAlive,
 }
 
-/// Open one held connection of `mode`.
-fn open_held(addr: SocketAddr, mode: Mode, partial: &str) -> io::Result<(TcpStream, bool)> {
+/// Open one connection of `mode` and send its request: a partial one (then it is held), or a
+/// complete keep-alive one (then it waits for the answer, see [`answered`]).
+fn open_held(addr: SocketAddr, mode: Mode, partial: &str) -> io::Result<TcpStream> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(100))?;
     match mode {
-        Mode::Partial => {
-            s.write_all(partial.as_bytes())?;
-            Ok((s, false))
-        }
+        Mode::Partial => s.write_all(partial.as_bytes())?,
         Mode::KeepAlive => {
-            s.set_read_timeout(Some(Duration::from_secs(2)))?;
             let req = format!("GET /index.html HTTP/1.1\r\nHost: {addr}\r\n\r\n");
             s.write_all(req.as_bytes())?;
-            match http::read_response(&mut s, false)? {
-                Some(_) => Ok((s, true)),
+        }
+    }
+    Ok(s)
+}
+
+/// A waiting keep-alive connection: `Ok(None)` while no byte of the answer has arrived (checked
+/// without blocking, so the load loop keeps its rhythm however long the server makes it wait);
+/// `Ok(Some(true))` once the answer is read and the server keeps the connection open.
+fn answered(s: &mut TcpStream) -> io::Result<Option<bool>> {
+    let mut b = [0u8; 1];
+    s.set_nonblocking(true)?;
+    let peeked = s.peek(&mut b);
+    s.set_nonblocking(false)?;
+    match peeked {
+        Ok(0) => Err(io::Error::other("closed before responding")),
+        Ok(_) => {
+            s.set_read_timeout(Some(Duration::from_secs(2)))?;
+            match http::read_response(s, false)? {
+                Some(r) => Ok(Some(!r.closes())),
                 None => Err(io::Error::other("closed before responding")),
             }
         }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -269,10 +288,14 @@ pub fn run_phases(
                         // connect() succeeds once the kernel queues the connection, so a
                         // backlog-full server shows up as slow connects, not failures.
                         match open_held(addr, mode, &req) {
-                            Ok((s, answered)) => {
+                            Ok(s) if mode == Mode::Partial => {
                                 row.opened += 1;
-                                row.responses += u64::from(answered);
                                 *slot = Slot::Held(s);
+                            }
+                            Ok(s) => {
+                                row.opened += 1;
+                                connecting += 1;
+                                *slot = Slot::Waiting(s);
                             }
                             Err(_) => {
                                 row.connect_fail += 1;
@@ -281,6 +304,29 @@ pub fn run_phases(
                             }
                         }
                     }
+                    Slot::Waiting(s) => match answered(s) {
+                        Ok(None) => connecting += 1,
+                        Ok(Some(true)) => {
+                            row.responses += 1;
+                            let waiting = std::mem::replace(slot, Slot::Empty { since: None });
+                            if let Slot::Waiting(s) = waiting {
+                                *slot = Slot::Held(s);
+                            }
+                        }
+                        Ok(Some(false)) => {
+                            row.responses += 1;
+                            row.server_closed += 1;
+                            *slot = Slot::Empty {
+                                since: Some(Instant::now()),
+                            };
+                        }
+                        Err(_) => {
+                            row.server_closed += 1;
+                            *slot = Slot::Empty {
+                                since: Some(Instant::now()),
+                            };
+                        }
+                    },
                     Slot::Held(s) => {
                         if peer_closed(s) {
                             row.server_closed += 1;
