@@ -205,6 +205,21 @@ fn resolve_server(s: &str) -> Result<(Mpm, PathBuf), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let dir = exe.parent().unwrap_or(Path::new("."));
     let real = dir.join(mpm.binary_name());
+    // Run from this workspace (`cargo run -p conformance --bin mpm-lab`): build the server too,
+    // so a fresh clone needs one command and an edited server is never run stale.
+    if let Some(release) = workspace_profile(dir) {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = std::process::Command::new(cargo);
+        cmd.current_dir(conformance::workspace_dir())
+            .args(["build", "-p", mpm.binary_name(), "--bin", mpm.binary_name()]);
+        if release {
+            cmd.arg("--release");
+        }
+        let ok = cmd.status().map(|st| st.success()).unwrap_or(false);
+        if !ok {
+            return Err(format!("building {} failed", mpm.binary_name()));
+        }
+    }
     if real.is_file() {
         return Ok((mpm, real));
     }
@@ -216,6 +231,21 @@ fn resolve_server(s: &str) -> Result<(Mpm, PathBuf), String> {
             mpm.binary_name()
         )
     })
+}
+
+/// `Some(release?)` when `dir` is this workspace's `target/release` or `target/debug`.
+fn workspace_profile(dir: &Path) -> Option<bool> {
+    let target = conformance::workspace_dir().join("target");
+    let dir = dir.canonicalize().ok()?;
+    let release = target
+        .join("release")
+        .canonicalize()
+        .is_ok_and(|d| d == dir);
+    let debug = target
+        .join("debug")
+        .canonicalize()
+        .is_ok_and(|d| d == dir);
+    (release || debug).then_some(release)
 }
 
 fn parse_url(s: &str) -> Option<SocketAddr> {
