@@ -46,8 +46,9 @@ pub struct Deviation {
 /// Rules whose wording misleads the name-based guess of which MPMs they concern.
 fn applicability_override(num: u32) -> Option<Vec<Mpm>> {
     match num {
-        // AsyncRequestWorkerFactor exists only in event.
-        29 => Some(vec![Mpm::Event]),
+        // AsyncRequestWorkerFactor exists only in event; 30 and 31 are event's accept limit and
+        // keep-alive hand-off, whose text says "idle worker" (a thread, not the MPM).
+        29..=31 => Some(vec![Mpm::Event]),
         // "only for event" is about the key set of every MPM's page.
         37 => Some(Mpm::ALL.to_vec()),
         // Names prefork's message and worker/event's codes: all three.
@@ -388,6 +389,11 @@ mod tests {
         assert_eq!(rules[0].mpms, vec![Mpm::Prefork]);
         assert_eq!(rules[1].mpms, vec![Mpm::Worker, Mpm::Event]);
         assert_eq!(rules[2].mpms, Mpm::ALL.to_vec());
+        // "worker" as a word for a thread does not make an event-only rule a worker rule.
+        let event_only = parse_rules(
+            "30. an event child stops accepting when it has no idle worker (`x`) [ext].\n",
+        );
+        assert_eq!(event_only[0].mpms, vec![Mpm::Event]);
         let src = "#[test]\n#[ignore]\nfn rule_02_three_children() {}\nfn rule_09_x(mpm: Mpm) {}\nfor_each_mpm!(rule_09_x);\n// fn rule_01_comment() {}\n";
         let t = scan_source("conformance/tests/conformance/worker_start.rs", src, &rules);
         assert_eq!(t.len(), 2);

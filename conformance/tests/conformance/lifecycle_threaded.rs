@@ -1,10 +1,11 @@
-//! Lifecycle rules shared by the two threaded MPMs, checked on the real binaries:
-//! rule 2 (default process/thread shape), rule 51 (SIGTERM to a child is only a wake-up) and
-//! rule 55 (children run as User/Group, the parent keeps root).
+//! Lifecycle rules shared by the two threaded MPMs, checked on the real binaries with one body
+//! per rule: rule 2 (default process/thread shape), rule 12 (an idle surplus stops one child
+//! per second), rules 46 and 48 (graceful-stop timeout, SIGHUP restart), rule 51 (SIGTERM to a
+//! child is only a wake-up) and rule 55 (children run as User/Group, the parent keeps root).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use conformance::{Mpm, ServerTest, procfs, wait_until};
+use conformance::{Mpm, Server, ServerTest, procfs, wait_until};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
@@ -74,4 +75,167 @@ fn rule_55_children_run_as_user_and_group_worker() {
 #[test]
 fn rule_55_children_run_as_user_and_group_event() {
     children_drop_root(Mpm::Event);
+}
+
+/// (SIGWINCH, SIGHUP, "resuming normal operations") codes of a threaded MPM.
+fn codes(mpm: Mpm) -> [&'static str; 3] {
+    match mpm {
+        Mpm::Worker => ["AH00296", "AH00298", "AH00292"],
+        Mpm::Event => ["AH00492", "AH00494", "AH00489"],
+        Mpm::Prefork => unreachable!("threaded MPMs only"),
+    }
+}
+
+/// The reference run's shape (run1/*.httpd.conf) at a fifth of the size: TPC 5,
+/// MinSpareThreads 5, MaxSpareThreads 15, MaxRequestWorkers 30 (6 children), StartServers 2.
+pub(crate) fn small_reference(mpm: Mpm) -> ServerTest {
+    ServerTest::new(mpm)
+        .directive("ServerLimit 16")
+        .directive("StartServers 2")
+        .directive("ThreadsPerChild 5")
+        .directive("MinSpareThreads 5")
+        .directive("MaxSpareThreads 15")
+        .directive("MaxRequestWorkers 30")
+        .directive("LogLevel info")
+}
+
+/// Watch the number of live children for `d`, every 50 ms: each change, with when it was seen.
+pub(crate) fn count_changes(s: &Server, d: Duration) -> Vec<(Duration, usize)> {
+    let t0 = Instant::now();
+    let mut seen: Vec<(Duration, usize)> = Vec::new();
+    while t0.elapsed() < d {
+        let n = s.children().len();
+        if seen.last().is_none_or(|&(_, last)| last != n) {
+            seen.push((t0.elapsed(), n));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    seen
+}
+
+/// Rule 12: 6 idle children of 5 threads (30 idle > MaxSpareThreads 15) lose one child per
+/// maintenance pass, ~1 s apart, down to 3 (15 idle, no longer above the threshold).
+fn idle_surplus_stops_one_child_per_second(mpm: Mpm) {
+    let s = small_reference(mpm).directive("StartServers 6").start();
+    let changes = count_changes(&s, Duration::from_secs(6));
+    let counts: Vec<usize> = changes.iter().map(|&(_, n)| n).collect();
+    assert_eq!(counts.last(), Some(&3), "counts {changes:?}");
+    assert!(
+        counts.windows(2).all(|w| w[0] == w[1] + 1),
+        "one child at a time: {changes:?}"
+    );
+    // Stops come from successive passes: never two within one tick.
+    assert!(
+        changes
+            .windows(2)
+            .all(|w| w[1].0 - w[0].0 >= Duration::from_millis(600)),
+        "at most one stop per second: {changes:?}"
+    );
+    // And then it stays there.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(s.children().len(), 3);
+}
+
+#[test]
+fn rule_12_idle_surplus_stops_one_child_per_second_worker() {
+    idle_surplus_stops_one_child_per_second(Mpm::Worker);
+}
+
+#[test]
+fn rule_12_idle_surplus_stops_one_child_per_second_event() {
+    idle_surplus_stops_one_child_per_second(Mpm::Event);
+}
+
+/// Rule 46: a graceful stop waits for busy connections, but only GracefulShutdownTimeout (2 s):
+/// two requests held half-sent keep the server up past 1 s; at the timeout the parent writes
+/// RESTART bytes and reclaims the children. How fast they then go differs:
+/// * event, as Apache: the draining child no longer reads the pipe of death and SIGTERM only
+///   wakes it (rule 51), so the reclaim schedule SIGKILLs it 9 s later (AH00046, rule 50);
+/// * worker turns ungraceful on the parent's SIGTERM at once (DEVIATIONS.md, rule 46 worker).
+fn graceful_stop_waits_for_busy_connections_until_the_timeout(mpm: Mpm) {
+    let mut s = small_reference(mpm)
+        .directive("GracefulShutdownTimeout 2")
+        .start();
+    s.wait_children(2, Duration::from_secs(5));
+    let _held = s.hold_partial(2);
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    s.signal(Signal::SIGWINCH);
+    let [sigwinch, ..] = codes(mpm);
+    let line = s.wait_for_log(sigwinch, Duration::from_secs(5));
+    assert!(
+        line.contains("caught SIGWINCH, shutting down gracefully"),
+        "{line}"
+    );
+    std::thread::sleep(Duration::from_secs(1).saturating_sub(t0.elapsed()));
+    assert!(
+        procfs::alive(s.pid()),
+        "still waiting for the busy connections 1 s after SIGWINCH"
+    );
+    assert!(
+        s.wait_exit(Duration::from_secs(20)).is_some(),
+        "parent exits"
+    );
+    let took = t0.elapsed();
+    let (expected, sigkilled) = match mpm {
+        Mpm::Event => (Duration::from_secs(10)..Duration::from_millis(14500), true),
+        _ => (Duration::from_millis(1500)..Duration::from_secs(8), false),
+    };
+    assert!(
+        expected.contains(&took),
+        "took {took:?}, expected {expected:?}"
+    );
+    assert_eq!(
+        !s.log_lines("AH00046").is_empty(),
+        sigkilled,
+        "SIGKILL by the reclaim schedule:\n{}",
+        s.error_log()
+    );
+}
+
+#[test]
+fn rule_46_graceful_stop_waits_for_busy_connections_until_the_timeout_worker() {
+    graceful_stop_waits_for_busy_connections_until_the_timeout(Mpm::Worker);
+}
+
+#[test]
+fn rule_46_graceful_stop_waits_for_busy_connections_until_the_timeout_event() {
+    graceful_stop_waits_for_busy_connections_until_the_timeout(Mpm::Event);
+}
+
+/// Rule 48: SIGHUP logs "SIGHUP received.  Attempting to restart", replaces every child and
+/// starts StartServers new ones at once, then logs "resuming normal operations" again.
+fn sighup_restarts_start_servers_children_at_once(mpm: Mpm) {
+    let s = small_reference(mpm).start();
+    let old = s.wait_children(2, Duration::from_secs(5));
+    let [_, sighup, resuming] = codes(mpm);
+    s.signal(Signal::SIGHUP);
+    let line = s.wait_for_log(sighup, Duration::from_secs(5));
+    assert!(
+        line.contains("SIGHUP received.  Attempting to restart"),
+        "{line}"
+    );
+    let new = wait_until(
+        "StartServers new children",
+        Duration::from_secs(10),
+        || s.children(),
+        |kids| kids.len() == 2 && kids.iter().all(|k| !old.contains(k)),
+    );
+    assert_eq!(new.len(), 2);
+    assert_eq!(
+        s.log_lines(resuming).len(),
+        2,
+        "configured -- resuming, after start and restart"
+    );
+    assert_eq!(s.get("/index.html").status, 200);
+}
+
+#[test]
+fn rule_48_sighup_restarts_start_servers_children_at_once_worker() {
+    sighup_restarts_start_servers_children_at_once(Mpm::Worker);
+}
+
+#[test]
+fn rule_48_sighup_restarts_start_servers_children_at_once_event() {
+    sighup_restarts_start_servers_children_at_once(Mpm::Event);
 }

@@ -55,5 +55,6 @@ mod loom_event;
 mod loom_fdqueue;
 mod prefork_props;
 mod prefork_server;
+mod threaded_props;
 mod worker_maintenance;
 mod worker_server;

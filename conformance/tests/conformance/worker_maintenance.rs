@@ -2,7 +2,8 @@
 //! (`mpm_worker::maintenance::decide`, `mpm_worker::config::check_config`).
 //!
 //! Apache: `worker.c: perform_idle_server_maintenance`, `worker_check_config`, `worker_run`;
-//! rules 9, 11–14, 20–22, 24, 27, 28 of apache-mpm-rules.md §11.
+//! rules 9, 11–14, 20, 24, 27, 28 of apache-mpm-rules.md §11 (rules 11, 21, 22 and 25 for
+//! worker and event with one test body: `threaded_props.rs`).
 
 use std::time::Duration;
 
@@ -205,26 +206,6 @@ fn rule_20_threads_per_child_64_alone_gives_384_workers() {
     assert_eq!((cfg.daemons_limit, cfg.max_workers), (6, 384));
     assert_eq!(warnings.len(), 1);
     assert!(warnings[0].startup.starts_with("AH00316: WARNING: MaxRequestWorkers of 400 is not an integer multiple of ThreadsPerChild of 64, decreasing to nearest multiple 384, for a maximum of 6 servers."));
-}
-
-/// Rules 21, 22: ThreadsPerChild > ThreadLimit (AH00310), ThreadLimit > 20000 (AH00305),
-/// ServerLimit > 20000 (AH00300) are reduced.
-#[test]
-fn rule_21_22_limits_are_reduced_with_their_codes() {
-    let raw = MpmDirectives {
-        server_limit: Some(30000),
-        thread_limit: Some(30000),
-        threads_per_child: Some(25000),
-        max_request_workers: Some(20000 * 20000),
-        ..MpmDirectives::default()
-    };
-    let (cfg, warnings) = check_config(&raw, None, 1);
-    let codes: Vec<&str> = warnings.iter().map(|w| w.code).collect();
-    assert_eq!(codes, ["AH00300", "AH00305", "AH00310"]);
-    assert_eq!(
-        (cfg.server_limit, cfg.thread_limit, cfg.threads_per_child),
-        (20000, 20000, 20000)
-    );
 }
 
 /// Rule 24: StartServers 0 and MinSpareThreads 0 are raised to 1 with AH00320 and AH00322.

@@ -17,17 +17,9 @@ fn worker() -> ServerTest {
     ServerTest::new(Mpm::Worker)
 }
 
-/// The reference run's shape (run1/worker.httpd.conf) at a fifth of the size: TPC 5,
-/// MinSpareThreads 5, MaxSpareThreads 15, MaxRequestWorkers 30 (6 children), StartServers 2.
+/// The reference run's shape at a fifth of the size (shared with event's tests).
 fn small_reference() -> ServerTest {
-    worker()
-        .directive("ServerLimit 16")
-        .directive("StartServers 2")
-        .directive("ThreadsPerChild 5")
-        .directive("MinSpareThreads 5")
-        .directive("MaxSpareThreads 15")
-        .directive("MaxRequestWorkers 30")
-        .directive("LogLevel info")
+    crate::lifecycle_threaded::small_reference(Mpm::Worker)
 }
 
 /// Live (non-zombie) children of the parent.
@@ -47,18 +39,12 @@ fn wait_live(s: &Server, n: usize, timeout: Duration) {
     );
 }
 
-/// Sample the live-children count every 50 ms for `d`; the distinct values in order.
+/// The live-children counts seen over `d`, in order.
 fn sample_counts(s: &Server, d: Duration) -> Vec<usize> {
-    let end = Instant::now() + d;
-    let mut seen: Vec<usize> = Vec::new();
-    while Instant::now() < end {
-        let n = live_children(s).len();
-        if seen.last() != Some(&n) {
-            seen.push(n);
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    seen
+    crate::lifecycle_threaded::count_changes(s, d)
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect()
 }
 
 fn finish_request(stream: &mut TcpStream) -> String {
@@ -295,31 +281,6 @@ fn rule_44_sigterm_stops_with_ah00295_and_removes_the_pid_file() {
 }
 
 #[test]
-fn rule_46_graceful_stop_waits_for_busy_connections_until_the_timeout() {
-    let mut s = small_reference()
-        .directive("GracefulShutdownTimeout 2")
-        .start();
-    wait_live(&s, 2, Duration::from_secs(5));
-    let _held = s.hold_partial(2);
-    std::thread::sleep(Duration::from_millis(300));
-    let t0 = Instant::now();
-    s.signal(Signal::SIGWINCH);
-    s.wait_for_log(
-        "AH00296: caught SIGWINCH, shutting down gracefully",
-        Duration::from_secs(5),
-    );
-    assert!(
-        s.wait_exit(Duration::from_secs(15)).is_some(),
-        "parent exits"
-    );
-    let took = t0.elapsed();
-    assert!(
-        took >= Duration::from_millis(1500) && took < Duration::from_secs(12),
-        "took {took:?}"
-    );
-}
-
-#[test]
 fn rule_28_max_request_workers_over_server_limit_logs_ah00288_every_second() {
     // 10 workers would need 5 children of 2 threads, ServerLimit allows 1: AH00318 at start,
     // and Apache's unlowered max_workers makes saturation "scoreboard is full" every pass.
@@ -341,29 +302,4 @@ fn rule_28_max_request_workers_over_server_limit_logs_ah00288_every_second() {
         |&n| n >= 3,
     );
     assert!(s.log_lines("AH00286").is_empty(), "never AH00286 (rule 28)");
-}
-
-#[test]
-fn rule_48_sighup_restarts_start_servers_children_at_once() {
-    let s = small_reference().start();
-    wait_live(&s, 2, Duration::from_secs(5));
-    let old = live_children(&s);
-    s.signal(Signal::SIGHUP);
-    s.wait_for_log(
-        "AH00298: SIGHUP received.  Attempting to restart",
-        Duration::from_secs(5),
-    );
-    let new = wait_until(
-        "StartServers new children",
-        Duration::from_secs(10),
-        || live_children(&s),
-        |kids| kids.len() == 2 && kids.iter().all(|k| !old.contains(k)),
-    );
-    assert_eq!(new.len(), 2);
-    assert_eq!(
-        s.log_lines("AH00292").len(),
-        2,
-        "configured -- resuming, after start and restart"
-    );
-    assert_eq!(s.get("/index.html").status, 200);
 }
