@@ -193,7 +193,9 @@ pub fn epoch_now() -> f64 {
 
 #[derive(Debug)]
 enum Slot {
-    Empty { since: Option<Instant> },
+    Empty {
+        since: Option<Instant>,
+    },
     /// Keep-alive mode: request sent, answer not there yet (the connection may be waiting in
     /// the server's backlog while every worker is busy: worker with idle keep-alive clients).
     Waiting(TcpStream),

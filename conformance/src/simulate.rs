@@ -49,8 +49,7 @@ pub fn simulate(
     // directory, so a reference Apache config (Debian paths, fixed port) loads here too.
     let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}", std::process::id()));
     std::fs::create_dir_all(scratch.join("htdocs")).map_err(|e| e.to_string())?;
-    let text =
-        std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
+    let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
     let conf = scratch.join("httpd.conf");
     std::fs::write(&conf, crate::server::render_config(&text, &scratch, &[]))
         .map_err(|e| e.to_string())?;

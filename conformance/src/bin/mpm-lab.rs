@@ -210,8 +210,13 @@ fn resolve_server(s: &str) -> Result<(Mpm, PathBuf), String> {
     if let Some(release) = workspace_profile(dir) {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut cmd = std::process::Command::new(cargo);
-        cmd.current_dir(conformance::workspace_dir())
-            .args(["build", "-p", mpm.binary_name(), "--bin", mpm.binary_name()]);
+        cmd.current_dir(conformance::workspace_dir()).args([
+            "build",
+            "-p",
+            mpm.binary_name(),
+            "--bin",
+            mpm.binary_name(),
+        ]);
         if release {
             cmd.arg("--release");
         }
@@ -241,10 +246,7 @@ fn workspace_profile(dir: &Path) -> Option<bool> {
         .join("release")
         .canonicalize()
         .is_ok_and(|d| d == dir);
-    let debug = target
-        .join("debug")
-        .canonicalize()
-        .is_ok_and(|d| d == dir);
+    let debug = target.join("debug").canonicalize().is_ok_and(|d| d == dir);
     (release || debug).then_some(release)
 }
 

@@ -13,16 +13,7 @@ use mpm_event::maintenance::{Decision, Retained, decide, thread_counts_as_idle};
 use proptest::prelude::*;
 use std::time::{Duration, Instant};
 
-const STATUSES: [WorkerStatus; 8] = [
-    WorkerStatus::Dead,
-    WorkerStatus::Starting,
-    WorkerStatus::Ready,
-    WorkerStatus::BusyRead,
-    WorkerStatus::BusyWrite,
-    WorkerStatus::BusyKeepalive,
-    WorkerStatus::Closing,
-    WorkerStatus::Graceful,
-];
+const STATUSES: [WorkerStatus; 11] = WorkerStatus::ALL;
 
 fn config() -> impl Strategy<Value = EventConfig> {
     (1i64..8, 1i64..6, 1i64..60, 1i64..40, 0i64..80, 1i64..5).prop_map(

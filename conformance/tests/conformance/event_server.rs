@@ -10,17 +10,6 @@ use conformance::load::peer_closed;
 use conformance::{Mpm, Server, ServerTest, http, wait_until};
 use nix::sys::signal::Signal;
 
-/// Raise this test process's open-file limit (the servers it spawns inherit it): holding a
-/// thousand client sockets needs more than the usual 1024.
-fn raise_nofile(want: u64) {
-    use nix::sys::resource::{Resource, getrlimit, setrlimit};
-    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
-        && soft < want
-    {
-        let _ = setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard);
-    }
-}
-
 /// The reference run's event directives, scaled: ThreadsPerChild 5 instead of 25, so every
 /// figure of `run1/event.summary.txt` divides by 5 (MaxRequestWorkers 150 → 30, at most 6
 /// children, MinSpareThreads 25 → 5, MaxSpareThreads 75 → 15).
@@ -90,7 +79,9 @@ fn rule_15_17_reference_shape_scaled() {
 /// and a fresh client is still served at once.
 #[test]
 fn rule_30_thousand_keepalive_connections_on_six_children() {
-    raise_nofile(4096);
+    // The servers this test starts inherit the limit: a thousand client sockets need more
+    // than the usual 1024.
+    conformance::bench::raise_nofile(4096);
     let s = ServerTest::new(Mpm::Event)
         .directive("ServerLimit 16")
         .directive("StartServers 2")
