@@ -1,7 +1,8 @@
 //! Event's configuration check: raw MPM directives → the numbers the MPM runs with.
 //!
 //! Source: Apache `event.c: event_pre_config` (defaults), `event_check_config` (clamping with
-//! AH00497…AH00520), `event_run` (silent bucket adjustments) and `set_worker_factor`
+//! AH00497…AH00520; the steps worker shares are `httpd_core::threaded::check`, event's codes
+//! are in `CODES`), `event_run` (silent bucket adjustments) and `set_worker_factor`
 //! (AsyncRequestWorkerFactor). Spec: apache-mpm-rules.md §2.3, §3.4; rules 20–25, 27, 28, 29.
 //!
 //! Two stages, as STYLE.md asks: [`MpmDirectives`] is what the file says (parsed with `atoi`
@@ -12,6 +13,26 @@
 use std::fmt;
 
 use httpd_core::config::MpmDirectives;
+use httpd_core::threaded::check::{CheckCodes, Clamped, Requested, check_limits};
+
+/// `event_check_config`'s codes for the steps httpd-core's `check_limits` runs.
+const CODES: CheckCodes = CheckCodes {
+    max_server_limit: defaults::MAX_SERVER_LIMIT,
+    max_thread_limit: defaults::MAX_THREAD_LIMIT,
+    server_limit_high: ("AH00497", "AH00498"),
+    server_limit_low: ("AH00499", "AH00500"),
+    server_limit_restart: "AH00501",
+    thread_limit_high: ("AH00502", "AH00503"),
+    thread_limit_low: ("AH00504", "AH00505"),
+    thread_limit_restart: "AH00506",
+    threads_per_child_high: ("AH00507", "AH00508"),
+    threads_per_child_low: ("AH00509", "AH00510"),
+    max_workers_low: ("AH00511", "AH00512"),
+    max_workers_not_multiple: ("AH00513", "AH00514"),
+    max_workers_over_server_limit: ("AH00515", "AH00516"),
+    start_servers_low: ("AH00517", "AH00518"),
+    min_spare_low: ("AH00519", "AH00520"),
+};
 
 /// `mpm_default.h`/`event.c` defaults and hard limits.
 pub mod defaults {
@@ -195,197 +216,49 @@ pub fn check_config(
 ) -> Result<Checked, FactorError> {
     let startup = first.is_none();
     let mut warnings = Vec::new();
-    let mut warn =
-        |code_startup: &'static str, code_restart: &'static str, long: String, short: String| {
-            let (code, body) = if startup {
-                (code_startup, long)
-            } else {
-                (code_restart, short)
-            };
-            warnings.push(ConfigWarning {
-                code,
-                text: format!("{code}: {body}"),
-                info: false,
-            });
-        };
-
     let worker_factor = match &raw.async_request_worker_factor {
         Some(text) => WorkerFactor::parse(text)?,
         None => WorkerFactor::default(),
     };
 
-    let mut server_limit = raw.server_limit.unwrap_or(defaults::SERVER_LIMIT);
-    let mut thread_limit = raw.thread_limit.unwrap_or(defaults::THREAD_LIMIT);
-    let mut tpc = raw.threads_per_child.unwrap_or(defaults::THREADS_PER_CHILD);
-    let mut max_workers = raw
-        .max_request_workers
-        .unwrap_or(defaults::MAX_REQUEST_WORKERS);
-    let mut start = raw.start_servers.unwrap_or(defaults::START_SERVERS);
-    let mut min_spare = raw.min_spare_threads.unwrap_or(defaults::MIN_SPARE_THREADS);
+    let requested = Requested {
+        server_limit: raw.server_limit.unwrap_or(defaults::SERVER_LIMIT),
+        thread_limit: raw.thread_limit.unwrap_or(defaults::THREAD_LIMIT),
+        threads_per_child: raw.threads_per_child.unwrap_or(defaults::THREADS_PER_CHILD),
+        max_request_workers: raw
+            .max_request_workers
+            .unwrap_or(defaults::MAX_REQUEST_WORKERS),
+        start_servers: raw.start_servers.unwrap_or(defaults::START_SERVERS),
+        min_spare_threads: raw.min_spare_threads.unwrap_or(defaults::MIN_SPARE_THREADS),
+    };
     let mut max_spare = raw.max_spare_threads.unwrap_or(defaults::MAX_SPARE_THREADS);
-    let max = defaults::MAX_SERVER_LIMIT;
-
-    // Step 1: ServerLimit within [1, MAX_SERVER_LIMIT], and unchanged across restarts.
-    if server_limit > max {
-        warn(
-            "AH00497",
-            "AH00498",
-            format!(
-                "WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {max} servers, decreasing to {max}."
-            ),
-            format!(
-                "ServerLimit of {server_limit} exceeds compile-time limit of {max}, decreasing to match"
-            ),
-        );
-        server_limit = max;
-    } else if server_limit < 1 {
-        warn(
-            "AH00499",
-            "AH00500",
-            format!("WARNING: ServerLimit of {server_limit} not allowed, increasing to 1."),
-            format!("ServerLimit of {server_limit} not allowed, increasing to 1"),
-        );
-        server_limit = 1;
+    // Steps 1–7, shared with worker (httpd-core/src/threaded/check.rs), with event's codes.
+    let (c, checks) = check_limits(
+        requested,
+        first.map(|f| (f.server_limit, f.thread_limit)),
+        &CODES,
+    );
+    for c in checks {
+        let (code, body) = if startup {
+            (c.startup_code, c.long)
+        } else {
+            (c.restart_code, c.short)
+        };
+        warnings.push(ConfigWarning {
+            code,
+            text: format!("{code}: {body}"),
+            info: false,
+        });
     }
-    if let Some(f) = first
-        && server_limit != f.server_limit
-    {
-        let text = format!(
-            "changing ServerLimit to {server_limit} from original value of {} not allowed during restart",
-            f.server_limit
-        );
-        warn("AH00501", "AH00501", text.clone(), text);
-        server_limit = f.server_limit;
-    }
-
-    // Step 2: ThreadLimit within [1, MAX_THREAD_LIMIT], and unchanged across restarts.
-    let tmax = defaults::MAX_THREAD_LIMIT;
-    if thread_limit > tmax {
-        warn(
-            "AH00502",
-            "AH00503",
-            format!(
-                "WARNING: ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax} threads, decreasing to {tmax}."
-            ),
-            format!(
-                "ThreadLimit of {thread_limit} exceeds compile-time limit of {tmax}, decreasing to match"
-            ),
-        );
-        thread_limit = tmax;
-    } else if thread_limit < 1 {
-        warn(
-            "AH00504",
-            "AH00505",
-            format!("WARNING: ThreadLimit of {thread_limit} not allowed, increasing to 1."),
-            format!("ThreadLimit of {thread_limit} not allowed, increasing to 1"),
-        );
-        thread_limit = 1;
-    }
-    if let Some(f) = first
-        && thread_limit != f.thread_limit
-    {
-        let text = format!(
-            "changing ThreadLimit to {thread_limit} from original value of {} not allowed during restart",
-            f.thread_limit
-        );
-        warn("AH00506", "AH00506", text.clone(), text);
-        thread_limit = f.thread_limit;
-    }
-
-    // Step 3: ThreadsPerChild within [1, ThreadLimit].
-    if tpc > thread_limit {
-        warn(
-            "AH00507",
-            "AH00508",
-            format!(
-                "WARNING: ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit} threads, decreasing to {thread_limit}. To increase, please see the ThreadLimit directive."
-            ),
-            format!(
-                "ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit}, decreasing to match"
-            ),
-        );
-        tpc = thread_limit;
-    } else if tpc < 1 {
-        warn(
-            "AH00509",
-            "AH00510",
-            format!("WARNING: ThreadsPerChild of {tpc} not allowed, increasing to 1."),
-            format!("ThreadsPerChild of {tpc} not allowed, increasing to 1"),
-        );
-        tpc = 1;
-    }
-
-    // Step 4: at least one full child's worth of workers.
-    if max_workers < tpc {
-        warn(
-            "AH00511",
-            "AH00512",
-            format!(
-                "WARNING: MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to {tpc}. MaxRequestWorkers must be at least as large as the number of threads in a single server."
-            ),
-            format!(
-                "MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to match"
-            ),
-        );
-        max_workers = tpc;
-    }
-
-    // Step 5: round MaxRequestWorkers down to a multiple of ThreadsPerChild (rule 20).
-    let mut active_daemons_limit = max_workers / tpc;
-    if max_workers % tpc != 0 {
-        let rounded = active_daemons_limit * tpc;
-        warn(
-            "AH00513",
-            "AH00514",
-            format!(
-                "WARNING: MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}, for a maximum of {active_daemons_limit} servers."
-            ),
-            format!(
-                "MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}"
-            ),
-        );
-        max_workers = rounded;
-    }
-
-    // Step 6: the process limit is lowered to ServerLimit, but `max_workers` is NOT: the
-    // message says "decreasing to N" and yet maintenance keeps comparing with the configured
-    // value, so AH00484 can never fire and AH03490 repeats instead (§3.4, rule 28).
-    if active_daemons_limit > server_limit {
-        let lowered = server_limit * tpc;
-        warn(
-            "AH00515",
-            "AH00516",
-            format!(
-                "WARNING: MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and would exceed ServerLimit of {server_limit}, decreasing to {lowered}. To increase, please see the ServerLimit directive."
-            ),
-            format!(
-                "MaxRequestWorkers of {max_workers} would require {active_daemons_limit} servers and exceed ServerLimit of {server_limit}, decreasing to {lowered}"
-            ),
-        );
-        active_daemons_limit = server_limit;
-    }
-
-    // Step 7: StartServers and MinSpareThreads at least 1.
-    if start < 1 {
-        warn(
-            "AH00517",
-            "AH00518",
-            format!("WARNING: StartServers of {start} not allowed, increasing to 1."),
-            format!("StartServers of {start} not allowed, increasing to 1"),
-        );
-        start = 1;
-    }
-    if min_spare < 1 {
-        warn(
-            "AH00519",
-            "AH00520",
-            format!(
-                "WARNING: MinSpareThreads of {min_spare} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."
-            ),
-            format!("MinSpareThreads of {min_spare} not allowed, increasing to 1"),
-        );
-        min_spare = 1;
-    }
+    let Clamped {
+        server_limit,
+        thread_limit,
+        threads_per_child: tpc,
+        max_workers,
+        daemons_limit: active_daemons_limit,
+        start_servers: start,
+        min_spare_threads: min_spare,
+    } = c;
 
     // event_run, silently, with one bucket (nb = 1): MinSpareThreads ≥ TPC×(nb−1)+nb = 1
     // (already true) and MaxSpareThreads ≥ MinSpareThreads + (TPC+1)×nb (rule 27).

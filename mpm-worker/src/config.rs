@@ -19,6 +19,26 @@
 //! so the behaviour, and conformance rule 28 that checks it, match the real server.
 
 use httpd_core::config::MpmDirectives;
+use httpd_core::threaded::check::{CheckCodes, Clamped, Requested, check_limits};
+
+/// `worker_check_config`'s codes for the steps httpd-core's `check_limits` runs.
+const CODES: CheckCodes = CheckCodes {
+    max_server_limit: defaults::MAX_SERVER_LIMIT,
+    max_thread_limit: defaults::MAX_THREAD_LIMIT,
+    server_limit_high: ("AH00300", "AH00301"),
+    server_limit_low: ("AH00302", "AH00303"),
+    server_limit_restart: "AH00304",
+    thread_limit_high: ("AH00305", "AH00306"),
+    thread_limit_low: ("AH00307", "AH00308"),
+    thread_limit_restart: "AH00309",
+    threads_per_child_high: ("AH00310", "AH00311"),
+    threads_per_child_low: ("AH00312", "AH00313"),
+    max_workers_low: ("AH00314", "AH00315"),
+    max_workers_not_multiple: ("AH00316", "AH00317"),
+    max_workers_over_server_limit: ("AH00318", "AH00319"),
+    start_servers_low: ("AH00320", "AH00321"),
+    min_spare_low: ("AH00322", "AH00323"),
+};
 
 /// `mpm_default.h` / `worker.c` compile-time constants.
 pub mod defaults {
@@ -130,177 +150,31 @@ pub fn check_config(
     num_buckets: usize,
 ) -> (WorkerConfig, Vec<ConfigWarning>) {
     use defaults as d;
-    let mut w = Vec::new();
-    let mut server_limit = raw.server_limit.unwrap_or(d::SERVER_LIMIT);
-    let mut thread_limit = raw.thread_limit.unwrap_or(d::THREAD_LIMIT);
-    let mut tpc = raw.threads_per_child.unwrap_or(d::THREADS_PER_CHILD);
-    let mut max_workers = raw.max_request_workers.unwrap_or(d::MAX_REQUEST_WORKERS);
-    let mut start = raw.start_servers.unwrap_or(d::START_SERVERS);
-    let mut min_spare = raw.min_spare_threads.unwrap_or(d::MIN_SPARE_THREADS);
+    let requested = Requested {
+        server_limit: raw.server_limit.unwrap_or(d::SERVER_LIMIT),
+        thread_limit: raw.thread_limit.unwrap_or(d::THREAD_LIMIT),
+        threads_per_child: raw.threads_per_child.unwrap_or(d::THREADS_PER_CHILD),
+        max_request_workers: raw.max_request_workers.unwrap_or(d::MAX_REQUEST_WORKERS),
+        start_servers: raw.start_servers.unwrap_or(d::START_SERVERS),
+        min_spare_threads: raw.min_spare_threads.unwrap_or(d::MIN_SPARE_THREADS),
+    };
     let max_spare = raw.max_spare_threads.unwrap_or(d::MAX_SPARE_THREADS);
-
-    // Step 1: ServerLimit within [1, MAX_SERVER_LIMIT]; a restart keeps the first value.
-    if server_limit > d::MAX_SERVER_LIMIT {
-        w.push(ConfigWarning::new(
-            "AH00300",
-            "AH00301",
-            format!(
-                "WARNING: ServerLimit of {server_limit} exceeds compile-time limit of {m} servers, decreasing to {m}.",
-                m = d::MAX_SERVER_LIMIT
-            ),
-            format!(
-                "ServerLimit of {server_limit} exceeds compile-time limit of {}, decreasing to match",
-                d::MAX_SERVER_LIMIT
-            ),
-        ));
-        server_limit = d::MAX_SERVER_LIMIT;
-    } else if server_limit < 1 {
-        w.push(ConfigWarning::new(
-            "AH00302",
-            "AH00303",
-            format!("WARNING: ServerLimit of {server_limit} not allowed, increasing to 1."),
-            format!("ServerLimit of {server_limit} not allowed, increasing to 1"),
-        ));
-        server_limit = 1;
-    }
-    if let Some(f) = first
-        && clamp_usize(server_limit) != f.server_limit
-    {
-        let text = format!(
-            "changing ServerLimit to {server_limit} from original value of {} not allowed during restart",
-            f.server_limit
-        );
-        w.push(ConfigWarning::new("AH00304", "AH00304", text.clone(), text));
-        server_limit = f.server_limit as i64;
-    }
-
-    // Step 2: ThreadLimit within [1, MAX_THREAD_LIMIT]; a restart keeps the first value.
-    if thread_limit > d::MAX_THREAD_LIMIT {
-        w.push(ConfigWarning::new(
-            "AH00305",
-            "AH00306",
-            format!(
-                "WARNING: ThreadLimit of {thread_limit} exceeds compile-time limit of {m} threads, decreasing to {m}.",
-                m = d::MAX_THREAD_LIMIT
-            ),
-            format!(
-                "ThreadLimit of {thread_limit} exceeds compile-time limit of {}, decreasing to match",
-                d::MAX_THREAD_LIMIT
-            ),
-        ));
-        thread_limit = d::MAX_THREAD_LIMIT;
-    } else if thread_limit < 1 {
-        w.push(ConfigWarning::new(
-            "AH00307",
-            "AH00308",
-            format!("WARNING: ThreadLimit of {thread_limit} not allowed, increasing to 1."),
-            format!("ThreadLimit of {thread_limit} not allowed, increasing to 1"),
-        ));
-        thread_limit = 1;
-    }
-    if let Some(f) = first
-        && clamp_usize(thread_limit) != f.thread_limit
-    {
-        let text = format!(
-            "changing ThreadLimit to {thread_limit} from original value of {} not allowed during restart",
-            f.thread_limit
-        );
-        w.push(ConfigWarning::new("AH00309", "AH00309", text.clone(), text));
-        thread_limit = f.thread_limit as i64;
-    }
-
-    // Step 3: ThreadsPerChild within [1, ThreadLimit].
-    if tpc > thread_limit {
-        w.push(ConfigWarning::new(
-            "AH00310",
-            "AH00311",
-            format!(
-                "WARNING: ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit} threads, decreasing to {thread_limit}. To increase, please see the ThreadLimit directive."
-            ),
-            format!("ThreadsPerChild of {tpc} exceeds ThreadLimit of {thread_limit}, decreasing to match"),
-        ));
-        tpc = thread_limit;
-    } else if tpc < 1 {
-        w.push(ConfigWarning::new(
-            "AH00312",
-            "AH00313",
-            format!("WARNING: ThreadsPerChild of {tpc} not allowed, increasing to 1."),
-            format!("ThreadsPerChild of {tpc} not allowed, increasing to 1"),
-        ));
-        tpc = 1;
-    }
-
-    // Step 4: at least one full child's worth of workers.
-    if max_workers < tpc {
-        w.push(ConfigWarning::new(
-            "AH00314",
-            "AH00315",
-            format!(
-                "WARNING: MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to {tpc}. MaxRequestWorkers must be at least as large as the number of threads in a single server."
-            ),
-            format!("MaxRequestWorkers of {max_workers} is less than ThreadsPerChild of {tpc}, increasing to match"),
-        ));
-        max_workers = tpc;
-    }
-
-    // ANCHOR: round_max_workers
-    // Step 5: whole children only (rule 20).
-    let mut daemons_limit = max_workers / tpc;
-    if max_workers % tpc != 0 {
-        let rounded = daemons_limit * tpc;
-        w.push(ConfigWarning::new(
-            "AH00316",
-            "AH00317",
-            format!(
-                "WARNING: MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}, for a maximum of {daemons_limit} servers."
-            ),
-            format!(
-                "MaxRequestWorkers of {max_workers} is not an integer multiple of ThreadsPerChild of {tpc}, decreasing to nearest multiple {rounded}"
-            ),
-        ));
-        max_workers = rounded;
-    }
-
-    // Step 6: no more children than ServerLimit. Apache lowers ap_daemons_limit only, NOT
-    // max_workers, although the message says "decreasing to" (rule 28, see the module doc).
-    if daemons_limit > server_limit {
-        w.push(ConfigWarning::new(
-            "AH00318",
-            "AH00319",
-            format!(
-                "WARNING: MaxRequestWorkers of {max_workers} would require {daemons_limit} servers and would exceed ServerLimit of {server_limit}, decreasing to {}. To increase, please see the ServerLimit directive.",
-                server_limit * tpc
-            ),
-            format!(
-                "MaxRequestWorkers of {max_workers} would require {daemons_limit} servers and exceed ServerLimit of {server_limit}, decreasing to {}",
-                server_limit * tpc
-            ),
-        ));
-        daemons_limit = server_limit;
-        // ANCHOR_END: round_max_workers
-    }
-
-    // Step 7: StartServers and MinSpareThreads at least 1 (rule 24).
-    if start < 1 {
-        w.push(ConfigWarning::new(
-            "AH00320",
-            "AH00321",
-            format!("WARNING: StartServers of {start} not allowed, increasing to 1."),
-            format!("StartServers of {start} not allowed, increasing to 1"),
-        ));
-        start = 1;
-    }
-    if min_spare < 1 {
-        w.push(ConfigWarning::new(
-            "AH00322",
-            "AH00323",
-            format!(
-                "WARNING: MinSpareThreads of {min_spare} not allowed, increasing to 1 to avoid almost certain server failure. Please read the documentation."
-            ),
-            format!("MinSpareThreads of {min_spare} not allowed, increasing to 1"),
-        ));
-        min_spare = 1;
-    }
+    let first = first.map(|f| (f.server_limit as i64, f.thread_limit as i64));
+    // Steps 1–7, shared with event (httpd-core/src/threaded/check.rs).
+    let (c, checks) = check_limits(requested, first, &CODES);
+    let w = checks
+        .into_iter()
+        .map(|c| ConfigWarning::new(c.startup_code, c.restart_code, c.long, c.short))
+        .collect();
+    let Clamped {
+        server_limit,
+        thread_limit,
+        threads_per_child: tpc,
+        max_workers,
+        daemons_limit,
+        start_servers: start,
+        min_spare_threads: min_spare,
+    } = c;
 
     // worker_run, silently: every bucket gets a child, and the spare thresholds leave room for
     // one child per bucket between them (rule 27).

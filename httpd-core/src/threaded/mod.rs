@@ -15,6 +15,7 @@
 //! | module | Apache | what |
 //! |---|---|---|
 //! | [`child`] | `child_main`, `signal_threads`, `close_worker_sockets` | stop flags ([`ChildControl`]), the main thread on the POD ([`wait_for_stop`]), busy-socket registry |
+//! | [`check`] | `worker_check_config`, `event_check_config` steps 1–7 | the clamping both MPMs share, with a table of each MPM's AH codes |
 //! | [`view`] | slot loop of `perform_idle_server_maintenance` | [`ScoreboardView`] snapshot, idle/active classification, [`SpawnRate`] doubling |
 //! | [`crate::fdqueue`] | `mpm_fdqueue.c` | queue_info and the fd queue |
 //!
@@ -30,6 +31,7 @@
 //! What this module does not do: decide anything. How many children, which to stop, and how
 //! event parks connections stay in the MPM crates.
 
+pub mod check;
 pub mod child;
 pub mod kills;
 pub mod view;
