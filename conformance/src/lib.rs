@@ -30,7 +30,7 @@
 //! | [`lab`] | `mpm-lab run`, `compare` |
 //! | [`simulate`] | `mpm-lab simulate`: the MPMs' simulators as a run's timeline |
 //! | [`nginx`] | nginx started from a generated config, for `mpm-lab bench --nginx` |
-//! | [`bench`] | a small threaded HTTP benchmark client (requests/s, p50, p99), server CPU per request, idle memory and idle keep-alive capacity |
+//! | [`bench`](mod@bench) | a small threaded HTTP benchmark client (requests/s, p50, p99), server CPU per request, idle memory and idle keep-alive capacity |
 //! | [`apache`] | real Apache started through the reference `apache.sh`, for `mpm-lab bench --apache` |
 //! | [`rules`] | the rule table: §11 rules × MPM → tests, deviations |
 //!

@@ -99,7 +99,7 @@ pub fn parse_load_csv(text: &str) -> Vec<LoadRow> {
         .collect()
 }
 
-/// Error-log lines as (t relative to `epoch0`, "[module:level] message"), chatter skipped.
+/// Error-log lines as (t relative to `epoch0`, `"[module:level] message"`), chatter skipped.
 /// Timestamps are read in the local time zone, as Apache wrote them.
 pub fn error_lines(log: &str, epoch0: f64) -> Vec<(f64, String)> {
     error_lines_in(log, epoch0, &jiff::tz::TimeZone::system())
@@ -207,7 +207,7 @@ pub fn summarize_in(
     summarize_spans(tl, &spans, lines.as_deref())
 }
 
-/// The text summary from phase spans and already-placed log lines (t, "[module:level] msg").
+/// The text summary from phase spans and already-placed log lines (t, `"[module:level] msg"`).
 pub fn summarize_spans(
     tl: &Timeline,
     spans: &[PhaseSpan],
