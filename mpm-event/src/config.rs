@@ -34,29 +34,12 @@ const CODES: CheckCodes = CheckCodes {
     min_spare_low: ("AH00519", "AH00520"),
 };
 
-/// `mpm_default.h`/`event.c` defaults and hard limits.
+/// `mpm_default.h`/`event.c` defaults and hard limits: those worker shares come from
+/// `httpd_core::threaded::check::defaults`.
 pub mod defaults {
-    /// `DEFAULT_START_DAEMON` for threaded MPMs.
-    pub const START_SERVERS: i64 = 3;
-    /// `DEFAULT_THREADS_PER_CHILD`.
-    pub const THREADS_PER_CHILD: i64 = 25;
-    /// `DEFAULT_MIN_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD` = 3 × 25.
-    pub const MIN_SPARE_THREADS: i64 = 75;
-    /// `DEFAULT_MAX_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD` = 10 × 25.
-    pub const MAX_SPARE_THREADS: i64 = 250;
-    /// `DEFAULT_SERVER_LIMIT` (event.c).
-    pub const SERVER_LIMIT: i64 = 16;
-    /// `DEFAULT_THREAD_LIMIT` (event.c).
-    pub const THREAD_LIMIT: i64 = 64;
-    /// `MAX_SERVER_LIMIT` (event.c).
-    pub const MAX_SERVER_LIMIT: i64 = 20000;
+    pub use httpd_core::threaded::check::defaults::*;
     /// `MAX_THREAD_LIMIT` (event.c; worker's is 20000).
     pub const MAX_THREAD_LIMIT: i64 = 100000;
-    /// `MAX_SPAWN_RATE`.
-    pub const MAX_SPAWN_RATE: usize = 32;
-    /// `event_pre_config`: `max_workers = server_limit * threads_per_child` computed from the
-    /// *defaults* (16 × 25), not from what the file set (§10 item 8).
-    pub const MAX_REQUEST_WORKERS: i64 = SERVER_LIMIT * THREADS_PER_CHILD;
     /// `DEFAULT_ASYNC_FACTOR`.
     pub const ASYNC_REQUEST_WORKER_FACTOR: f64 = 2.0;
 }

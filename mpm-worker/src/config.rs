@@ -40,29 +40,12 @@ const CODES: CheckCodes = CheckCodes {
     min_spare_low: ("AH00322", "AH00323"),
 };
 
-/// `mpm_default.h` / `worker.c` compile-time constants.
+/// `mpm_default.h` / `worker.c` compile-time constants: those event shares come from
+/// `httpd_core::threaded::check::defaults`.
 pub mod defaults {
-    /// `DEFAULT_START_DAEMON`.
-    pub const START_SERVERS: i64 = 3;
-    /// `DEFAULT_THREADS_PER_CHILD`.
-    pub const THREADS_PER_CHILD: i64 = 25;
-    /// `DEFAULT_MIN_FREE_DAEMON * DEFAULT_THREADS_PER_CHILD`.
-    pub const MIN_SPARE_THREADS: i64 = 75;
-    /// `DEFAULT_MAX_FREE_DAEMON * DEFAULT_THREADS_PER_CHILD`.
-    pub const MAX_SPARE_THREADS: i64 = 250;
-    /// `DEFAULT_SERVER_LIMIT`.
-    pub const SERVER_LIMIT: i64 = 16;
-    /// `DEFAULT_THREAD_LIMIT`.
-    pub const THREAD_LIMIT: i64 = 64;
-    /// `MAX_SERVER_LIMIT`.
-    pub const MAX_SERVER_LIMIT: i64 = 20000;
-    /// `MAX_THREAD_LIMIT`.
+    pub use httpd_core::threaded::check::defaults::*;
+    /// `MAX_THREAD_LIMIT` (worker.c; event's is 100000).
     pub const MAX_THREAD_LIMIT: i64 = 20000;
-    /// `MAX_SPAWN_RATE`: the most children one maintenance pass forks (all buckets together).
-    pub const MAX_SPAWN_RATE: usize = 32;
-    /// `worker_pre_config`: `DEFAULT_SERVER_LIMIT * DEFAULT_THREADS_PER_CHILD`, from the
-    /// *defaults*, whatever ThreadsPerChild and ServerLimit say (rules doc §10.8).
-    pub const MAX_REQUEST_WORKERS: i64 = SERVER_LIMIT * THREADS_PER_CHILD;
 }
 
 /// The configuration the worker MPM runs with (Apache's globals after `worker_check_config`

@@ -11,6 +11,31 @@
 //! Every check has two texts: a long "WARNING: …" printed to the console at first start, and a
 //! short one for the error log on restarts, each with its own AH code ([`CheckWarning`]).
 
+/// The compile-time defaults worker.c and event.c share (`mpm_default.h` and the `#define`s
+/// at the top of both files). Only `MAX_THREAD_LIMIT` differs, so each MPM's `defaults`
+/// module re-exports these and adds its own.
+pub mod defaults {
+    /// `DEFAULT_START_DAEMON` for the threaded MPMs.
+    pub const START_SERVERS: i64 = 3;
+    /// `DEFAULT_THREADS_PER_CHILD`.
+    pub const THREADS_PER_CHILD: i64 = 25;
+    /// `DEFAULT_MIN_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD` = 3 × 25.
+    pub const MIN_SPARE_THREADS: i64 = 75;
+    /// `DEFAULT_MAX_FREE_DAEMON × DEFAULT_THREADS_PER_CHILD` = 10 × 25.
+    pub const MAX_SPARE_THREADS: i64 = 250;
+    /// `DEFAULT_SERVER_LIMIT`.
+    pub const SERVER_LIMIT: i64 = 16;
+    /// `DEFAULT_THREAD_LIMIT`.
+    pub const THREAD_LIMIT: i64 = 64;
+    /// `MAX_SERVER_LIMIT`.
+    pub const MAX_SERVER_LIMIT: i64 = 20000;
+    /// `MAX_SPAWN_RATE`: the most children one maintenance pass forks (all buckets together).
+    pub const MAX_SPAWN_RATE: usize = 32;
+    /// `*_pre_config`: `max_workers = DEFAULT_SERVER_LIMIT × DEFAULT_THREADS_PER_CHILD`, from
+    /// the *defaults*, whatever ThreadsPerChild and ServerLimit say (rules doc §10.8).
+    pub const MAX_REQUEST_WORKERS: i64 = SERVER_LIMIT * THREADS_PER_CHILD;
+}
+
 /// Start-up code and restart code of one check.
 pub type CodePair = (&'static str, &'static str);
 
