@@ -136,7 +136,7 @@ mod status_rules {
         );
         let mut want: Vec<&str> = APACHE_ORDER.to_vec();
         want.push("Scoreboard");
-        assert_eq!(st.keys(), want);
+        assert_eq!(st.key_names(), want);
         assert!(body.contains("\nServer Built: "), "the key has a space");
         assert!(body.contains("\nServerUptime: 1 hour 1 minute 5 seconds\n"));
         assert_eq!(st.get("Load5"), Some("0.50"));
@@ -159,7 +159,7 @@ mod status_rules {
         sb.process(2).set_connections(1);
         sb.process(2).set_lingering_close(1);
         let (_, st) = auto(&sb, &i);
-        let keys = st.keys();
+        let keys = st.key_names();
         let at = keys.iter().position(|k| *k == "IdleWorkers").unwrap();
         assert_eq!(&keys[at + 1..at + 1 + ASYNC_KEYS.len()], ASYNC_KEYS);
         assert_eq!(st.int("Processes"), Some(2));
@@ -168,7 +168,7 @@ mod status_rules {
         assert_eq!(st.int("ConnsAsyncKeepAlive"), Some(2));
         assert_eq!(st.int("ConnsAsyncClosing"), Some(1));
         // The stopping child's `G` threads are shown but not counted (quiescing).
-        assert_eq!(st.scoreboard(), "____....GGGG");
+        assert_eq!(st.scoreboard, "____....GGGG");
         assert_eq!(st.graceful(), 0);
     }
 
@@ -178,21 +178,21 @@ mod status_rules {
         let sb = Scoreboard::create(16, 1).unwrap();
         start(&sb, 0, 10, 0, 1, WorkerStatus::Ready);
         let (_, st) = auto(&sb, &info("prefork", 1, 5, 16));
-        assert_eq!(st.scoreboard(), "_....");
+        assert_eq!(st.scoreboard, "_....");
         // worker/event: (MaxRequestWorkers / TPC) × TPC, thread slots beyond TPC left out.
         let sb = Scoreboard::create(16, 64).unwrap();
         start(&sb, 1, 11, 0, 25, WorkerStatus::Ready);
         let (_, st) = auto(&sb, &info("worker", 25, 6, 16));
-        assert_eq!(st.scoreboard().len(), 150);
+        assert_eq!(st.scoreboard.len(), 150);
         assert_eq!(
-            &st.scoreboard()[..50],
+            &st.scoreboard[..50],
             format!("{}{}", ".".repeat(25), "_".repeat(25))
         );
         // A live slot beyond MaxDaemons shows up (Apache prints every non-dead slot).
         start(&sb, 7, 12, 0, 2, WorkerStatus::Graceful);
         let (_, st) = auto(&sb, &info("worker", 25, 6, 16));
-        assert_eq!(st.scoreboard().len(), 152);
-        assert!(st.scoreboard().ends_with("GG"));
+        assert_eq!(st.scoreboard.len(), 152);
+        assert!(st.scoreboard.ends_with("GG"));
     }
 
     #[test]
@@ -211,7 +211,7 @@ mod status_rules {
         sb.worker(3, 3).set_status(WorkerStatus::Closing);
         let (_, st) = auto(&sb, &info("worker", 4, 4, 4));
         assert_eq!((st.busy(), st.graceful(), st.idle()), (2, 1, 4));
-        assert_eq!(st.scoreboard(), "____WG__RRRRSI.C");
+        assert_eq!(st.scoreboard, "____WG__RRRRSI.C");
         // A freed slot (pid 0) counts for nothing even if its status lingers.
         sb.process(0).set_pid(0);
         let (_, st) = auto(&sb, &info("worker", 4, 4, 4));
@@ -372,7 +372,7 @@ mod status_rules {
             &StatusServerInfo,
         );
         let st = StatusAuto::parse(&page.body);
-        assert_eq!(st.host, "h");
+        assert_eq!(st.server_name, "h");
         assert_eq!(st.get("ServerMPM"), Some("prefork"));
         assert!(st.int("Uptime").is_some());
     }

@@ -216,32 +216,46 @@ fn load_average() -> [f64; 3] {
     ]
 }
 
-/// A parsed `?auto` page.
+/// A parsed `?auto` page: what `mod_status` writes, read back. The one parser of the
+/// workspace: httpd-core's own tests and the conformance harness (which reads real Apache's
+/// pages too) both use it.
+///
+/// The page is `Key: value` lines after a first line holding only the server name. The keys
+/// are kept in the order received, because rule 36 is about that order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StatusAuto {
-    /// The first line: the host name, no key.
-    pub host: String,
-    /// Every `Key: value` line in order (split at the first ':', values trimmed).
-    pub fields: Vec<(String, String)>,
+    /// The first line (the host name from the request, no key).
+    pub server_name: String,
+    /// Every `Key: value` line, in order (split at the first ':', trimmed).
+    pub keys: Vec<(String, String)>,
+    /// The `Scoreboard:` string (one character per worker slot shown; "" if absent).
+    pub scoreboard: String,
 }
 
 impl StatusAuto {
     /// Parse the body of a `?auto` page.
-    pub fn parse(text: &str) -> StatusAuto {
+    pub fn parse(body: &str) -> StatusAuto {
         let mut st = StatusAuto::default();
-        let mut lines = text.lines();
-        st.host = lines.next().unwrap_or("").trim().to_string();
-        for line in lines {
-            if let Some((k, v)) = line.split_once(':') {
-                st.fields.push((k.trim().to_string(), v.trim().to_string()));
+        for (i, line) in body.lines().enumerate() {
+            match line.split_once(':') {
+                // A first line is the server name unless it looks like `Key: value`.
+                Some((k, v)) if !(i == 0 && !line.contains(": ") && !line.ends_with(':')) => {
+                    let (k, v) = (k.trim().to_string(), v.trim().to_string());
+                    if k == "Scoreboard" {
+                        st.scoreboard = v.clone();
+                    }
+                    st.keys.push((k, v));
+                }
+                _ if i == 0 => st.server_name = line.trim().to_string(),
+                _ => {}
             }
         }
         st
     }
 
-    /// The value of `key`.
+    /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields
+        self.keys
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
@@ -252,14 +266,9 @@ impl StatusAuto {
         self.get(key).and_then(|v| v.parse().ok())
     }
 
-    /// Key names in order.
-    pub fn keys(&self) -> Vec<&str> {
-        self.fields.iter().map(|(k, _)| k.as_str()).collect()
-    }
-
-    /// The `Scoreboard` string ("" if absent).
-    pub fn scoreboard(&self) -> &str {
-        self.get("Scoreboard").unwrap_or("")
+    /// The key names in order.
+    pub fn key_names(&self) -> Vec<&str> {
+        self.keys.iter().map(|(k, _)| k.as_str()).collect()
     }
 
     /// `BusyWorkers` (0 if absent).
@@ -277,8 +286,32 @@ impl StatusAuto {
         self.int("GracefulWorkers").unwrap_or(0)
     }
 
-    /// How many scoreboard characters are `c`.
+    /// `ServerMPM`.
+    pub fn mpm(&self) -> &str {
+        self.get("ServerMPM").unwrap_or("")
+    }
+
+    /// How many scoreboard slots show `c`.
     pub fn count(&self, c: char) -> usize {
-        self.scoreboard().chars().filter(|&x| x == c).count()
+        self.scoreboard.chars().filter(|&x| x == c).count()
+    }
+
+    /// Processes: the `Processes` key (event) or else the number of process blocks of
+    /// `width` characters in the scoreboard that are not all `.` (prefork: width 1).
+    pub fn processes(&self, width: usize) -> Option<usize> {
+        if let Some(n) = self.int("Processes") {
+            return usize::try_from(n).ok();
+        }
+        let width = if self.mpm() == "prefork" { 1 } else { width };
+        if self.scoreboard.is_empty() || width == 0 {
+            return None;
+        }
+        let chars: Vec<char> = self.scoreboard.chars().collect();
+        Some(
+            chars
+                .chunks(width)
+                .filter(|b| b.iter().any(|&c| c != '.'))
+                .count(),
+        )
     }
 }
