@@ -61,15 +61,18 @@ impl ParentSignal {
     }
 }
 
+/// The signals the parent takes through its signalfd (stop, restart, graceful, graceful-stop).
+const HANDLED: [Signal; 5] = [
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGHUP,
+    Signal::SIGUSR1,
+    Signal::SIGWINCH,
+];
+
 fn handled() -> SigSet {
     let mut s = SigSet::empty();
-    for sig in [
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGHUP,
-        Signal::SIGUSR1,
-        Signal::SIGWINCH,
-    ] {
+    for sig in HANDLED {
         s.add(sig);
     }
     s
@@ -142,13 +145,7 @@ impl AsFd for ParentSignals {
 /// once; worker/event: SIGTERM only wakes the main thread). The inherited signalfd is
 /// close-on-exec and never read by the child.
 pub fn child_reset() {
-    for sig in [
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGHUP,
-        Signal::SIGUSR1,
-        Signal::SIGWINCH,
-    ] {
+    for sig in HANDLED {
         // SAFETY: SIG_DFL installs no handler code.
         #[allow(unsafe_code)]
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
