@@ -84,7 +84,7 @@ fn slot_shows_r_w_k_c_and_records_the_request() {
     assert_eq!(
         slot.status(),
         WorkerStatus::Closing,
-        "lingering close waits for our FIN"
+        "the connection ends in C (the MPM sets the next status); tests/http_close.rs checks when it lingers"
     );
     drop(c);
     server.join().unwrap();

@@ -27,8 +27,8 @@ use super::input::Input;
 use super::read::{ReadOutcome, read_request};
 use super::request::{Request, Version};
 use super::response::{
-    Chunk, KeepAliveInput, OutQueue, Response, set_keepalive, status_drops_connection,
-    status_is_header_only, write_head,
+    Chunk, KeepAliveInput, Last, OutQueue, Response, client_asks_to_close, set_keepalive,
+    status_drops_connection, status_is_header_only, write_head,
 };
 use super::{ConnCtx, WorkerStatus, set_status};
 use crate::log::{AccessEntry, Level};
@@ -66,6 +66,9 @@ pub struct Connection {
     requests: u32,
     /// What the connection becomes once `out` is empty.
     after_write: ConnState,
+    /// The last response answered a client that asked to close (`Connection: close`, or
+    /// HTTP/1.0 without `keep-alive`) and whose request was read to its end.
+    client_closes: bool,
     /// Socket options as last set.
     opts: SockOpts,
 }
@@ -94,6 +97,7 @@ impl Connection {
             keepalives: 0,
             requests: 0,
             after_write: ConnState::Linger,
+            client_closes: false,
             // As accept(2) returns it: blocking, no timeouts.
             opts: SockOpts {
                 nonblocking: Some(false),
@@ -177,7 +181,25 @@ impl Connection {
     /// Write queued output without blocking; `Ok(true)` when all of it is out.
     pub fn write_pending(&mut self) -> std::io::Result<bool> {
         self.set_nonblocking(true);
-        self.out.write_to(&self.stream)
+        self.out.write_to(&self.stream, Last::Open)
+    }
+
+    /// Nothing more can come from the client: it asked to close, its request was read to the
+    /// end, everything we owed it is written, and no byte is waiting, neither in our buffer nor
+    /// in the socket (a non-blocking peek). RFC 9112 §9.6: a client that sent `close` MUST NOT
+    /// send further requests. Then there is nothing to drain before closing, and no later byte
+    /// of the client's can turn our FIN into a RST that would destroy the response in flight.
+    pub fn client_is_done(&self) -> bool {
+        use nix::sys::socket::{MsgFlags, recv};
+        use std::os::fd::AsRawFd;
+        if !self.client_closes || !self.out.is_empty() || self.input.has_data() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        let flags = MsgFlags::MSG_PEEK | MsgFlags::MSG_DONTWAIT;
+        // Ok(0): the client has closed already; an error: the socket is gone. Either way
+        // there is nothing to drain.
+        !matches!(recv(self.stream.as_raw_fd(), &mut byte, flags), Ok(n) if n > 0)
     }
 
     /// `ap_lingering_close`: flush, shut down our side, then read and drop what the client
@@ -187,7 +209,7 @@ impl Connection {
         self.set_nonblocking(false);
         if !self.out.is_empty() {
             self.set_write_timeout(max.max(Duration::from_millis(1)));
-            let _ = self.out.write_to(&self.stream);
+            let _ = self.out.write_to(&self.stream, Last::ThenShutdown);
         }
         if self.stream.shutdown(Shutdown::Write).is_err() {
             return;
@@ -389,6 +411,16 @@ impl Connection {
         if ka.keep {
             self.keepalives += 1;
         }
+        // `resp.close` means we may have left part of the request unread (or failed): the
+        // client may still be sending, so only a clean request counts.
+        self.client_closes = !ka.keep
+            && !resp.close
+            && req.is_some_and(|r| {
+                client_asks_to_close(
+                    r.headers.get("Connection"),
+                    r.line.version.is_1_1_or_later(),
+                )
+            });
         if !http09 {
             let mut head = Vec::with_capacity(512);
             write_head(
@@ -427,7 +459,13 @@ impl Connection {
         let state = match mode {
             WriteMode::Blocking => {
                 self.set_write_timeout(Self::timeout(ctx));
-                match self.out.write_to(&self.stream) {
+                // Blocking mode's caller shuts down right after a Linger answer.
+                let last = if ka.keep {
+                    Last::Open
+                } else {
+                    Last::ThenShutdown
+                };
+                match self.out.write_to(&self.stream, last) {
                     Ok(true) => self.after_write,
                     // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
                     Ok(false) | Err(_) => {
@@ -438,7 +476,7 @@ impl Connection {
             }
             WriteMode::Async => {
                 self.set_nonblocking(true);
-                match self.out.write_to(&self.stream) {
+                match self.out.write_to(&self.stream, Last::Open) {
                     Ok(true) => self.after_write,
                     Ok(false) => ConnState::WriteCompletion,
                     Err(_) => {

@@ -214,7 +214,8 @@ pub(crate) fn set_status(ctx: &ConnCtx<'_>, s: WorkerStatus) {
 
 /// prefork and worker (`ap_process_http_sync_connection`): serve every request of the
 /// connection, waiting KeepAliveTimeout (status `K`) between them, stop after
-/// MaxKeepAliveRequests or once the MPM is stopping (rule 70), then lingering close (`C`).
+/// MaxKeepAliveRequests or once the MPM is stopping (rule 70), then lingering close (`C`), which
+/// is skipped when the client asked to close and left nothing unread ([`Connection::client_is_done`]).
 /// Never panics: a handler panic is answered with a 500.
 pub fn serve_connection(stream: TcpStream, peer: SocketAddr, ctx: &ConnCtx<'_>) {
     let mut conn = Connection::new(stream, peer);
@@ -233,7 +234,15 @@ pub fn serve_connection(stream: TcpStream, peer: SocketAddr, ctx: &ConnCtx<'_>) 
         }
     }
     set_status(ctx, WorkerStatus::Closing);
-    conn.lingering_close(MAX_SECS_TO_LINGER);
+    // Deviation (conformance/DEVIATIONS.md): Apache lingers after every response. When the
+    // client asked to close and nothing of its is left unread, there is nothing to drain, and
+    // waiting for its FIN would only hold this process or thread (and cost a sleep and a
+    // wake-up) for nothing: close at once, as nginx does. Every other close lingers.
+    if conn.client_is_done() {
+        drop(conn);
+    } else {
+        conn.lingering_close(MAX_SECS_TO_LINGER);
+    }
 }
 
 /// Wait until the socket has data (or EOF) for at most `timeout`, giving up early when the
