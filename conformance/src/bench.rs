@@ -337,6 +337,54 @@ pub fn run_wrk(wrk: &std::path::Path, addr: SocketAddr, case: &Case) -> std::io:
         .ok_or_else(|| std::io::Error::other(format!("cannot parse wrk output:\n{text}")))
 }
 
+/// The order of a benchmark with several servers: `(round, case, target)` triples. Cases run
+/// one after the other, and within a case every server takes its turn, starting one server
+/// later each round. Why: every `Connection: close` request leaves a socket in TIME_WAIT for
+/// 60 s on the server side of loopback, and that backlog slows down whoever runs next (the
+/// kernel checks it on every new connection). Run one server's cases and then the other's, and
+/// the second one pays for the first one's backlog; taking turns spreads it evenly.
+pub fn interleave(rounds: usize, cases: usize, targets: usize) -> Vec<(usize, usize, usize)> {
+    let mut v = Vec::with_capacity(rounds * cases * targets);
+    for round in 0..rounds {
+        for case in 0..cases {
+            for k in 0..targets {
+                v.push((round, case, (k + round) % targets));
+            }
+        }
+    }
+    v
+}
+
+/// The median of a case's rounds by requests/s (the lower middle one for an even count, so
+/// that two rounds report the worse one), as one outcome: its own latencies and CPU figures.
+pub fn median_round(outcomes: &[Outcome]) -> Outcome {
+    let mut v = outcomes.to_vec();
+    v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
+    v.get(v.len().saturating_sub(1) / 2)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// One line per case: the first server's requests/s and p99 against each other server's.
+pub fn ratios(results: &[(String, String, Outcome)]) -> Vec<String> {
+    let Some((first, _, _)) = results.first() else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    for (server, case, o) in results.iter().filter(|(s, _, _)| s == first) {
+        for (other, _, p) in results.iter().filter(|(s, c, _)| s != first && c == case) {
+            if p.rps > 0.0 && p.p99_ms > 0.0 {
+                lines.push(format!(
+                    "{case:<20} {server} / {other}: {:.2}× req/s, p99 {:.2}×",
+                    o.rps / p.rps,
+                    o.p99_ms / p.p99_ms
+                ));
+            }
+        }
+    }
+    lines
+}
+
 /// A results table: one line per (server, case).
 pub fn table(results: &[(String, String, Outcome)]) -> String {
     let mut s = format!(
@@ -356,6 +404,61 @@ pub fn table(results: &[(String, String, Outcome)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn servers_take_turns_and_the_first_one_rotates() {
+        let order = interleave(2, 2, 2);
+        assert_eq!(
+            order,
+            vec![
+                (0, 0, 0),
+                (0, 0, 1),
+                (0, 1, 0),
+                (0, 1, 1),
+                (1, 0, 1),
+                (1, 0, 0),
+                (1, 1, 1),
+                (1, 1, 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_median_round_is_the_lower_middle_by_rate() {
+        let o = |rps: f64| Outcome {
+            rps,
+            p99_ms: rps / 1000.0,
+            ..Outcome::default()
+        };
+        assert_eq!(median_round(&[o(3.0), o(1.0), o(2.0)]).rps, 2.0);
+        let two = median_round(&[o(5.0), o(4.0)]);
+        assert_eq!(
+            (two.rps, two.p99_ms),
+            (4.0, 0.004),
+            "the whole round, not a mix"
+        );
+        assert_eq!(median_round(&[]).rps, 0.0);
+    }
+
+    #[test]
+    fn ratios_compare_the_first_server_with_each_other() {
+        let o = |rps: f64, p99_ms: f64| Outcome {
+            rps,
+            p99_ms,
+            ..Outcome::default()
+        };
+        let r = vec![
+            ("ours".to_string(), "close 1k".to_string(), o(150.0, 2.0)),
+            ("apache".to_string(), "close 1k".to_string(), o(100.0, 4.0)),
+        ];
+        let lines = ratios(&r);
+        assert_eq!(lines.len(), 1);
+        assert!(
+            lines[0].contains("ours / apache: 1.50× req/s, p99 0.50×"),
+            "{}",
+            lines[0]
+        );
+    }
 
     #[test]
     fn parses_wrk_latency_output() {

@@ -81,6 +81,8 @@ pub(crate) struct Shared {
         std::os::unix::net::UnixStream,
         std::os::unix::net::UnixStream,
     ),
+    /// The listener thread, for [`listener::wakeup_listener`] (set when it starts).
+    pub listener_thread: std::sync::OnceLock<nix::sys::pthread::Pthread>,
 }
 
 /// `child_main`: returns the exit code.
@@ -135,6 +137,7 @@ pub(crate) fn child_main(a: &ChildArgs<'_>) -> i32 {
         slot: a.slot,
         generation: a.generation,
         wake,
+        listener_thread: std::sync::OnceLock::new(),
     });
     let listeners: Vec<std::net::TcpListener> = a
         .listeners
@@ -197,6 +200,8 @@ pub(crate) fn child_main(a: &ChildArgs<'_>) -> i32 {
             mode = StopMode::Ungraceful;
             signal_threads(&shared, mode);
         }
+        // A wake-up signal sent just before the listener entered accept(2) is lost: repeat it.
+        listener::wakeup_listener(&shared);
     }
     for t in threads {
         let _ = t.join();
@@ -212,9 +217,10 @@ pub(crate) fn child_main(a: &ChildArgs<'_>) -> i32 {
 pub(crate) fn signal_threads(shared: &Shared, mode: StopMode) {
     shared.ctl.note_stop(mode);
     shared.ctl.set_listener_may_exit();
-    // Wake the listener wherever it sleeps: waiting for an idler, or in poll(2).
+    // Wake the listener wherever it sleeps: waiting for an idler, in poll(2) or in accept(2).
     shared.queue_info.term();
     let _ = std::io::Write::write(&mut &shared.wake.0, b"!");
+    listener::wakeup_listener(shared);
     if mode == StopMode::Ungraceful {
         shared.ctl.set_workers_may_exit();
         shared.busy.shutdown_all();

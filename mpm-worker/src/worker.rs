@@ -32,7 +32,13 @@ pub(crate) fn worker_thread(shared: &Shared, i: usize) {
         nix::unistd::gettid().as_raw(),
         shared.generation as _,
     );
-    let stopping = || shared.ctl.stopping();
+    // Stopping (rule 70): a stop this child has read from the pipe of death, or a restart the
+    // parent has already published in the scoreboard while that byte is still on its way
+    // (prefork's children check the generation the same way).
+    let stopping = || {
+        shared.ctl.stopping()
+            || u64::from(shared.sb.global().running_generation()) != shared.generation
+    };
     let mut is_idle = false;
     loop {
         if shared.ctl.workers_may_exit() {

@@ -161,6 +161,14 @@ struct BenchArgs {
     /// processes, threads, PSS per connection and fresh-client latency
     #[arg(long, value_name = "N")]
     idle: Option<usize>,
+    /// run every case this many times; the servers take turns case by case, in an order that
+    /// rotates each round, so each sees the same TIME_WAIT backlog from the others
+    #[arg(long, default_value_t = 2)]
+    rounds: usize,
+    /// seconds of unrecorded load before each measured run (the same case), so that the pool
+    /// has grown to the load
+    #[arg(long, default_value_t = 1)]
+    warmup: u64,
 }
 
 #[derive(Parser)]
@@ -359,21 +367,86 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
         eprintln!("idle capacity: {n} keep-alive connections per server");
     } else {
         eprintln!(
-            "client: {}; {} connections, {} s per case",
+            "client: {}; {} connections, {} s per case after {} s of warm-up, {} round(s)",
             if wrk.is_some() {
                 "wrk"
             } else {
                 "mpm-lab's client"
             },
             a.connections,
-            a.duration
+            a.duration,
+            a.warmup,
+            a.rounds
         );
     }
-    let mut results = Vec::new();
     let mut notes: Vec<String> = Vec::new();
-    let measure = |t: &bench::Target,
-                   results: &mut Vec<(String, String, bench::Outcome)>,
-                   notes: &mut Vec<String>| {
+
+    // Every server is started first and runs until the end, so that the cases can take turns
+    // (see `bench::interleave`). Guards stop ours and nginx on drop; Apache is stopped below.
+    let mut targets: Vec<bench::Target> = Vec::new();
+    let mut _ours = None;
+    let mut _nginx = None;
+    let mut apache_pid = None;
+    let mpm;
+    if let Some(addr) = parse_url(&a.server) {
+        mpm = None;
+        targets.push(bench::Target {
+            label: a.server.clone(),
+            addr,
+            pid: None,
+        });
+    } else {
+        let (m, binary) = resolve_server(&a.server)?;
+        mpm = Some(m);
+        let mut t = ServerTest::new(m).binary(&binary);
+        t = match &a.config {
+            Some(c) => t.config_file(
+                std::fs::canonicalize(c).map_err(|e| format!("{}: {e}", c.display()))?,
+            ),
+            None if a.access_log => t,
+            None => t.config_file(BENCH_FIXTURE),
+        };
+        let server = t.try_start().map_err(|e| e.to_string())?;
+        targets.push(bench::Target {
+            label: m.binary_name().to_string(),
+            addr: server.addr(),
+            pid: Some(server.pid()),
+        });
+        _ours = Some(server);
+    }
+    if a.apache {
+        let m = mpm.ok_or("--apache needs --server mpm-X (to pick Apache's MPM)")?;
+        match conformance::apache::start(&a.apache_script, m, a.config.as_deref(), a.access_log) {
+            Ok((pid, addr)) => {
+                apache_pid = Some(pid);
+                targets.push(bench::Target {
+                    label: format!("Apache 2.4 {m}"),
+                    addr,
+                    pid: Some(pid),
+                });
+            }
+            Err(e) => notes.push(format!("skipping Apache: {e}")),
+        }
+    }
+    if a.nginx {
+        match conformance::nginx::binary() {
+            Some(bin) => match conformance::nginx::Nginx::start(&bin, 18091, 2) {
+                Ok(n) => {
+                    targets.push(bench::Target {
+                        label: "nginx (2 workers)".into(),
+                        addr: n.addr,
+                        pid: Some(n.pid()),
+                    });
+                    _nginx = Some(n);
+                }
+                Err(e) => notes.push(format!("skipping nginx: {e}")),
+            },
+            None => notes.push("skipping nginx: not installed (apt-get install nginx)".into()),
+        }
+    }
+    // Let StartServers children finish starting before the idle-memory reading.
+    std::thread::sleep(Duration::from_secs(1));
+    for t in &targets {
         if let Some(pid) = t.pid {
             let m = bench::idle_memory(pid);
             notes.push(format!(
@@ -381,10 +454,14 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
                 t.label, m.children, m.threads, m.pss_kb, m.private_kb
             ));
         }
-        if let Some(n) = a.idle {
+    }
+
+    let mut results = Vec::new();
+    if let Some(n) = a.idle {
+        for t in &targets {
             let Some(pid) = t.pid else {
                 notes.push(format!("{}: --idle needs a server started here", t.label));
-                return;
+                continue;
             };
             eprintln!("  {}: opening {n} idle keep-alive connections …", t.label);
             match bench::idle_capacity(t, pid, n, 50) {
@@ -405,91 +482,57 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
                 )),
                 Err(e) => notes.push(format!("{}: idle capacity failed: {e}", t.label)),
             }
-            return;
         }
-        for (case_label, case) in &cases {
-            eprintln!("  {}: {case_label} …", t.label);
-            let o = bench::measure(t, case, wrk.as_deref());
-            results.push((t.label.clone(), case_label.clone(), o));
-        }
-    };
-    let mpm;
-    if let Some(addr) = parse_url(&a.server) {
-        mpm = None;
-        measure(
-            &bench::Target {
-                label: a.server.clone(),
-                addr,
-                pid: None,
-            },
-            &mut results,
-            &mut notes,
-        );
     } else {
-        let (m, binary) = resolve_server(&a.server)?;
-        mpm = Some(m);
-        let mut t = ServerTest::new(m).binary(&binary);
-        t = match &a.config {
-            Some(c) => t.config_file(
-                std::fs::canonicalize(c).map_err(|e| format!("{}: {e}", c.display()))?,
-            ),
-            None if a.access_log => t,
-            None => t.config_file(BENCH_FIXTURE),
-        };
-        let server = t.try_start().map_err(|e| e.to_string())?;
-        // Let StartServers children finish starting before the idle-memory reading.
-        std::thread::sleep(Duration::from_secs(1));
-        measure(
-            &bench::Target {
-                label: m.binary_name().to_string(),
-                addr: server.addr(),
-                pid: Some(server.pid()),
-            },
-            &mut results,
-            &mut notes,
-        );
-    }
-    if a.apache {
-        let m = mpm.ok_or("--apache needs --server mpm-X (to pick Apache's MPM)")?;
-        match conformance::apache::start(&a.apache_script, m, a.config.as_deref(), a.access_log) {
-            Ok((pid, addr)) => {
-                std::thread::sleep(Duration::from_secs(1));
-                measure(
-                    &bench::Target {
-                        label: format!("Apache 2.4 {m}"),
-                        addr,
-                        pid: Some(pid),
-                    },
-                    &mut results,
-                    &mut notes,
-                );
-                conformance::apache::stop(&a.apache_script, pid);
+        let rounds = a.rounds.max(1);
+        let mut runs: Vec<Vec<Vec<bench::Outcome>>> =
+            vec![vec![Vec::new(); cases.len()]; targets.len()];
+        for (round, ci, ti) in bench::interleave(rounds, cases.len(), targets.len()) {
+            let (case_label, case) = &cases[ci];
+            let t = &targets[ti];
+            if a.warmup > 0 {
+                // Unrecorded: lets the pool grow to the load first (prefork spawns at most
+                // 1, 2, 4 … children a second), so p99 is the steady state's, not the ramp's.
+                let warm = bench::Case {
+                    duration: Duration::from_secs(a.warmup),
+                    ..case.clone()
+                };
+                bench::measure(t, &warm, wrk.as_deref());
             }
-            Err(e) => notes.push(format!("skipping Apache: {e}")),
+            let o = bench::measure(t, case, wrk.as_deref());
+            eprintln!(
+                "  round {}: {:<24} {case_label:<20} {:>8.0} req/s, p99 {:.2} ms",
+                round + 1,
+                t.label,
+                o.rps,
+                o.p99_ms
+            );
+            runs[ti][ci].push(o);
+        }
+        for (t, per_case) in targets.iter().zip(&runs) {
+            for ((case_label, _), outcomes) in cases.iter().zip(per_case) {
+                results.push((
+                    t.label.clone(),
+                    case_label.clone(),
+                    bench::median_round(outcomes),
+                ));
+            }
         }
     }
-    if a.nginx {
-        match conformance::nginx::binary() {
-            Some(bin) => match conformance::nginx::Nginx::start(&bin, 18091, 2) {
-                Ok(n) => {
-                    std::thread::sleep(Duration::from_millis(500));
-                    measure(
-                        &bench::Target {
-                            label: "nginx (2 workers)".into(),
-                            addr: n.addr,
-                            pid: Some(n.pid()),
-                        },
-                        &mut results,
-                        &mut notes,
-                    );
-                }
-                Err(e) => notes.push(format!("skipping nginx: {e}")),
-            },
-            None => notes.push("skipping nginx: not installed (apt-get install nginx)".into()),
-        }
+    if let Some(pid) = apache_pid {
+        conformance::apache::stop(&a.apache_script, pid);
     }
     if !results.is_empty() {
         print!("{}", bench::table(&results));
+        if a.rounds > 1 {
+            println!(
+                "(each line: the median of {} rounds by req/s, the lower middle one for an even count)",
+                a.rounds
+            );
+        }
+        for line in bench::ratios(&results) {
+            println!("{line}");
+        }
     }
     for n in notes {
         println!("{n}");

@@ -38,6 +38,7 @@ mod http_keepalive;
 mod http_limits;
 mod http_parse;
 mod lab_tools;
+mod listeners;
 mod logs_access;
 mod logs_format;
 mod logs_lifecycle;

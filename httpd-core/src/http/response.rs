@@ -247,7 +247,7 @@ pub fn write_head(
 pub enum Last {
     /// More responses may follow (keep-alive), or we do not know yet: send at once.
     Open,
-    /// `shutdown(SHUT_WR)` follows at once (lingering close): the final chunk goes out with
+    /// `shutdown(SHUT_WR)` or `close(2)` follows at once: the final chunk goes out with
     /// `MSG_MORE`, so the kernel holds its last partial segment and the FIN that `shutdown`
     /// sends rides on it (`tcp_send_fin` flags the unsent tail). One packet and one ACK fewer
     /// per closed connection; the data still leaves in the same instant.
@@ -255,7 +255,9 @@ pub enum Last {
 }
 
 /// `send(2)` with `MSG_NOSIGNAL` (a vanished client is an error, not a SIGPIPE), plus
-/// `MSG_MORE` when the caller is about to shut the socket down.
+/// `MSG_MORE` when more is about to follow: the next chunk, or the FIN of a shutdown. The
+/// kernel then holds a partial last segment only until that next write (or, if the next write
+/// finds the socket full, until the peer's next ACK: `MSG_MORE` corks one call, not the socket).
 fn send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
     use nix::sys::socket::{MsgFlags, send};
     use std::os::fd::AsRawFd;
@@ -303,7 +305,9 @@ impl OutQueue {
             let front = self.chunks.front_mut().expect("checked");
             let res = match front {
                 Chunk::Bytes(b) => {
-                    let more = is_last && last == Last::ThenShutdown;
+                    // A head followed by a file goes out with the file's first segment, as
+                    // APR corks a header before sendfile.
+                    let more = !is_last || last == Last::ThenShutdown;
                     send(stream, &b[self.front_done..], more).map(|n| {
                         self.front_done += n;
                         (n, self.front_done == b.len())

@@ -5,8 +5,9 @@
 //!
 //! # How a threaded child stops (numbered; tests cite these steps)
 //!
-//! 1. Before creating any thread the child blocks TERM, HUP, USR1, INT, WINCH and PIPE
-//!    ([`ChildSignals::block`]); every thread created later inherits the mask. So SIGTERM sent
+//! 1. Before creating any thread the child blocks TERM, HUP, USR1, INT, WINCH, PIPE and
+//!    [`LISTENER_SIGNAL`] ([`ChildSignals::block`]); every thread created later inherits the
+//!    mask, and only a listener that waits in accept(2) unblocks [`LISTENER_SIGNAL`]. So SIGTERM sent
 //!    to a worker child does **not** stop it (rule 51): it only wakes the main thread, which
 //!    reads it from a signalfd. (Apache unblocks SIGTERM in the main thread with a no-op
 //!    handler; a signalfd gives the same effect without a signal handler.)
@@ -154,13 +155,20 @@ impl BusySockets {
     }
 }
 
+/// Apache's `LISTENER_SIGNAL`: sent to the listener thread alone (`pthread_kill`) to interrupt
+/// a blocking accept(2) when the child stops (`worker.c: wakeup_listener`). Apache uses SIGHUP;
+/// our children read SIGHUP from their signalfd, so the listener gets a signal of its own.
+/// Every other thread keeps it blocked: a process-directed SIGUSR2 can only reach the listener,
+/// where it interrupts an accept and nothing else.
+pub const LISTENER_SIGNAL: Signal = Signal::SIGUSR2;
+
 /// The signals a threaded child blocks (step 1), readable from a signalfd.
 pub struct ChildSignals {
     fd: SignalFd,
 }
 
 impl ChildSignals {
-    /// Block TERM, HUP, USR1, INT, WINCH and PIPE in the calling thread — call it in the
+    /// Block TERM, HUP, USR1, INT, WINCH, PIPE and [`LISTENER_SIGNAL`] in the calling thread — call it in the
     /// child's main thread before spawning any other thread — and open a signalfd for TERM,
     /// HUP, USR1 and INT (`-X` mode stops on them).
     pub fn block() -> io::Result<ChildSignals> {
@@ -172,6 +180,7 @@ impl ChildSignals {
             Signal::SIGINT,
             Signal::SIGWINCH,
             Signal::SIGPIPE,
+            LISTENER_SIGNAL,
         ] {
             set.add(s);
         }
