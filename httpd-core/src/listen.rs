@@ -10,6 +10,13 @@
 //! 3. Sockets are close-on-exec: a CGI or other program started by a child never inherits them.
 //! 4. `Listen 127.0.0.1:0` (our addition) lets the kernel pick a free port; the bound address is
 //!    logged at notice, `listening on 127.0.0.1:PORT`, which is how test harnesses find it.
+//! 5. The accept filter (`ap_apply_accept_filter`), applied to every socket at every start and
+//!    restart: Linux has no named filters, so Apache's default `AcceptFilter http data` becomes
+//!    `TCP_DEFER_ACCEPT` (30 s): the kernel completes the handshake but hands the connection to
+//!    accept(2) only once its first bytes have arrived. A child is never woken for a client that
+//!    has sent nothing yet, and its first read finds the request there; a client that stays
+//!    silent is not seen by the server at all (apache-mpm-rules.md §9). `AcceptFilter http none`
+//!    turns it off.
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 
@@ -29,10 +36,31 @@ pub struct Listener {
     pub local: SocketAddr,
 }
 
+/// How listening sockets are set up: from ListenBacklog and AcceptFilter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListenOptions {
+    /// ListenBacklog.
+    pub backlog: i32,
+    /// `AcceptFilter http` is not `none`: defer accept until data arrives (step 5).
+    pub defer_accept: bool,
+}
+
+/// Seconds of `TCP_DEFER_ACCEPT` (Apache's `ListenTCPDeferAccept` default).
+pub const DEFER_ACCEPT_SECS: u32 = 30;
+
+impl ListenOptions {
+    pub fn of(cfg: &crate::config::ServerConfig) -> ListenOptions {
+        ListenOptions {
+            backlog: cfg.listen_backlog,
+            defer_accept: cfg.accept_filter_http,
+        }
+    }
+}
+
 /// Open the listeners of `specs`, reusing those of `old` with the same spec (step 2).
 pub fn open_listeners(
     specs: &[ListenSpec],
-    backlog: i32,
+    opts: ListenOptions,
     old: Vec<Listener>,
     log: &ErrorLog,
 ) -> io::Result<Vec<Listener>> {
@@ -46,7 +74,7 @@ pub fn open_listeners(
             .map(|i| old.swap_remove(i));
         let l = match reused {
             Some(l) => l,
-            None => match bind(spec, backlog) {
+            None => match bind(spec, opts.backlog) {
                 Ok(l) => l,
                 Err(e) => {
                     log.log(
@@ -68,6 +96,14 @@ pub fn open_listeners(
                 }
             },
         };
+        // Step 5, for kept sockets too: a restart may have changed AcceptFilter.
+        if let Err(e) = set_defer_accept(&l.listener, opts.defer_accept) {
+            log.log(
+                "core",
+                Level::Warn,
+                format_args!("({e}): Failed to enable APR_TCP_DEFER_ACCEPT"),
+            );
+        }
         log.log(
             "core",
             Level::Notice,
@@ -105,9 +141,41 @@ fn bind(spec: &ListenSpec, backlog: i32) -> io::Result<Listener> {
     })
 }
 
+/// `TCP_DEFER_ACCEPT`: `DEFER_ACCEPT_SECS` when `on`, 0 (off) otherwise.
+#[allow(unsafe_code)]
+fn set_defer_accept(l: &TcpListener, on: bool) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let secs: libc::c_int = if on {
+        DEFER_ACCEPT_SECS as libc::c_int
+    } else {
+        0
+    };
+    // SAFETY: a valid socket and a pointer to an int that lives across the call, with its size
+    // (neither nix nor socket2 wraps this option).
+    let rc = unsafe {
+        libc::setsockopt(
+            l.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_DEFER_ACCEPT,
+            (&raw const secs).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const OPTS: ListenOptions = ListenOptions {
+        backlog: 16,
+        defer_accept: true,
+    };
 
     fn spec(s: &str) -> ListenSpec {
         ListenSpec {
@@ -118,10 +186,10 @@ mod tests {
     #[test]
     fn port_zero_binds_and_restart_reuses_the_same_socket() {
         let log = ErrorLog::stderr();
-        let first = open_listeners(&[spec("127.0.0.1:0")], 16, Vec::new(), &log).unwrap();
+        let first = open_listeners(&[spec("127.0.0.1:0")], OPTS, Vec::new(), &log).unwrap();
         let port = first[0].local.port();
         assert_ne!(port, 0);
-        let again = open_listeners(&[spec("127.0.0.1:0")], 16, first, &log).unwrap();
+        let again = open_listeners(&[spec("127.0.0.1:0")], OPTS, first, &log).unwrap();
         assert_eq!(
             again[0].local.port(),
             port,
@@ -132,8 +200,58 @@ mod tests {
     #[test]
     fn a_busy_port_is_an_error() {
         let log = ErrorLog::stderr();
-        let a = open_listeners(&[spec("127.0.0.1:0")], 16, Vec::new(), &log).unwrap();
+        let a = open_listeners(&[spec("127.0.0.1:0")], OPTS, Vec::new(), &log).unwrap();
         let busy = ListenSpec { addr: a[0].local };
-        assert!(open_listeners(&[busy], 16, Vec::new(), &log).is_err());
+        assert!(open_listeners(&[busy], OPTS, Vec::new(), &log).is_err());
+    }
+
+    /// Step 5: with the default accept filter a connected but silent client is not handed to
+    /// accept(2); its first byte is. `AcceptFilter http none` hands it over at once.
+    #[test]
+    fn the_data_accept_filter_hands_over_a_connection_once_it_has_data() {
+        use std::io::Write;
+        use std::time::{Duration, Instant};
+        let log = ErrorLog::stderr();
+        let ls = open_listeners(&[spec("127.0.0.1:0")], OPTS, Vec::new(), &log).unwrap();
+        let l = &ls[0].listener;
+        l.set_nonblocking(true).unwrap();
+        let accepted_within = |d: Duration| {
+            let end = Instant::now() + d;
+            loop {
+                match l.accept() {
+                    Ok(_) => return true,
+                    Err(_) if Instant::now() < end => std::thread::sleep(Duration::from_millis(10)),
+                    Err(_) => return false,
+                }
+            }
+        };
+        let mut c = std::net::TcpStream::connect(ls[0].local).unwrap();
+        assert!(
+            !accepted_within(Duration::from_millis(300)),
+            "silent: not yet"
+        );
+        c.write_all(b"G").unwrap();
+        assert!(
+            accepted_within(Duration::from_secs(2)),
+            "first byte: accepted"
+        );
+
+        let none = ListenOptions {
+            defer_accept: false,
+            ..OPTS
+        };
+        let ls = open_listeners(&[ls[0].spec], none, ls, &log).unwrap();
+        let _c = std::net::TcpStream::connect(ls[0].local).unwrap();
+        let l = &ls[0].listener;
+        let end = Instant::now() + Duration::from_secs(2);
+        let mut ok = false;
+        while Instant::now() < end && !ok {
+            ok = l.accept().is_ok();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            ok,
+            "AcceptFilter http none: accepted while silent (kept socket reconfigured)"
+        );
     }
 }

@@ -50,6 +50,21 @@ fn config_listen_forms() {
 }
 
 #[test]
+fn config_accept_filter() {
+    assert!(
+        load("").accept_filter_http,
+        "Linux default: AcceptFilter http data"
+    );
+    assert!(!load("AcceptFilter http none").accept_filter_http);
+    assert!(load("AcceptFilter http none\nAcceptFilter HTTP data").accept_filter_http);
+    assert!(
+        load("AcceptFilter https none").accept_filter_http,
+        "another protocol"
+    );
+    assert!(err("AcceptFilter http").contains("AcceptFilter"));
+}
+
+#[test]
 fn config_listen_backlog_and_buckets() {
     assert_eq!(load("ListenBacklog 64").listen_backlog, 64);
     assert_eq!(load("").listen_backlog, 511);

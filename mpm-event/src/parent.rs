@@ -135,18 +135,22 @@ pub fn run(started: Started) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let listeners =
-        match listen::open_listeners(&config.listen, config.listen_backlog, Vec::new(), &log) {
-            Ok(l) => l,
-            Err(e) => {
-                log.log(
-                    "core",
-                    Level::Emerg,
-                    format_args!("AH00015: Unable to open logs: {e}"),
-                );
-                return ExitCode::from(1);
-            }
-        };
+    let listeners = match listen::open_listeners(
+        &config.listen,
+        listen::ListenOptions::of(&config),
+        Vec::new(),
+        &log,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            log.log(
+                "core",
+                Level::Emerg,
+                format_args!("AH00015: Unable to open logs: {e}"),
+            );
+            return ExitCode::from(1);
+        }
+    };
     let scoreboard = match Scoreboard::create(ev.server_limit, ev.thread_limit) {
         Ok(sb) => Arc::new(sb),
         Err(e) => {
@@ -331,7 +335,7 @@ impl Parent {
         report_warnings(&checked.warnings, Some(&self.log));
         self.ev = checked.config;
         let old = std::mem::take(&mut self.listeners);
-        match listen::open_listeners(&cfg.listen, cfg.listen_backlog, old, &self.log) {
+        match listen::open_listeners(&cfg.listen, listen::ListenOptions::of(&cfg), old, &self.log) {
             Ok(l) => self.listeners = l,
             Err(e) => {
                 self.log.log(

@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use httpd_core::config::ServerConfig;
 use httpd_core::http::{HttpServer, StatusContext};
-use httpd_core::listen::{Listener, open_listeners};
+use httpd_core::listen::{ListenOptions, Listener, open_listeners};
 use httpd_core::log::{AccessLog, ErrorLog, Level, startup_warning};
 use httpd_core::pod::Pod;
 use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
@@ -149,7 +149,7 @@ pub fn run(started: Started) -> ExitCode {
     }
     let listeners = match open_listeners(
         &started.config.listen,
-        started.config.listen_backlog,
+        ListenOptions::of(&started.config),
         Vec::new(),
         &log,
     ) {
@@ -358,7 +358,7 @@ impl Parent {
         }
         log_warnings(&self.log, &warnings);
         let old = std::mem::take(&mut self.listeners);
-        match open_listeners(&new.listen, new.listen_backlog, old, &self.log) {
+        match open_listeners(&new.listen, ListenOptions::of(&new), old, &self.log) {
             Ok(l) if !l.is_empty() => self.listeners = l,
             Ok(_) | Err(_) => {
                 self.log.log(

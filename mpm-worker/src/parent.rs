@@ -27,7 +27,7 @@ use httpd_core::ap_log;
 use httpd_core::child_status::{ChildExit, process_child_status};
 use httpd_core::config::ServerConfig;
 use httpd_core::http::{HttpServer, StatusContext};
-use httpd_core::listen::{Listener, open_listeners};
+use httpd_core::listen::{ListenOptions, Listener, open_listeners};
 use httpd_core::log::{AccessLog, ErrorLog};
 use httpd_core::pod::{Pod, PodxMsg};
 use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
@@ -126,7 +126,7 @@ impl Parent {
         for note in deprecation_notes(&cfg.mpm) {
             ap_log!(log, MODULE, Info, "{note}");
         }
-        let listeners = open_listeners(&cfg.listen, cfg.listen_backlog, Vec::new(), &log)
+        let listeners = open_listeners(&cfg.listen, ListenOptions::of(&cfg), Vec::new(), &log)
             .map_err(|e| fail("cannot open listeners", &e))?;
         let identity = Identity::resolve(&cfg.user, &cfg.group)
             .map_err(|e| fail("cannot resolve User/Group", &e))?;

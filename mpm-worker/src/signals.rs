@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use httpd_core::ap_log;
 use httpd_core::child_status::process_child_status;
-use httpd_core::listen::open_listeners;
+use httpd_core::listen::{ListenOptions, open_listeners};
 use httpd_core::log::ErrorLog;
 use httpd_core::pidfile;
 use httpd_core::pod::{Pod, PodxMsg};
@@ -163,11 +163,13 @@ impl Parent {
             .global()
             .set_config_generation(self.sb.global().config_generation() + 1);
         let old = std::mem::take(&mut self.listeners);
-        self.listeners = open_listeners(&new_cfg.listen, new_cfg.listen_backlog, old, &self.log)
-            .map_err(|e| {
-                ap_log!(self.log, MODULE, Alert, "could not open listeners: {e}");
-                ExitCode::from(1)
-            })?;
+        self.listeners =
+            open_listeners(&new_cfg.listen, ListenOptions::of(&new_cfg), old, &self.log).map_err(
+                |e| {
+                    ap_log!(self.log, MODULE, Alert, "could not open listeners: {e}");
+                    ExitCode::from(1)
+                },
+            )?;
         if let Ok(l) = ErrorLog::open(&new_cfg) {
             self.log = l;
         }

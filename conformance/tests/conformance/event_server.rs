@@ -372,7 +372,10 @@ fn rule_32_busy_workers_close_all_keepalive_connections() {
         kept.iter().all(|c| !peer_closed(c)),
         "kept-alive connections closed too early"
     );
-    let _knock = http::connect(s.addr()).unwrap();
+    // A new connection wakes the listener. It must carry a byte: with the default
+    // `AcceptFilter http data` (TCP_DEFER_ACCEPT), a silent one is not handed over at all.
+    let mut knock = http::connect(s.addr()).unwrap();
+    knock.write_all(b"GET").unwrap();
     wait_until(
         "both kept-alive connections closed",
         Duration::from_secs(5),

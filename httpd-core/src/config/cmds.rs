@@ -39,6 +39,16 @@ pub fn set_listen_backlog(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `core.c: set_accf_map`: `AcceptFilter protocol filter`. On Linux every filter but `none`
+/// means TCP_DEFER_ACCEPT (`listen.c: ap_apply_accept_filter`). We serve `http` only; a line for
+/// another protocol (`https`) is accepted and has nothing to apply to.
+pub fn set_accept_filter(w: &mut Walker<'_>, a: &[String]) -> R {
+    if a[0].eq_ignore_ascii_case("http") {
+        w.cfg.accept_filter_http = !a[1].eq_ignore_ascii_case("none");
+    }
+    Ok(())
+}
+
 /// `listen.c: ap_set_listencbratio`.
 pub fn set_listen_cbratio(w: &mut Walker<'_>, a: &[String]) -> R {
     let b = atoi(&a[0]);

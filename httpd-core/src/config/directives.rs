@@ -180,6 +180,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "A port number or a numeric IP address and a port number, and an optional protocol", cmds::set_listener),
     row("ListenBacklog", Server, Take1, ALL, "mpm_common", "ListenBacklog backlog", "511 (mpm_common.h DEFAULT_LISTENBACKLOG)",
         "Maximum length of the queue of pending connections, as used by listen(2)", cmds::set_listen_backlog),
+    row("AcceptFilter", Server, Take2, ALL, "core", "AcceptFilter protocol accept_filter", "http data, https data (Linux: TCP_DEFER_ACCEPT, 30 s)",
+        "Set the Accept Filter to use for a protocol", cmds::set_accept_filter),
     row("ListenCoresBucketsRatio", Server, Take1, ALL, "mpm_common", "ListenCoresBucketsRatio ratio", "0 = one bucket (listen.c)",
         "Ratio between the number of CPU cores (online) and the number of listeners buckets", cmds::set_listen_cbratio),
     // ---- server identity, files, runtime (core.c, mod_unixd.c, mod_dir.c, mod_mime.c) ----

@@ -107,6 +107,8 @@ pub struct ServerConfig {
     pub listen: Vec<ListenSpec>,
     /// ListenBacklog, default 511 (`DEFAULT_LISTENBACKLOG`).
     pub listen_backlog: i32,
+    /// `AcceptFilter http` is not `none` (Linux default `data`: TCP_DEFER_ACCEPT).
+    pub accept_filter_http: bool,
     pub server_name: Option<String>,
     /// Absolute.
     pub document_root: PathBuf,
@@ -163,6 +165,7 @@ impl ServerConfig {
             config_file: None,
             listen: Vec::new(),
             listen_backlog: 511,
+            accept_filter_http: true,
             server_name: None,
             document_root: server_root.join("htdocs"),
             directory_index: vec!["index.html".to_string()],
