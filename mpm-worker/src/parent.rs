@@ -126,7 +126,7 @@ impl Parent {
         for note in deprecation_notes(&cfg.mpm) {
             ap_log!(log, MODULE, Info, "{note}");
         }
-        let listeners = open_listeners(&cfg.listen, ListenOptions::of(&cfg), Vec::new(), &log)
+        let listeners = open_listeners(&cfg.listen, ListenOptions::of(cfg), Vec::new(), &log)
             .map_err(|e| fail("cannot open listeners", &e))?;
         let identity = Identity::resolve(&cfg.user, &cfg.group)
             .map_err(|e| fail("cannot resolve User/Group", &e))?;
