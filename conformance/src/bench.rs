@@ -355,14 +355,31 @@ pub fn interleave(rounds: usize, cases: usize, targets: usize) -> Vec<(usize, us
     v
 }
 
-/// The median of a case's rounds by requests/s (the lower middle one for an even count, so
-/// that two rounds report the worse one), as one outcome: its own latencies and CPU figures.
+/// A case's rounds summed up figure by figure: the median of each, taking the worse of the two
+/// middle values for an even count (the lower rate, the higher latency and CPU), so that two
+/// rounds report the worse one of each figure. Figure by figure rather than "the median round":
+/// a round's p99 mostly says whether prefork's pool had finished growing, so the rounds that
+/// are typical for the rate are not the ones that are typical for p99.
 pub fn median_round(outcomes: &[Outcome]) -> Outcome {
-    let mut v = outcomes.to_vec();
-    v.sort_by(|a, b| a.rps.total_cmp(&b.rps));
-    v.get(v.len().saturating_sub(1) / 2)
-        .cloned()
-        .unwrap_or_default()
+    fn median(mut v: Vec<f64>, higher_is_worse: bool) -> f64 {
+        if v.is_empty() {
+            return 0.0;
+        }
+        v.sort_by(f64::total_cmp);
+        let (lo, hi) = ((v.len() - 1) / 2, v.len() / 2);
+        if higher_is_worse { v[hi] } else { v[lo] }
+    }
+    let of =
+        |f: fn(&Outcome) -> f64, worse_high| median(outcomes.iter().map(f).collect(), worse_high);
+    let cpu: Vec<f64> = outcomes.iter().filter_map(|o| o.cpu_us).collect();
+    Outcome {
+        requests: of(|o| o.requests as f64, false) as u64,
+        errors: outcomes.iter().map(|o| o.errors).max().unwrap_or(0),
+        rps: of(|o| o.rps, false),
+        p50_ms: of(|o| o.p50_ms, true),
+        p99_ms: of(|o| o.p99_ms, true),
+        cpu_us: (!cpu.is_empty()).then(|| median(cpu, true)),
+    }
 }
 
 /// One line per case: the first server's requests/s and p99 against each other server's.
@@ -424,19 +441,26 @@ mod tests {
     }
 
     #[test]
-    fn the_median_round_is_the_lower_middle_by_rate() {
-        let o = |rps: f64| Outcome {
+    fn each_figure_is_its_own_median_taking_the_worse_middle() {
+        let o = |rps: f64, p99_ms: f64, cpu: f64, errors: u64| Outcome {
             rps,
-            p99_ms: rps / 1000.0,
+            p99_ms,
+            cpu_us: Some(cpu),
+            errors,
             ..Outcome::default()
         };
-        assert_eq!(median_round(&[o(3.0), o(1.0), o(2.0)]).rps, 2.0);
-        let two = median_round(&[o(5.0), o(4.0)]);
+        let m = median_round(&[
+            o(3.0, 10.0, 5.0, 0),
+            o(1.0, 30.0, 7.0, 2),
+            o(2.0, 20.0, 6.0, 0),
+        ]);
         assert_eq!(
-            (two.rps, two.p99_ms),
-            (4.0, 0.004),
-            "the whole round, not a mix"
+            (m.rps, m.p99_ms, m.cpu_us, m.errors),
+            (2.0, 20.0, Some(6.0), 2)
         );
+        // The best rate and the best p99 may come from different rounds; neither is kept.
+        let two = median_round(&[o(5.0, 1.0, 1.0, 0), o(4.0, 9.0, 2.0, 0)]);
+        assert_eq!((two.rps, two.p99_ms, two.cpu_us), (4.0, 9.0, Some(2.0)));
         assert_eq!(median_round(&[]).rps, 0.0);
     }
 

@@ -526,7 +526,7 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
         print!("{}", bench::table(&results));
         if a.rounds > 1 {
             println!(
-                "(each line: the median of {} rounds by req/s, the lower middle one for an even count)",
+                "(each figure: its median over {} rounds, the worse middle one for an even count)",
                 a.rounds
             );
         }
