@@ -71,6 +71,11 @@ pub struct IdleMemory {
     pub threads: usize,
     pub pss_kb: f64,
     pub private_kb: f64,
+    /// The same for the median child. The mean includes the child that answered the harness's
+    /// readiness probe (`/server-status?auto`): its freed request buffers stay in its heap, so
+    /// the median is the child that has served nothing yet.
+    pub median_pss_kb: f64,
+    pub median_private_kb: f64,
 }
 
 /// [`IdleMemory`] of the children of `pid`, read now (call it while no request runs).
@@ -81,11 +86,18 @@ pub fn idle_memory(pid: i32) -> IdleMemory {
         .filter_map(|&c| crate::procfs::memory(c))
         .collect();
     let n = mems.len().max(1) as f64;
+    let median = |f: fn(&crate::procfs::Memory) -> u64| {
+        let mut v: Vec<u64> = mems.iter().map(f).collect();
+        v.sort_unstable();
+        v.get(v.len().saturating_sub(1) / 2).copied().unwrap_or(0) as f64
+    };
     IdleMemory {
         children: mems.len(),
         threads: kids.iter().map(|&c| crate::procfs::threads(c)).sum(),
         pss_kb: mems.iter().map(|m| m.pss as f64).sum::<f64>() / n,
         private_kb: mems.iter().map(|m| m.private as f64).sum::<f64>() / n,
+        median_pss_kb: median(|m| m.pss),
+        median_private_kb: median(|m| m.private),
     }
 }
 

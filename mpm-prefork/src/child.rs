@@ -15,7 +15,8 @@
 //!    a. MaxConnectionsPerChild: exit if this child already accepted N connections (rule 52);
 //!    b. READY; accept (one listener: blocking accept; several: poll them, 10 s timeout);
 //!    c. serve the whole connection (`serve_connection`: every keep-alive request, slot status
-//!    R/W/K/L/C kept true, lingering close); it stops keep-alive once *stopping* says so (rule 70);
+//!    R/W/K/L/C kept true, lingering close unless the client asked to close and left nothing
+//!    unread); it stops keep-alive once *stopping* says so (rule 70);
 //!    d. a byte in the pipe of death, or a new generation in the scoreboard → *die_now*.
 //! 4. Exit 0.
 #![allow(unsafe_code)]

@@ -15,7 +15,8 @@
 //! │
 //! ├── child, process slot 0 (User/Group)             child.rs: child_main
 //! │   ├── main thread ── waits on the pipe of death ── signal_threads, join, exit
-//! │   ├── listener thread ── wait_for_idler → poll/accept → push   listener.rs
+//! │   ├── listener thread ── wait_for_idler → accept (poll first if several Listen) → push
+//! │   │                      (a stop interrupts accept with LISTENER_SIGNAL)   listener.rs
 //! │   └── worker threads × ThreadsPerChild ── set_idle → pop → serve_connection   worker.rs
 //! ├── child, process slot 1 …
 //! └── child, process slot n−1   (n ≤ MaxRequestWorkers / ThreadsPerChild ≤ ServerLimit)
@@ -34,8 +35,8 @@
 //! | `httpd_core::fdqueue` | `server/mpm_fdqueue.c` | queue_info and the fd queue |
 //! | `httpd_core::threaded` | shared parts of worker.c / event.c | stop flags, main thread on the POD, scoreboard view |
 //!
-//! What this crate does not do: HTTP (that is `httpd_core::http`), accept mutexes (Linux with
-//! non-blocking listeners needs none), listener buckets (`ListenCoresBucketsRatio` is read but
+//! What this crate does not do: HTTP (that is `httpd_core::http`), accept mutexes (one listener
+//! needs none on Linux, as in Apache; several are polled non-blocking instead), listener buckets (`ListenCoresBucketsRatio` is read but
 //! we always run one bucket), APR pools (nothing to recycle).
 //!
 //! Known deviations from Apache are listed in `conformance/DEVIATIONS.md`.

@@ -450,8 +450,15 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
         if let Some(pid) = t.pid {
             let m = bench::idle_memory(pid);
             notes.push(format!(
-                "{:<28} idle: {} children, {} threads; per child PSS {:.0} KiB, private {:.0} KiB",
-                t.label, m.children, m.threads, m.pss_kb, m.private_kb
+                "{:<28} idle: {} children, {} threads; per child PSS {:.0} KiB, private {:.0} KiB \
+                 (median child: {:.0} / {:.0} KiB)",
+                t.label,
+                m.children,
+                m.threads,
+                m.pss_kb,
+                m.private_kb,
+                m.median_pss_kb,
+                m.median_private_kb
             ));
         }
     }
