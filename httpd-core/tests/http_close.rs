@@ -12,94 +12,17 @@
 
 mod http_support;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::io::Write;
+use std::time::Duration;
 
 use http_support::*;
-use httpd_core::config::ServerConfig;
-use httpd_core::http::{ConnCtx, HttpServer, serve_connection};
-use httpd_core::log::{AccessLog, ErrorLog};
-use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
-
-/// One connection served by `serve_connection` on a thread; the client side, connected.
-struct OneConn {
-    client: TcpStream,
-    server: JoinHandle<()>,
-    sb: Arc<Scoreboard>,
-    dir: std::path::PathBuf,
-}
-
-fn one_conn(adjust: impl FnOnce(&mut ServerConfig)) -> OneConn {
-    let dir = test_dir();
-    let mut cfg = test_config(&dir);
-    adjust(&mut cfg);
-    let (e, a) = (
-        ErrorLog::open(&cfg).unwrap(),
-        AccessLog::open(&cfg).unwrap(),
-    );
-    let srv = HttpServer::new(Arc::new(cfg), e, a, None).unwrap();
-    let sb = Arc::new(Scoreboard::create(1, 1).unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let sb2 = Arc::clone(&sb);
-    let server = std::thread::spawn(move || {
-        let (stream, peer) = listener.accept().unwrap();
-        let ctx = ConnCtx {
-            server: &srv,
-            slot: Some(sb2.worker(0, 0)),
-            stopping: &|| false,
-        };
-        serve_connection(stream, peer, &ctx);
-    });
-    let client = TcpStream::connect(addr).unwrap();
-    client
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    OneConn {
-        client,
-        server,
-        sb,
-        dir,
-    }
-}
-
-impl OneConn {
-    /// Whether the connection's thread finishes within `within` (the client socket stays open).
-    fn finishes_within(&self, within: Duration) -> bool {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if self.server.is_finished() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        self.server.is_finished()
-    }
-
-    /// Everything the server sends until its FIN (an error here would be a RST).
-    fn read_until_fin(&mut self) -> String {
-        let mut out = Vec::new();
-        self.client
-            .read_to_end(&mut out)
-            .expect("the connection ends with a FIN, not a reset");
-        String::from_utf8_lossy(&out).into_owned()
-    }
-
-    fn finish(self) {
-        drop(self.client);
-        self.server.join().unwrap();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use httpd_core::scoreboard::WorkerStatus;
 
 const LINGER_VISIBLE: Duration = Duration::from_millis(600);
 
 #[test]
 fn a_client_that_asked_to_close_is_not_lingered_on() {
-    let mut c = one_conn(|_| {});
+    let mut c = one_conn(|_| {}, |_| {});
     c.client
         .write_all(b"GET /1k.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -111,25 +34,25 @@ fn a_client_that_asked_to_close_is_not_lingered_on() {
         c.finishes_within(Duration::from_secs(1)),
         "the thread is free without waiting for the client's FIN"
     );
-    c.finish();
+    c.join();
 }
 
 #[test]
 fn an_http10_client_without_keep_alive_is_not_lingered_on() {
-    let mut c = one_conn(|_| {});
+    let mut c = one_conn(|_| {}, |_| {});
     c.client
         .write_all(b"GET /index.html HTTP/1.0\r\n\r\n")
         .unwrap();
     let text = c.read_until_fin();
     assert!(text.ends_with("hello\n"), "{text}");
     assert!(c.finishes_within(Duration::from_secs(1)));
-    c.finish();
+    c.join();
 }
 
 #[test]
 fn a_close_the_server_decides_still_lingers() {
     // KeepAlive Off: the client asked for nothing, the server ends the connection.
-    let mut c = one_conn(|cfg| cfg.keep_alive = false);
+    let mut c = one_conn(|cfg| cfg.keep_alive = false, |_| {});
     c.client
         .write_all(b"GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n")
         .unwrap();
@@ -140,14 +63,14 @@ fn a_close_the_server_decides_still_lingers() {
         "lingering close waits for the client's FIN"
     );
     assert_eq!(c.sb.worker(0, 0).status(), WorkerStatus::Closing);
-    c.finish();
+    c.join();
 }
 
 #[test]
 fn bytes_after_a_close_request_are_drained_not_reset() {
     // The client broke its promise: more bytes after `Connection: close`. They are read and
     // dropped (lingering close), and the response still arrives whole, ended by a FIN.
-    let mut c = one_conn(|_| {});
+    let mut c = one_conn(|_| {}, |_| {});
     c.client
         .write_all(
             b"GET /1k.txt HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /index.html HTTP/1.1\r\n",
@@ -157,13 +80,13 @@ fn bytes_after_a_close_request_are_drained_not_reset() {
     assert_eq!(count_responses(&text), 1, "{text}");
     assert!(text.ends_with(&"x".repeat(1024)));
     assert!(!c.finishes_within(LINGER_VISIBLE), "unread bytes: linger");
-    c.finish();
+    c.join();
 }
 
 #[test]
 fn an_unread_request_body_keeps_the_linger() {
     // A 413 is decided before the body is read: the client may still be sending it.
-    let mut c = one_conn(|cfg| cfg.limit_request_body = 10);
+    let mut c = one_conn(|cfg| cfg.limit_request_body = 10, |_| {});
     c.client
         .write_all(
             b"POST /index.html HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 100\r\n\r\n0123456789",
@@ -172,5 +95,5 @@ fn an_unread_request_body_keeps_the_linger() {
     let text = c.read_until_fin();
     assert!(text.starts_with("HTTP/1.1 413 "), "{text}");
     assert!(!c.finishes_within(LINGER_VISIBLE));
-    c.finish();
+    c.join();
 }

@@ -6,55 +6,40 @@
 mod http_support;
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http_support::*;
 use httpd_core::config::Section;
-use httpd_core::http::{ConnCtx, HttpServer, response::Response, serve_connection};
-use httpd_core::log::{AccessLog, ErrorLog};
-use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
+use httpd_core::http::response::Response;
+use httpd_core::scoreboard::WorkerStatus;
 
 #[test]
 fn slot_shows_r_w_k_c_and_records_the_request() {
-    let dir = test_dir();
-    let mut cfg = test_config(&dir);
-    cfg.locations.push(Section {
-        path: "/slow".into(),
-        handler: Some("slow".into()),
-        require: None,
-    });
-    let (e, a) = (
-        ErrorLog::open(&cfg).unwrap(),
-        AccessLog::open(&cfg).unwrap(),
+    let one = one_conn(
+        |cfg| {
+            cfg.locations.push(Section {
+                path: "/slow".into(),
+                handler: Some("slow".into()),
+                require: None,
+            })
+        },
+        |srv| {
+            srv.register_handler(
+                "slow",
+                Arc::new(|_| {
+                    std::thread::sleep(Duration::from_millis(400));
+                    Response::new(204)
+                }),
+            );
+        },
     );
-    let mut srv = HttpServer::new(Arc::new(cfg), e, a, None).unwrap();
-    srv.register_handler(
-        "slow",
-        Arc::new(|_| {
-            std::thread::sleep(Duration::from_millis(400));
-            Response::new(204)
-        }),
-    );
-    let sb = Arc::new(Scoreboard::create(1, 1).unwrap());
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let sb2 = Arc::clone(&sb);
-    let server = std::thread::spawn(move || {
-        let (stream, peer) = listener.accept().unwrap();
-        let ctx = ConnCtx {
-            server: &srv,
-            slot: Some(sb2.worker(0, 0)),
-            stopping: &|| false,
-        };
-        serve_connection(stream, peer, &ctx);
-    });
+    let port = one.addr.port();
+    let sb = Arc::clone(&one.sb);
     let slot = sb.worker(0, 0);
     let settle = || std::thread::sleep(Duration::from_millis(150));
 
-    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut c = one.client.try_clone().unwrap();
     c.write_all(b"GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n")
         .unwrap();
     assert_eq!(read_response(&mut c, false).unwrap().status, 200);
@@ -87,7 +72,6 @@ fn slot_shows_r_w_k_c_and_records_the_request() {
         "the connection ends in C (the MPM sets the next status); tests/http_close.rs checks when it lingers"
     );
     drop(c);
-    server.join().unwrap();
+    one.join();
     assert_eq!(slot.access_count(), 3);
-    let _ = std::fs::remove_dir_all(&dir);
 }

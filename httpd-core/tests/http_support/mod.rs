@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use httpd_core::config::{CustomLog, ErrorLogTarget, LogLevelConfig, ServerConfig};
 use httpd_core::http::{ConnCtx, HttpServer, serve_connection};
 use httpd_core::log::{AccessLog, ErrorLog, Level};
+use httpd_core::scoreboard::Scoreboard;
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -149,6 +150,83 @@ impl Drop for TestServer {
     fn drop(&mut self) {
         self.shutdown.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(self.addr);
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// One connection served by `serve_connection` on its own thread, with scoreboard slot (0, 0),
+/// as an MPM would; `client` is the connected client side.
+pub struct OneConn {
+    pub client: TcpStream,
+    pub addr: SocketAddr,
+    pub server: std::thread::JoinHandle<()>,
+    pub sb: Arc<Scoreboard>,
+    pub dir: PathBuf,
+}
+
+/// Start a [`OneConn`]: `cfg` adjusts the configuration, `srv` the server (handlers).
+pub fn one_conn(cfg: impl FnOnce(&mut ServerConfig), srv: impl FnOnce(&mut HttpServer)) -> OneConn {
+    let dir = test_dir();
+    let mut config = test_config(&dir);
+    cfg(&mut config);
+    let (e, a) = (
+        ErrorLog::open(&config).unwrap(),
+        AccessLog::open(&config).unwrap(),
+    );
+    let mut server = HttpServer::new(Arc::new(config), e, a, None).unwrap();
+    srv(&mut server);
+    let sb = Arc::new(Scoreboard::create(1, 1).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let sb2 = Arc::clone(&sb);
+    let handle = std::thread::spawn(move || {
+        let (stream, peer) = listener.accept().unwrap();
+        let ctx = ConnCtx {
+            server: &server,
+            slot: Some(sb2.worker(0, 0)),
+            stopping: &|| false,
+        };
+        serve_connection(stream, peer, &ctx);
+    });
+    let client = TcpStream::connect(addr).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    OneConn {
+        client,
+        addr,
+        server: handle,
+        sb,
+        dir,
+    }
+}
+
+impl OneConn {
+    /// Whether the connection's thread finishes within `within` (the client socket stays open).
+    pub fn finishes_within(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if self.server.is_finished() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.server.is_finished()
+    }
+
+    /// Everything the server sends until its FIN (an error here would be a reset).
+    pub fn read_until_fin(&mut self) -> String {
+        let mut out = Vec::new();
+        self.client
+            .read_to_end(&mut out)
+            .expect("the connection ends with a FIN, not a reset");
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    /// Close the client, wait for the connection's thread, remove the directory.
+    pub fn join(self) {
+        drop(self.client);
+        self.server.join().unwrap();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
