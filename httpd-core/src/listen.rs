@@ -101,7 +101,7 @@ pub fn open_listeners(
             log.log(
                 "core",
                 Level::Warn,
-                format_args!("({e}): Failed to enable APR_TCP_DEFER_ACCEPT"),
+                format_args!("({e}): AH00076: Failed to enable APR_TCP_DEFER_ACCEPT"),
             );
         }
         log.log(
