@@ -372,7 +372,7 @@ pub fn interleave(rounds: usize, cases: usize, targets: usize) -> Vec<(usize, us
 /// rounds report the worse one of each figure. Figure by figure rather than "the median round":
 /// a round's p99 mostly says whether prefork's pool had finished growing, so the rounds that
 /// are typical for the rate are not the ones that are typical for p99.
-pub fn median_round(outcomes: &[Outcome]) -> Outcome {
+pub fn median_of_rounds(outcomes: &[Outcome]) -> Outcome {
     fn median(mut v: Vec<f64>, higher_is_worse: bool) -> f64 {
         if v.is_empty() {
             return 0.0;
@@ -461,7 +461,7 @@ mod tests {
             errors,
             ..Outcome::default()
         };
-        let m = median_round(&[
+        let m = median_of_rounds(&[
             o(3.0, 10.0, 5.0, 0),
             o(1.0, 30.0, 7.0, 2),
             o(2.0, 20.0, 6.0, 0),
@@ -471,9 +471,9 @@ mod tests {
             (2.0, 20.0, Some(6.0), 2)
         );
         // The best rate and the best p99 may come from different rounds; neither is kept.
-        let two = median_round(&[o(5.0, 1.0, 1.0, 0), o(4.0, 9.0, 2.0, 0)]);
+        let two = median_of_rounds(&[o(5.0, 1.0, 1.0, 0), o(4.0, 9.0, 2.0, 0)]);
         assert_eq!((two.rps, two.p99_ms, two.cpu_us), (4.0, 9.0, Some(2.0)));
-        assert_eq!(median_round(&[]).rps, 0.0);
+        assert_eq!(median_of_rounds(&[]).rps, 0.0);
     }
 
     #[test]

@@ -52,7 +52,10 @@ pub(crate) fn listener_thread(shared: &Shared, listeners: Vec<TcpListener>) {
     for l in &listeners {
         let _ = l.set_nonblocking(!skip_poll);
     }
-    let _ = shared.listener_thread.set(pthread_self());
+    if skip_poll {
+        // Only a listener that can be interrupted is ever signalled.
+        let _ = shared.listener_thread.set(pthread_self());
+    }
     'accepting: loop {
         if shared.ctl.listener_may_exit() {
             break;

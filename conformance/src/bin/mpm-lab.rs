@@ -521,7 +521,7 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
                 results.push((
                     t.label.clone(),
                     case_label.clone(),
-                    bench::median_round(outcomes),
+                    bench::median_of_rounds(outcomes),
                 ));
             }
         }

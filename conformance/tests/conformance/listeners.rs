@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use conformance::{Mpm, Server, ServerTest, for_each_mpm, http};
+use conformance::{Mpm, Server, ServerTest, for_each_mpm, http, wait_until};
 use nix::sys::signal::Signal;
 
 /// Every `listening on 127.0.0.1:PORT` port in the error log, in order.
@@ -52,7 +52,12 @@ fn children_blocked_in_accept_stop_promptly(mpm: Mpm) {
     for _ in 0..10 {
         assert_eq!(s.get("/index.html").status, 200);
     }
-    std::thread::sleep(Duration::from_millis(300));
+    wait_until(
+        "every worker idle again (only the status request busy)",
+        Duration::from_secs(5),
+        || s.status_auto().busy(),
+        |&b| b == 1,
+    );
     let took = graceful_stop(&mut s);
     // worker: each listener is interrupted by its stop signal (repeated every 200 ms in case
     // one arrives just before accept); prefork: SIGUSR1 closes the child's listeners.
