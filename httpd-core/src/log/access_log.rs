@@ -260,7 +260,7 @@ impl Inner {
             .and_then(|(_, p)| p.parse().ok())
             .or_else(|| cfg.listen.first().map(|l| l.addr.port()))
             .unwrap_or(80);
-        let tz = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = super::local_tz();
         Inner {
             logs,
             server_name,

@@ -61,7 +61,7 @@ impl ErrorLog {
             inner: Arc::new(Inner {
                 file,
                 levels: cfg.log_level.clone(),
-                tz: system_tz(),
+                tz: super::local_tz(),
             }),
         })
     }
@@ -72,7 +72,7 @@ impl ErrorLog {
             inner: Arc::new(Inner {
                 file: None,
                 levels: LogLevelConfig::default(),
-                tz: system_tz(),
+                tz: super::local_tz(),
             }),
         }
     }
@@ -160,10 +160,6 @@ impl ErrorLog {
         let _ = line.write_fmt(args);
         line
     }
-}
-
-fn system_tz() -> jiff::tz::TimeZone {
-    jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
 /// `write(2)` until done, retrying on EINTR. One call for a normal line; a short write (disk

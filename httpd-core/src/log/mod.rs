@@ -14,15 +14,18 @@
 //! | [`ErrorLog`], [`ap_log!`](crate::ap_log) | `log.c: ap_log_error`, `do_errorlog_default` |
 //! | [`Level`] | `http_log.h: APLOG_EMERG … APLOG_TRACE8`, `log.c: priorities[]` |
 //! | [`AccessLog`], [`AccessEntry`] | `mod_log_config.c: config_log_transaction` |
+//! | [`local_tz`] | `apr_time_exp_lt` → `localtime_r`: the zone `tzset` picks |
 //! | [`startup_warning`] | `APLOG_STARTUP`: first-pass messages on the console, no prefix |
 
 mod access_log;
 mod error_log;
+mod localtime;
 
 pub use access_log::{
     AccessEntry, AccessLog, COMBINED_FORMAT, COMMON_FORMAT, LogFormatError, compile_format,
 };
 pub use error_log::ErrorLog;
+pub use localtime::local_tz;
 
 use std::fmt;
 

@@ -23,7 +23,7 @@ pub fn show_time(secs: u64) -> String {
 /// Apache's `DEFAULT_TIME_FORMAT` in local time: `%A, %d-%b-%Y %H:%M:%S %Z`.
 pub fn format_time(t: SystemTime) -> String {
     let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
-    ts.to_zoned(jiff::tz::TimeZone::system())
+    ts.to_zoned(crate::log::local_tz())
         .strftime("%A, %d-%b-%Y %H:%M:%S %Z")
         .to_string()
 }
