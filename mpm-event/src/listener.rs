@@ -3,6 +3,7 @@
 //!
 //! Source: Apache `event.c: listener_thread`, `process_keepalive_queue`,
 //! `process_timeout_queue`, `close_listeners`, `start_lingering_close_nonblocking`,
+//! `shutdown_connection`,
 //! `check_infinite_requests`. Spec: apache-mpm-rules.md §4.3, §5, §6.5, §6.6; rules 30–35,
 //! 43, 53. The hand-off steps cited below are those of [`crate::handoff`].
 //!
@@ -16,9 +17,11 @@
 //! 4. For each ready item: the waker → reset it, then take back what workers returned
 //!    (hand-off step 5); a listening socket → accept if below the accept limit (hand-off
 //!    step 6), else disable the listening sockets; a keep-alive connection readable → to an
-//!    idle worker if one is idle *now*, else close (rule 31); a write-completion connection
+//!    idle worker if one is idle *now*, else a short lingering close (rule 31, Apache's
+//!    `shutdown_connection`); a write-completion connection
 //!    writable → `write_pending`; a lingering connection readable → read and discard.
-//! 5. Workers found busy (or dying) → close every keep-alive connection (rule 32).
+//! 5. Workers found busy (or dying) → close every keep-alive connection, each by a short
+//!    lingering close (rule 32).
 //! 6. Expire the timeout queues (rules 33–35) and publish the counters to the scoreboard.
 //! 7. Not busy and below the limit again → re-enable the listening sockets.
 //!
@@ -241,8 +244,10 @@ impl Listener {
                         ),
                     );
                 }
+                // `shutdown_connection` for each: a short lingering close (rule 35).
+                let now = Instant::now();
                 for id in all {
-                    self.close(id);
+                    self.start_linger(id, true, now);
                 }
             }
             // Step 6.

@@ -12,8 +12,9 @@
 //! 3. `Connection::process` with `WriteMode::Async` reads the request (a partial request holds
 //!    this worker, as in Apache 2.4), runs it, writes what fits without blocking.
 //! 4. `KeepAlive` with pipelined input already buffered → process again at once; otherwise
-//!    give it back (hand-off step 4): `KeepAlive` → keep-alive queue, `WriteCompletion` →
-//!    write-completion queue, `Linger` → lingering close, all in the listener.
+//!    become idle (step 1 of the next round) and give it back (hand-off step 4): `KeepAlive` →
+//!    keep-alive queue, `WriteCompletion` → write-completion queue, `Linger` → lingering close,
+//!    all in the listener.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -55,7 +56,7 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
         if dying && should_exit_early(&shared, &ws) {
             break;
         }
-        // Step 1.
+        // Step 1, the first time; afterwards step 4 counts this worker idle with the hand-back.
         if !is_idle {
             if shared.handoff.worker_idle() {
                 shared.wake_listener();
@@ -73,7 +74,6 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
             Err(PopError::Interrupted) => continue,
             Err(PopError::Terminated) => break,
         };
-        is_idle = false;
         if shared.control.workers_may_exit() {
             drop(task); // ungraceful: close unserved
             break;
@@ -98,9 +98,11 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
             }
         };
         ws.busy.clear(t);
-        if shared.handoff.give_back(Task { id, conn }, next) {
+        // Idle before the hand-back: the client's next request may reach the listener at once.
+        if shared.handoff.idle_then_give_back(Task { id, conn }, next) {
             shared.wake_listener();
         }
+        is_idle = true;
     }
     // A stopping child's slots stay `G` until the process is reaped (rule 43); a worker of a
     // running child that leaves (ungraceful) is dead.

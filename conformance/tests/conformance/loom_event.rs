@@ -187,3 +187,48 @@ fn listener_never_stays_disabled_while_a_worker_is_idle() {
         );
     });
 }
+
+/// Step 4 with the next round's step 1 (`idle_then_give_back`; rule 31): once the listener has
+/// taken a connection back, the worker that served it already counts as idle, so a next
+/// request arriving at once finds it and is not closed for want of a worker.
+///
+/// The listener here drains the hand-back list whenever it runs, not only after this worker's
+/// wake-up: in the server any other worker's wake-up makes it drain. Lab: swap the two steps in
+/// `idle_then_give_back` (give back first, then `worker_idle`) and loom finds the interleaving
+/// in which the listener holds the connection, its next request is readable, and no worker is
+/// idle.
+#[test]
+fn connection_given_back_finds_its_worker_idle() {
+    model(|| {
+        let h = Arc::new(Handoff::<Conn>::new(1, 2));
+        let worker = {
+            let h = h.clone();
+            thread::spawn(move || {
+                let _ = h.worker_idle();
+                let conn = loop {
+                    match h.pop() {
+                        Ok(c) => break c,
+                        Err(_) => continue,
+                    }
+                };
+                let _ = h.idle_then_give_back(conn, Next::KeepAlive);
+            })
+        };
+        let idler = h.info.wait_for_idler().expect("not terminated");
+        h.dispatch(
+            Conn {
+                holders: Arc::new(AtomicUsize::new(0)),
+            },
+            idler,
+        );
+        while h.take_back().is_empty() {
+            thread::yield_now();
+        }
+        // The client's next request is readable right now: rule 31 asks for an idler *now*.
+        assert!(
+            h.info.try_get_idler().is_some(),
+            "keep-alive request closed: no idle worker"
+        );
+        worker.join().unwrap();
+    });
+}

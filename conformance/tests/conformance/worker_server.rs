@@ -5,7 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use conformance::procfs;
 use conformance::wait::wait_until;
@@ -39,12 +39,17 @@ fn wait_live(s: &Server, n: usize, timeout: Duration) {
     );
 }
 
-/// The live-children counts seen over `d`, in order.
-fn sample_counts(s: &Server, d: Duration) -> Vec<usize> {
-    crate::lifecycle_threaded::count_changes(s, d)
-        .into_iter()
-        .map(|(_, n)| n)
-        .collect()
+/// The live-children counts seen until the count has stayed at `n` for a second (15 s at most).
+fn settle_at(s: &Server, n: usize) -> Vec<usize> {
+    crate::lifecycle_threaded::count_changes_until(
+        s,
+        n,
+        Duration::from_secs(1),
+        Duration::from_secs(15),
+    )
+    .into_iter()
+    .map(|(_, n)| n)
+    .collect()
 }
 
 fn finish_request(stream: &mut TcpStream) -> String {
@@ -95,7 +100,7 @@ fn rule_13_reference_shape_grows_2_3_4_6_caps_with_ah00286_then_stops_one_per_se
     assert_eq!(live_children(&s).len(), 3, "7 idle ≥ MinSpareThreads 5");
     // Phase 2 (120 of 150): 3 → 4 → 6, the rate doubling from 1 to 2.
     let h2 = s.hold_partial(16);
-    let seen = sample_counts(&s, Duration::from_secs(4));
+    let seen = settle_at(&s, 6);
     assert!(
         seen.contains(&4) && seen.last() == Some(&6),
         "counts {seen:?}"
@@ -115,16 +120,26 @@ fn rule_13_reference_shape_grows_2_3_4_6_caps_with_ah00286_then_stops_one_per_se
     assert_eq!(live_children(&s).len(), 6);
     // Phase 4 (no load): 30 idle > 15, one child stopped per pass down to 3 (15 idle).
     drop((h1, h2, h3));
-    let t0 = Instant::now();
-    let seen = sample_counts(&s, Duration::from_secs(6));
-    assert_eq!(seen.last(), Some(&3), "counts {seen:?}");
+    let changes = crate::lifecycle_threaded::count_changes_until(
+        &s,
+        3,
+        Duration::from_millis(1500),
+        Duration::from_secs(15),
+    );
+    let seen: Vec<usize> = changes.iter().map(|&(_, n)| n).collect();
+    assert_eq!(seen.last(), Some(&3), "counts {changes:?}");
     assert!(
         seen.windows(2).all(|w| w[0] >= w[1] && w[0] - w[1] <= 1),
-        "one at a time: {seen:?}"
+        "one at a time: {changes:?}"
     );
+    // Three stops come from three passes: the first and the last are two ticks apart.
+    let first_stop = changes.iter().find(|&&(_, n)| n < 6).map(|&(t, _)| t);
+    let at_three = changes.last().map(|&(t, _)| t);
     assert!(
-        t0.elapsed() >= Duration::from_secs(2),
-        "three stops need at least two more ticks"
+        first_stop
+            .zip(at_three)
+            .is_some_and(|(a, b)| b - a >= Duration::from_millis(1500)),
+        "three stops need at least two more ticks: {changes:?}"
     );
 }
 

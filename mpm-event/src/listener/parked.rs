@@ -45,7 +45,9 @@ impl Listener {
                     }
                     None => {
                         *workers_were_busy = true;
-                        self.close(id);
+                        // `shutdown_connection`: a short lingering close, so the client reads
+                        // EOF where a plain close over its unread request would reset it.
+                        self.start_linger(id, true, Instant::now());
                     }
                 }
             }
