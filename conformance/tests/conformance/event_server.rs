@@ -2,7 +2,7 @@
 //! keep-alive capacity that is event's reason to exist, the accept limit exactly where the
 //! formula puts it, keep-alive timeouts, graceful restart and MaxConnectionsPerChild.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -342,7 +342,9 @@ fn saturated_child() -> (Server, Vec<TcpStream>, conformance::load::Held) {
 }
 
 /// Rule 31: a kept-alive connection whose next request arrives while no worker is idle is
-/// closed without a response (the client is expected to retry on a new connection).
+/// closed without a response (the client is expected to retry on a new connection). The close
+/// is Apache's `shutdown_connection`, a short lingering close: the client reads a clean end of
+/// file, not the reset a plain `close()` over its unread request would send.
 #[test]
 fn rule_31_keepalive_request_without_idle_worker_is_closed() {
     let (s, mut kept, _partial) = saturated_child();
@@ -350,17 +352,16 @@ fn rule_31_keepalive_request_without_idle_worker_is_closed() {
     c.write_all(format!("GET /index.html HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr()).as_bytes())
         .unwrap();
     c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let got = http::read_response(c, false);
-    // EOF or a reset, quickly: neither an answer nor a hang until the read timeout.
-    let closed = match &got {
-        Ok(None) => true,
-        Err(e) => !matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-        ),
-        Ok(Some(_)) => false,
-    };
-    assert!(closed, "not closed although every worker was busy: {got:?}");
+    // EOF, quickly: neither an answer, nor a reset, nor a hang until the read timeout.
+    // (A raw read: `http::read_response` reports a reset as a close too.)
+    let mut buf = [0u8; 512];
+    let got = c
+        .read(&mut buf)
+        .map(|n| String::from_utf8_lossy(&buf[..n]).into_owned());
+    assert!(
+        matches!(&got, Ok(text) if text.is_empty()),
+        "expected a clean close although every worker was busy: {got:?}"
+    );
 }
 
 /// Rule 32: when the listener finds every worker busy (here: a new connection arrives), it
