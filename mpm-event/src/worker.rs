@@ -47,6 +47,9 @@ pub fn run(t: usize, shared: Arc<ChildShared>, ws: Arc<WorkerShared>) {
         nix::unistd::gettid().as_raw(),
         generation,
     );
+    // True once this worker has counted itself idle for its next pop: on the first pass, then
+    // with every hand-back (`idle_then_give_back`). `pop` may return `Interrupted`, and a
+    // worker must not count itself twice (see `FdQueue::pop`).
     let mut is_idle = false;
     loop {
         let dying = shared.handoff.is_dying();

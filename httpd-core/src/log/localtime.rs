@@ -68,21 +68,49 @@ mod tests {
         tz.to_offset(t).seconds()
     }
 
-    fn zoneinfo() -> Option<&'static Path> {
-        let p = Path::new("/usr/share/zoneinfo");
-        p.join("Europe/Madrid").exists().then_some(p)
+    /// A TZif (version 1) file for a fixed UTC offset with no transitions: enough for the
+    /// lookup to be tested without the machine's tzdata, which a fresh CI box may lack.
+    fn tzif_fixed(offset_secs: i32) -> Vec<u8> {
+        let mut f = b"TZif".to_vec();
+        f.push(0); // version 1
+        f.extend([0u8; 15]);
+        // isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
+        for n in [0u32, 0, 0, 0, 1, 4] {
+            f.extend(n.to_be_bytes());
+        }
+        f.extend(offset_secs.to_be_bytes()); // ttinfo: utoff
+        f.extend([0, 0]); // isdst, abbreviation index
+        f.extend(b"TST\0");
+        f
+    }
+
+    /// A zoneinfo directory holding `Test/Plus2` (+02:00) and `Test/Minus4` (−04:00), one per
+    /// test (`tag`): tests run in parallel and must not read a file another one is writing.
+    fn zoneinfo(tag: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("mpm-lab-zoneinfo-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(dir.join("Test")).unwrap();
+        std::fs::write(dir.join("Test/Plus2"), tzif_fixed(7200)).unwrap();
+        std::fs::write(dir.join("Test/Minus4"), tzif_fixed(-4 * 3600)).unwrap();
+        TempDir(dir)
+    }
+
+    /// Removed when the test ends.
+    struct TempDir(PathBuf);
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 
     #[test]
     fn empty_tz_is_utc() {
-        assert_eq!(
-            july_offset(&resolve(Some(""), None, Path::new("/nonexistent"))),
-            0
-        );
-        assert_eq!(
-            july_offset(&resolve(Some(":"), None, Path::new("/nonexistent"))),
-            0
-        );
+        let tmp = zoneinfo("empty_tz_is_utc");
+        let dir = tmp.0.as_path();
+        let localtime = dir.join("Test/Plus2");
+        assert_eq!(july_offset(&resolve(Some(""), None, &localtime)), 0);
+        assert_eq!(july_offset(&resolve(Some(":"), None, &localtime)), 0);
     }
 
     #[test]
@@ -97,31 +125,31 @@ mod tests {
 
     #[test]
     fn unreadable_falls_back_to_utc() {
+        let tmp = zoneinfo("unreadable_falls_back_to_utc");
+        let dir = tmp.0.as_path();
         assert_eq!(
             july_offset(&resolve(None, None, Path::new("/nonexistent"))),
             0
         );
         assert_eq!(
-            july_offset(&resolve(
-                Some("No/Such_Zone"),
-                Some(Path::new("/nonexistent")),
-                Path::new("/x")
-            )),
+            july_offset(&resolve(Some("No/Such_Zone"), Some(dir), Path::new("/x"))),
             0
         );
     }
 
     #[test]
     fn zone_names_and_files() {
-        let Some(dir) = zoneinfo() else { return };
-        for tz in ["Europe/Madrid", ":Europe/Madrid"] {
+        let tmp = zoneinfo("zone_names_and_files");
+        let dir = tmp.0.as_path();
+        for tz in ["Test/Plus2", ":Test/Plus2"] {
             assert_eq!(
                 july_offset(&resolve(Some(tz), Some(dir), Path::new("/x"))),
                 7200,
                 "{tz}"
             );
         }
-        let file = dir.join("America/New_York");
+        // TZ unset: /etc/localtime (here, its stand-in).
+        let file = dir.join("Test/Minus4");
         assert_eq!(july_offset(&resolve(None, None, &file)), -4 * 3600);
         let abs = format!(":{}", file.display());
         assert_eq!(
@@ -132,14 +160,17 @@ mod tests {
 
     #[test]
     fn relative_names_stay_in_the_zoneinfo_dir() {
-        let Some(dir) = zoneinfo() else { return };
-        // "../zoneinfo/Europe/Madrid" would resolve to a real file; it is refused and, not being a
+        let tmp = zoneinfo("relative_names_stay_in_the_zoneinfo_dir");
+        let dir = tmp.0.as_path();
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        // "../<dir>/Test/Plus2" leads back to a real file; it is refused and, not being a
         // POSIX rule either, ends as UTC.
-        let tz = resolve(
-            Some("../zoneinfo/Europe/Madrid"),
-            Some(dir),
-            Path::new("/x"),
+        let climbing = format!("../{name}/Test/Plus2");
+        assert!(
+            dir.join(&climbing).exists(),
+            "the escape leads somewhere real"
         );
+        let tz = resolve(Some(&climbing), Some(dir), Path::new("/x"));
         assert_eq!(july_offset(&tz), 0);
     }
 }
