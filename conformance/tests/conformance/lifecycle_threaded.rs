@@ -126,23 +126,48 @@ pub(crate) fn count_changes_until(
     seen
 }
 
+/// The changes from the first time the largest count was seen: what comes before is startup
+/// still forking, which the shape checks must not read as the pool growing.
+fn from_first_peak(changes: &[(Duration, usize)]) -> &[(Duration, usize)] {
+    let peak = changes.iter().map(|&(_, n)| n).max().unwrap_or(0);
+    let first = changes.iter().position(|&(_, n)| n == peak).unwrap_or(0);
+    &changes[first..]
+}
+
 /// Rule 12: 6 idle children of 5 threads (30 idle > MaxSpareThreads 15) lose one child per
 /// maintenance pass, ~1 s apart, down to 3 (15 idle, no longer above the threshold).
 fn idle_surplus_stops_one_child_per_second(mpm: Mpm) {
     let s = small_reference(mpm).directive("StartServers 6").start();
-    let changes = count_changes_until(&s, 3, Duration::from_millis(1500), Duration::from_secs(15));
+    let watched = count_changes_until(&s, 3, Duration::from_millis(1500), Duration::from_secs(15));
+    // The server answers its readiness probe from the first child, possibly before the parent
+    // has forked all six (a loaded CI box showed 5, then 6, 50 ms later). Rule 12 is about what
+    // happens after startup, so the shape is read from the first time six were seen.
+    let peak = watched.iter().map(|&(_, n)| n).max();
+    assert_eq!(peak, Some(6), "StartServers 6: {watched:?}");
+    let changes = from_first_peak(&watched);
     let counts: Vec<usize> = changes.iter().map(|&(_, n)| n).collect();
     assert_eq!(counts.last(), Some(&3), "counts {changes:?}");
     assert!(
         counts.windows(2).all(|w| w[0] == w[1] + 1),
         "one child at a time: {changes:?}"
     );
-    // Stops come from successive passes: never two within one tick.
+    // Stops come from successive passes: never two within one tick. Each stop is seen when the
+    // child has exited, which a loaded machine delays by a varying few hundred milliseconds, so
+    // a single gap is only required to be well apart; the three stops together must span the
+    // two ticks between the first pass and the third.
     assert!(
         changes
             .windows(2)
-            .all(|w| w[1].0 - w[0].0 >= Duration::from_millis(600)),
+            .all(|w| w[1].0 - w[0].0 >= Duration::from_millis(400)),
         "at most one stop per second: {changes:?}"
+    );
+    let first_stop = changes.get(1).map(|&(t, _)| t);
+    let at_three = changes.last().map(|&(t, _)| t);
+    assert!(
+        first_stop
+            .zip(at_three)
+            .is_some_and(|(a, b)| b - a >= Duration::from_millis(1500)),
+        "three stops need two more ticks after the first: {changes:?}"
     );
     // And it stayed there for 1.5 s (a pass and a half), and still does.
     assert_eq!(s.children().len(), 3);

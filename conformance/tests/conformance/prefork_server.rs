@@ -25,14 +25,22 @@ fn live_children(s: &Server) -> Vec<i32> {
         .collect()
 }
 
-/// Sample the live-children count every 50 ms for `d`; return the distinct values in order.
-fn sample_counts(s: &Server, d: Duration) -> Vec<usize> {
-    let end = Instant::now() + d;
+/// Sample the live-children count every 50 ms until it has stayed at `settled` for a second and
+/// a half (`timeout` at most); return the distinct values in order. Ending on the shape rather
+/// than after a fixed window keeps the test honest on a loaded machine, where forks and
+/// passes run late.
+fn counts_until(s: &Server, settled: usize, timeout: Duration) -> Vec<usize> {
+    let t0 = Instant::now();
     let mut seen: Vec<usize> = Vec::new();
-    while Instant::now() < end {
+    let mut since = t0;
+    while t0.elapsed() < timeout {
         let n = live_children(s).len();
         if seen.last() != Some(&n) {
             seen.push(n);
+            since = Instant::now();
+        }
+        if n == settled && since.elapsed() >= Duration::from_millis(1500) {
+            break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -82,7 +90,7 @@ fn rule_04_min_spare_60_from_one_child_doubles_to_64() {
         .directive("MaxSpareServers 100")
         .directive("MaxRequestWorkers 100")
         .start();
-    let seen = sample_counts(&s, Duration::from_secs(8));
+    let seen = counts_until(&s, 64, Duration::from_secs(20));
     for want in [2, 4, 8, 16, 32, 64] {
         assert!(seen.contains(&want), "process counts {seen:?} miss {want}");
     }
