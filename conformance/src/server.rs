@@ -10,7 +10,9 @@
 //! 3. The binary runs as `BIN -f DIR/httpd.conf [args]` in its own process group, stdout and
 //!    stderr going to files in the directory.
 //! 4. The port comes from the error-log line `listening on 127.0.0.1:PORT` (the OS chose it).
-//! 5. The server is ready when `GET /server-status?auto` answers 200.
+//! 5. The server is ready when `GET /server-status?auto` answers 200 and the parent has logged
+//!    `configured -- resuming normal operations`, which it does once every StartServers child is
+//!    forked (not with `-X`, which has no parent).
 //! 6. On drop: SIGTERM to the process group, a bounded wait until every member has exited,
 //!    SIGKILL to whatever is left, reap. If the test is panicking, the config path and the
 //!    last 30 error-log lines are printed first; on success the directory is removed.
@@ -293,12 +295,7 @@ impl ServerTest {
         match port {
             Some(Ok(p)) => server.port = p,
             Some(Err(status)) => {
-                return Err(StartError::Exited {
-                    status,
-                    stderr: server.stderr(),
-                    error_log: server.error_log(),
-                    config: server.conf.clone(),
-                });
+                return Err(server.exited(status));
             }
             None => {
                 return Err(server.not_ready("no `listening on 127.0.0.1:PORT` in the error log"));
@@ -318,14 +315,32 @@ impl ServerTest {
             match ok {
                 Some(true) => {}
                 Some(false) => {
-                    return Err(StartError::Exited {
-                        status: server.exit.unwrap_or_default(),
-                        stderr: server.stderr(),
-                        error_log: server.error_log(),
-                        config: server.conf.clone(),
-                    });
+                    return Err(server.exited(server.exit.unwrap_or_default()));
                 }
                 None => return Err(server.not_ready("/server-status?auto did not answer 200")),
+            }
+            // Step 5b: the first child answers the probe while the parent may still be forking
+            // the rest of StartServers; the parent logs "resuming normal operations" (notice,
+            // so whatever LogLevel says) once all are forked. `-X` has no parent and no line.
+            if !self.args.iter().any(|a| a == "-X") {
+                let resumed = try_wait_until(self.start_timeout, || {
+                    let text = server.error_log() + &server.stderr();
+                    if text.contains("configured -- resuming normal operations") {
+                        return Some(true);
+                    }
+                    server.try_exit_status().map(|_| false)
+                });
+                match resumed {
+                    Some(true) => {}
+                    Some(false) => {
+                        return Err(server.exited(server.exit.unwrap_or_default()));
+                    }
+                    None => {
+                        return Err(
+                            server.not_ready("no \"resuming normal operations\" in the error log")
+                        );
+                    }
+                }
             }
         }
         Ok(server)

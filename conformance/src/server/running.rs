@@ -367,6 +367,16 @@ impl Server {
 }
 
 impl Server {
+    /// The error for a server that exited during start-up with `status`.
+    pub(super) fn exited(&self, status: ExitStatus) -> StartError {
+        StartError::Exited {
+            status,
+            stderr: self.stderr(),
+            error_log: self.error_log(),
+            config: self.conf.clone(),
+        }
+    }
+
     pub(super) fn not_ready(&mut self, what: &'static str) -> StartError {
         let e = StartError::NotReady {
             what,
