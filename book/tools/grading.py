@@ -15,15 +15,19 @@ import re
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
-# Lab → the rules it teaches. Lab 08 (loom) is graded by its loom model, named in its README.
+ALL = {"prefork", "worker", "event"}
+
+# Lab → (the MPMs it runs, the rules it teaches). A rule shared by several MPMs (rule 9: the spawn
+# rate of all three) lists only the tests of the lab's MPMs. Lab 08 (loom) is graded by its loom
+# model, named in its README.
 LABS = {
-    "01-prefork-growth": [3, 4, 5, 6, 7, 8, 9],
-    "02-worker-spare-threads": [11, 12, 13, 14, 20, 27],
-    "03-event-keepalive": [19, 29, 30, 31, 32, 33],
-    "04-memory-budget": [21, 22, 23, 24, 25],
-    "05-graceful-restart": [41, 42, 43, 47, 48, 70],
-    "06-max-connections-per-child": [52, 53, 54],
-    "07-slow-clients": [68, 69],
+    "01-prefork-growth": ({"prefork"}, [3, 4, 5, 6, 7, 8, 9]),
+    "02-worker-spare-threads": ({"worker"}, [11, 12, 13, 14, 20, 27]),
+    "03-event-keepalive": ({"worker", "event"}, [19, 29, 30, 31, 32, 33]),
+    "04-memory-budget": (ALL, [21, 22, 23, 24, 25]),
+    "05-graceful-restart": (ALL, [41, 42, 43, 47, 48, 70]),
+    "06-max-connections-per-child": (ALL, [52, 53, 54]),
+    "07-slow-clients": (ALL, [68, 69]),
 }
 
 
@@ -32,43 +36,64 @@ def package_of(path):
     return rel.split(os.sep)[0]
 
 
+def mpms_of(path, name):
+    """The MPMs a test belongs to: its crate (mpm-prefork/…), its file in the suite
+    (prefork_*.rs, worker_*.rs, event_*.rs, loom_event.rs, threaded_*.rs) or its name's suffix
+    (`…_worker`); a test of the shared core or of all MPMs belongs to all three."""
+    for m in ALL:
+        if name.endswith("_" + m):
+            return {m}
+    top, base = package_of(path), os.path.basename(path)
+    if top.startswith("mpm-"):
+        return {top[len("mpm-"):]}
+    for m in ALL:
+        if base.startswith(m + "_") or base == f"loom_{m}.rs":
+            return {m}
+    if base.startswith("threaded_"):
+        return {"worker", "event"}
+    return set(ALL)
+
+
 def scan():
-    """{test name: package} for every `fn rule_…` in the workspace's Rust sources."""
+    """{test name: (package, MPMs)} for every `fn rule_…` in the workspace's Rust sources.
+    Only a `fn` that starts a line counts: a test's own source text inside a string literal
+    (the fixtures of conformance/src/rules.rs) is not a test."""
     names = {}
     for pattern in ("conformance/tests/**/*.rs", "*/src/**/*.rs", "httpd-core/tests/*.rs"):
         for f in glob.glob(os.path.join(ROOT, pattern), recursive=True):
             if "/target/" in f:
                 continue
-            for n in re.findall(r"fn (rule_\d+[a-z0-9_]*)\s*\(", open(f).read()):
-                names.setdefault(n, package_of(f))
+            for n in re.findall(r"^[ \t]*fn (rule_\d+[a-z0-9_]*)\s*\(", open(f).read(), re.M):
+                names.setdefault(n, (package_of(f), mpms_of(f, n)))
     return names
 
 
-def tests_for(names, r):
+def tests_for(names, r, mpms=ALL):
     return sorted(
-        n for n in names
-        if re.match(rf"rule_0?{r}(_|$)", n) or re.match(rf"rule_\d+_{r:02d}_", n)
+        n for n, (_, of) in names.items()
+        if (re.match(rf"rule_0?{r}(_|$)", n) or re.match(rf"rule_\d+_{r:02d}_", n)) and of & mpms
     )
 
 
-def grading(names, rules):
+def grading(names, mpms, rules):
     lines = [
         "## Grading", "",
         "These tests check what this lab teaches; the integration tests among them start the real",
         "servers. `cargo test -p conformance` runs the whole suite; a name prefix runs the tests of",
         "one rule:", "", "```sh",
     ]
-    in_suite = [r for r in rules if any(names[t] == "conformance" for t in tests_for(names, r))]
+    pkg = {n: p for n, (p, _) in names.items()}
+    in_suite = [r for r in rules if any(pkg[t] == "conformance" for t in tests_for(names, r, mpms))]
     lines.append(f"cargo test -p conformance rule_{in_suite[0]:02d}" if in_suite else "cargo test -p conformance")
     lines += ["```", "", "| rule | tests |", "|---|---|"]
     missing = []
     for r in rules:
-        ts = tests_for(names, r)
+        ts = tests_for(names, r, mpms)
         if not ts:
             missing.append(r)
             continue
         cells = [
-            f"`{t}`" if names[t] == "conformance" else f"`{t}` (`cargo test -p {names[t]} {t}`)"
+            f"`{t}`" if pkg[t] == "conformance" else f"`{t}` (`cargo test -p {pkg[t]} {t}`)"
             for t in ts
         ]
         lines.append(f"| {r} | " + "<br>".join(cells) + " |")
@@ -83,12 +108,12 @@ def grading(names, rules):
 
 def main():
     names = scan()
-    for lab, rules in LABS.items():
+    for lab, (mpms, rules) in LABS.items():
         p = os.path.join(ROOT, "book", "labs", lab, "README.md")
         s = open(p).read()
         head = s[: s.index("## Grading")]
-        open(p, "w").write(head + grading(names, rules))
-        print(lab, "rules without a test:", [r for r in rules if not tests_for(names, r)])
+        open(p, "w").write(head + grading(names, mpms, rules))
+        print(lab, "rules without a test:", [r for r in rules if not tests_for(names, r, mpms)])
 
 
 if __name__ == "__main__":
