@@ -6,9 +6,10 @@
 # Needs only bash, grep and sed (CI machines have nothing else). Exit status 1 on any problem.
 #   book/check-links.sh            build the book first (mdbook build), then check
 #   book/check-links.sh --no-build check an existing build in target/book
+#   CHECK_LINKS_OUT=DIR book/check-links.sh --no-build   check another build (the Spanish book)
 set -uo pipefail
 book=$(cd "$(dirname "$0")" && pwd)
-out="$book/../target/book"
+out="${CHECK_LINKS_OUT:-$book/../target/book}"
 fail=0
 problem() { printf '  %s\n' "$*"; fail=1; }
 

@@ -60,4 +60,6 @@ if grep -E 'WARN|ERROR' "$tmp/build.log"; then exit 1; fi
 # The preprocessor really ran: the first page's title is the translated one.
 grep -q '<h1 id="introducción">' "$out/introduction.html" \
   || { echo "i18n: $out/introduction.html is not in Spanish (did mdbook-gettext run?)"; exit 1; }
+# Translated links must still point to existing pages and headings.
+CHECK_LINKS_OUT="$out" "$book/check-links.sh" --no-build
 echo "i18n: ok (Spanish book in ${out#"$book"/})"
