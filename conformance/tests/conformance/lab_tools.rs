@@ -72,6 +72,15 @@ fn mpm_lab_compare_reads_the_reference_layout() {
     );
     let svg = fs::read_to_string(out.join("compare.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("processes"));
+    // Panels are named after the server and run, never after a path on this machine.
+    for label in [
+        "Apache 2.4.71 prefork (reference run1)",
+        "Apache 2.4.71 prefork (reference run2)",
+    ] {
+        assert!(svg.contains(label) && text.contains(label), "{label}");
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    assert!(!svg.contains(root) && !text.contains(root), "no path in labels");
     let _ = fs::remove_dir_all(out);
 }
 
@@ -114,6 +123,12 @@ fn mpm_lab_simulate_writes_a_comparable_timeline() {
     for f in ["load.csv", "error_log", "timeline.svg"] {
         assert!(out.join(f).is_file(), "{f}");
     }
+    // The title names the MPM and the config file, not the directory it was read from.
+    let title = summary.lines().next().unwrap();
+    assert!(
+        title.starts_with("simulated mpm-prefork (prefork.httpd.conf), phases 0:5,"),
+        "{title}"
+    );
     let _ = fs::remove_dir_all(out);
 }
 
