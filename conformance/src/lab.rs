@@ -193,7 +193,7 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             *addr,
             *pid,
             opts.tpc.unwrap_or(0),
-            format!("http://{addr}, phases {}", opts.phases),
+            format!("{} (http://{addr}), phases {}", url_label(*addr), opts.phases),
         ),
     };
     let t0 = Instant::now();
@@ -335,6 +335,26 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             log_lines: &lines,
         },
     )
+}
+
+/// What a server found by URL calls itself, from its `?auto` page's `ServerVersion` and
+/// `ServerMPM`: `Apache 2.4.71 event`, or `mpm-lab 0.1.0 event` for ours; `server` if the page
+/// does not answer.
+fn url_label(addr: SocketAddr) -> String {
+    let Ok(r) = crate::http::get_with_timeout(addr, "/server-status?auto", Duration::from_secs(2))
+    else {
+        return "server".into();
+    };
+    let st = crate::status::StatusAuto::parse(&r.text());
+    let version = st
+        .get("ServerVersion")
+        .and_then(|v| v.split_whitespace().next())
+        .map(|v| v.replace('/', " "))
+        .unwrap_or_else(|| "server".into());
+    match st.get("ServerMPM") {
+        Some(mpm) => format!("{version} {mpm}"),
+        None => version,
+    }
 }
 
 /// `mpm-lab replot DIR`: draw `DIR/timeline.svg` again from `timeline.csv`, `load.csv` and the
