@@ -182,8 +182,8 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             fs::copy(s.config_path(), opts.out.join("httpd.conf"))?;
             let title = format!(
                 "{} ({}), phases {}",
-                binary.display(),
-                config.display(),
+                server_label(binary),
+                shown_path(config),
                 opts.phases
             );
             (Some(s), a, Some(p), tpc, title)
@@ -193,7 +193,7 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             *addr,
             *pid,
             opts.tpc.unwrap_or(0),
-            format!("http://{addr}, phases {}", opts.phases),
+            format!("{} (http://{addr}), phases {}", url_label(*addr), opts.phases),
         ),
     };
     let t0 = Instant::now();
@@ -337,6 +337,97 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
     )
 }
 
+/// What a server found by URL calls itself, from its `?auto` page's `ServerVersion` and
+/// `ServerMPM`: `Apache 2.4.71 event`, or `mpm-lab 0.1.0 event` for ours; `server` if the page
+/// does not answer.
+fn url_label(addr: SocketAddr) -> String {
+    let Ok(r) = crate::http::get_with_timeout(addr, "/server-status?auto", Duration::from_secs(2))
+    else {
+        return "server".into();
+    };
+    let st = crate::status::StatusAuto::parse(&r.text());
+    let version = st
+        .get("ServerVersion")
+        .and_then(|v| v.split_whitespace().next())
+        .map(|v| v.replace('/', " "))
+        .unwrap_or_else(|| "server".into());
+    match st.get("ServerMPM") {
+        Some(mpm) => format!("{version} {mpm}"),
+        None => version,
+    }
+}
+
+/// `mpm-lab replot DIR`: draw `DIR/timeline.svg` again from `timeline.csv`, `load.csv` and the
+/// title line of `summary.txt`, so that a change to the plot reaches committed outputs without
+/// re-running their load.
+pub fn replot(dir: &Path) -> io::Result<()> {
+    let csv = dir.join("timeline.csv");
+    let tl = Timeline::read(&csv)?;
+    let (load, _, title) = siblings(&csv);
+    let load_rows = load
+        .map(|p| fs::read_to_string(p).map(|t| summary::parse_load_csv(&t)))
+        .transpose()?
+        .unwrap_or_default();
+    let spans: Vec<plot::Span> = summary::phase_spans(&load_rows, tl.epoch0())
+        .iter()
+        .map(|s| (s.t0, s.t1, s.target))
+        .collect();
+    plot::plot_timeline(&dir.join("timeline.svg"), &title, &tl, &spans)
+}
+
+/// What a plot or a summary calls a server binary: `mpm-prefork` for our binary or its
+/// conformance shim (`conf-prefork`), wherever it was built; otherwise the file name. A title
+/// never carries the build directory, so committed outputs do not change from one checkout to
+/// the next.
+pub fn server_label(binary: &Path) -> String {
+    let name = binary
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("server");
+    match crate::Mpm::from_name(name) {
+        Some(mpm) => mpm.binary_name().to_string(),
+        None => name.to_string(),
+    }
+}
+
+/// A path as a title shows it: as given when relative (`book/labs/01-…/httpd.conf`), only its
+/// file name when absolute (a temporary or build directory means nothing to a reader).
+pub fn shown_path(p: &Path) -> String {
+    if p.is_absolute() {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        p.display().to_string()
+    }
+}
+
+/// The label of a timeline in `compare`: `Apache 2.4.71 prefork (reference run1)` for a
+/// reference file `prefork.timeline.csv` (the version read from its error log); for one of our outputs, the first line of the
+/// `summary.txt` beside it (`mpm-prefork (httpd.conf), phases …`); else the path as given.
+fn timeline_label(csv: &Path, name: &str) -> String {
+    let dir = csv.parent().unwrap_or(Path::new("."));
+    let dir_name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if let Some(mpm) = name.strip_suffix(".timeline.csv") {
+        // The version is the one the run's own error log announces (AH00163/AH00292/AH00489).
+        let log = fs::read_to_string(dir.join(format!("{mpm}.error_log"))).unwrap_or_default();
+        let version = log
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("Apache/"))
+            .map(|v| format!("Apache {v}"))
+            .unwrap_or_else(|| "Apache".into());
+        return format!("{version} {mpm} (reference {dir_name})");
+    }
+    let first = fs::read_to_string(dir.join("summary.txt"))
+        .ok()
+        .and_then(|t| t.lines().next().map(str::to_string))
+        .filter(|l| !l.starts_with("timeline:") && !l.is_empty());
+    first.unwrap_or_else(|| shown_path(csv))
+}
+
 /// The files that belong with a timeline CSV: (load log, error log, label). For
 /// `X.timeline.csv` they are `X.load.csv` and `X.error_log` (the reference layout); for
 /// `timeline.csv`, `load.csv` and `error_log` (ours).
@@ -350,7 +441,7 @@ pub fn siblings(csv: &Path) -> (Option<PathBuf>, Option<PathBuf>, String) {
         ),
         None => (dir.join("load.csv"), dir.join("error_log")),
     };
-    let label = csv.display().to_string();
+    let label = timeline_label(csv, name);
     (
         load.is_file().then_some(load),
         log.is_file().then_some(log),

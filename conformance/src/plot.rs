@@ -1,6 +1,12 @@
 //! SVG plots of timelines: processes, threads, busy and idle workers over time, with the load
 //! phases shaded and labelled with their target. Drawn with plotters' SVG backend (no fonts
 //! or images needed).
+//!
+//! Two choices keep a plot honest:
+//! - a sample without a value (a failed status poll has no busy/idle) is a gap in that line,
+//!   never a straight segment from the last good poll to the next one: under full load the polls
+//!   that fail are exactly the ones that would have shown every worker busy;
+//! - the legend sits in its own strip above the chart, so it never covers data.
 
 use crate::timeline::Timeline;
 use plotters::prelude::*;
@@ -40,8 +46,9 @@ fn draw_panel<DB: DrawingBackend>(
     tmax: f64,
     ymax: f64,
 ) -> io::Result<()> {
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 16))
+    let (legend_area, area) = area.split_vertically(LEGEND_STRIP);
+    draw_legend(&legend_area, title)?;
+    let mut chart = ChartBuilder::on(&area)
         .margin(8)
         .x_label_area_size(28)
         .y_label_area_size(44)
@@ -73,27 +80,82 @@ fn draw_panel<DB: DrawingBackend>(
             )))
             .map_err(err)?;
     }
-    for (name, color, f) in SERIES {
-        let pts: Vec<(f64, f64)> = tl.rows.iter().filter_map(|r| Some((r.t, f(r)?))).collect();
-        if pts.is_empty() {
-            continue;
+    // A failed poll is data too: under full load it is the poll that waited behind busy
+    // workers. Each one shades its sample interval in grey.
+    let failed = tl
+        .rows
+        .windows(2)
+        .filter(|w| !w[1].ok)
+        .map(|w| Rectangle::new([(w[0].t, 0.0), (w[1].t, ymax)], FAILED.mix(0.25).filled()));
+    chart.draw_series(failed).map_err(err)?;
+    for (_, color, f) in SERIES {
+        for run in runs(&tl.rows, f) {
+            chart
+                .draw_series(LineSeries::new(run, color.stroke_width(2)))
+                .map_err(err)?;
         }
-        chart
-            .draw_series(LineSeries::new(pts, color.stroke_width(2)))
-            .map_err(err)?
-            .label(name)
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
     Ok(())
+}
+
+/// Shade of the intervals whose status poll failed.
+const FAILED: RGBColor = RGBColor(90, 90, 90);
+
+/// Height of the strip above each chart that holds the title and the legend.
+const LEGEND_STRIP: u32 = 44;
+
+/// Title on the first line, one short line and name per series on the second.
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    title: &str,
+) -> io::Result<()> {
+    area.draw(&Text::new(title.to_string(), (12, 4), ("sans-serif", 15)))
+        .map_err(err)?;
+    let mut x = 12;
+    for (name, color, _) in SERIES {
+        area.draw(&PathElement::new(
+            vec![(x, 32), (x + 18, 32)],
+            color.stroke_width(2),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(name, (x + 22, 26), ("sans-serif", 12)))
+            .map_err(err)?;
+        // Wide enough for plotters' SVG text at 12 px, which has no font metrics to ask.
+        x += 30 + 6 * name.len() as i32;
+    }
+    area.draw(&Rectangle::new(
+        [(x, 27), (x + 18, 37)],
+        FAILED.mix(0.25).filled(),
+    ))
+    .map_err(err)?;
+    area.draw(&Text::new(
+        "status poll failed",
+        (x + 22, 26),
+        ("sans-serif", 12),
+    ))
+    .map_err(err)?;
+    Ok(())
+}
+
+/// The stretches of consecutive samples where `f` has a value: each becomes its own line, so
+/// a sample without a value leaves a gap.
+pub fn runs(
+    rows: &[crate::timeline::Row],
+    f: fn(&crate::timeline::Row) -> Option<f64>,
+) -> Vec<Vec<(f64, f64)>> {
+    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
+    let mut cur = Vec::new();
+    for r in rows {
+        match f(r) {
+            Some(v) => cur.push((r.t, v)),
+            None if !cur.is_empty() => out.push(std::mem::take(&mut cur)),
+            None => {}
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 fn extent(tls: &[(&str, &Timeline, &[Span])]) -> (f64, f64) {
@@ -121,7 +183,7 @@ pub fn plot_timeline(path: &Path, title: &str, tl: &Timeline, spans: &[Span]) ->
 /// Several timelines stacked (same axes), e.g. ours above Apache's.
 pub fn plot_panels(path: &Path, panels: &[(&str, &Timeline, &[Span])]) -> io::Result<()> {
     let (tmax, ymax) = extent(panels);
-    let h = 320 * panels.len().max(1) as u32;
+    let h = 360 * panels.len().max(1) as u32;
     let root = SVGBackend::new(path, (1000, h)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let areas = root.split_evenly((panels.len().max(1), 1));
@@ -130,4 +192,36 @@ pub fn plot_panels(path: &Path, panels: &[(&str, &Timeline, &[Span])]) -> io::Re
     }
     root.present().map_err(err)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+    use crate::timeline::Row;
+
+    fn row(t: f64, busy: Option<f64>) -> Row {
+        Row {
+            t,
+            ok: busy.is_some(),
+            busy,
+            ..Row::default()
+        }
+    }
+
+    /// A failed poll splits the busy line: no segment joins t=1 to t=3 across it.
+    #[test]
+    fn a_sample_without_a_value_is_a_gap() {
+        let rows = [
+            row(0.0, Some(1.0)),
+            row(1.0, Some(2.0)),
+            row(2.0, None),
+            row(3.0, Some(50.0)),
+            row(4.0, None),
+        ];
+        assert_eq!(
+            runs(&rows, |r| r.busy),
+            vec![vec![(0.0, 1.0), (1.0, 2.0)], vec![(3.0, 50.0)]]
+        );
+        assert!(runs(&rows[2..3], |r| r.busy).is_empty());
+    }
 }

@@ -6,6 +6,7 @@
 //! mpm-lab run      --server http://127.0.0.1:18080 --pid P --tpc 25 --phases … --out DIR
 //! mpm-lab simulate --mpm prefork --config F --phases … --out DIR
 //! mpm-lab compare  A/timeline.csv reference/run1/prefork.timeline.csv --out DIR
+//! mpm-lab replot   DIR…   (timeline.svg again from DIR/timeline.csv, after a plot change)
 //! mpm-lab bench    --server mpm-event --config F [--apache] [--nginx]
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
 //! ```
@@ -43,6 +44,8 @@ enum Cmd {
     Simulate(SimArgs),
     /// Put two timelines side by side (text and one SVG).
     Compare(CompareArgs),
+    /// Draw timeline.svg again from the timeline.csv and load.csv of output directories.
+    Replot(ReplotArgs),
     /// Requests/s and latency for keep-alive and close, 1 KiB and 100 KiB.
     Bench(BenchArgs),
     /// Write the rule table (rules × MPM → tests, deviations) as markdown.
@@ -130,6 +133,13 @@ struct CompareArgs {
 }
 
 #[derive(Parser)]
+struct ReplotArgs {
+    /// directories written by `run` or `simulate`
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+}
+
+#[derive(Parser)]
 struct BenchArgs {
     /// mpm-prefork | mpm-worker | mpm-event | a server binary | http://HOST:PORT
     #[arg(long)]
@@ -187,6 +197,11 @@ fn main() -> ExitCode {
         Cmd::Simulate(a) => cmd_simulate(a),
         Cmd::Compare(a) => lab::compare(&a.a, &a.b, &a.out)
             .map(|t| print!("{t}"))
+            .map_err(|e| e.to_string()),
+        Cmd::Replot(a) => a
+            .dirs
+            .iter()
+            .try_for_each(|d| lab::replot(d))
             .map_err(|e| e.to_string()),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
@@ -328,7 +343,12 @@ fn cmd_simulate(a: SimArgs) -> Result<(), String> {
     let sim = simulate::simulate(mpm, &a.config, &user, a.before, a.after, tick)?;
     std::fs::create_dir_all(&a.out).map_err(|e| e.to_string())?;
     std::fs::write(a.out.join("error_log"), &sim.error_log).map_err(|e| e.to_string())?;
-    let title = format!("simulated {mpm} ({}), phases {}", a.config.display(), user);
+    let title = format!(
+        "simulated {} ({}), phases {}",
+        mpm.binary_name(),
+        lab::shown_path(&a.config),
+        user
+    );
     let text = lab::write_outputs(
         &a.out,
         &Outputs {

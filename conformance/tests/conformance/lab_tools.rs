@@ -72,6 +72,18 @@ fn mpm_lab_compare_reads_the_reference_layout() {
     );
     let svg = fs::read_to_string(out.join("compare.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("processes"));
+    // Panels are named after the server and run, never after a path on this machine.
+    for label in [
+        "Apache 2.4.71 prefork (reference run1)",
+        "Apache 2.4.71 prefork (reference run2)",
+    ] {
+        assert!(svg.contains(label) && text.contains(label), "{label}");
+    }
+    let root = env!("CARGO_MANIFEST_DIR");
+    assert!(
+        !svg.contains(root) && !text.contains(root),
+        "no path in labels"
+    );
     let _ = fs::remove_dir_all(out);
 }
 
@@ -114,6 +126,12 @@ fn mpm_lab_simulate_writes_a_comparable_timeline() {
     for f in ["load.csv", "error_log", "timeline.svg"] {
         assert!(out.join(f).is_file(), "{f}");
     }
+    // The title names the MPM and the config file, not the directory it was read from.
+    let title = summary.lines().next().unwrap();
+    assert!(
+        title.starts_with("simulated mpm-prefork (prefork.httpd.conf), phases 0:5,"),
+        "{title}"
+    );
     let _ = fs::remove_dir_all(out);
 }
 
@@ -212,4 +230,62 @@ fn mpm_lab_run_samples_and_loads_a_url() {
             .starts_with("<svg")
     );
     let _ = fs::remove_dir_all(out);
+}
+
+/// The simulated outputs committed under `book/labs/*/expected/` are what the simulator says
+/// today: each `simulate …` line of `book/labs/regenerate.sh` (the one list of them) is run
+/// again and its `timeline.csv`, `summary.txt` and `error_log` compared with the committed ones.
+/// A failure means a change to an MPM's logic or to the simulator: run
+/// `book/labs/regenerate.sh` and review the difference, as the labs quote these figures.
+#[test]
+fn committed_lab_simulations_are_current() {
+    let root = conformance::crate_dir().join("..");
+    let script = fs::read_to_string(root.join("book/labs/regenerate.sh")).unwrap();
+    let jobs: Vec<Vec<&str>> = script
+        .lines()
+        .filter_map(|l| l.strip_prefix("simulate "))
+        .map(|l| l.split_whitespace().map(|w| w.trim_matches('"')).collect())
+        .collect();
+    assert!(
+        jobs.len() >= 4,
+        "the simulate lines of regenerate.sh were found"
+    );
+    let phases_var = script
+        .lines()
+        .find_map(|l| l.strip_prefix("REFERENCE_PHASES="))
+        .unwrap();
+    for job in jobs {
+        let [lab, out_name, mpm, phases] = job[..] else {
+            panic!("simulate LAB OUT MPM PHASES: {job:?}")
+        };
+        let phases = phases.replace("$REFERENCE_PHASES", phases_var);
+        let expected = root
+            .join("book/labs")
+            .join(lab)
+            .join("expected")
+            .join(out_name);
+        let out = std::env::temp_dir().join(format!(
+            "mpm-lab-current-{}-{lab}-{out_name}",
+            std::process::id()
+        ));
+        let r = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+            .current_dir(&root)
+            .args(["simulate", "--mpm", mpm, "--phases", &phases])
+            .arg("--config")
+            .arg(format!("book/labs/{lab}/httpd.conf"))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        for f in ["timeline.csv", "summary.txt", "error_log"] {
+            let now = fs::read_to_string(out.join(f)).unwrap();
+            let committed = fs::read_to_string(expected.join(f)).unwrap();
+            assert!(
+                now == committed,
+                "book/labs/{lab}/expected/{out_name}/{f} is stale: run book/labs/regenerate.sh"
+            );
+        }
+        let _ = fs::remove_dir_all(out);
+    }
 }
