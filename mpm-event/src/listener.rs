@@ -264,7 +264,11 @@ impl Listener {
                     self.shared.log.log(
                         "mpm_event",
                         Level::Trace1,
-                        format_args!("Dying, will shutdown {} keep-alive connections", all.len()),
+                        // Apache's words, although only "dying" brings us here.
+                        format_args!(
+                            "All workers are busy or dying, will shutdown {} keep-alive connections",
+                            all.len()
+                        ),
                     );
                 }
                 // `shutdown_connection` for each: a short lingering close (rule 35).
