@@ -155,6 +155,21 @@ fn returns_from_two_workers_share_wakeups_without_loss() {
     });
 }
 
+/// A worker thread that goes idle once (hand-off step 1) and records whether `worker_idle`
+/// told it to wake the listener.
+fn worker_going_idle(h: &Arc<Handoff<Conn>>) -> (thread::JoinHandle<()>, Arc<AtomicBool>) {
+    let woke = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (h, woke) = (h.clone(), woke.clone());
+        thread::spawn(move || {
+            if h.worker_idle() {
+                woke.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    (worker, woke)
+}
+
 /// Step 6 (`disable_listensocks`, `should_enable_listensocks`, the wake-up in
 /// `worker_thread`; rule 30): a listener that disables its listening sockets because no worker
 /// is idle never stays disabled while a worker is idle — the worker's `set_idle` is seen either
@@ -163,15 +178,7 @@ fn returns_from_two_workers_share_wakeups_without_loss() {
 fn listener_never_stays_disabled_while_a_worker_is_idle() {
     model(|| {
         let h = Arc::new(Handoff::<Conn>::new(1, 2));
-        let woke = Arc::new(AtomicBool::new(false));
-        let worker = {
-            let (h, woke) = (h.clone(), woke.clone());
-            thread::spawn(move || {
-                if h.worker_idle() {
-                    woke.store(true, Ordering::SeqCst);
-                }
-            })
-        };
+        let (worker, woke) = worker_going_idle(&h);
         // One listener iteration: a listening socket is readable.
         if h.accept_check().is_some() {
             h.disable_listeners();
@@ -242,15 +249,7 @@ fn connection_given_back_finds_its_worker_idle() {
 fn awaiting_request_is_never_stranded() {
     model(|| {
         let h = Arc::new(Handoff::<Conn>::new(1, 2));
-        let woke = Arc::new(AtomicBool::new(false));
-        let worker = {
-            let (h, woke) = (h.clone(), woke.clone());
-            thread::spawn(move || {
-                if h.worker_idle() {
-                    woke.store(true, Ordering::SeqCst);
-                }
-            })
-        };
+        let (worker, woke) = worker_going_idle(&h);
         // The listener found no idler when the request arrived; before sleeping it publishes
         // the awaiting list and looks once more (`dispatch_awaiting`).
         h.set_awaiting(1);
