@@ -217,9 +217,70 @@ pub fn alive(pid: i32) -> bool {
     matches!(stat(pid), Some((s, _)) if s != 'Z')
 }
 
+/// Inodes of the IPv4 TCP sockets in state ESTABLISHED whose local port is `port`, from
+/// `/proc/net/tcp` (the server's side of its client connections, accepted or still in the
+/// listen backlog).
+fn established_inodes(port: u16) -> std::collections::HashSet<u64> {
+    let Ok(table) = fs::read_to_string("/proc/net/tcp") else {
+        return Default::default();
+    };
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode …
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let local_port = u16::from_str_radix(f.get(1)?.rsplit(':').next()?, 16).ok()?;
+            (local_port == port && *f.get(3)? == "01").then(|| f.get(9)?.parse().ok())?
+        })
+        .collect()
+}
+
+/// Socket inodes among the open file descriptors of `pid` (each once).
+fn socket_inodes(pid: i32) -> std::collections::HashSet<u64> {
+    let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Default::default();
+    };
+    fds.filter_map(|e| fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|target| {
+            let t = target.to_str()?;
+            t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+        })
+        .collect()
+}
+
+/// How many distinct sockets process `pid` has open (listening ones included): a cheap
+/// "who is busy" measure where [`connections_held`] would be too slow.
+pub fn socket_fds(pid: i32) -> usize {
+    socket_inodes(pid).len()
+}
+
+/// How many client connections on `port` process `pid` holds open: its file descriptors that
+/// are established TCP sockets with local port `port`. Stop the process (SIGSTOP) first for a
+/// count that cannot change while it is read.
+pub fn connections_held(pid: i32, port: u16) -> usize {
+    let established = established_inodes(port);
+    socket_inodes(pid).intersection(&established).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_the_connections_we_hold() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let _c1 = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let _c2 = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let me = std::process::id() as i32;
+        // Both still in the backlog: established, but no descriptor of ours yet.
+        assert_eq!(connections_held(me, port), 0);
+        let _a = l.accept().expect("accept");
+        assert_eq!(connections_held(me, port), 1);
+        let _b = l.accept().expect("accept");
+        assert_eq!(connections_held(me, port), 2);
+    }
 
     #[test]
     fn reads_our_own_process() {

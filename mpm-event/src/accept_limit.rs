@@ -42,8 +42,9 @@ pub struct AcceptCounts {
 /// Why the child is above its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AboveLimit {
-    /// No idle worker at all: sets `workers_were_busy` (§5.3), which also closes every
-    /// keep-alive connection of the child (rule 32).
+    /// No idle worker at all: sets `workers_were_busy` (§5.3), which keeps the listening
+    /// sockets disabled (in Apache it also closes every keep-alive connection of the child,
+    /// rule 32; we do not, see the `listener` module doc).
     NoIdleWorker,
     /// Too many open connections for the idle workers there are.
     TooManyConnections,

@@ -14,17 +14,22 @@
 //! right is that no hand-over loses a connection or a wake-up.
 //!
 //! 1. **Worker idle.** A worker with nothing to do calls [`Handoff::worker_idle`] (queue_info
-//!    `set_idle`). If the child's listening sockets are disabled, it must wake the listener
-//!    (the return value says so), which re-checks the accept limit (step 6).
+//!    `set_idle`). If the child's listening sockets are disabled, or connections wait for a
+//!    worker (step 2), it must wake the listener (the return value says so), which re-checks
+//!    the accept limit (step 6) and hands out the waiting connections.
 //! 2. **Listener to worker.** The listener reserves an idle worker with
 //!    [`QueueInfo::try_get_idler`] (never blocking: the listener also serves every parked
 //!    connection) and passes the connection with [`Handoff::dispatch`]. A new connection that
-//!    finds no idler stays in the listener until one is idle; a keep-alive connection whose
-//!    next request arrives when no worker is idle is closed instead (rule 31).
+//!    finds no idler stays in the kernel's backlog; a keep-alive connection whose next request
+//!    arrives when no worker is idle waits in the listener's awaiting list, in arrival order,
+//!    until a worker is idle (rule 31 as we deviate from it: Apache closes it). The listener
+//!    publishes the list's length with [`Handoff::set_awaiting`] *before* it tries for an
+//!    idler once more, and a worker reads it *after* its `set_idle`: so either the listener
+//!    finds the new idler or the worker sees the list and wakes the listener.
 //! 3. **Worker serves.** A worker pops it ([`FdQueue::pop`]) and runs the request(s).
 //! 4. **Worker to listener.** The worker hands it back with [`Handoff::give_back`], saying what
 //!    it needs next ([`Next`]); a worker that will pop again counts itself idle first
-//!    ([`Handoff::idle_then_give_back`], so that rule 31 finds it). The item is appended under the `back` mutex *before* the worker
+//!    ([`Handoff::idle_then_give_back`], so that step 2 finds it). The item is appended under the `back` mutex *before* the worker
 //!    wakes the listener, and `give_back` returns true only when the list was empty, so one
 //!    wake-up covers every item appended until the listener drains the list.
 //! 5. **Listener takes back.** On a wake-up the listener **first** resets its wake-up signal
@@ -72,6 +77,8 @@ pub struct Handoff<C> {
     lingering: AtomicUsize,
     /// `listensocks_disabled` (D).
     listeners_disabled: AtomicBool,
+    /// Keep-alive connections whose request waits for a worker in the listener (step 2).
+    awaiting: AtomicUsize,
     /// The child is stopping: listeners never come back.
     dying: AtomicBool,
     threads_per_child: usize,
@@ -88,6 +95,7 @@ impl<C> Handoff<C> {
             connections: AtomicUsize::new(0),
             lingering: AtomicUsize::new(0),
             listeners_disabled: AtomicBool::new(false),
+            awaiting: AtomicUsize::new(0),
             dying: AtomicBool::new(false),
             threads_per_child,
             factor,
@@ -95,12 +103,20 @@ impl<C> Handoff<C> {
     }
 
     /// Step 1: the calling worker is idle. Returns true if the listener must be woken
-    /// because its listening sockets are disabled and this idler may re-enable them.
+    /// because its listening sockets are disabled and this idler may re-enable them, or
+    /// because connections wait for a worker (step 2).
     pub fn worker_idle(&self) -> bool {
         self.info.set_idle();
-        // Pairs with `disable_listeners` + `should_enable_listeners`: the queue_info mutex
-        // orders our increment against the listener's re-read (see step 6).
-        self.listeners_disabled.load(Ordering::SeqCst)
+        // Pairs with `disable_listeners` + `should_enable_listeners` and with `set_awaiting`
+        // + `try_get_idler`: the queue_info mutex orders our increment against the
+        // listener's re-read (see steps 2 and 6).
+        self.listeners_disabled.load(Ordering::SeqCst) || self.awaiting.load(Ordering::SeqCst) > 0
+    }
+
+    /// Step 2: `n` keep-alive connections wait in the listener for a worker. The listener
+    /// calls this before its last `try_get_idler` of an iteration.
+    pub fn set_awaiting(&self, n: usize) {
+        self.awaiting.store(n, Ordering::SeqCst);
     }
 
     /// Step 2: hand `conn` to the worker reserved by `idler`.
@@ -128,13 +144,13 @@ impl<C> Handoff<C> {
     /// (for either reason).
     ///
     /// Why idle first: the listener may take the connection back, park it and see the client's
-    /// next request before this thread runs again. Rule 31 then needs an idle worker *at that
-    /// moment* or closes the connection, and with every other worker busy the only candidate is
-    /// this one. Apache marks the worker idle right after its `apr_pollset_add`, a window of a
+    /// next request before this thread runs again. Step 2 then needs an idle worker *at that
+    /// moment* or makes the request wait, and with every other worker busy the only candidate
+    /// is this one. Apache marks the worker idle right after its `apr_pollset_add`, a window of a
     /// few instructions; here the listener is woken through an eventfd and may preempt the
-    /// worker on a two-core machine, and that window closed a few keep-alive connections per
-    /// 100,000 requests under `wrk -c50` (read errors on the client). Counting the worker idle
-    /// a moment early is harmless: a connection dispatched to it waits in the queue until it
+    /// worker on a two-core machine; when rule 31 still closed such connections, that window
+    /// closed a few per 100,000 requests under `wrk -c50`, and now it would make a request
+    /// wait for no reason. Counting the worker idle a moment early is harmless: a connection dispatched to it waits in the queue until it
     /// pops.
     #[must_use = "wake the listener when this returns true"]
     pub fn idle_then_give_back(&self, conn: C, next: Next) -> bool {

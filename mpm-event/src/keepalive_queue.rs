@@ -79,8 +79,8 @@ impl TimeoutQueue {
     }
     // ANCHOR_END: keepalive_queue
 
-    /// Pop every entry regardless of its deadline ("kill'em all": workers were busy or the
-    /// child is stopping, rule 32).
+    /// Pop every entry regardless of its deadline (Apache's "kill'em all" of rule 32; ours
+    /// only when the child is stopping, rule 43, see the `listener` module doc).
     pub fn drain_all(&mut self) -> Vec<u64> {
         let mut all = Vec::with_capacity(self.live.len());
         while let Some((key, deadline)) = self.order.pop_front() {

@@ -21,9 +21,11 @@
 //! Holding more connections than threads needs a brake: when a burst of kept-alive clients all
 //! send a request at once, there may be no worker for them. So a child stops accepting when it
 //! holds more connections than `ThreadsPerChild + idle workers × AsyncRequestWorkerFactor`
-//! ([`accept_limit`]), closes its keep-alive connections when it finds every worker busy (the
-//! clients reconnect to another child), and the parent's maintenance does not count a
-//! non-accepting child's idle threads, so it forks another child.
+//! ([`accept_limit`]) or when it finds every worker busy, and the parent's maintenance does not
+//! count a non-accepting child's idle threads, so it forks another child. Apache's busy child
+//! also closes its keep-alive connections so that their clients reconnect to another child;
+//! ours lets their requests wait for its next idle worker instead, because nothing guarantees
+//! that another child can take them (a deviation, argued in [`listener`]'s module doc).
 //!
 //! ## Processes and threads
 //!

@@ -155,6 +155,21 @@ fn returns_from_two_workers_share_wakeups_without_loss() {
     });
 }
 
+/// A worker thread that goes idle once (hand-off step 1) and records whether `worker_idle`
+/// told it to wake the listener.
+fn worker_going_idle(h: &Arc<Handoff<Conn>>) -> (thread::JoinHandle<()>, Arc<AtomicBool>) {
+    let woke = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (h, woke) = (h.clone(), woke.clone());
+        thread::spawn(move || {
+            if h.worker_idle() {
+                woke.store(true, Ordering::SeqCst);
+            }
+        })
+    };
+    (worker, woke)
+}
+
 /// Step 6 (`disable_listensocks`, `should_enable_listensocks`, the wake-up in
 /// `worker_thread`; rule 30): a listener that disables its listening sockets because no worker
 /// is idle never stays disabled while a worker is idle — the worker's `set_idle` is seen either
@@ -163,15 +178,7 @@ fn returns_from_two_workers_share_wakeups_without_loss() {
 fn listener_never_stays_disabled_while_a_worker_is_idle() {
     model(|| {
         let h = Arc::new(Handoff::<Conn>::new(1, 2));
-        let woke = Arc::new(AtomicBool::new(false));
-        let worker = {
-            let (h, woke) = (h.clone(), woke.clone());
-            thread::spawn(move || {
-                if h.worker_idle() {
-                    woke.store(true, Ordering::SeqCst);
-                }
-            })
-        };
+        let (worker, woke) = worker_going_idle(&h);
         // One listener iteration: a listening socket is readable.
         if h.accept_check().is_some() {
             h.disable_listeners();
@@ -190,7 +197,7 @@ fn listener_never_stays_disabled_while_a_worker_is_idle() {
 
 /// Step 4 with the next round's step 1 (`idle_then_give_back`; rule 31): once the listener has
 /// taken a connection back, the worker that served it already counts as idle, so a next
-/// request arriving at once finds it and is not closed for want of a worker.
+/// request arriving at once finds it and does not wait for a worker.
 ///
 /// The listener here drains the hand-back list whenever it runs, not only after this worker's
 /// wake-up: in the server any other worker's wake-up makes it drain. Lab: swap the two steps in
@@ -227,8 +234,30 @@ fn connection_given_back_finds_its_worker_idle() {
         // The client's next request is readable right now: rule 31 asks for an idler *now*.
         assert!(
             h.info.try_get_idler().is_some(),
-            "keep-alive request closed: no idle worker"
+            "keep-alive request left waiting: no idle worker"
         );
         worker.join().unwrap();
+    });
+}
+
+/// Step 2 (our rule 31): a keep-alive request waiting in the listener for a worker is never
+/// stranded — a worker going idle is found by the listener's last `try_get_idler` after
+/// `set_awaiting`, or the worker's `worker_idle` says to wake the listener. Lab: publish the
+/// length *after* the last look (swap the two lines below) and loom finds the interleaving in
+/// which the listener sleeps with a request waiting and an idle worker that did not wake it.
+#[test]
+fn awaiting_request_is_never_stranded() {
+    model(|| {
+        let h = Arc::new(Handoff::<Conn>::new(1, 2));
+        let (worker, woke) = worker_going_idle(&h);
+        // The listener found no idler when the request arrived; before sleeping it publishes
+        // the awaiting list and looks once more (`dispatch_awaiting`).
+        h.set_awaiting(1);
+        let found = h.info.try_get_idler().is_some();
+        worker.join().unwrap();
+        assert!(
+            found || woke.load(Ordering::SeqCst),
+            "a request waits, a worker is idle, and nobody will wake the listener"
+        );
     });
 }

@@ -50,6 +50,7 @@ mod status_page;
 mod event_props;
 mod event_server;
 mod lifecycle_fatal;
+mod lifecycle_kill_under_load;
 mod lifecycle_kills;
 mod lifecycle_threaded;
 mod loom_event;

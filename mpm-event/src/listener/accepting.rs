@@ -26,6 +26,12 @@ impl Listener {
         {
             return;
         }
+        // Requests already waiting for a worker go first (step 5).
+        if !self.awaiting.is_empty() {
+            *workers_were_busy = true;
+            self.disable_listeners(AboveLimit::NoIdleWorker);
+            return;
+        }
         if let Some(reason) = self.shared.handoff.accept_check() {
             if reason == AboveLimit::NoIdleWorker {
                 *workers_were_busy = true;
@@ -33,11 +39,7 @@ impl Listener {
             self.disable_listeners(reason);
             return;
         }
-        let idler = match self
-            .have_idler
-            .take()
-            .or_else(|| self.shared.handoff.info.try_get_idler())
-        {
+        let idler = match self.take_idler() {
             Some(idler) => idler,
             None => {
                 // A worker went busy between the limit check and here.

@@ -29,28 +29,30 @@ impl Listener {
         match park {
             Park::KeepAlive => {
                 self.keepalive_q.remove(id);
-                // Rule 31: a worker only if one is idle right now; else close so the client
-                // reconnects to another child.
-                let idler = self
-                    .have_idler
-                    .take()
-                    .or_else(|| self.shared.handoff.info.try_get_idler());
-                match idler {
-                    Some(idler) => {
-                        // The worker's `process` makes the socket blocking again.
-                        let p = self.unpark(id);
-                        self.shared
-                            .handoff
-                            .dispatch(Task { id, conn: p.conn }, idler);
-                    }
-                    None => {
-                        *workers_were_busy = true;
-                        // `shutdown_connection`: a short lingering close, so the client reads
-                        // EOF where a plain close over its unread request would reset it.
-                        self.start_linger(id, true, Instant::now());
-                    }
+                // Rule 31 (deviation, see the module doc of `listener`): a worker if one is
+                // idle right now, else wait for one, behind the requests already waiting.
+                let p = self.unpark(id);
+                if self.awaiting.is_empty()
+                    && let Some(idler) = self.take_idler()
+                {
+                    // The worker's `process` makes the socket blocking again.
+                    self.shared
+                        .handoff
+                        .dispatch(Task { id, conn: p.conn }, idler);
+                    return;
                 }
+                *workers_were_busy = true;
+                self.parked.insert(
+                    id,
+                    Parked {
+                        conn: p.conn,
+                        park: Park::AwaitingWorker,
+                    },
+                );
+                self.awaiting.push_back(id);
             }
+            // Out of the poll set: no event comes for it.
+            Park::AwaitingWorker => {}
             Park::Writing => {
                 if events.intersects(EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP)
                     && !events.contains(EpollFlags::EPOLLOUT)
@@ -88,6 +90,38 @@ impl Listener {
                 }
             }
         }
+    }
+
+    /// An idle worker reserved for us: the one kept from an accept that found no connection,
+    /// or a fresh reservation.
+    pub(super) fn take_idler(&mut self) -> Option<httpd_core::fdqueue::Idler> {
+        self.have_idler
+            .take()
+            .or_else(|| self.shared.handoff.info.try_get_idler())
+    }
+
+    /// Step 5: hand awaiting connections, oldest first, to the workers idle now. Returns
+    /// true when none is left waiting.
+    pub(super) fn dispatch_awaiting(&mut self) -> bool {
+        while let Some(&id) = self.awaiting.front() {
+            // Hand-off step 2: publish the length before the last look for an idler, so a
+            // worker going idle after that look sees it and wakes us.
+            self.shared.handoff.set_awaiting(self.awaiting.len());
+            let Some(idler) = self.take_idler() else {
+                return false;
+            };
+            self.awaiting.pop_front();
+            // Only awaiting connections are in `awaiting`, and nothing else removes them.
+            match self.parked.remove(&id) {
+                Some(p) => self
+                    .shared
+                    .handoff
+                    .dispatch(Task { id, conn: p.conn }, idler),
+                None => self.have_idler = Some(idler),
+            }
+        }
+        self.shared.handoff.set_awaiting(0);
+        true
     }
 
     /// Read and drop whatever the client still sends; true once it sent EOF or an error.
@@ -192,14 +226,18 @@ impl Listener {
     pub(super) fn unpark(&mut self, id: u64) -> Parked {
         // Called only for ids found in `parked` just before.
         let p = self.parked.remove(&id).expect("parked connection");
-        let _ = self.epoll.delete(p.conn.stream());
+        if p.park != Park::AwaitingWorker {
+            let _ = self.epoll.delete(p.conn.stream());
+        }
         p
     }
 
     /// Close a parked connection (all closes happen here, in the listener: hand-off step 7).
     pub(super) fn close(&mut self, id: u64) {
         if let Some(p) = self.parked.remove(&id) {
-            let _ = self.epoll.delete(p.conn.stream());
+            if p.park != Park::AwaitingWorker {
+                let _ = self.epoll.delete(p.conn.stream());
+            }
             let lingering = matches!(p.park, Park::Lingering { .. });
             drop(p.conn);
             self.shared.handoff.conn_closed(lingering);
