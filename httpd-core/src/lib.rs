@@ -18,6 +18,7 @@
 //! | [`signals`] | `os/unix/unixd.c: ap_unixd_mpm_set_signals` | the control process's signals |
 //! | [`unixd`] | `modules/arch/unix/mod_unixd.c` | dropping root in children |
 //! | [`reclaim`] | `mpm_unix.c: ap_reclaim_child_processes` | the TERM/KILL schedule for children that do not exit |
+//! | [`modules`] | `modules/filters/mod_reqtimeout.c` | optional modules, on with `LoadModule` (mod_reqtimeout) |
 //! | [`mpm_common`] | `server/mpm_common.c: ap_wait_or_timeout` | one turn of the parent's loop: reap, signal or quiet second (rule 10) |
 //! | [`pidfile`] | `server/log.c: ap_log_pid`, `ap_remove_pid` | the PidFile |
 //! | [`child_status`] | `mpm_unix.c: ap_process_child_status` | what a child's exit code means |
@@ -34,6 +35,7 @@ pub mod fdqueue;
 pub mod http;
 pub mod listen;
 pub mod log;
+pub mod modules;
 pub mod mpm_common;
 pub mod pidfile;
 pub mod pod;

@@ -219,6 +219,13 @@ pub fn set_transfer_log(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `mod_reqtimeout.c: set_reqtimeouts` (RAW_ARGS: `key=value` words).
+pub fn set_reqtimeouts(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg
+        .request_read_timeout_setting
+        .apply(a.first().map_or("", String::as_str))
+}
+
 /// `core.c: set_timeout` (atoi seconds).
 pub fn set_timeout(w: &mut Walker<'_>, a: &[String]) -> R {
     w.cfg.timeout = Duration::from_secs(u64::try_from(atoi(&a[0])).unwrap_or(0));
