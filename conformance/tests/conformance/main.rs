@@ -42,6 +42,7 @@ mod listeners;
 mod logs_access;
 mod logs_format;
 mod logs_lifecycle;
+mod reqtimeout;
 mod rules;
 mod status_generation;
 mod status_page;

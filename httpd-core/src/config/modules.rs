@@ -98,7 +98,10 @@ mod tests {
     #[test]
     fn config_module_names() {
         let m = MpmIdent::EVENT;
-        assert_eq!(module_short_name(&m, "mpm_event_module", &[]), Some("mpm_event"));
+        assert_eq!(
+            module_short_name(&m, "mpm_event_module", &[]),
+            Some("mpm_event")
+        );
         assert_eq!(module_short_name(&m, "event.c", &[]), Some("mpm_event"));
         assert_eq!(module_short_name(&m, "mod_status.c", &[]), Some("status"));
         assert_eq!(module_short_name(&m, "dir_module", &[]), Some("dir"));

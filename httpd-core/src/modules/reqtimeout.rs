@@ -154,8 +154,7 @@ impl ReqTimeoutSetting {
                 }
             };
             *slot = Some(
-                parse_stage(val)
-                    .map_err(|e| format!("RequestReadTimeout: {key}={val}: {e}"))?,
+                parse_stage(val).map_err(|e| format!("RequestReadTimeout: {key}={val}: {e}"))?,
             );
         }
     }
@@ -261,7 +260,9 @@ impl StageClock {
         if self.rate_factor.is_zero() || n == 0 {
             return;
         }
-        let by = self.rate_factor.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+        let by = self
+            .rate_factor
+            .saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
         let new = self.timeout_at + by;
         self.timeout_at = match self.max_timeout_at {
             Some(max) if new > max => max,
@@ -448,7 +449,9 @@ mod tests {
         assert_eq!(c.read_timeout(t0 + Duration::from_secs(5)), Err(TimeUp));
         let short = StageClock::start(StageKind::Body, &stage, t0, Duration::from_secs(1)).unwrap();
         assert_eq!(short.read_timeout(t0), Ok(Duration::from_secs(1)));
-        assert!(StageClock::start(StageKind::Body, &Stage::default(), t0, Duration::ZERO).is_none());
+        assert!(
+            StageClock::start(StageKind::Body, &Stage::default(), t0, Duration::ZERO).is_none()
+        );
     }
 
     #[test]
@@ -456,7 +459,11 @@ mod tests {
         let t0 = Instant::now();
         let mut d = ReadDeadline::default();
         assert_eq!(d.before_read(t0), Ok(None));
-        d.arm(StageKind::Body, Stage::DEFAULT_BODY, Duration::from_secs(60));
+        d.arm(
+            StageKind::Body,
+            Stage::DEFAULT_BODY,
+            Duration::from_secs(60),
+        );
         assert_eq!(d.running(), None);
         let later = t0 + Duration::from_secs(100);
         assert_eq!(d.before_read(later), Ok(Some(Duration::from_secs(20))));

@@ -134,12 +134,7 @@ impl Listener {
             Next::Linger => {
                 // A stopping child, and a connection mod_reqtimeout cut, linger briefly.
                 let short = dying || conn.short_lingering_close();
-                self.insert(
-                    id,
-                    conn,
-                    Park::Lingering { short },
-                    EpollFlags::EPOLLIN,
-                );
+                self.insert(id, conn, Park::Lingering { short }, EpollFlags::EPOLLIN);
                 self.start_linger(id, short, now);
             }
         }
