@@ -69,10 +69,12 @@ pub fn set_server_admin(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `core.c: set_document_root`: a missing directory is only a warning (AH00112).
+/// `core.c: set_document_root`: a missing directory is only a warning (AH00112; Apache refuses
+/// it in the main server, see DEVIATIONS.md), and `-T` skips the check, as Apache's
+/// `ap_document_root_check`.
 pub fn set_document_root(w: &mut Walker<'_>, a: &[String]) -> R {
     let p = w.root_relative(&a[0]);
-    if !p.is_dir() {
+    if !w.skip_document_root_check && !p.is_dir() {
         w.cfg.startup_warnings.push(format!(
             "AH00112: Warning: DocumentRoot [{}] does not exist",
             p.display()

@@ -491,7 +491,14 @@ pub(crate) fn load_from(
     reader.vars.insert("MPM_LAB_MPM".into(), mpm.module.into());
 
     let mut nodes = reader.read_source(COMMAND_LINE_SOURCE, &opts.pre_directives.join("\n"))?;
-    let config_file = match (main, &opts.file) {
+    // Without -f: SERVER_CONFIG_FILE under -d (Apache's `confname` default), else the
+    // embedded demo configuration.
+    let file = opts.file.clone().or_else(|| {
+        opts.server_root
+            .as_ref()
+            .map(|_| PathBuf::from(super::SERVER_CONFIG_FILE))
+    });
+    let config_file = match (main, &file) {
         (MainSource::Text { name, text }, _) => {
             nodes.extend(reader.read_source(name, text)?);
             Some(PathBuf::from(name))
@@ -521,6 +528,7 @@ pub(crate) fn load_from(
     nodes.extend(reader.read_source(COMMAND_LINE_SOURCE, &opts.post_directives.join("\n"))?);
 
     let mut walker = Walker::new(mpm, &reader.server_root);
+    walker.skip_document_root_check = opts.skip_document_root_check;
     walker.cfg.config_file = config_file;
     walker.cfg.defines = reader.defines.clone();
     walker.cfg.startup_warnings.append(&mut reader.warnings);

@@ -51,6 +51,8 @@ pub struct Walker<'a> {
     pub(super) pid_file: Option<String>,
     pub(super) directory_index_set: bool,
     pub(super) runtime_dir_set: bool,
+    /// `-T`: DocumentRoot is not checked.
+    pub(super) skip_document_root_check: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -80,6 +82,7 @@ impl<'a> Walker<'a> {
             pid_file: None,
             directory_index_set: false,
             runtime_dir_set: false,
+            skip_document_root_check: false,
         }
     }
 
