@@ -83,7 +83,7 @@ pub fn open_listeners(
                         format_args!(
                             "({}){}: AH00072: make_sock: could not bind to address {}",
                             e.raw_os_error().unwrap_or(0),
-                            e,
+                            crate::config::parse::io_text(&e),
                             spec.addr
                         ),
                     );

@@ -214,21 +214,20 @@ pub fn open_logs(
 /// Apache's words for an error log that cannot be opened (step 2).
 fn error_log_failure(cfg: &ServerConfig, argv0: &str, e: &io::Error) -> String {
     let errno = e.raw_os_error().unwrap_or(0);
+    let text = crate::config::parse::io_text(e);
     let path = match &cfg.error_log {
         ErrorLogTarget::File(p) => p.clone(),
         ErrorLogTarget::Stderr => "/dev/stderr".into(),
     };
     match path.parent() {
         Some(dir) if !dir.is_dir() => format!(
-            "({errno}){e}: AH02291: Cannot access directory '{}/' for main error log\nAH00014: Configuration check failed",
+            "({errno}){text}: AH02291: Cannot access directory '{}/' for main error log\nAH00014: Configuration check failed",
             dir.display()
-        )
-        .replace(&format!(" (os error {errno})"), ""),
+        ),
         _ => format!(
-            "({errno}){e}: AH00091: {argv0}: could not open error log file {}.\nAH00015: Unable to open logs",
+            "({errno}){text}: AH00091: {argv0}: could not open error log file {}.\nAH00015: Unable to open logs",
             path.display()
-        )
-        .replace(&format!(" (os error {errno})"), ""),
+        ),
     }
 }
 

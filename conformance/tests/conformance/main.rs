@@ -44,6 +44,7 @@ mod logs_format;
 mod logs_lifecycle;
 mod reqtimeout;
 mod rules;
+mod service;
 mod status_generation;
 mod status_page;
 
