@@ -607,7 +607,9 @@ fn debian_lines(mpm: Mpm) -> Vec<String> {
         "MaxKeepAliveRequests 100",
         "KeepAliveTimeout 5",
         "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so",
-        "RequestReadTimeout header=20-40,MinRate=500 body=20,MinRate=500",
+        // Debian's mods-available/reqtimeout.conf, as it is.
+        "RequestReadTimeout header=20-40,minrate=500",
+        "RequestReadTimeout body=10,minrate=500",
     ]
     .iter()
     .chain(pool)

@@ -382,6 +382,32 @@ fn service_systemd_unit_commands_run_as_systemd_would() {
     assert!(!pid_file.exists());
 }
 
+/// dist/mpm-lab.conf, the unit's configuration, is valid for every MPM (`-S` reads it back),
+/// and its PidFile is the unit's PIDFile for that instance. Its ServerRoot (/var/lib/mpm-lab)
+/// is replaced by a scratch directory, as the unit test replaces install paths.
+fn service_dist_config_matches_the_unit(mpm: Mpm) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let dir = scratch("dist", mpm);
+    let text = std::fs::read_to_string(format!("{root}/dist/mpm-lab.conf")).unwrap();
+    let conf = dir.join("mpm-lab.conf");
+    std::fs::write(&conf, text.replace("/var/lib/mpm-lab", &dir.display().to_string())).unwrap();
+    let ran = run_bounded(
+        Command::new(mpm.binary().unwrap()).arg("-f").arg(&conf).arg("-S"),
+        &dir,
+        Duration::from_secs(20),
+    );
+    assert!(ran.status.success(), "{}", ran.stderr);
+    let unit = std::fs::read_to_string(format!("{root}/dist/mpm-lab@.service")).unwrap();
+    let pid = unit_values(&unit, "PIDFile")[0].replace("%i", mpm.name());
+    assert!(
+        ran.stdout.contains(&format!("PidFile: \"{pid}\"\n")),
+        "{}",
+        ran.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+for_each_mpm!(service_dist_config_matches_the_unit);
+
 /// Debian's own apache2ctl with APACHE_HTTPD pointing at our binary (skipped when
 /// /usr/sbin/apache2ctl is not installed): configtest, start, status, graceful, stop.
 /// `APACHE_ARGUMENTS="-f FILE"` names the configuration (with the default APACHE_CONFDIR,
