@@ -192,6 +192,26 @@ fn service_foreground_define_keeps_k_start_attached() {
     assert_eq!(read_pid(&s.dir().join("httpd.pid")), Some(s.pid()));
 }
 
+/// `-D NO_DETACH`: no fork either (the supervisor's own child writes its pid), but the standard
+/// descriptors are let go, as `apr_proc_detach(APR_PROC_DETACH_FOREGROUND)`.
+#[test]
+fn service_no_detach_define_keeps_the_process_but_leaves_the_terminal() {
+    let s = ServerTest::new(Mpm::Worker)
+        .arg("-k")
+        .arg("start")
+        .arg("-DNO_DETACH")
+        .start();
+    assert_eq!(read_pid(&s.dir().join("httpd.pid")), Some(s.pid()));
+    let stdin = std::fs::read_link(format!("/proc/{}/fd/0", s.pid())).unwrap();
+    assert_eq!(stdin, Path::new("/dev/null"));
+    let stdout = std::fs::read_link(format!("/proc/{}/fd/1", s.pid())).unwrap();
+    assert_eq!(
+        stdout,
+        Path::new("/dev/null"),
+        "stdout no longer goes to the harness file"
+    );
+}
+
 /// A config both Apache (Debian's apache2, modules from /usr/lib/apache2/modules) and mpm-lab
 /// read: the MPM, a busy or free port, and clamped MPM numbers for check_config's warnings.
 fn shared_conf(mpm: Mpm, dir: &Path, port: u16) -> PathBuf {
@@ -334,9 +354,9 @@ fn service_systemd_unit_commands_run_as_systemd_would() {
     let bin = mpm.binary().unwrap();
     let instance = |v: &str| {
         v.replace("/usr/local/sbin/mpm-%i", &bin.display().to_string())
-            .replace("/etc/mpm-lab/%i.conf", &conf.display().to_string())
+            .replace("/etc/mpm-lab/mpm-lab.conf", &conf.display().to_string())
             .replace(
-                "/run/mpm-lab-%i.pid",
+                "/run/mpm-lab-mpm_%i.pid",
                 &dir.join("httpd.pid").display().to_string(),
             )
             .replace("%i", mpm.name())
@@ -390,9 +410,16 @@ fn service_dist_config_matches_the_unit(mpm: Mpm) {
     let dir = scratch("dist", mpm);
     let text = std::fs::read_to_string(format!("{root}/dist/mpm-lab.conf")).unwrap();
     let conf = dir.join("mpm-lab.conf");
-    std::fs::write(&conf, text.replace("/var/lib/mpm-lab", &dir.display().to_string())).unwrap();
+    std::fs::write(
+        &conf,
+        text.replace("/var/lib/mpm-lab", &dir.display().to_string()),
+    )
+    .unwrap();
     let ran = run_bounded(
-        Command::new(mpm.binary().unwrap()).arg("-f").arg(&conf).arg("-S"),
+        Command::new(mpm.binary().unwrap())
+            .arg("-f")
+            .arg(&conf)
+            .arg("-S"),
         &dir,
         Duration::from_secs(20),
     );

@@ -32,7 +32,7 @@ use super::response::{
 };
 use super::{ConnCtx, WorkerStatus, set_status};
 use crate::log::{AccessEntry, Level};
-use crate::modules::reqtimeout::{ReadDeadline, StageKind};
+use crate::modules::reqtimeout::StageKind;
 
 /// `SECONDS_TO_LINGER`: the short lingering close after a mod_reqtimeout timeout.
 const SECONDS_TO_LINGER: Duration = Duration::from_secs(2);
@@ -85,7 +85,7 @@ pub struct Connection {
 #[derive(Debug, Default)]
 struct SockOpts {
     nonblocking: Option<bool>,
-    read_timeout: Option<Duration>,
+    // The read timeout as last set lives in `Input`, which sets it too (mod_reqtimeout).
     write_timeout: Option<Duration>,
 }
 
@@ -121,9 +121,7 @@ impl Connection {
     }
 
     fn set_read_timeout(&mut self, t: Duration) {
-        if self.opts.read_timeout != Some(t) {
-            self.opts.read_timeout = self.stream.set_read_timeout(Some(t)).ok().map(|()| t);
-        }
+        self.input.set_read_timeout(&self.stream, t);
     }
 
     fn set_write_timeout(&mut self, t: Duration) {
@@ -252,17 +250,23 @@ impl Connection {
             .max(Duration::from_millis(1))
     }
 
-    /// mod_reqtimeout: enter `kind` if the module is on (`reqtimeout_before_header`/`_body`).
-    fn arm_read_deadline(&mut self, ctx: &ConnCtx<'_>, kind: StageKind) {
-        if let Some(rt) = &ctx.server.inner.config.request_read_timeout {
-            let stage = match kind {
-                StageKind::Handshake => rt.handshake,
-                StageKind::Header => rt.header,
-                StageKind::Body => rt.body,
-            };
-            self.input.deadline.arm(kind, stage, Self::timeout(ctx));
-            // The deadline sets the socket's timeout per read: forget the one we remember.
-            self.opts.read_timeout = None;
+    /// Enter a read stage (`reqtimeout_before_header`, `reqtimeout_before_body`): with
+    /// mod_reqtimeout on for `kind`, its deadline governs the reads (and sets the socket's
+    /// timeout per read); otherwise each read waits `Timeout`.
+    fn enter_read_stage(&mut self, ctx: &ConnCtx<'_>, kind: StageKind) {
+        let stage = ctx
+            .server
+            .inner
+            .config
+            .request_read_timeout
+            .map(|rt| rt.stage(kind))
+            .filter(|s| s.timeout > 0);
+        match stage {
+            Some(stage) => self.input.deadline.arm(kind, stage, Self::timeout(ctx)),
+            None => {
+                self.input.deadline.disarm();
+                self.set_read_timeout(Self::timeout(ctx));
+            }
         }
     }
 
@@ -297,8 +301,7 @@ impl Connection {
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         set_status(ctx, WorkerStatus::BusyRead);
-        self.arm_read_deadline(ctx, StageKind::Header);
-        self.set_read_timeout(Self::timeout(ctx));
+        self.enter_read_stage(ctx, StageKind::Header);
         let outcome = read_request(
             &mut self.input,
             &self.stream,
@@ -368,7 +371,7 @@ impl Connection {
 
     /// Step 3 (and the body part of step 4): the handler, with panics turned into a 500.
     fn run_handler(&mut self, ctx: &ConnCtx<'_>, req: &Request) -> Response {
-        self.arm_read_deadline(ctx, StageKind::Body);
+        self.enter_read_stage(ctx, StageKind::Body);
         let cfg = &ctx.server.inner.config;
         let reader = BodyReader::new(
             req.checks.framing,
@@ -546,10 +549,7 @@ impl Connection {
             }
         };
         // The EOR filter: no read deadline between requests.
-        if !matches!(self.input.deadline, ReadDeadline::Off) {
-            self.input.deadline.disarm();
-            self.opts.read_timeout = None;
-        }
+        self.input.deadline.disarm();
         set_status(ctx, WorkerStatus::BusyLog);
         let referer = req.and_then(|r| r.headers.get("Referer"));
         let agent = req.and_then(|r| r.headers.get("User-Agent"));

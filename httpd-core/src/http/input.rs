@@ -8,7 +8,7 @@
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::modules::reqtimeout::{ReadDeadline, StageKind};
 
@@ -43,6 +43,9 @@ pub struct Input {
     pub(crate) deadline: ReadDeadline,
     /// The stage whose deadline made a read fail, until [`Input::take_timed_out`].
     timed_out: Option<StageKind>,
+    /// The socket's read timeout as last set (each change is a `setsockopt`: set it only when
+    /// it changes, here and for the connection's `Timeout`).
+    read_timeout: Option<Duration>,
 }
 
 /// Why a read stopped.
@@ -109,9 +112,7 @@ impl Input {
         // mod_reqtimeout (module doc step 3): this read waits at most what the stage has left.
         if !matches!(self.deadline, ReadDeadline::Off) {
             match self.deadline.before_read(Instant::now()) {
-                Ok(Some(t)) => {
-                    let _ = stream.set_read_timeout(Some(t));
-                }
+                Ok(Some(t)) => self.set_read_timeout(stream, t),
                 Ok(None) => {}
                 Err(kind) => {
                     self.timed_out = Some(kind);
@@ -143,6 +144,13 @@ impl Input {
                 }
                 _ => ReadError::Io(e),
             }),
+        }
+    }
+
+    /// Set the socket's read timeout, unless it is already `t`.
+    pub(crate) fn set_read_timeout(&mut self, stream: &TcpStream, t: Duration) {
+        if self.read_timeout != Some(t) {
+            self.read_timeout = stream.set_read_timeout(Some(t)).ok().map(|()| t);
         }
     }
 

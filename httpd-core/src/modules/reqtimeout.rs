@@ -10,8 +10,9 @@
 //!    limit now + `max` seconds (when a range `timeout-max` is given).
 //! 2. Every read of `n` bytes moves the deadline by `n / MinRate` seconds (Apache's
 //!    `rate_factor`, whole microseconds per byte), never past the hard limit (`extend_timeout`).
-//! 3. Each read waits at most the time left, at least one second, and never more than `Timeout`
-//!    (`check_time_left`, `MIN(time_left, saved_sock_timeout)`).
+//! 3. Each read waits at most the time left (rounded up to whole seconds), at least one
+//!    second, and never more than `Timeout` (`check_time_left`, `MIN(time_left,
+//!    saved_sock_timeout)`).
 //! 4. When the deadline has passed the read fails: `AH01382: Request header read timeout`
 //!    (info, module `reqtimeout`), the connection loses keep-alive and lingers only 2 s
 //!    (`short-lingering-close`). In the header a 408 page answers (`"-" 408` in the access log
@@ -114,6 +115,17 @@ pub struct ReqTimeout {
     pub handshake: Stage,
     pub header: Stage,
     pub body: Stage,
+}
+
+impl ReqTimeout {
+    /// The stage named `kind`.
+    pub fn stage(&self, kind: StageKind) -> Stage {
+        match kind {
+            StageKind::Handshake => self.handshake,
+            StageKind::Header => self.header,
+            StageKind::Body => self.body,
+        }
+    }
 }
 
 impl ReqTimeoutSetting {
@@ -246,13 +258,17 @@ impl StageClock {
         })
     }
 
-    /// Step 3: how long the next read may wait, or [`TimeUp`].
+    /// Step 3: how long the next read may wait, or [`TimeUp`]. Whole seconds, rounded up: a
+    /// cut comes at most a second late, the slack Apache's one-second minimum wait gives too,
+    /// and successive reads of a stage ask for the same value, so the socket's timeout is not
+    /// set again for every read.
     pub fn read_timeout(&self, now: Instant) -> Result<Duration, TimeUp> {
         let left = self.timeout_at.saturating_duration_since(now);
         if left.is_zero() {
             return Err(TimeUp);
         }
-        Ok(left.max(Duration::from_secs(1)).min(self.socket_timeout))
+        let whole = Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0));
+        Ok(whole.max(Duration::from_secs(1)).min(self.socket_timeout))
     }
 
     /// Step 2: `n` bytes arrived.
