@@ -222,18 +222,24 @@ fn help_footer(mpm: &MpmIdent) -> String {
     )
 }
 
+/// Parse `args` as `mpm-prefork`'s command line (tests of this crate).
+#[cfg(test)]
+pub(crate) fn parse_test_args(args: &[&str]) -> Args {
+    Args::parse_for(
+        &MpmIdent::PREFORK,
+        std::iter::once("mpm-prefork")
+            .chain(args.iter().copied())
+            .map(Into::into),
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Args {
-        Args::parse_for(
-            &MpmIdent::PREFORK,
-            std::iter::once("mpm-prefork")
-                .chain(args.iter().copied())
-                .map(Into::into),
-        )
-        .unwrap()
+        parse_test_args(args)
     }
 
     #[test]

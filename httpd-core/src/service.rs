@@ -234,55 +234,35 @@ fn error_log_failure(cfg: &ServerConfig, argv0: &str, e: &io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::MpmIdent;
-
-    fn args(a: &[&str]) -> Args {
-        Args::parse_for(
-            &MpmIdent::EVENT,
-            std::iter::once("mpm-event")
-                .chain(a.iter().copied())
-                .map(Into::into),
-        )
-        .unwrap()
-    }
 
     #[test]
     fn service_detach_mode_follows_the_mpms_pre_config() {
-        assert_eq!(
-            detach_mode(&args(&[])),
-            DetachMode::Attached,
-            "no -k: attached"
-        );
-        assert_eq!(detach_mode(&args(&["-k", "start"])), DetachMode::Daemon);
-        assert_eq!(detach_mode(&args(&["-k", "graceful"])), DetachMode::Daemon);
-        assert_eq!(
-            detach_mode(&args(&["-k", "start", "-DFOREGROUND"])),
-            DetachMode::Attached
-        );
-        assert_eq!(
-            detach_mode(&args(&["-k", "start", "-D", "NO_DETACH"])),
-            DetachMode::NewSession
-        );
-        assert_eq!(
-            detach_mode(&args(&[
-                "-k",
-                "start",
-                "-D",
-                "NO_DETACH",
-                "-D",
-                "FOREGROUND"
-            ])),
-            DetachMode::Attached,
-            "FOREGROUND wins, as in prefork.c"
-        );
-        assert_eq!(
-            detach_mode(&args(&["-k", "start", "-X"])),
-            DetachMode::Attached
-        );
-        assert_eq!(
-            detach_mode(&args(&["-k", "start", "-D", "DEBUG"])),
-            DetachMode::Attached
-        );
+        use DetachMode::*;
+        let cases: [(&[&str], DetachMode, &str); 8] = [
+            (&[], Attached, "no -k: attached"),
+            (&["-k", "start"], Daemon, "-k start detaches"),
+            (
+                &["-k", "graceful"],
+                Daemon,
+                "a graceful that starts detaches",
+            ),
+            (&["-k", "start", "-DFOREGROUND"], Attached, "FOREGROUND"),
+            (&["-k", "start", "-D", "NO_DETACH"], NewSession, "NO_DETACH"),
+            (
+                &["-k", "start", "-D", "NO_DETACH", "-D", "FOREGROUND"],
+                Attached,
+                "FOREGROUND wins, as in prefork.c",
+            ),
+            (&["-k", "start", "-X"], Attached, "-X"),
+            (&["-k", "start", "-D", "DEBUG"], Attached, "DEBUG"),
+        ];
+        for (argv, want, why) in cases {
+            assert_eq!(
+                detach_mode(&crate::cli::parse_test_args(argv)),
+                want,
+                "{why}"
+            );
+        }
     }
 
     #[test]

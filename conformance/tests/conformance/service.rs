@@ -180,36 +180,35 @@ fn service_k_start_detaches_and_k_commands_drive_the_daemon(mpm: Mpm) {
 }
 for_each_mpm!(service_k_start_detaches_and_k_commands_drive_the_daemon);
 
-/// `-D FOREGROUND` keeps `-k start` attached (systemd Type=simple, containers): the process we
-/// started is the control process and writes its own pid.
-#[test]
-fn service_foreground_define_keeps_k_start_attached() {
-    let s = ServerTest::new(Mpm::Event)
+/// `-k start` with `define`, started by the harness: the process it started is the control
+/// process and wrote its own pid (no fork).
+fn start_attached(mpm: Mpm, define: &str) -> conformance::Server {
+    let s = ServerTest::new(mpm)
         .arg("-k")
         .arg("start")
-        .arg("-DFOREGROUND")
+        .arg(define)
         .start();
     assert_eq!(read_pid(&s.dir().join("httpd.pid")), Some(s.pid()));
+    s
 }
 
-/// `-D NO_DETACH`: no fork either (the supervisor's own child writes its pid), but the standard
-/// descriptors are let go, as `apr_proc_detach(APR_PROC_DETACH_FOREGROUND)`.
+/// `-D FOREGROUND` keeps `-k start` attached (systemd Type=simple, containers).
+#[test]
+fn service_foreground_define_keeps_k_start_attached() {
+    let s = start_attached(Mpm::Event, "-DFOREGROUND");
+    let stdout = std::fs::read_link(format!("/proc/{}/fd/1", s.pid())).unwrap();
+    assert_eq!(stdout, s.dir().join("stdout.log"), "stdout is still ours");
+}
+
+/// `-D NO_DETACH`: no fork either, but the standard descriptors are let go, as
+/// `apr_proc_detach(APR_PROC_DETACH_FOREGROUND)`.
 #[test]
 fn service_no_detach_define_keeps_the_process_but_leaves_the_terminal() {
-    let s = ServerTest::new(Mpm::Worker)
-        .arg("-k")
-        .arg("start")
-        .arg("-DNO_DETACH")
-        .start();
-    assert_eq!(read_pid(&s.dir().join("httpd.pid")), Some(s.pid()));
-    let stdin = std::fs::read_link(format!("/proc/{}/fd/0", s.pid())).unwrap();
-    assert_eq!(stdin, Path::new("/dev/null"));
-    let stdout = std::fs::read_link(format!("/proc/{}/fd/1", s.pid())).unwrap();
-    assert_eq!(
-        stdout,
-        Path::new("/dev/null"),
-        "stdout no longer goes to the harness file"
-    );
+    let s = start_attached(Mpm::Worker, "-DNO_DETACH");
+    for fd in [0, 1] {
+        let target = std::fs::read_link(format!("/proc/{}/fd/{fd}", s.pid())).unwrap();
+        assert_eq!(target, Path::new("/dev/null"), "fd {fd}");
+    }
 }
 
 /// A config both Apache (Debian's apache2, modules from /usr/lib/apache2/modules) and mpm-lab
@@ -257,11 +256,14 @@ fn service_terminal_output_matches_apache(mpm: Mpm) {
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
     let conf = shared_conf(mpm, &dir, port);
-    let ours = run_bounded(
-        Command::new(&bin).arg("-f").arg(&conf).arg("-t"),
-        &dir,
-        Duration::from_secs(20),
-    );
+    let run = |program: &Path, args: &[&str]| {
+        run_bounded(
+            Command::new(program).arg("-f").arg(&conf).args(args),
+            &dir,
+            Duration::from_secs(20),
+        )
+    };
+    let ours = run(&bin, &["-t"]);
     assert!(ours.status.success(), "{}", ours.stderr);
     let codes = match mpm {
         Mpm::Prefork => [
@@ -282,14 +284,7 @@ fn service_terminal_output_matches_apache(mpm: Mpm) {
     }
     assert!(ours.stderr.ends_with("Syntax OK\n"), "{}", ours.stderr);
 
-    let ours_bind = run_bounded(
-        Command::new(&bin)
-            .arg("-f")
-            .arg(&conf)
-            .args(["-k", "start"]),
-        &dir,
-        Duration::from_secs(20),
-    );
+    let ours_bind = run(&bin, &["-k", "start"]);
     assert_eq!(ours_bind.status.code(), Some(1));
     let expected = format!(
         "(98)Address already in use: AH00072: make_sock: could not bind to address 127.0.0.1:{port}\n\
@@ -306,20 +301,9 @@ fn service_terminal_output_matches_apache(mpm: Mpm) {
         eprintln!("{APACHE} not installed: compared with the expected texts only");
         return;
     }
-    let apache_t = run_bounded(
-        Command::new(APACHE).arg("-f").arg(&conf).arg("-t"),
-        &dir,
-        Duration::from_secs(20),
-    );
+    let apache_t = run(Path::new(APACHE), &["-t"]);
     assert_eq!(ours.stderr, apache_t.stderr, "-t on the same file");
-    let apache_bind = run_bounded(
-        Command::new(APACHE)
-            .arg("-f")
-            .arg(&conf)
-            .args(["-k", "start"]),
-        &dir,
-        Duration::from_secs(20),
-    );
+    let apache_bind = run(Path::new(APACHE), &["-k", "start"]);
     assert_eq!(apache_bind.status.code(), Some(1));
     assert_eq!(ours_bind.stderr, apache_bind.stderr, "a busy port");
     drop(busy);
