@@ -52,19 +52,30 @@ pub fn start(
     config: Option<&Path>,
     access_log: bool,
 ) -> Result<(i32, SocketAddr), String> {
+    start_with(script, mpm, 18090, &mpm_directives(config), access_log)
+}
+
+/// As [`start`], on `port` (18080–18099, apache.sh's range) with `lines` appended to the
+/// generated config (they override its defaults).
+pub fn start_with(
+    script: &Path,
+    mpm: Mpm,
+    port: u16,
+    lines: &[String],
+    access_log: bool,
+) -> Result<(i32, SocketAddr), String> {
     if !Path::new("/usr/sbin/apache2").exists() {
         return Err("apache2 is not installed (apt-get install apache2)".into());
     }
     if !script.is_file() {
         return Err(format!("{} not found", script.display()));
     }
-    let port = 18090;
     let out = std::process::Command::new(script)
         .env("ACCESS_LOG", if access_log { "1" } else { "0" })
         .arg("start")
         .arg(mpm.name())
         .arg(port.to_string())
-        .args(mpm_directives(config))
+        .args(lines)
         .output()
         .map_err(|e| e.to_string())?;
     if !out.status.success() {

@@ -49,6 +49,7 @@ pub mod procfs;
 pub mod rules;
 pub mod server;
 pub mod simulate;
+pub mod slowloris;
 pub mod status;
 pub mod summary;
 pub mod timeline;

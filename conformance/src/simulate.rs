@@ -59,6 +59,7 @@ pub fn simulate(
         defines: vec![],
         pre_directives: vec![],
         post_directives: vec![],
+        ..Default::default()
     };
     let cfg = httpd_core::config::load(&opts, ident).map_err(|e| e.to_string());
     let _ = std::fs::remove_dir_all(&scratch);

@@ -4,8 +4,11 @@
 //! duration. Not a test: run it by hand.
 //!
 //! ```text
-//! cargo run --release -p httpd-core --example bench_core -- [CLIENTS] [SECONDS]
+//! cargo run --release -p httpd-core --example bench_core -- [CLIENTS] [SECONDS] [reqtimeout]
 //! ```
+//!
+//! With `reqtimeout`, mod_reqtimeout runs with Debian's defaults (what `LoadModule
+//! reqtimeout_module` gives): the cost of its per-read deadline.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -29,6 +32,11 @@ fn main() {
     cfg.document_root = dir.join("htdocs");
     cfg.error_log = ErrorLogTarget::Stderr;
     cfg.max_keep_alive_requests = 0; // unlimited: measure requests, not reconnects
+    let reqtimeout = args.get(3).is_some_and(|a| a == "reqtimeout");
+    if reqtimeout {
+        cfg.request_read_timeout =
+            httpd_core::modules::reqtimeout::ReqTimeoutSetting::default().effective();
+    }
     let server = HttpServer::new(
         Arc::new(cfg),
         ErrorLog::stderr(),
@@ -92,8 +100,13 @@ fn main() {
     let n = done.load(Ordering::Relaxed);
     let secs = t0.elapsed().as_secs_f64();
     println!(
-        "{clients} clients, {secs:.1} s, {n} requests: {:.0} requests/s (1 KiB file, keep-alive)",
-        n as f64 / secs
+        "{clients} clients, {secs:.1} s, {n} requests: {:.0} requests/s (1 KiB file, keep-alive{})",
+        n as f64 / secs,
+        if reqtimeout {
+            ", mod_reqtimeout loaded"
+        } else {
+            ""
+        }
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

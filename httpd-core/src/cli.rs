@@ -1,8 +1,11 @@
 //! The command line shared by `mpm-prefork`, `mpm-worker` and `mpm-event`: httpd's own options
 //! (`server/main.c: usage`), parsed with clap.
 //!
-//! mpm-lab always runs in the foreground (a teaching tool: you see the log and stop it with
-//! Ctrl-C); `-k start` starts it in the foreground too, after checking the PidFile.
+//! Without `-k`, a server stays attached to the terminal (a teaching tool: you see the log and
+//! stop it with Ctrl-C); Apache would detach. `-k start` detaches as Apache does unless
+//! `-D FOREGROUND` or `-X` is given ([`crate::service`]). Without `-f` and `-d` the embedded
+//! demo configuration is used; with `-d DIR` and no `-f`, `DIR/apache2.conf`
+//! ([`crate::config::SERVER_CONFIG_FILE`]), as Debian's apache2 does.
 
 use std::path::PathBuf;
 
@@ -13,7 +16,7 @@ use crate::config::{ConfigOptions, MpmIdent};
 /// `-k` commands (`mpm_unix.c: ap_signal_server`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KCommand {
-    /// Check the PidFile, then start (in the foreground).
+    /// Check the PidFile, then start and detach (unless -D FOREGROUND).
     Start,
     /// SIGTERM to the running parent.
     Stop,
@@ -42,14 +45,15 @@ impl KCommand {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Parser)]
 #[command(
     disable_version_flag = true,
-    about = "An Apache httpd 2.4 MPM rebuilt in Rust, for labs. It always runs in the foreground: \
-             watch the error log in this terminal, stop it with Ctrl-C or `-k stop`."
+    about = "An Apache httpd 2.4 MPM rebuilt in Rust, for labs. Without -k it runs in the \
+             foreground: watch the error log in this terminal, stop it with Ctrl-C or `-k stop`. \
+             `-k start` detaches as Apache does (a service; -D FOREGROUND keeps it attached)."
 )]
 pub struct Args {
-    /// Specify an alternate ServerConfigFile (default: the built-in configuration).
+    /// Specify an alternate ServerConfigFile (default: DIR/apache2.conf with -d DIR, else the built-in demo configuration).
     #[arg(short = 'f', value_name = "file")]
     pub config_file: Option<PathBuf>,
-    /// Specify an alternate initial ServerRoot.
+    /// Specify an alternate initial ServerRoot (without -f, the configuration is DIR/apache2.conf).
     #[arg(short = 'd', value_name = "directory")]
     pub server_root: Option<PathBuf>,
     /// Process directive before reading config files.
@@ -68,6 +72,24 @@ pub struct Args {
     /// Run syntax check for config files.
     #[arg(short = 't')]
     pub test_config: bool,
+    /// Start without DocumentRoot(s) check.
+    #[arg(short = 'T')]
+    pub no_document_root_check: bool,
+    /// A synonym for -t -D DUMP_VHOSTS -D DUMP_RUN_CFG (show parsed settings).
+    #[arg(short = 'S')]
+    pub dump_settings: bool,
+    /// A synonym for -t -D DUMP_MODULES (show all loaded modules).
+    #[arg(short = 'M')]
+    pub dump_modules: bool,
+    /// List compiled in modules.
+    #[arg(short = 'l')]
+    pub list_modules: bool,
+    /// Show startup errors of level (see LogLevel).
+    #[arg(short = 'e', value_name = "level", value_parser = parse_level)]
+    pub startup_log_level: Option<crate::log::Level>,
+    /// Log startup errors to file.
+    #[arg(short = 'E', value_name = "file")]
+    pub startup_log_file: Option<PathBuf>,
     /// Show version number.
     #[arg(short = 'v')]
     pub version: bool,
@@ -104,11 +126,24 @@ impl Args {
         Args::from_arg_matches(&matches)
     }
 
-    /// The configuration part of the command line. `-X` defines `DEBUG`, as httpd does.
+    /// The configuration part of the command line. `-X` defines `DEBUG`, `-S` defines
+    /// `DUMP_VHOSTS` and `DUMP_RUN_CFG`, `-M` defines `DUMP_MODULES`, as httpd does.
     pub fn config_options(&self) -> ConfigOptions {
         let mut defines = self.defines.clone();
-        if self.one_process && !defines.iter().any(|d| d == "DEBUG") {
-            defines.push("DEBUG".into());
+        let mut define = |name: &str| {
+            if !defines.iter().any(|d| d == name) {
+                defines.push(name.into());
+            }
+        };
+        if self.one_process {
+            define("DEBUG");
+        }
+        if self.dump_settings {
+            define("DUMP_VHOSTS");
+            define("DUMP_RUN_CFG");
+        }
+        if self.dump_modules {
+            define("DUMP_MODULES");
         }
         ConfigOptions {
             file: self.config_file.clone(),
@@ -116,8 +151,44 @@ impl Args {
             defines,
             pre_directives: self.pre_directives.clone(),
             post_directives: self.post_directives.clone(),
+            skip_document_root_check: self.no_document_root_check,
         }
     }
+
+    /// Whether this run only reads the configuration and reports (Apache's `ap_run_mode` other
+    /// than `AP_SQ_RM_NORMAL`): `-t`, `-S`, `-M`, or a `-D DUMP_*` define.
+    pub fn is_config_dump(&self) -> bool {
+        self.dump_settings
+            || self.dump_modules
+            || self
+                .defines
+                .iter()
+                .any(|d| DUMP_DEFINES.contains(&d.as_str()))
+    }
+
+    /// `-t` without a dump: the run ends with `Syntax OK`.
+    pub fn is_config_test(&self) -> bool {
+        self.test_config && !self.is_config_dump()
+    }
+
+    /// The `-D` defines ask to leave the terminal attached (`FOREGROUND`) or to stay in the
+    /// session (`NO_DETACH`).
+    pub fn defines_name(&self, name: &str) -> bool {
+        self.defines.iter().any(|d| d == name)
+    }
+}
+
+/// The defines that turn a run into a configuration dump (`main.c`).
+pub const DUMP_DEFINES: [&str; 4] = [
+    "DUMP_VHOSTS",
+    "DUMP_RUN_CFG",
+    "DUMP_MODULES",
+    "DUMP_INCLUDES",
+];
+
+/// `-e level`: a LogLevel name (`ap_parse_log_level`).
+fn parse_level(s: &str) -> Result<crate::log::Level, String> {
+    crate::log::Level::parse(s)
 }
 
 /// The end of `--help`: how to run it, and the directives this binary accepts.
@@ -140,12 +211,27 @@ fn help_footer(mpm: &MpmIdent) -> String {
     }
     lines.push_str(&line);
     format!(
-        "Without -f, {bin} serves the bundled demo site on http://127.0.0.1:8080/ and\n\
-         shows its scoreboard on /server-status; the built-in configuration is\n\
-         httpd-core/conf/default.conf.\n\n\
+        "Without -f and -d, {bin} serves the bundled demo site on http://127.0.0.1:8080/\n\
+         and shows its scoreboard on /server-status; the built-in configuration is\n\
+         httpd-core/conf/default.conf. With -d DIR and no -f it reads DIR/apache2.conf,\n\
+         as Debian's apache2 (so `APACHE_ARGUMENTS=\"-d /etc/apache2\" apache2ctl configtest`\n\
+         checks the right file). `-k start` detaches (a service); -D FOREGROUND keeps it\n\
+         attached. -n (a Windows service name) does not exist on Unix, as in Apache.\n\n\
          Directives {bin} understands (details: {bin} -L):\n{lines}",
         bin = mpm.binary
     )
+}
+
+/// Parse `args` as `mpm-prefork`'s command line (tests of this crate).
+#[cfg(test)]
+pub(crate) fn parse_test_args(args: &[&str]) -> Args {
+    Args::parse_for(
+        &MpmIdent::PREFORK,
+        std::iter::once("mpm-prefork")
+            .chain(args.iter().copied())
+            .map(Into::into),
+    )
+    .unwrap()
 }
 
 #[cfg(test)]
@@ -153,13 +239,7 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Args {
-        Args::parse_for(
-            &MpmIdent::PREFORK,
-            std::iter::once("mpm-prefork")
-                .chain(args.iter().copied())
-                .map(Into::into),
-        )
-        .unwrap()
+        parse_test_args(args)
     }
 
     #[test]
@@ -186,6 +266,18 @@ mod tests {
         assert_eq!(a.command, Some(KCommand::GracefulStop));
         assert_eq!(a.config_options().defines, vec!["A", "B", "DEBUG"]);
         assert!(parse(&["-t"]).test_config);
+        let dump = parse(&["-S", "-M", "-T", "-e", "debug", "-E", "/x.log", "-l"]);
+        assert!(dump.is_config_dump() && dump.list_modules);
+        assert_eq!(dump.startup_log_level, Some(crate::log::Level::Debug));
+        assert_eq!(dump.startup_log_file, Some(PathBuf::from("/x.log")));
+        let o = dump.config_options();
+        assert!(o.skip_document_root_check);
+        assert_eq!(
+            o.defines,
+            vec!["DUMP_VHOSTS", "DUMP_RUN_CFG", "DUMP_MODULES"]
+        );
+        assert!(parse(&["-t", "-D", "DUMP_INCLUDES"]).is_config_dump());
+        assert!(parse(&["-t"]).is_config_test() && !parse(&["-t", "-M"]).is_config_test());
         assert!(
             parse(&["-v"]).version
                 && parse(&["-V"]).compile_settings
@@ -199,8 +291,20 @@ mod tests {
             Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-h"].map(Into::into)).unwrap_err();
         let text = e.to_string();
         assert!(text.contains("foreground"), "{text}");
+        assert!(text.contains("DIR/apache2.conf"), "{text}");
         assert!(text.contains("ThreadsPerChild"), "{text}");
         assert!(Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-Q"].map(Into::into)).is_err());
+        // -n names a Windows service: an illegal option on Unix, as in Apache.
+        assert!(
+            Args::parse_for(&MpmIdent::WORKER, ["mpm-worker", "-n", "x"].map(Into::into)).is_err()
+        );
+        assert!(
+            Args::parse_for(
+                &MpmIdent::WORKER,
+                ["mpm-worker", "-e", "loud"].map(Into::into)
+            )
+            .is_err()
+        );
         assert!(
             Args::parse_for(
                 &MpmIdent::WORKER,

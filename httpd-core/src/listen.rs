@@ -83,15 +83,11 @@ pub fn open_listeners(
                         format_args!(
                             "({}){}: AH00072: make_sock: could not bind to address {}",
                             e.raw_os_error().unwrap_or(0),
-                            e,
+                            crate::config::parse::io_text(&e),
                             spec.addr
                         ),
                     );
-                    log.log(
-                        "core",
-                        Level::Alert,
-                        format_args!("AH00451: no listening sockets available, shutting down"),
-                    );
+                    no_listeners(log);
                     return Err(e);
                 }
             },
@@ -104,24 +100,40 @@ pub fn open_listeners(
                 format_args!("({e}): AH00076: Failed to enable APR_TCP_DEFER_ACCEPT"),
             );
         }
-        log.log(
-            "core",
-            Level::Notice,
-            format_args!("listening on {}", l.local),
-        );
+        // At start-up the terminal gets only failures: the address goes to the error log
+        // once it is open (service::open_logs calls log_listening).
+        if !log.is_startup() {
+            log_listening(log, &l);
+        }
         out.push(l);
     }
     // What is left in `old` is no longer configured: dropping it closes it.
     drop(old);
     if out.is_empty() {
-        log.log(
-            "core",
-            Level::Alert,
-            format_args!("AH00451: no listening sockets available, shutting down"),
-        );
+        no_listeners(log);
         return Err(io::Error::other("no listening sockets available"));
     }
     Ok(out)
+}
+
+/// Step 4: `listening on 127.0.0.1:PORT` (notice: always written).
+pub fn log_listening(log: &ErrorLog, l: &Listener) {
+    log.log(
+        "core",
+        Level::Notice,
+        format_args!("listening on {}", l.local),
+    );
+}
+
+/// The MPMs' `open_logs` message. On the terminal at start-up Apache 2.4 (as Debian ships it)
+/// prints it without a code; in the error log on a restart it carries AH00451.
+fn no_listeners(log: &ErrorLog) {
+    let code = if log.is_startup() { "" } else { "AH00451: " };
+    log.log(
+        "core",
+        Level::Alert,
+        format_args!("{code}no listening sockets available, shutting down"),
+    );
 }
 
 fn bind(spec: &ListenSpec, backlog: i32) -> io::Result<Listener> {

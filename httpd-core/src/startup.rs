@@ -2,17 +2,22 @@
 //! `ap_run_mpm`, and `mpm_unix.c: ap_signal_server`):
 //!
 //! 1. Parse the command line ([`crate::cli::Args`]); `-h` prints help, a bad option prints usage
-//!    and exits 1.
-//! 2. `-v` (version), `-V` (compile settings) and `-L` (directives) print and exit 0 without
-//!    reading the configuration.
-//! 3. Read the configuration ([`crate::config::load`]). An error is printed in Apache's words and
+//!    and exits 1. `-E FILE` replaces stderr with FILE at once (`ap_replace_stderr_log`).
+//! 2. `-v` (version), `-V` (compile settings), `-l` (compiled-in modules) and `-L` (directives)
+//!    print and exit 0 without reading the configuration.
+//! 3. Read the configuration ([`crate::config::load`]): `-f FILE`, else `DIR/apache2.conf` with
+//!    `-d DIR`, else the embedded demo configuration. An error is printed in Apache's words and
 //!    the exit status is 1.
-//! 4. `-t` prints `Syntax OK` on stderr and exits 0.
+//! 4. Run the MPM's check_config ([`CheckConfig`]). In a configuration run (`-t`, `-S`, `-M`,
+//!    `-D DUMP_*`) its warnings (AH00180, AH00316, …) are printed on stderr, as Apache's
+//!    `ap_run_check_config` does before `Syntax OK`, then the dumps ([`crate::dump`]) on stdout,
+//!    then `Syntax OK` for a plain `-t`; exit 0. A check_config error exits 1.
 //! 5. `-k`: read the PidFile named by the configuration (so a broken config aborts the command,
 //!    as in Apache) and signal the running parent: `stop` TERM, `graceful-stop` WINCH, `restart`
 //!    HUP, `graceful` USR1; `start`, or `restart`/`graceful` with nothing running, go on to run.
 //! 6. Otherwise return [`Startup::Run`]: the MPM takes over. First-pass warnings
-//!    (`ServerConfig::startup_warnings`) are printed by the MPM, next to its own.
+//!    (`ServerConfig::startup_warnings`) are printed by the MPM, next to its own, and the MPM
+//!    calls [`crate::service::open_logs`], which detaches when [`Started::detach`] says so.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -24,6 +29,8 @@ use nix::unistd::Pid;
 use crate::cli::{Args, KCommand};
 pub use crate::config::MpmIdent;
 use crate::config::{self, ConfigError, ServerConfig};
+use crate::log::Level;
+use crate::service::{DetachMode, detach_mode};
 use crate::{SERVER_BUILT, SERVER_VERSION};
 
 /// The outcome of [`startup`].
@@ -45,9 +52,30 @@ pub struct Started {
     pub command_line: String,
     /// Which MPM this is (added: `reload` needs it).
     pub ident: MpmIdent,
+    /// Whether [`crate::service::open_logs`] detaches (`-k start`).
+    pub detach: DetachMode,
 }
 
+/// The MPM's check_config at first start: the warnings it prints on the console (startup form,
+/// code included), or the message of a configuration it refuses.
+pub type CheckConfig = fn(&ServerConfig) -> Result<Vec<String>, String>;
+
 impl Started {
+    /// `-e LEVEL`: the level of the messages printed before the error log is open (warn).
+    pub fn startup_log_level(&self) -> Level {
+        self.args.startup_log_level.unwrap_or(Level::Warn)
+    }
+
+    /// [`crate::service::open_logs`] with this start's settings.
+    pub fn open_logs(&self) -> Result<crate::service::Opened, ExitCode> {
+        crate::service::open_logs(
+            &self.config,
+            self.ident.binary,
+            self.startup_log_level(),
+            self.detach,
+        )
+    }
+
     /// Re-read the configuration with the same command-line options (restart, graceful restart).
     pub fn reload(&self) -> Result<ServerConfig, ConfigError> {
         config::load(&self.args.config_options(), &self.ident)
@@ -55,14 +83,18 @@ impl Started {
 }
 
 /// Steps 1–6 of the module doc.
-pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> Startup {
+pub fn startup(
+    ident: &MpmIdent,
+    check_config: CheckConfig,
+    argv: impl IntoIterator<Item = OsString>,
+) -> Startup {
     let argv: Vec<OsString> = argv.into_iter().collect();
     let command_line = argv
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join(" ");
-    let args = match Args::parse_for(ident, argv) {
+    let mut args = match Args::parse_for(ident, argv) {
         Ok(a) => a,
         Err(e) => {
             // Help goes to stdout with status 0; usage errors to stderr with status 1 (httpd's usage()).
@@ -74,8 +106,26 @@ pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> St
             });
         }
     };
+    if let Some(f) = &args.startup_log_file {
+        crate::service::replace_stderr(f, ident.binary);
+    }
+    // A detached daemon works in `/`: paths given relative to here must not change meaning.
+    for p in [&mut args.config_file, &mut args.server_root]
+        .into_iter()
+        .flatten()
+    {
+        if p.is_relative()
+            && let Ok(cwd) = std::env::current_dir()
+        {
+            *p = cwd.join(&*p);
+        }
+    }
     if args.version {
         print!("{}", version_text());
+        return Startup::Exit(ExitCode::SUCCESS);
+    }
+    if args.list_modules {
+        print!("{}", crate::dump::compiled_modules(ident));
         return Startup::Exit(ExitCode::SUCCESS);
     }
     if args.compile_settings {
@@ -93,12 +143,8 @@ pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> St
             return Startup::Exit(ExitCode::from(1));
         }
     };
-    if args.test_config {
-        for w in &config.startup_warnings {
-            eprintln!("{w}");
-        }
-        eprintln!("Syntax OK");
-        return Startup::Exit(ExitCode::SUCCESS);
+    if args.test_config || args.is_config_dump() {
+        return Startup::Exit(config_run(ident, check_config, &args, &config));
     }
     if let Some(k) = args.command
         && let Some(code) = signal_server(k, &config)
@@ -106,13 +152,52 @@ pub fn startup(ident: &MpmIdent, argv: impl IntoIterator<Item = OsString>) -> St
         return Startup::Exit(code);
     }
     let one_process = args.one_process;
+    let detach = detach_mode(&args);
     Startup::Run(Box::new(Started {
         args,
         config,
         one_process,
         command_line,
         ident: *ident,
+        detach,
     }))
+}
+
+/// Step 4 for `-t`, `-S`, `-M` and `-D DUMP_*`: the exit status.
+fn config_run(
+    ident: &MpmIdent,
+    check_config: CheckConfig,
+    args: &Args,
+    config: &ServerConfig,
+) -> ExitCode {
+    for w in &config.startup_warnings {
+        eprintln!("{w}");
+    }
+    match check_config(config) {
+        Ok(warnings) => {
+            for w in warnings {
+                eprintln!("{w}");
+            }
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    }
+    print!("{}", crate::dump::for_defines(ident, config));
+    let _ = std::io::stdout().flush();
+    if args.is_config_test() {
+        if config.config_file.is_none() {
+            // Without -f or -d there is no file to check: say which configuration passed, so
+            // `apache2ctl configtest` without APACHE_ARGUMENTS is not taken for a real check.
+            eprintln!(
+                "{}: no -f or -d given: checked the built-in demo configuration",
+                ident.binary
+            );
+        }
+        eprintln!("Syntax OK");
+    }
+    ExitCode::SUCCESS
 }
 
 /// `-v`.
@@ -139,11 +224,12 @@ pub fn compile_settings(ident: &MpmIdent) -> String {
     format!(
         "{}Architecture:   {}-bit\nServer MPM:     {}\n  threaded:     {threaded}\n    forked:     yes (variable process count)\n\
          Server compiled with....\n{limits} -D DEFAULT_PIDLOG=\"logs/httpd.pid\"\n -D DEFAULT_ERRORLOG=\"logs/error_log\"\n \
-         -D DEFAULT_LISTENBACKLOG=511\n -D HTTPD_ROOT=\"/tmp/mpm-lab-{}-<uid>\"\n -D SERVER_CONFIG_FILE=\"(built in: httpd-core/conf/default.conf)\"\n",
+         -D DEFAULT_LISTENBACKLOG=511\n -D HTTPD_ROOT=\"/tmp/mpm-lab-{}-<uid>\"\n -D SERVER_CONFIG_FILE=\"{}\" (with -d; without -f and -d: built in, httpd-core/conf/default.conf)\n",
         version_text(),
         usize::BITS,
         ident.name,
-        ident.binary
+        ident.binary,
+        crate::config::SERVER_CONFIG_FILE
     )
 }
 
@@ -202,9 +288,14 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
+    fn no_warnings(_: &ServerConfig) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+
     fn run(args: &[&str]) -> Startup {
         startup(
             &MpmIdent::PREFORK,
+            no_warnings,
             std::iter::once("mpm-prefork")
                 .chain(args.iter().copied())
                 .map(OsString::from),

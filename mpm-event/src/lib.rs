@@ -100,7 +100,7 @@ pub const IDENT: MpmIdent = MpmIdent {
 
 /// The `mpm-event` binary: parse the command line and configuration, then run the parent.
 pub fn main() -> ExitCode {
-    match startup(&IDENT, std::env::args_os()) {
+    match startup(&IDENT, parent::console_check, std::env::args_os()) {
         Startup::Exit(code) => code,
         Startup::Run(started) => parent::run(*started),
     }

@@ -114,6 +114,20 @@ fn factor_syntax_error(cfg: &ServerConfig, e: crate::config::FactorError) -> Str
     }
 }
 
+/// check_config at first start, for `-t` (startup step 4): the console warnings, or the
+/// AsyncRequestWorkerFactor syntax error.
+pub fn console_check(cfg: &ServerConfig) -> Result<Vec<String>, String> {
+    match check_config(&cfg.mpm, None) {
+        Ok(c) => Ok(c
+            .warnings
+            .into_iter()
+            .filter(|w| !w.info)
+            .map(|w| w.text)
+            .collect()),
+        Err(e) => Err(factor_syntax_error(cfg, e)),
+    }
+}
+
 /// The whole server (step 1, then the loop of restarts).
 pub fn run(started: Started) -> ExitCode {
     let config = Arc::new(started.config.clone());
@@ -126,30 +140,10 @@ pub fn run(started: Started) -> ExitCode {
     };
     report_warnings(&checked.warnings, None);
     let ev = checked.config;
-    let log = match ErrorLog::open(&config) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!(
-                "(2)No such file or directory: AH02291: Cannot access directory for error log: {e}"
-            );
-            return ExitCode::from(1);
-        }
-    };
-    let listeners = match listen::open_listeners(
-        &config.listen,
-        listen::ListenOptions::of(&config),
-        Vec::new(),
-        &log,
-    ) {
-        Ok(l) => l,
-        Err(e) => {
-            log.log(
-                "core",
-                Level::Emerg,
-                format_args!("AH00015: Unable to open logs: {e}"),
-            );
-            return ExitCode::from(1);
-        }
+    // Listeners, error log, then detach for `-k start` (httpd_core::service, steps 1-3).
+    let (log, listeners) = match started.open_logs() {
+        Ok(o) => (o.log, o.listeners),
+        Err(code) => return code,
     };
     let scoreboard = match Scoreboard::create(ev.server_limit, ev.thread_limit) {
         Ok(sb) => Arc::new(sb),

@@ -60,10 +60,20 @@ const GRACEFUL_HOLD_OFF: u32 = 10;
 
 /// The program: shared start-up (command line, `-t`, `-k`, config), then the control process.
 pub fn main() -> ExitCode {
-    match startup(&crate::IDENT, std::env::args_os()) {
+    match startup(&crate::IDENT, console_check, std::env::args_os()) {
         Startup::Exit(code) => code,
         Startup::Run(started) => run(*started),
     }
+}
+
+/// check_config at first start, for `-t` (startup step 4): the warnings printed on the console.
+fn console_check(cfg: &ServerConfig) -> Result<Vec<String>, String> {
+    let (_, warnings) = check_config(&cfg.mpm, None);
+    Ok(warnings
+        .iter()
+        .filter(|w| w.to_console)
+        .map(ToString::to_string)
+        .collect())
 }
 
 /// How a generation ended.
@@ -133,44 +143,19 @@ fn dummy_addr(listeners: &[Listener]) -> Option<SocketAddr> {
 /// Start-up: everything before the first generation.
 pub fn run(started: Started) -> ExitCode {
     let (cfg, warnings) = check_config(&started.config.mpm, None);
-    let log = match ErrorLog::open(&started.config) {
-        Ok(l) => l,
-        Err(e) => {
-            startup_warning(&format!(
-                "(errno {}) {e}: AH00091: could not open error log file.",
-                e.raw_os_error().unwrap_or(0)
-            ));
-            return ExitCode::FAILURE;
-        }
-    };
-    log_warnings(&log, &warnings);
+    for w in warnings.iter().filter(|w| w.to_console) {
+        startup_warning(&w.to_string());
+    }
     for w in &started.config.startup_warnings {
         startup_warning(w);
     }
-    let listeners = match open_listeners(
-        &started.config.listen,
-        ListenOptions::of(&started.config),
-        Vec::new(),
-        &log,
-    ) {
-        Ok(l) if !l.is_empty() => l,
-        Ok(_) => {
-            log.log(
-                MODULE,
-                Level::Alert,
-                format_args!("AH03279: no listening sockets available, shutting down"),
-            );
-            return ExitCode::FAILURE;
-        }
-        Err(e) => {
-            log.log(
-                MODULE,
-                Level::Alert,
-                format_args!("AH00015: Unable to open logs: {e}"),
-            );
-            return ExitCode::FAILURE;
-        }
+    // Listeners, error log, then detach for `-k start` (httpd_core::service, steps 1-3).
+    let (log, listeners) = match started.open_logs() {
+        Ok(o) => (o.log, o.listeners),
+        Err(code) => return code,
     };
+    let quiet: Vec<Warning> = warnings.into_iter().filter(|w| !w.to_console).collect();
+    log_warnings(&log, &quiet);
     let scoreboard = match Scoreboard::create(cfg.server_limit, 1) {
         Ok(sb) => Arc::new(sb),
         Err(e) => {

@@ -61,8 +61,14 @@ pub const IDENT: MpmIdent = MpmIdent::WORKER;
 
 /// The `mpm-worker` binary: parse the command line, then run the control process.
 pub fn main() -> ExitCode {
-    match startup(&IDENT, std::env::args_os()) {
+    match startup(&IDENT, console_check, std::env::args_os()) {
         Startup::Exit(code) => code,
         Startup::Run(started) => parent::run(*started),
     }
+}
+
+/// check_config at first start, for `-t` (startup step 4): the warnings printed on the console.
+fn console_check(cfg: &httpd_core::config::ServerConfig) -> Result<Vec<String>, String> {
+    let (_, warnings) = config::check_config(&cfg.mpm, None, 1);
+    Ok(warnings.into_iter().map(|w| w.startup).collect())
 }

@@ -27,7 +27,7 @@ use httpd_core::ap_log;
 use httpd_core::child_status::{ChildExit, process_child_status};
 use httpd_core::config::ServerConfig;
 use httpd_core::http::{HttpServer, StatusContext};
-use httpd_core::listen::{ListenOptions, Listener, open_listeners};
+use httpd_core::listen::Listener;
 use httpd_core::log::{AccessLog, ErrorLog};
 use httpd_core::pod::{Pod, PodxMsg};
 use httpd_core::scoreboard::{Scoreboard, WorkerStatus};
@@ -122,12 +122,11 @@ impl Parent {
             eprintln!("mpm-worker: {what}: {e}");
             ExitCode::from(1)
         };
-        let log = ErrorLog::open(cfg).map_err(|e| fail("cannot open the error log", &e))?;
+        // Listeners, error log, then detach for `-k start` (httpd_core::service, steps 1-3).
+        let httpd_core::service::Opened { log, listeners } = started.open_logs()?;
         for note in deprecation_notes(&cfg.mpm) {
             ap_log!(log, MODULE, Info, "{note}");
         }
-        let listeners = open_listeners(&cfg.listen, ListenOptions::of(cfg), Vec::new(), &log)
-            .map_err(|e| fail("cannot open listeners", &e))?;
         let identity = Identity::resolve(&cfg.user, &cfg.group)
             .map_err(|e| fail("cannot resolve User/Group", &e))?;
         let sb = Arc::new(

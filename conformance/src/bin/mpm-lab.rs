@@ -8,6 +8,7 @@
 //! mpm-lab compare  A/timeline.csv reference/run1/prefork.timeline.csv --out DIR
 //! mpm-lab replot   DIR…   (timeline.svg again from DIR/timeline.csv, after a plot change)
 //! mpm-lab bench    --server mpm-event --config F [--apache] [--nginx]
+//! mpm-lab slowloris [--connections 1000] [--duration 60] [--apache] [--reconnect]
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
@@ -50,6 +51,37 @@ enum Cmd {
     Bench(BenchArgs),
     /// Write the rule table (rules × MPM → tests, deviations) as markdown.
     Rules(RulesArgs),
+    /// 1000 slowloris connections against each MPM with Debian's mod_reqtimeout default;
+    /// a fresh client's latency meanwhile (prints figures, ours and Apache's).
+    Slowloris(SlowlorisArgs),
+}
+
+#[derive(Parser)]
+struct SlowlorisArgs {
+    /// slow connections per server
+    #[arg(long, default_value_t = 1000)]
+    connections: usize,
+    /// seconds between two header lines of a slow connection
+    #[arg(long, default_value_t = 10)]
+    interval: u64,
+    /// seconds of attack per server
+    #[arg(long, default_value_t = 60)]
+    duration: u64,
+    /// reopen a slow connection as soon as the server cuts it (constant pressure)
+    #[arg(long)]
+    reconnect: bool,
+    /// window boundaries for the report, seconds
+    #[arg(long, value_delimiter = ',', default_value = "20,40")]
+    windows: Vec<u64>,
+    /// MPMs to attack
+    #[arg(long, value_delimiter = ',', default_value = "prefork,worker,event")]
+    mpms: Vec<String>,
+    /// also attack real Apache (Debian apache2) with the same settings, via apache.sh
+    #[arg(long)]
+    apache: bool,
+    /// the reference apache.sh
+    #[arg(long, default_value = conformance::apache::DEFAULT_SCRIPT)]
+    apache_script: PathBuf,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -205,6 +237,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
+        Cmd::Slowloris(a) => cmd_slowloris(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -564,6 +597,120 @@ fn cmd_bench(a: BenchArgs) -> Result<(), String> {
     for n in notes {
         println!("{n}");
     }
+    Ok(())
+}
+
+/// Debian's settings for the slowloris benchmark: apache2.conf's `Timeout 300`, the MPM's
+/// `mods-available/mpm_*.conf`, and `mods-enabled/reqtimeout.{load,conf}`.
+fn debian_lines(mpm: Mpm) -> Vec<String> {
+    let pool: &[&str] = match mpm {
+        Mpm::Prefork => &[
+            "StartServers 5",
+            "MinSpareServers 5",
+            "MaxSpareServers 10",
+            "MaxRequestWorkers 150",
+            "MaxConnectionsPerChild 0",
+        ],
+        Mpm::Worker | Mpm::Event => &[
+            "StartServers 2",
+            "MinSpareThreads 25",
+            "MaxSpareThreads 75",
+            "ThreadLimit 64",
+            "ThreadsPerChild 25",
+            "MaxRequestWorkers 150",
+            "MaxConnectionsPerChild 0",
+        ],
+    };
+    let mut lines: Vec<String> = [
+        "Timeout 300",
+        "KeepAlive On",
+        "MaxKeepAliveRequests 100",
+        "KeepAliveTimeout 5",
+        "LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so",
+        // Debian's mods-available/reqtimeout.conf, as it is.
+        "RequestReadTimeout header=20-40,minrate=500",
+        "RequestReadTimeout body=10,minrate=500",
+    ]
+    .iter()
+    .chain(pool)
+    .map(|s| s.to_string())
+    .collect();
+    lines.push("LogLevel warn".into());
+    lines
+}
+
+fn cmd_slowloris(a: SlowlorisArgs) -> Result<(), String> {
+    let want = a.connections as u64 * 2 + 1024;
+    let limit = bench::raise_nofile(want);
+    if limit < a.connections as u64 + 256 {
+        return Err(format!(
+            "{} slow connections need more open files than the limit {limit} (ulimit -n)",
+            a.connections
+        ));
+    }
+    let attack = conformance::slowloris::Attack {
+        connections: a.connections,
+        interval: Duration::from_secs(a.interval),
+        duration: Duration::from_secs(a.duration),
+        reconnect: a.reconnect,
+        probe_every: Duration::from_millis(200),
+        probe_timeout: Duration::from_secs(5),
+        windows: a.windows.clone(),
+    };
+    eprintln!(
+        "{} slow connections (a header line every {} s{}), {} s per server; a fresh GET every 200 ms, error = failed or > 5 s",
+        a.connections,
+        a.interval,
+        if a.reconnect {
+            ", reopened when cut"
+        } else {
+            ""
+        },
+        a.duration
+    );
+    let mut reports = Vec::new();
+    for name in &a.mpms {
+        let m = Mpm::from_name(name).ok_or_else(|| format!("unknown MPM {name}"))?;
+        let (_, binary) = resolve_server(m.binary_name())?;
+        let mut t = ServerTest::new(m)
+            .binary(&binary)
+            .config_file(BENCH_FIXTURE);
+        for l in debian_lines(m) {
+            t = t.directive(&l);
+        }
+        let first = reports.len();
+        let server = t.try_start().map_err(|e| e.to_string())?;
+        eprintln!("attacking {} …", m.binary_name());
+        reports.push(conformance::slowloris::run(
+            m.binary_name(),
+            server.addr(),
+            &attack,
+        ));
+        drop(server);
+        if a.apache {
+            match conformance::apache::start_with(
+                &a.apache_script,
+                m,
+                18092,
+                &debian_lines(m),
+                false,
+            ) {
+                Ok((pid, addr)) => {
+                    eprintln!("attacking Apache 2.4 {} …", m.name());
+                    reports.push(conformance::slowloris::run(
+                        &format!("Apache 2.4 {}", m.name()),
+                        addr,
+                        &attack,
+                    ));
+                    conformance::apache::stop(&a.apache_script, pid);
+                }
+                Err(e) => eprintln!("skipping Apache {}: {e}", m.name()),
+            }
+        }
+        print!("{}", conformance::slowloris::table(&reports[first..]));
+    }
+    println!("\nall servers:");
+    print!("{}", conformance::slowloris::table(&reports));
     Ok(())
 }
 

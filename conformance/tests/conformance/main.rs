@@ -42,7 +42,9 @@ mod listeners;
 mod logs_access;
 mod logs_format;
 mod logs_lifecycle;
+mod reqtimeout;
 mod rules;
+mod service;
 mod status_generation;
 mod status_page;
 

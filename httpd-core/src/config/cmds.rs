@@ -69,10 +69,12 @@ pub fn set_server_admin(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `core.c: set_document_root`: a missing directory is only a warning (AH00112).
+/// `core.c: set_document_root`: a missing directory is only a warning (AH00112; Apache refuses
+/// it in the main server, see DEVIATIONS.md), and `-T` skips the check, as Apache's
+/// `ap_document_root_check`.
 pub fn set_document_root(w: &mut Walker<'_>, a: &[String]) -> R {
     let p = w.root_relative(&a[0]);
-    if !p.is_dir() {
+    if !w.skip_document_root_check && !p.is_dir() {
         w.cfg.startup_warnings.push(format!(
             "AH00112: Warning: DocumentRoot [{}] does not exist",
             p.display()
@@ -217,6 +219,13 @@ pub fn set_transfer_log(w: &mut Walker<'_>, a: &[String]) -> R {
     let path = w.root_relative(&a[0]);
     w.pending_logs.push((path, String::new()));
     Ok(())
+}
+
+/// `mod_reqtimeout.c: set_reqtimeouts` (RAW_ARGS: `key=value` words).
+pub fn set_reqtimeouts(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg
+        .request_read_timeout_setting
+        .apply(a.first().map_or("", String::as_str))
 }
 
 /// `core.c: set_timeout` (atoi seconds).

@@ -281,6 +281,11 @@ pub static DIRECTIVES: &[Directive] = &[
         "How many additional connects will be accepted per idle worker thread", cmds::set_worker_factor),
     row("GracefulShutdownTimeout", Server, Take1, ALL, "mpm_common", "GracefulShutdownTimeout seconds", "0 = wait forever (mpm_common.c)",
         "Maximum time in seconds to wait for child processes to complete transactions during shutdown", cmds::set_graceful_shutdown),
+    row("RequestReadTimeout", Server, Raw, ALL, "reqtimeout",
+        "RequestReadTimeout [handshake=timeout[-maxtimeout][,MinRate=rate] [header=timeout[-maxtimeout][,MinRate=rate] [body=timeout[-maxtimeout][,MinRate=rate]",
+        "handshake=0 header=20-40,MinRate=500 body=20,MinRate=500 (mod_reqtimeout.c, once loaded)",
+        "Set various timeout parameters for TLS handshake and/or reading request headers and body",
+        cmds::set_reqtimeouts),
     row("MaxMemFree", Server, Take1, ALL, "mpm_common", "MaxMemFree KBytes", "2048 (accepted, no effect)",
         "Maximum number of 1k blocks a particular child's allocator may hold.", cmds::set_max_mem_free),
 ];

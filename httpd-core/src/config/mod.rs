@@ -91,7 +91,8 @@ impl MpmIdent {
 /// What the command line says about the configuration (`-f -d -D -C -c`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConfigOptions {
-    /// `-f FILE`; `None` = the embedded default configuration (conf/default.conf).
+    /// `-f FILE`; `None` = `SERVER_ROOT/apache2.conf` with `-d`, else the embedded default
+    /// configuration (conf/default.conf).
     pub file: Option<PathBuf>,
     /// `-d DIR`: the initial ServerRoot (a `ServerRoot` directive still overrides it).
     pub server_root: Option<PathBuf>,
@@ -101,7 +102,15 @@ pub struct ConfigOptions {
     pub pre_directives: Vec<String>,
     /// `-c "directive"`: processed after the file.
     pub post_directives: Vec<String>,
+    /// `-T`: no DocumentRoot check (not even our AH00112 warning).
+    pub skip_document_root_check: bool,
 }
+
+/// The configuration file read with `-d DIR` and no `-f`, relative to DIR: Debian's compiled-in
+/// `SERVER_CONFIG_FILE` (upstream Apache: `conf/httpd.conf`), so that `-d /etc/apache2` reads
+/// `/etc/apache2/apache2.conf` as Debian's apache2 does. Without `-d` either, the embedded demo
+/// configuration is used (mpm-lab's quick start).
+pub const SERVER_CONFIG_FILE: &str = "apache2.conf";
 
 /// A configuration error. `Display` is Apache's text.
 #[derive(Debug, Clone, PartialEq, Eq)]

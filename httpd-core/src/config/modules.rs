@@ -4,6 +4,8 @@
 //! Everything is built in: `LoadModule` of one of these is accepted without opening the file
 //! (the reference configurations name Debian `.so` paths that need not exist); `LoadModule` of
 //! another MPM is an error naming the binary to run; anything else cannot be loaded.
+//! [`LOADABLE_MODULES`] are built in too but stay off until a `LoadModule` names them, because
+//! loading them changes behaviour (mod_reqtimeout's defaults apply as soon as it is loaded).
 
 use super::MpmIdent;
 
@@ -21,30 +23,52 @@ pub const BUILTIN_MODULES: &[(&str, &str)] = &[
     ("unixd", "mod_unixd.c"),
 ];
 
-/// The short module name (`status`, `mpm_prefork`) for any of Apache's spellings: `status`,
-/// `status_module`, `mod_status.c`, `prefork.c`. `None` if the module is not in this binary.
-pub fn module_short_name(mpm: &MpmIdent, name: &str) -> Option<&'static str> {
+/// Built in, but off until `LoadModule` names them: (short name, source file).
+pub const LOADABLE_MODULES: &[(&str, &str)] = &[("reqtimeout", "mod_reqtimeout.c")];
+
+/// The short name in `table` for any of Apache's spellings: `status`, `status_module`,
+/// `mod_status.c`.
+fn find(table: &'static [(&'static str, &'static str)], name: &str) -> Option<&'static str> {
     let bare = name.strip_suffix("_module").unwrap_or(name);
-    let mpm_file = format!("{}.c", mpm.name);
-    if bare == mpm.module || name == mpm_file {
-        return Some(mpm.module);
-    }
-    BUILTIN_MODULES
+    table
         .iter()
         .find(|(short, file)| bare == *short || name == *file)
         .map(|(short, _)| *short)
 }
 
+/// The short module name (`status`, `mpm_prefork`) for any of Apache's spellings: `status`,
+/// `status_module`, `mod_status.c`, `prefork.c`. `None` if the module is not in this binary, or
+/// is one of [`LOADABLE_MODULES`] that `loaded` does not hold.
+pub fn module_short_name(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> Option<&'static str> {
+    let bare = name.strip_suffix("_module").unwrap_or(name);
+    let mpm_file = format!("{}.c", mpm.name);
+    if bare == mpm.module || name == mpm_file {
+        return Some(mpm.module);
+    }
+    find(BUILTIN_MODULES, name)
+        .or_else(|| find(LOADABLE_MODULES, name).filter(|short| loaded.contains(short)))
+}
+
 /// `<IfModule name>`.
-pub fn module_is_loaded(mpm: &MpmIdent, name: &str) -> bool {
-    module_short_name(mpm, name).is_some()
+pub fn module_is_loaded(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> bool {
+    module_short_name(mpm, name, loaded).is_some()
+}
+
+/// Whether the directives of `module` (a directive table's module column) can be used: always,
+/// unless it is one of [`LOADABLE_MODULES`] not loaded.
+pub fn directives_available(module: &str, loaded: &[&str]) -> bool {
+    find(LOADABLE_MODULES, module).is_none_or(|short| loaded.contains(&short))
 }
 
 /// `LoadModule name path`: our modules are built in, so the path is not opened (it may not
 /// exist: Debian paths in the reference configs). Another MPM is an error naming the binary to run.
-pub fn load_module(mpm: &MpmIdent, name: &str, path: &str) -> Result<(), String> {
-    if module_short_name(mpm, name).is_some() {
-        return Ok(());
+/// `Ok(Some(short))` when one of [`LOADABLE_MODULES`] is switched on.
+pub fn load_module(mpm: &MpmIdent, name: &str, path: &str) -> Result<Option<&'static str>, String> {
+    if let Some(short) = find(LOADABLE_MODULES, name) {
+        return Ok(Some(short));
+    }
+    if module_short_name(mpm, name, &[]).is_some() {
+        return Ok(None);
     }
     if let Some(other) = MpmIdent::ALL
         .iter()
@@ -59,6 +83,7 @@ pub fn load_module(mpm: &MpmIdent, name: &str, path: &str) -> Result<(), String>
         "Cannot load {path} into server: mpm-lab has no {name} (its modules are built in: {}, {}_module)",
         BUILTIN_MODULES
             .iter()
+            .chain(LOADABLE_MODULES)
             .map(|(s, _)| format!("{s}_module"))
             .collect::<Vec<_>>()
             .join(", "),
@@ -73,13 +98,22 @@ mod tests {
     #[test]
     fn config_module_names() {
         let m = MpmIdent::EVENT;
-        assert_eq!(module_short_name(&m, "mpm_event_module"), Some("mpm_event"));
-        assert_eq!(module_short_name(&m, "event.c"), Some("mpm_event"));
-        assert_eq!(module_short_name(&m, "mod_status.c"), Some("status"));
-        assert_eq!(module_short_name(&m, "dir_module"), Some("dir"));
-        assert_eq!(module_short_name(&m, "prefork.c"), None);
-        assert_eq!(module_short_name(&m, "mod_ssl.c"), None);
-        assert!(module_is_loaded(&m, "log_config_module"));
+        assert_eq!(
+            module_short_name(&m, "mpm_event_module", &[]),
+            Some("mpm_event")
+        );
+        assert_eq!(module_short_name(&m, "event.c", &[]), Some("mpm_event"));
+        assert_eq!(module_short_name(&m, "mod_status.c", &[]), Some("status"));
+        assert_eq!(module_short_name(&m, "dir_module", &[]), Some("dir"));
+        assert_eq!(module_short_name(&m, "prefork.c", &[]), None);
+        assert_eq!(module_short_name(&m, "mod_ssl.c", &[]), None);
+        assert!(module_is_loaded(&m, "log_config_module", &[]));
+        // A loadable module exists only once loaded.
+        assert!(!module_is_loaded(&m, "reqtimeout_module", &[]));
+        assert!(module_is_loaded(&m, "mod_reqtimeout.c", &["reqtimeout"]));
+        assert!(!directives_available("reqtimeout", &[]));
+        assert!(directives_available("reqtimeout", &["reqtimeout"]));
+        assert!(directives_available("core", &[]));
     }
 
     #[test]
@@ -90,11 +124,15 @@ mod tests {
                 "status_module",
                 "/nonexistent/mod_status.so"
             ),
-            Ok(())
+            Ok(None)
         );
         assert_eq!(
             load_module(&MpmIdent::PREFORK, "mpm_prefork_module", "x.so"),
-            Ok(())
+            Ok(None)
+        );
+        assert_eq!(
+            load_module(&MpmIdent::PREFORK, "reqtimeout_module", "x.so"),
+            Ok(Some("reqtimeout"))
         );
         assert_eq!(
             load_module(&MpmIdent::WORKER, "mpm_prefork_module", "/usr/lib/apache2/modules/mod_mpm_prefork.so"),

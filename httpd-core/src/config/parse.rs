@@ -59,6 +59,8 @@ pub struct Reader<'a> {
     pub server_root: PathBuf,
     /// Warnings to print once at start-up (AH00111, ignored directives).
     pub warnings: Vec<String>,
+    /// [`modules::LOADABLE_MODULES`] switched on by `LoadModule` so far.
+    pub loaded: Vec<&'static str>,
     include_depth: u32,
 }
 
@@ -88,6 +90,7 @@ impl<'a> Reader<'a> {
             vars: HashMap::new(),
             server_root,
             warnings: Vec::new(),
+            loaded: Vec::new(),
             include_depth: 0,
         }
     }
@@ -275,7 +278,7 @@ impl<'a> Reader<'a> {
             ));
         }
         let result = match kind.as_str() {
-            "ifmodule" => modules::module_is_loaded(self.mpm, &arg),
+            "ifmodule" => modules::module_is_loaded(self.mpm, &arg, &self.loaded),
             "ifdefine" => self.defines.contains(&arg),
             "iffile" => super::server::server_root_relative(&self.server_root, &arg).exists(),
             _ => directives::lookup(&arg).is_some(),
@@ -349,7 +352,10 @@ impl<'a> Reader<'a> {
                 Ok(Some(Vec::new()))
             }
             "LoadModule" => {
-                modules::load_module(self.mpm, &argv[0], &argv[1]).map_err(err)?;
+                let on = modules::load_module(self.mpm, &argv[0], &argv[1]).map_err(err)?;
+                if let Some(short) = on.filter(|s| !self.loaded.contains(s)) {
+                    self.loaded.push(short);
+                }
                 Ok(Some(Vec::new()))
             }
             _ => Ok(None),
@@ -485,7 +491,14 @@ pub(crate) fn load_from(
     reader.vars.insert("MPM_LAB_MPM".into(), mpm.module.into());
 
     let mut nodes = reader.read_source(COMMAND_LINE_SOURCE, &opts.pre_directives.join("\n"))?;
-    let config_file = match (main, &opts.file) {
+    // Without -f: SERVER_CONFIG_FILE under -d (Apache's `confname` default), else the
+    // embedded demo configuration.
+    let file = opts.file.clone().or_else(|| {
+        opts.server_root
+            .as_ref()
+            .map(|_| PathBuf::from(super::SERVER_CONFIG_FILE))
+    });
+    let config_file = match (main, &file) {
         (MainSource::Text { name, text }, _) => {
             nodes.extend(reader.read_source(name, text)?);
             Some(PathBuf::from(name))
@@ -515,9 +528,11 @@ pub(crate) fn load_from(
     nodes.extend(reader.read_source(COMMAND_LINE_SOURCE, &opts.post_directives.join("\n"))?);
 
     let mut walker = Walker::new(mpm, &reader.server_root);
+    walker.skip_document_root_check = opts.skip_document_root_check;
     walker.cfg.config_file = config_file;
     walker.cfg.defines = reader.defines.clone();
     walker.cfg.startup_warnings.append(&mut reader.warnings);
+    walker.cfg.loaded_modules = reader.loaded.clone();
     walker.walk(&nodes)?;
     walker.finish()
 }

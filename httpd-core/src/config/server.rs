@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::mpm::MpmDirectives;
 use crate::log::Level;
+use crate::modules::reqtimeout::{ReqTimeout, ReqTimeoutSetting};
 
 /// One `Listen` directive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,6 +156,14 @@ pub struct ServerConfig {
     pub runtime_dir: PathBuf,
     /// Defines in force at the end of the read (`-D` and `Define`), e.g. for `-t -D DUMP_RUN_CFG`.
     pub defines: Vec<String>,
+    /// Modules that are off until `LoadModule` names them ([`super::modules::LOADABLE_MODULES`])
+    /// and that the configuration loaded.
+    pub loaded_modules: Vec<&'static str>,
+    /// What `RequestReadTimeout` directives said (mod_reqtimeout).
+    pub request_read_timeout_setting: ReqTimeoutSetting,
+    /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
+    /// costs a connection nothing.
+    pub request_read_timeout: Option<ReqTimeout>,
 }
 
 impl ServerConfig {
@@ -196,6 +205,9 @@ impl ServerConfig {
             trace_enable: true,
             runtime_dir: server_root.join("logs"),
             defines: Vec::new(),
+            loaded_modules: Vec::new(),
+            request_read_timeout_setting: ReqTimeoutSetting::default(),
+            request_read_timeout: None,
         }
     }
 

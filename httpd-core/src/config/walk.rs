@@ -51,6 +51,8 @@ pub struct Walker<'a> {
     pub(super) pid_file: Option<String>,
     pub(super) directory_index_set: bool,
     pub(super) runtime_dir_set: bool,
+    /// `-T`: DocumentRoot is not checked.
+    pub(super) skip_document_root_check: bool,
 }
 
 impl<'a> Walker<'a> {
@@ -80,6 +82,7 @@ impl<'a> Walker<'a> {
             pid_file: None,
             directory_index_set: false,
             runtime_dir_set: false,
+            skip_document_root_check: false,
         }
     }
 
@@ -117,7 +120,7 @@ impl<'a> Walker<'a> {
             ));
         }
         let level = Level::parse(level).map_err(|e| format!("{module}:{level}: {e}"))?;
-        let short = super::modules::module_short_name(self.mpm, module)
+        let short = super::modules::module_short_name(self.mpm, module, &self.cfg.loaded_modules)
             .ok_or_else(|| format!("Cannot find module {module}"))?;
         self.cfg.log_level.modules.push((short.to_string(), level));
         Ok(())
@@ -133,7 +136,11 @@ impl<'a> Walker<'a> {
 
     fn walk_one(&mut self, node: &Node) -> Result<(), ConfigError> {
         let err = |msg: String| ConfigError::walk(&node.file, node.line, msg);
-        let def = lookup(&node.name).filter(|d| d.available_in(self.mpm) && !d.exec_on_read).ok_or_else(|| {
+        let loaded = &self.cfg.loaded_modules;
+        let def = lookup(&node.name)
+            .filter(|d| d.available_in(self.mpm) && !d.exec_on_read)
+            .filter(|d| super::modules::directives_available(d.module, loaded))
+            .ok_or_else(|| {
             err(format!(
                 "Invalid command '{}', perhaps misspelled or defined by a module not included in the server configuration",
                 node.name
@@ -251,6 +258,9 @@ impl<'a> Walker<'a> {
         } else {
             self.root_relative(&pid)
         };
+        if self.cfg.loaded_modules.contains(&"reqtimeout") {
+            self.cfg.request_read_timeout = self.cfg.request_read_timeout_setting.effective();
+        }
         Ok(self.cfg)
     }
 }

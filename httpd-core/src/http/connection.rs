@@ -32,6 +32,10 @@ use super::response::{
 };
 use super::{ConnCtx, WorkerStatus, set_status};
 use crate::log::{AccessEntry, Level};
+use crate::modules::reqtimeout::StageKind;
+
+/// `SECONDS_TO_LINGER`: the short lingering close after a mod_reqtimeout timeout.
+const SECONDS_TO_LINGER: Duration = Duration::from_secs(2);
 
 /// How [`Connection::process`] writes the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +75,8 @@ pub struct Connection {
     client_closes: bool,
     /// Socket options as last set.
     opts: SockOpts,
+    /// mod_reqtimeout cut a read: linger 2 s at most (`short-lingering-close`).
+    short_linger: bool,
 }
 
 /// The socket options as last set, so that a keep-alive connection does not repeat the same
@@ -79,7 +85,7 @@ pub struct Connection {
 #[derive(Debug, Default)]
 struct SockOpts {
     nonblocking: Option<bool>,
-    read_timeout: Option<Duration>,
+    // The read timeout as last set lives in `Input`, which sets it too (mod_reqtimeout).
     write_timeout: Option<Duration>,
 }
 
@@ -103,6 +109,7 @@ impl Connection {
                 nonblocking: Some(false),
                 ..SockOpts::default()
             },
+            short_linger: false,
         }
     }
 
@@ -114,9 +121,7 @@ impl Connection {
     }
 
     fn set_read_timeout(&mut self, t: Duration) {
-        if self.opts.read_timeout != Some(t) {
-            self.opts.read_timeout = self.stream.set_read_timeout(Some(t)).ok().map(|()| t);
-        }
+        self.input.set_read_timeout(&self.stream, t);
     }
 
     fn set_write_timeout(&mut self, t: Duration) {
@@ -140,6 +145,12 @@ impl Connection {
     /// Bytes of a next (pipelined) request are already buffered.
     pub fn has_pending_input(&self) -> bool {
         self.input.has_data()
+    }
+
+    /// mod_reqtimeout cut a read: linger at most `SECONDS_TO_LINGER` (2 s), Apache's
+    /// `short-lingering-close` connection note (the event MPM uses its short linger queue).
+    pub fn short_lingering_close(&self) -> bool {
+        self.short_linger
     }
 
     pub fn requests_served(&self) -> u32 {
@@ -207,6 +218,12 @@ impl Connection {
     /// RST that would destroy the response in flight.
     pub fn lingering_close(mut self, max: Duration) {
         self.set_nonblocking(false);
+        self.input.deadline.disarm();
+        let max = if self.short_linger {
+            max.min(SECONDS_TO_LINGER)
+        } else {
+            max
+        };
         if !self.out.is_empty() {
             self.set_write_timeout(max.max(Duration::from_millis(1)));
             let _ = self.out.write_to(&self.stream, Last::ThenShutdown);
@@ -233,6 +250,45 @@ impl Connection {
             .max(Duration::from_millis(1))
     }
 
+    /// Enter a read stage (`reqtimeout_before_header`, `reqtimeout_before_body`): with
+    /// mod_reqtimeout on for `kind`, its deadline governs the reads (and sets the socket's
+    /// timeout per read); otherwise each read waits `Timeout`.
+    fn enter_read_stage(&mut self, ctx: &ConnCtx<'_>, kind: StageKind) {
+        let stage = ctx
+            .server
+            .inner
+            .config
+            .request_read_timeout
+            .map(|rt| rt.stage(kind))
+            .filter(|s| s.timeout > 0);
+        match stage {
+            Some(stage) => self.input.deadline.arm(kind, stage, Self::timeout(ctx)),
+            None => {
+                self.input.deadline.disarm();
+                self.set_read_timeout(Self::timeout(ctx));
+            }
+        }
+    }
+
+    /// mod_reqtimeout step 4: a stage's deadline cut a read. `true` when it did: the
+    /// connection must close, lingering only briefly.
+    fn read_deadline_expired(&mut self, ctx: &ConnCtx<'_>) -> bool {
+        let Some(kind) = self.input.take_timed_out() else {
+            return false;
+        };
+        let elog = &ctx.server.inner.error_log;
+        if elog.enabled("reqtimeout", Level::Info) {
+            elog.log_client(
+                "reqtimeout",
+                Level::Info,
+                self.peer,
+                format_args!("AH01382: Request {kind} read timeout"),
+            );
+        }
+        self.short_linger = true;
+        true
+    }
+
     fn log_error(&self, ctx: &ConnCtx<'_>, log: &Option<(Level, String)>) {
         if let Some((level, msg)) = log {
             let elog = &ctx.server.inner.error_log;
@@ -245,13 +301,15 @@ impl Connection {
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         set_status(ctx, WorkerStatus::BusyRead);
-        self.set_read_timeout(Self::timeout(ctx));
+        self.enter_read_stage(ctx, StageKind::Header);
         let outcome = read_request(
             &mut self.input,
             &self.stream,
             &ctx.server.inner.config,
             self.requests == 0,
         );
+        // A read the deadline cut ends below as Silent or as a 408 page: both close.
+        self.read_deadline_expired(ctx);
         let cfg = &ctx.server.inner.config;
         match outcome {
             ReadOutcome::Silent { log_408, time } => {
@@ -313,6 +371,7 @@ impl Connection {
 
     /// Step 3 (and the body part of step 4): the handler, with panics turned into a 500.
     fn run_handler(&mut self, ctx: &ConnCtx<'_>, req: &Request) -> Response {
+        self.enter_read_stage(ctx, StageKind::Body);
         let cfg = &ctx.server.inner.config;
         let reader = BodyReader::new(
             req.checks.framing,
@@ -377,6 +436,9 @@ impl Connection {
             resp.close = true;
         }
         if body.expecting_100 || body.failed || req.checks.force_close {
+            resp.close = true;
+        }
+        if self.read_deadline_expired(ctx) {
             resp.close = true;
         }
         resp
@@ -486,6 +548,8 @@ impl Connection {
                 }
             }
         };
+        // The EOR filter: no read deadline between requests.
+        self.input.deadline.disarm();
         set_status(ctx, WorkerStatus::BusyLog);
         let referer = req.and_then(|r| r.headers.get("Referer"));
         let agent = req.and_then(|r| r.headers.get("User-Agent"));

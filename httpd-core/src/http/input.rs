@@ -8,6 +8,9 @@
 use std::io;
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+use crate::modules::reqtimeout::{ReadDeadline, StageKind};
 
 /// Bytes asked of the socket per read (Apache's core input filter reads 8 KiB blocks).
 const READ_SIZE: usize = 8 * 1024;
@@ -36,6 +39,13 @@ fn read_into_spare(stream: &TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
 pub struct Input {
     buf: Vec<u8>,
     start: usize,
+    /// mod_reqtimeout's deadline for the current stage (`Off` unless the module is loaded).
+    pub(crate) deadline: ReadDeadline,
+    /// The stage whose deadline made a read fail, until [`Input::take_timed_out`].
+    timed_out: Option<StageKind>,
+    /// The socket's read timeout as last set (each change is a `setsockopt`: set it only when
+    /// it changes, here and for the connection's `Timeout`).
+    read_timeout: Option<Duration>,
 }
 
 /// Why a read stopped.
@@ -99,6 +109,17 @@ impl Input {
         if self.buf.capacity() - self.buf.len() < MIN_READ {
             self.buf.reserve(READ_SIZE);
         }
+        // mod_reqtimeout (module doc step 3): this read waits at most what the stage has left.
+        if !matches!(self.deadline, ReadDeadline::Off) {
+            match self.deadline.before_read(Instant::now()) {
+                Ok(Some(t)) => self.set_read_timeout(stream, t),
+                Ok(None) => {}
+                Err(kind) => {
+                    self.timed_out = Some(kind);
+                    return Err(ReadError::Timeout);
+                }
+            }
+        }
         let got = loop {
             match read_into_spare(stream, &mut self.buf) {
                 Ok(n) => break Ok(n),
@@ -108,12 +129,34 @@ impl Input {
         };
         match got {
             Ok(0) => Err(ReadError::Closed),
-            Ok(n) => Ok(n),
+            Ok(n) => {
+                self.deadline.after_read(n);
+                Ok(n)
+            }
             Err(e) => Err(match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => ReadError::Timeout,
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                    // Under a running stage, a timed-out read is that stage's timeout (Apache's
+                    // filter reports APR_TIMEUP from its poll either way).
+                    if let Some(kind) = self.deadline.running() {
+                        self.timed_out = Some(kind);
+                    }
+                    ReadError::Timeout
+                }
                 _ => ReadError::Io(e),
             }),
         }
+    }
+
+    /// Set the socket's read timeout, unless it is already `t`.
+    pub(crate) fn set_read_timeout(&mut self, stream: &TcpStream, t: Duration) {
+        if self.read_timeout != Some(t) {
+            self.read_timeout = stream.set_read_timeout(Some(t)).ok().map(|()| t);
+        }
+    }
+
+    /// The stage whose deadline cut a read since the last call (`AH01382` is due).
+    pub(crate) fn take_timed_out(&mut self) -> Option<StageKind> {
+        self.timed_out.take()
     }
 
     /// Give the buffer's memory back when nothing is buffered. The event MPM calls this when

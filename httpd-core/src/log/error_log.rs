@@ -29,6 +29,9 @@ struct Inner {
     levels: LogLevelConfig,
     /// Resolved once: jiff reads the zone database at first use, not on every line.
     tz: jiff::tz::TimeZone,
+    /// The start-up log: the message alone, no bracketed prefix (`APLOG_STARTUP`, and what
+    /// Apache prints on the terminal before the error log is open).
+    bare: bool,
 }
 
 impl fmt::Debug for ErrorLog {
@@ -62,8 +65,32 @@ impl ErrorLog {
                 file,
                 levels: cfg.log_level.clone(),
                 tz: super::local_tz(),
+                bare: false,
             }),
         })
+    }
+
+    /// The log of the start-up, before the error log is open: stderr (or the `-E` file, which
+    /// replaced it), messages without prefix, lines above `level` (`-e`, default warn) dropped.
+    /// Apache prints a bind failure this way: `(98)Address already in use: AH00072: make_sock:
+    /// could not bind to address 127.0.0.1:80`.
+    pub fn startup(level: Level) -> ErrorLog {
+        ErrorLog {
+            inner: Arc::new(Inner {
+                file: None,
+                levels: LogLevelConfig {
+                    default: level,
+                    modules: Vec::new(),
+                },
+                tz: super::local_tz(),
+                bare: true,
+            }),
+        }
+    }
+
+    /// Whether this is the [`startup`](Self::startup) log.
+    pub fn is_startup(&self) -> bool {
+        self.inner.bare
     }
 
     /// A log on stderr with Apache's default level (warn), for use before the config is read.
@@ -73,6 +100,7 @@ impl ErrorLog {
                 file: None,
                 levels: LogLevelConfig::default(),
                 tz: super::local_tz(),
+                bare: false,
             }),
         }
     }
@@ -85,6 +113,7 @@ impl ErrorLog {
                 file,
                 levels,
                 tz: self.inner.tz.clone(),
+                bare: self.inner.bare,
             }),
         }
     }
@@ -125,7 +154,11 @@ impl ErrorLog {
         if !self.enabled(module, level) {
             return;
         }
-        let mut line = self.format_line(module, level, client, args);
+        let mut line = if self.inner.bare {
+            args.to_string()
+        } else {
+            self.format_line(module, level, client, args)
+        };
         line.push('\n');
         match &self.inner.file {
             Some(f) => write_all_fd(f, line.as_bytes()),

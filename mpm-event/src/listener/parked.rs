@@ -166,13 +166,10 @@ impl Listener {
                 self.write_q.push(id, now);
             }
             Next::Linger => {
-                self.insert(
-                    id,
-                    conn,
-                    Park::Lingering { short: dying },
-                    EpollFlags::EPOLLIN,
-                );
-                self.start_linger(id, dying, now);
+                // A stopping child, and a connection mod_reqtimeout cut, linger briefly.
+                let short = dying || conn.short_lingering_close();
+                self.insert(id, conn, Park::Lingering { short }, EpollFlags::EPOLLIN);
+                self.start_linger(id, short, now);
             }
         }
     }
