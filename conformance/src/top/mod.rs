@@ -1,0 +1,469 @@
+//! `mpm-lab top`: watch a server's pool move, live, and push it from the keyboard — the
+//! mod_status page with `?refresh=1`, `htop` and `apachetop` in one screen, for our three
+//! servers and for real Apache (by URL and pid), for a recorded run and for the simulator.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`model`] | what the screen shows, as data fed samples, log lines and actions (unit tested) |
+//! | [`render`] | ratatui widgets drawing the model (snapshot tested at 80×24 and 120×40) |
+//! | [`sources`] | the live poller (`?auto`, `?notable`, /proc, error log), replay, simulator |
+//! | [`keys`] | keys → actions; the loader thread holding the connections a key opens |
+//! | [`record`] | `timeline.csv`, `load.csv`, `summary.txt` as `mpm-lab run` writes them |
+//! | [`codes`] | the AH codes explained in one line, with their book chapter |
+//!
+//! The session, step by step ([`run`]):
+//! 1. open the source (start our server — its own process group, as the test harness does —
+//!    or attach to a URL; read a recording; load the simulator's config), before the terminal
+//!    is touched, so an error prints normally;
+//! 2. enter raw mode and the alternate screen; a panic hook and a guard restore the terminal
+//!    on any exit;
+//! 3. loop: draw, wait for a key at most 100 ms, act on it, take what the source produced;
+//! 4. on `q` / Ctrl-C: release every held connection, stop polling, restore the terminal, stop
+//!    a server `top` started (SIGTERM to its group, SIGKILL after a bound, reap), write the
+//!    recording.
+//!
+//! Dependencies: ratatui 0.29 (crossterm backend, default features off) adds 27 crates and
+//! about 25 s to a clean debug build on 2 cores (measured; see the book's `top` page).
+
+pub mod codes;
+pub mod keys;
+pub mod model;
+pub mod record;
+pub mod render;
+pub mod sources;
+
+use crate::Mpm;
+use crate::server::ServerTest;
+use keys::{Action, Loader};
+use model::{Held, Model};
+use ratatui::crossterm::{event, execute, terminal};
+use render::Palette;
+use sources::{Live, PollOptions, Polled, Replay, Simulated};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What to watch.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Start our server `binary` on `config` (in a scratch directory, own process group).
+    Start {
+        mpm: Mpm,
+        binary: PathBuf,
+        config: PathBuf,
+    },
+    /// A running server: ours or real Apache.
+    Url {
+        addr: SocketAddr,
+        pid: Option<i32>,
+        error_log: Option<PathBuf>,
+        /// Scoreboard letters per process (ThreadsPerChild; 1 for prefork).
+        tpc: usize,
+    },
+    /// Play a recorded `timeline.csv` (ours or a reference run).
+    Replay {
+        csv: PathBuf,
+        mpm: Option<Mpm>,
+        tpc: usize,
+    },
+    /// Drive the MPM's simulator on a virtual clock.
+    Simulate { mpm: Mpm, config: PathBuf },
+}
+
+/// `mpm-lab top` options.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub target: Target,
+    /// Time between status polls (clamped to 200–500 ms).
+    pub interval: Duration,
+    /// Seconds of history in the chart (clamped to 60–300).
+    pub window: f64,
+    /// Where the session is recorded on quit (not for a replay).
+    pub out: Option<PathBuf>,
+    /// Requests in one `b` burst.
+    pub burst: usize,
+    /// Poll over one kept connection instead of a fresh one per poll.
+    pub poll_keepalive: bool,
+    /// Replay and simulator speed (virtual seconds per second).
+    pub speed: f64,
+    /// Write the last screen as plain text here on quit.
+    pub screenshot: Option<PathBuf>,
+}
+
+enum Source {
+    Live(Box<Live>),
+    Replay(Box<Replay>),
+    Sim(Box<Simulated>),
+}
+
+/// The virtual clock of replay and simulator: speed, pause, and where it is.
+struct Clock {
+    speed: f64,
+    paused: bool,
+    last: Instant,
+}
+
+impl Clock {
+    /// Virtual seconds to add since the last call.
+    fn advance(&mut self) -> f64 {
+        let dt = self.last.elapsed().as_secs_f64();
+        self.last = Instant::now();
+        if self.paused { 0.0 } else { dt * self.speed }
+    }
+}
+
+/// Restores the terminal when dropped (normal exit, error, or unwinding panic).
+struct TerminalGuard;
+
+impl TerminalGuard {
+    fn enter() -> std::io::Result<TerminalGuard> {
+        terminal::enable_raw_mode()?;
+        let guard = TerminalGuard;
+        execute!(
+            std::io::stdout(),
+            terminal::EnterAlternateScreen,
+            ratatui::crossterm::cursor::Hide
+        )?;
+        Ok(guard)
+    }
+}
+
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(
+        std::io::stdout(),
+        terminal::LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
+}
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Open the source (step 1): returns it, the model's first state and the config's text.
+fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
+    match &opts.target {
+        Target::Start {
+            mpm,
+            binary,
+            config,
+        } => {
+            let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
+            let tpc = crate::lab::threads_per_child(&text, *mpm);
+            let canon = std::fs::canonicalize(config).map_err(|e| e.to_string())?;
+            let server = ServerTest::new(*mpm)
+                .binary(binary)
+                .config_file(canon)
+                .try_start()
+                .map_err(|e| e.to_string())?;
+            let (addr, pid) = (server.addr(), server.pid());
+            let conf_copy = std::fs::read_to_string(server.config_path()).ok();
+            let error_log = server.dir().join("error_log");
+            let title = format!(
+                "{} ({}) at {addr}",
+                mpm.binary_name(),
+                config.file_name().map_or_else(|| config.display().to_string(), |n| n.to_string_lossy().into_owned())
+            );
+            let mut m = Model::new(title, Some(mpm.name()), tpc);
+            m.pid = Some(pid);
+            let live = Live::start(
+                PollOptions {
+                    addr,
+                    pid: Some(pid),
+                    tpc,
+                    interval: opts.interval,
+                    keepalive: opts.poll_keepalive,
+                    error_log: Some(error_log),
+                },
+                Some(server),
+            );
+            Ok((Source::Live(Box::new(live)), m, conf_copy))
+        }
+        Target::Url {
+            addr,
+            pid,
+            error_log,
+            tpc,
+        } => {
+            let mut m = Model::new(format!("http://{addr}"), None, *tpc);
+            m.pid = *pid;
+            let live = Live::start(
+                PollOptions {
+                    addr: *addr,
+                    pid: *pid,
+                    tpc: *tpc,
+                    interval: opts.interval,
+                    keepalive: opts.poll_keepalive,
+                    error_log: error_log.clone(),
+                },
+                None,
+            );
+            Ok((Source::Live(Box::new(live)), m, None))
+        }
+        Target::Replay { csv, mpm, tpc } => {
+            let r = Replay::open(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
+            let m = Model::new(
+                format!("replay of {}", csv.display()),
+                mpm.map(|m| m.name()),
+                *tpc,
+            );
+            Ok((Source::Replay(Box::new(r)), m, None))
+        }
+        Target::Simulate { mpm, config } => {
+            let s = Simulated::new(*mpm, config)?;
+            let text = std::fs::read_to_string(config).map_err(|e| e.to_string())?;
+            let tpc = crate::lab::threads_per_child(&text, *mpm);
+            let m = Model::new(
+                format!("simulated {} ({})", mpm.name(), config.display()),
+                Some(mpm.name()),
+                tpc,
+            );
+            Ok((Source::Sim(Box::new(s)), m, Some(text)))
+        }
+    }
+}
+
+/// Run a `top` session (steps 1–4 of the module doc). Returns what to print afterwards.
+pub fn run(opts: &Options) -> Result<String, String> {
+    let (mut source, mut model, config) = open(opts)?;
+    model.window = opts.window.clamp(60.0, 300.0);
+    let palette = Palette::from_env();
+    let loader = match &source {
+        Source::Live(l) => Some(Loader::start(l.addr)),
+        _ => None,
+    };
+    let mut clock = Clock {
+        speed: opts.speed.clamp(0.125, 64.0),
+        paused: false,
+        last: Instant::now(),
+    };
+    // Step 2.
+    let previous_hook = std::sync::Arc::new(std::panic::take_hook());
+    {
+        let previous_hook = previous_hook.clone();
+        std::panic::set_hook(Box::new(move |info| {
+            restore_terminal();
+            previous_hook(info);
+        }));
+    }
+    let guard = TerminalGuard::enter().map_err(|e| format!("terminal: {e}"))?;
+    let mut term = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+        .map_err(|e| e.to_string())?;
+    let _ = term.clear();
+    let mut loader = loader;
+    let result = event_loop(opts, &mut term, &mut source, &mut model, &mut loader, &mut clock, palette);
+    // Step 4.
+    if let Some(mut l) = loader.take() {
+        l.shutdown(Duration::from_secs(3));
+    }
+    let screen = term
+        .size()
+        .map(|s| render::to_text(&model, Palette { color: false }, s.width, s.height))
+        .unwrap_or_default();
+    drop(term);
+    drop(guard);
+    result?;
+    let mut notes = String::new();
+    if let Some(p) = &opts.screenshot {
+        std::fs::write(p, &screen).map_err(|e| format!("{}: {e}", p.display()))?;
+    }
+    let error_log = match &mut source {
+        Source::Live(l) => {
+            l.stop_polling();
+            let log = l.server.as_ref().map(|s| s.error_log());
+            if let Some(mut s) = l.server.take() {
+                s.stop();
+                notes.push_str(&format!("stopped the server (pid {})\n", s.pid()));
+            }
+            log
+        }
+        _ => None,
+    };
+    if let (Some(out), false) = (&opts.out, matches!(source, Source::Replay(_))) {
+        let title = format!("mpm-lab top: {}", model.title);
+        let text = record::write(out, &model, &title, error_log.as_deref(), config.as_deref())
+            .map_err(|e| format!("{}: {e}", out.display()))?;
+        notes.push_str(&text);
+        notes.push_str(&format!(
+            "wrote {}/{{timeline.csv,load.csv,summary.txt,timeline.svg}}\n",
+            out.display()
+        ));
+    }
+    Ok(notes)
+}
+
+/// Step 3.
+fn event_loop(
+    opts: &Options,
+    term: &mut ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    source: &mut Source,
+    model: &mut Model,
+    loader: &mut Option<Loader>,
+    clock: &mut Clock,
+    palette: Palette,
+) -> Result<(), String> {
+    if let Source::Sim(s) = source {
+        model.set_held(0.0, 0.0, Held::default());
+        s.advance_to(0.0, model);
+    }
+    if let Source::Live(l) = source {
+        model.set_held(l.now(), l.epoch0 + l.now(), Held::default());
+    }
+    loop {
+        // Take what the source produced.
+        match source {
+            Source::Live(l) => {
+                for p in l.drain() {
+                    match p {
+                        Polled::Sample(s) => model.push_sample(*s),
+                        Polled::Log(t, line) => model.push_log(t, &line),
+                    }
+                }
+                model.clock = format!("live, poll {} ms", opts.interval.as_millis());
+            }
+            Source::Replay(r) => {
+                let vt = r.vt + clock.advance();
+                r.advance_to(vt, model);
+                model.clock = replay_clock("replay", clock, r.finished());
+            }
+            Source::Sim(s) => {
+                let vt = s.vt + clock.advance();
+                s.advance_to(vt, model);
+                model.clock = replay_clock("simulator", clock, false);
+            }
+        }
+        if let Some(l) = loader.as_ref() {
+            let now = match source {
+                Source::Live(l) => (l.now(), l.epoch0 + l.now()),
+                _ => (model.now(), model.now()),
+            };
+            for r in l.drain() {
+                if r.answers_key {
+                    model.action(now.0, r.message);
+                } else {
+                    model.client(now.0, r.message);
+                }
+                model.set_held(
+                    now.0,
+                    now.1,
+                    Held {
+                        partial: r.partial,
+                        keepalive: r.keepalive,
+                    },
+                );
+            }
+        }
+        term.draw(|f| render::draw(f, model, palette))
+            .map_err(|e| e.to_string())?;
+        if !event::poll(Duration::from_millis(100)).map_err(|e| e.to_string())? {
+            continue;
+        }
+        let ev = event::read().map_err(|e| e.to_string())?;
+        let event::Event::Key(k) = ev else {
+            continue;
+        };
+        let Some(action) = keys::action_for(k) else {
+            continue;
+        };
+        if action == Action::Quit {
+            return Ok(());
+        }
+        act(opts, action, source, model, loader.as_ref(), clock);
+    }
+}
+
+fn replay_clock(what: &str, c: &Clock, finished: bool) -> String {
+    let state = if finished {
+        ", end"
+    } else if c.paused {
+        ", paused"
+    } else {
+        ""
+    };
+    format!("{what} ×{}{state}", c.speed)
+}
+
+/// Carry out one key's action.
+fn act(
+    opts: &Options,
+    action: Action,
+    source: &mut Source,
+    model: &mut Model,
+    loader: Option<&Loader>,
+    clock: &mut Clock,
+) {
+    let t = model.now();
+    match (action, source) {
+        (Action::Quit, _) => {}
+        (Action::Help, _) => model.show_help = !model.show_help,
+        (Action::Cgi, _) => model.action(t, "W: needs CGI (issue 14): our servers do not run CGI yet"),
+        (Action::Pause, Source::Replay(_) | Source::Sim(_)) => clock.paused = !clock.paused,
+        (Action::Faster, Source::Replay(_) | Source::Sim(_)) => clock.speed = (clock.speed * 2.0).min(64.0),
+        (Action::Slower, Source::Replay(_) | Source::Sim(_)) => clock.speed = (clock.speed / 2.0).max(0.125),
+        (Action::Step, Source::Replay(r)) => {
+            clock.paused = true;
+            let vt = r.vt + 1.0;
+            r.advance_to(vt, model);
+        }
+        (Action::Step, Source::Sim(s)) => {
+            clock.paused = true;
+            let vt = s.vt + 1.0;
+            s.advance_to(vt, model);
+        }
+        (Action::AddPartial | Action::ReleasePartial, Source::Sim(s)) => {
+            let target = if action == Action::AddPartial {
+                s.target() + keys::PARTIAL_STEP
+            } else {
+                s.target().saturating_sub(keys::PARTIAL_STEP)
+            };
+            s.set_target(target);
+            model.action(s.vt, format!("simulator: {target} held requests from now on"));
+            model.set_held(
+                s.vt,
+                s.vt,
+                Held {
+                    partial: target,
+                    keepalive: 0,
+                },
+            );
+        }
+        (_, Source::Sim(_)) => model.action(
+            t,
+            "the simulator models held requests only (R/r); keep-alive, bursts and signals need a server",
+        ),
+        (_, Source::Replay(_)) => model.action(t, "replay: space pause, n step, +/- speed"),
+        (Action::Pause | Action::Faster | Action::Slower | Action::Step, Source::Live(_)) => {
+            model.action(t, "live: the clock is the server's (space, n, +/- are for replay and simulator)")
+        }
+        (Action::Signal(name), Source::Live(l)) => match (l.pid, crate::lab::parse_signal(&format!("0:{name}"))) {
+            (Some(pid), Ok((_, sig))) => {
+                let r = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+                model.action(
+                    l.now(),
+                    match r {
+                        Ok(()) => format!("sent {sig:?} ({name}) to {pid}"),
+                        Err(e) => format!("{name}: kill {pid}: {e}"),
+                    },
+                );
+            }
+            (None, _) => model.action(t, format!("{name}: needs the parent's pid (--pid)")),
+            (_, Err(e)) => model.action(t, e),
+        },
+        (a, Source::Live(_)) => {
+            let Some(loader) = loader else {
+                return;
+            };
+            match a {
+                Action::AddPartial => loader.add_partial(),
+                Action::ReleasePartial => loader.release_partial(),
+                Action::AddKeepAlive => loader.add_keepalive(),
+                Action::ReleaseKeepAlive => loader.release_keepalive(),
+                Action::Burst => loader.burst(opts.burst),
+                _ => {}
+            }
+        }
+    }
+}
