@@ -258,6 +258,10 @@ pub fn run(opts: &Options) -> Result<String, String> {
     // Step 4.
     if let Some(mut l) = loader.take() {
         l.shutdown(Duration::from_secs(3));
+        if let Source::Live(live) = &source {
+            let t = live.now();
+            model.set_held(t, live.epoch0 + t, Held::default());
+        }
     }
     let screen = term
         .size()
