@@ -153,11 +153,15 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
     f.render_widget(Paragraph::new(vec![Line::from(l1), Line::from(l2)]), area);
 }
 
+/// One piece of a scoreboard line: text, the letter it shows (for its colour), and whether
+/// that worker belongs to a child of an older generation (drawn reversed).
+type Piece = (String, Option<char>, bool);
+
 /// The scoreboard as text lines for an inner width, at most `max` lines: one row per process
 /// slot (pid, generation, letters) when they fit, else Apache's letter rows for prefork.
-fn scoreboard_lines(m: &Model, width: usize, max: usize) -> Vec<Vec<(String, Option<char>)>> {
+fn scoreboard_lines(m: &Model, width: usize, max: usize) -> Vec<Vec<Piece>> {
     let grid = m.grid();
-    let mut lines: Vec<Vec<(String, Option<char>)>> = Vec::new();
+    let mut lines: Vec<Vec<Piece>> = Vec::new();
     // Prefork's slots are one letter each: a row per slot only pays when it shows the pid.
     let known = !m.slots.is_empty();
     let one_row_each = m.tpc > 1 || (known && grid.len() <= max);
@@ -171,8 +175,12 @@ fn scoreboard_lines(m: &Model, width: usize, max: usize) -> Vec<Vec<(String, Opt
             } else {
                 format!("{:>3}  ", g.slot)
             };
-            let mut line = vec![(head, None)];
-            line.extend(g.letters.chars().map(|c| (c.to_string(), Some(c))));
+            let mut line = vec![(head, None, false)];
+            line.extend(
+                g.letters
+                    .chars()
+                    .map(|c| (c.to_string(), Some(c), g.old_generation)),
+            );
             lines.push(line);
         }
     } else {
@@ -180,18 +188,24 @@ fn scoreboard_lines(m: &Model, width: usize, max: usize) -> Vec<Vec<(String, Opt
         let letters: Vec<char> = m
             .last_scoreboard()
             .map_or(Vec::new(), |r| r.scoreboard.chars().collect());
+        let old = |slot: usize| grid.iter().any(|g| g.slot == slot && g.old_generation);
         let per = width.saturating_sub(5).clamp(8, 64);
         let used = letters.iter().rposition(|&c| c != '.').map_or(0, |i| i + 1);
         for (i, chunk) in letters[..used].chunks(per).enumerate() {
-            let mut line = vec![(format!("{:>3}  ", i * per), None)];
-            line.extend(chunk.iter().map(|&c| (c.to_string(), Some(c))));
+            let mut line = vec![(format!("{:>3}  ", i * per), None, false)];
+            line.extend(
+                chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(j, &c)| (c.to_string(), Some(c), old(i * per + j))),
+            );
             lines.push(line);
         }
     }
     if lines.len() > max {
         let more = lines.len() - (max - 1);
         lines.truncate(max - 1);
-        lines.push(vec![(format!("… {more} more process slots"), None)]);
+        lines.push(vec![(format!("… {more} more process slots"), None, false)]);
     }
     lines
 }
@@ -203,7 +217,10 @@ fn draw_scoreboard(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
         .map(|l| {
             Line::from(
                 l.into_iter()
-                    .map(|(s, c)| match c {
+                    .map(|(s, c, old)| match c {
+                        Some(c) if old => {
+                            Span::styled(s, p.letter(c).add_modifier(Modifier::REVERSED))
+                        }
                         Some(c) => Span::styled(s, p.letter(c)),
                         None => Span::raw(s),
                     })
