@@ -727,6 +727,7 @@ fn cmd_top(a: TopArgs) -> Result<(), String> {
         screenshot: a.screenshot.clone(),
     };
     let text = conformance::top::run(&opts)?;
-    print!("{text}");
+    // The terminal may be gone (that is one way a session ends): no panic for a lost print.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     Ok(())
 }

@@ -18,7 +18,7 @@
 //! 2. enter raw mode and the alternate screen; a panic hook and a guard restore the terminal
 //!    on any exit;
 //! 3. loop: draw, wait for a key at most 100 ms, act on it, take what the source produced;
-//! 4. on `q` / Ctrl-C: release every held connection, stop polling, restore the terminal, stop
+//! 4. on `q` / Ctrl-C (or SIGHUP, SIGTERM, SIGINT, SIGQUIT, read from a signalfd): release every held connection, stop polling, restore the terminal, stop
 //!    a server `top` started (SIGTERM to its group, SIGKILL after a bound, reap), write the
 //!    recording.
 //!
@@ -35,6 +35,8 @@ pub mod sources;
 use crate::Mpm;
 use crate::server::ServerTest;
 use keys::{Action, Loader};
+use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use model::{Held, Model};
 use ratatui::crossterm::{event, execute, terminal};
 use render::Palette;
@@ -169,6 +171,7 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
             );
             let mut m = Model::new(title, Some(mpm.name()), tpc);
             m.pid = Some(pid);
+            block_quit_signals();
             let live = Live::start(
                 PollOptions {
                     addr,
@@ -190,6 +193,7 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
         } => {
             let mut m = Model::new(format!("http://{addr}"), None, *tpc);
             m.pid = *pid;
+            block_quit_signals();
             let live = Live::start(
                 PollOptions {
                     addr: *addr,
@@ -226,9 +230,32 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
     }
 }
 
+/// The signals that end a session from outside (a closed terminal, `kill`, Ctrl-C when the
+/// terminal is not in raw mode yet).
+fn quit_signals() -> SigSet {
+    let mut mask = SigSet::empty();
+    for s in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT] {
+        mask.add(s);
+    }
+    mask
+}
+
+/// Block [`quit_signals`] in this thread, before it starts any other (threads inherit the mask),
+/// and after it has spawned a server (a child inherits it too, and the server must see them).
+/// The event loop reads them from a signalfd and quits as on `q`: without this a closed
+/// terminal would kill `top` and leave the server it started running.
+fn block_quit_signals() {
+    let _ = quit_signals().thread_block();
+}
+
 /// Run a `top` session (steps 1–4 of the module doc). Returns what to print afterwards.
 pub fn run(opts: &Options) -> Result<String, String> {
+    if matches!(opts.target, Target::Replay { .. } | Target::Simulate { .. }) {
+        block_quit_signals();
+    }
     let (mut source, mut model, config) = open(opts)?;
+    let quit = SignalFd::with_flags(&quit_signals(), SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        .map_err(|e| format!("signalfd: {e}"))?;
     model.window = opts.window.clamp(60.0, 300.0);
     let palette = Palette::from_env();
     let loader = match &source {
@@ -254,7 +281,16 @@ pub fn run(opts: &Options) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let _ = term.clear();
     let mut loader = loader;
-    let result = event_loop(opts, &mut term, &mut source, &mut model, &mut loader, &mut clock, palette);
+    let result = event_loop(
+        opts,
+        &mut term,
+        &mut source,
+        &mut model,
+        &mut loader,
+        &mut clock,
+        palette,
+        &quit,
+    );
     // Step 4.
     if let Some(mut l) = loader.take() {
         l.shutdown(Duration::from_secs(3));
@@ -267,9 +303,13 @@ pub fn run(opts: &Options) -> Result<String, String> {
         .size()
         .map(|s| render::to_text(&model, Palette { color: false }, s.width, s.height))
         .unwrap_or_default();
-    drop(term);
+    // Not dropped: ratatui's `Terminal` shows the cursor on drop and `eprintln!`s if that
+    // fails, which panics when the terminal has hung up — and a panic here would skip
+    // stopping the server. The guard below restores the terminal (cursor included) instead.
+    std::mem::forget(term);
     drop(guard);
-    result?;
+    // A broken terminal (closed under us) still stops the server and records the session;
+    // its error is reported after that.
     let mut notes = String::new();
     if let Some(p) = &opts.screenshot {
         std::fs::write(p, &screen).map_err(|e| format!("{}: {e}", p.display()))?;
@@ -282,7 +322,12 @@ pub fn run(opts: &Options) -> Result<String, String> {
                 s.stop();
                 notes.push_str(&format!("stopped the server (pid {})\n", s.pid()));
             }
-            log
+            log.or_else(|| match &opts.target {
+                Target::Url {
+                    error_log: Some(p), ..
+                } => std::fs::read_to_string(p).ok(),
+                _ => None,
+            })
         }
         _ => None,
     };
@@ -296,7 +341,10 @@ pub fn run(opts: &Options) -> Result<String, String> {
             out.display()
         ));
     }
-    Ok(notes)
+    match result {
+        Ok(()) => Ok(notes),
+        Err(e) => Err(format!("{notes}{e}")),
+    }
 }
 
 /// Step 3.
@@ -308,6 +356,7 @@ fn event_loop(
     loader: &mut Option<Loader>,
     clock: &mut Clock,
     palette: Palette,
+    quit: &SignalFd,
 ) -> Result<(), String> {
     if let Source::Sim(s) = source {
         model.set_held(0.0, 0.0, Held::default());
@@ -362,21 +411,60 @@ fn event_loop(
         }
         term.draw(|f| render::draw(f, model, palette))
             .map_err(|e| e.to_string())?;
-        if !event::poll(Duration::from_millis(100)).map_err(|e| e.to_string())? {
-            continue;
+        match wait_input(quit)? {
+            Input::Quit => return Ok(()),
+            Input::Nothing => continue,
+            Input::Keys => {}
         }
-        let ev = event::read().map_err(|e| e.to_string())?;
-        let event::Event::Key(k) = ev else {
-            continue;
-        };
-        let Some(action) = keys::action_for(k) else {
-            continue;
-        };
-        if action == Action::Quit {
-            return Ok(());
+        // Only now ask crossterm: on a terminal that hung up its poll spins without returning.
+        while event::poll(Duration::ZERO).map_err(|e| e.to_string())? {
+            let event::Event::Key(k) = event::read().map_err(|e| e.to_string())? else {
+                continue;
+            };
+            match keys::action_for(k) {
+                Some(Action::Quit) => return Ok(()),
+                Some(action) => act(opts, action, source, model, loader.as_ref(), clock),
+                None => {}
+            }
         }
-        act(opts, action, source, model, loader.as_ref(), clock);
     }
+}
+
+/// What [`wait_input`] saw.
+enum Input {
+    /// Bytes from the terminal: keys for crossterm to read.
+    Keys,
+    /// A quit signal, or the terminal hung up (closed window, lost ssh session).
+    Quit,
+    /// 100 ms passed.
+    Nothing,
+}
+
+/// Wait at most 100 ms for the terminal (stdin) or a quit signal (the signalfd).
+fn wait_input(quit: &SignalFd) -> Result<Input, String> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let stdin = std::io::stdin();
+    let mut fds = [
+        PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
+        PollFd::new(quit.as_fd(), PollFlags::POLLIN),
+    ];
+    match poll(&mut fds, PollTimeout::from(100u16)) {
+        Ok(_) => {}
+        Err(nix::errno::Errno::EINTR) => return Ok(Input::Nothing),
+        Err(e) => return Err(format!("poll: {e}")),
+    }
+    let hung_up = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
+    let got = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
+    if got(1).contains(PollFlags::POLLIN) || got(0).intersects(hung_up) {
+        let _ = quit.read_signal();
+        return Ok(Input::Quit);
+    }
+    Ok(if got(0).contains(PollFlags::POLLIN) {
+        Input::Keys
+    } else {
+        Input::Nothing
+    })
 }
 
 fn replay_clock(what: &str, c: &Clock, finished: bool) -> String {

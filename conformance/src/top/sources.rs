@@ -505,3 +505,7 @@ impl Simulated {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "sources_tests.rs"]
+mod tests;
