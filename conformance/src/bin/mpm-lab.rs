@@ -659,7 +659,9 @@ fn replay_mpm(csv: &Path, mpm: Option<&str>) -> (Option<Mpm>, Option<String>) {
     let text = std::fs::read_to_string(conf).ok();
     let from_conf = || {
         let t = text.as_deref()?.to_ascii_lowercase();
-        Mpm::ALL.into_iter().find(|m| t.contains(&format!("mpm_{}", m.name())))
+        Mpm::ALL
+            .into_iter()
+            .find(|m| t.contains(&format!("mpm_{}", m.name())))
     };
     let m = mpm
         .and_then(Mpm::from_name)
@@ -684,7 +686,10 @@ fn cmd_top(a: TopArgs) -> Result<(), String> {
             tpc,
         }
     } else if a.simulate {
-        let name = a.mpm.as_deref().ok_or("--simulate needs --mpm prefork|worker|event")?;
+        let name = a
+            .mpm
+            .as_deref()
+            .ok_or("--simulate needs --mpm prefork|worker|event")?;
         let mpm = Mpm::from_name(name).ok_or_else(|| format!("unknown MPM {name:?}"))?;
         let config = a.config.clone().ok_or("--simulate needs --config")?;
         TopTarget::Simulate { mpm, config }

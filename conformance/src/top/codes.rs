@@ -108,7 +108,8 @@ pub const EXPLAINED: &[Explained] = &[
 pub fn code_in(text: &str) -> Option<&str> {
     let b = text.as_bytes();
     (0..b.len().saturating_sub(6)).find_map(|i| {
-        let is_code = b[i] == b'A' && b[i + 1] == b'H' && b[i + 2..i + 7].iter().all(u8::is_ascii_digit);
+        let is_code =
+            b[i] == b'A' && b[i + 1] == b'H' && b[i + 2..i + 7].iter().all(u8::is_ascii_digit);
         let ends = b.get(i + 7).is_none_or(|c| !c.is_ascii_digit());
         (is_code && ends).then(|| &text[i..i + 7])
     })
@@ -138,8 +139,17 @@ mod tests {
         let page = std::fs::read_to_string(book.join("reference/error-messages.md"))
             .expect("error-messages.md");
         for x in EXPLAINED {
-            assert!(page.contains(x.code), "{} is not in error-messages.md", x.code);
-            assert!(book.join(x.chapter).is_file(), "{} has no {}", x.code, x.chapter);
+            assert!(
+                page.contains(x.code),
+                "{} is not in error-messages.md",
+                x.code
+            );
+            assert!(
+                book.join(x.chapter).is_file(),
+                "{} has no {}",
+                x.code,
+                x.chapter
+            );
         }
     }
 }

@@ -35,9 +35,9 @@ pub mod sources;
 use crate::Mpm;
 use crate::server::ServerTest;
 use keys::{Action, Loader};
+use model::{Held, Model};
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use model::{Held, Model};
 use ratatui::crossterm::{event, execute, terminal};
 use render::Palette;
 use sources::{Live, PollOptions, Polled, Replay, Simulated};
@@ -153,7 +153,8 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
             binary,
             config,
         } => {
-            let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
+            let text = std::fs::read_to_string(config)
+                .map_err(|e| format!("{}: {e}", config.display()))?;
             let tpc = crate::lab::threads_per_child(&text, *mpm);
             let canon = std::fs::canonicalize(config).map_err(|e| e.to_string())?;
             let server = ServerTest::new(*mpm)
@@ -167,7 +168,10 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
             let title = format!(
                 "{} ({}) at {addr}",
                 mpm.binary_name(),
-                config.file_name().map_or_else(|| config.display().to_string(), |n| n.to_string_lossy().into_owned())
+                config.file_name().map_or_else(
+                    || config.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
             );
             let mut m = Model::new(title, Some(mpm.name()), tpc);
             m.pid = Some(pid);
@@ -234,7 +238,12 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
 /// terminal is not in raw mode yet).
 fn quit_signals() -> SigSet {
     let mut mask = SigSet::empty();
-    for s in [Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT] {
+    for s in [
+        Signal::SIGHUP,
+        Signal::SIGTERM,
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+    ] {
         mask.add(s);
     }
     mask
@@ -254,8 +263,11 @@ pub fn run(opts: &Options) -> Result<String, String> {
         block_quit_signals();
     }
     let (mut source, mut model, config) = open(opts)?;
-    let quit = SignalFd::with_flags(&quit_signals(), SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
-        .map_err(|e| format!("signalfd: {e}"))?;
+    let quit = SignalFd::with_flags(
+        &quit_signals(),
+        SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC,
+    )
+    .map_err(|e| format!("signalfd: {e}"))?;
     model.window = opts.window.clamp(60.0, 300.0);
     let palette = Palette::from_env();
     let loader = match &source {
@@ -277,18 +289,23 @@ pub fn run(opts: &Options) -> Result<String, String> {
         }));
     }
     let guard = TerminalGuard::enter().map_err(|e| format!("terminal: {e}"))?;
-    let mut term = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
-        .map_err(|e| e.to_string())?;
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
+            .map_err(|e| e.to_string())?;
     let _ = term.clear();
     let mut loader = loader;
+    let mut draw = |m: &Model| {
+        term.draw(|f| render::draw(f, m, palette))
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    };
     let result = event_loop(
         opts,
-        &mut term,
+        &mut draw,
         &mut source,
         &mut model,
         &mut loader,
         &mut clock,
-        palette,
         &quit,
     );
     // Step 4.
@@ -350,12 +367,11 @@ pub fn run(opts: &Options) -> Result<String, String> {
 /// Step 3.
 fn event_loop(
     opts: &Options,
-    term: &mut ratatui::Terminal<ratatui::backend::CrosstermBackend<std::io::Stdout>>,
+    draw: &mut dyn FnMut(&Model) -> Result<(), String>,
     source: &mut Source,
     model: &mut Model,
     loader: &mut Option<Loader>,
     clock: &mut Clock,
-    palette: Palette,
     quit: &SignalFd,
 ) -> Result<(), String> {
     if let Source::Sim(s) = source {
@@ -409,8 +425,7 @@ fn event_loop(
                 );
             }
         }
-        term.draw(|f| render::draw(f, model, palette))
-            .map_err(|e| e.to_string())?;
+        draw(model)?;
         match wait_input(quit)? {
             Input::Quit => return Ok(()),
             Input::Nothing => continue,

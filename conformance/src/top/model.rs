@@ -208,7 +208,10 @@ impl Model {
     /// The latest sample whose status poll answered with a scoreboard (a poll fails when every
     /// worker is busy: the screen then keeps the last scoreboard it saw).
     pub fn last_scoreboard(&self) -> Option<&Row> {
-        self.rows.iter().rev().find(|r| r.ok && !r.scoreboard.is_empty())
+        self.rows
+            .iter()
+            .rev()
+            .find(|r| r.ok && !r.scoreboard.is_empty())
     }
 
     /// The time of the latest sample (0 before the first).

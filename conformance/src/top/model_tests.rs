@@ -89,8 +89,14 @@ fn log_lines_are_classified_by_ah_code_and_explained() {
         5.0,
         "[Sun Nov 22 16:02:45.972844 2026] [mpm_prefork:error] [pid 6615:tid 6615] AH00161: server reached MaxRequestWorkers setting, consider raising the MaxRequestWorkers setting",
     );
-    m.push_log(6.0, "[mpm_prefork:notice] AH00171: Graceful restart requested, doing restart");
-    m.push_log(7.0, "[core:notice] AH00052: child pid 1 exit signal Segmentation fault (11)");
+    m.push_log(
+        6.0,
+        "[mpm_prefork:notice] AH00171: Graceful restart requested, doing restart",
+    );
+    m.push_log(
+        7.0,
+        "[core:notice] AH00052: child pid 1 exit signal Segmentation fault (11)",
+    );
     let kinds: Vec<Kind> = m.feed.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [Kind::MaxWorkers, Kind::Graceful, Kind::Log]);
     assert!(m.feed[0].text.starts_with("[mpm_prefork:error] AH00161"));

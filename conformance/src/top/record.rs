@@ -69,14 +69,25 @@ mod tests {
                 ..Default::default()
             });
         }
-        m.set_held(2.0, 1_000_002.0, super::super::model::Held { partial: 10, keepalive: 0 });
+        m.set_held(
+            2.0,
+            1_000_002.0,
+            super::super::model::Held {
+                partial: 10,
+                keepalive: 0,
+            },
+        );
         let dir = std::env::temp_dir().join(format!("mpm-lab-top-record-{}", std::process::id()));
         let text = write(&dir, &m, "test session", None, None).expect("write");
         assert!(text.starts_with("test session\n"));
         let back = Timeline::read(&dir.join("timeline.csv")).expect("read back");
         assert_eq!(back.rows, m.rows);
-        let cmp = lab::compare(&dir.join("timeline.csv"), &dir.join("timeline.csv"), &dir.join("cmp"))
-            .expect("compare accepts it");
+        let cmp = lab::compare(
+            &dir.join("timeline.csv"),
+            &dir.join("timeline.csv"),
+            &dir.join("cmp"),
+        )
+        .expect("compare accepts it");
         assert!(cmp.contains("max processes"));
         let _ = std::fs::remove_dir_all(&dir);
     }

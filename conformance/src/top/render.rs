@@ -144,7 +144,10 @@ fn draw_header(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
         l2.push(Span::raw(format!("  ka-conns {k}")));
     }
     if r.is_some_and(|r| !r.ok) {
-        l2.push(Span::styled("  status page did not answer", p.fg(Color::Red)));
+        l2.push(Span::styled(
+            "  status page did not answer",
+            p.fg(Color::Red),
+        ));
     }
     l2.push(Span::styled(
         format!("  held R {} K {}", m.held.partial, m.held.keepalive),
@@ -212,22 +215,23 @@ fn scoreboard_lines(m: &Model, width: usize, max: usize) -> Vec<Vec<Piece>> {
 
 fn draw_scoreboard(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
     let inner_h = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> = scoreboard_lines(m, area.width.saturating_sub(2) as usize, inner_h.max(1))
-        .into_iter()
-        .map(|l| {
-            Line::from(
-                l.into_iter()
-                    .map(|(s, c, old)| match c {
-                        Some(c) if old => {
-                            Span::styled(s, p.letter(c).add_modifier(Modifier::REVERSED))
-                        }
-                        Some(c) => Span::styled(s, p.letter(c)),
-                        None => Span::raw(s),
-                    })
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
+    let lines: Vec<Line> =
+        scoreboard_lines(m, area.width.saturating_sub(2) as usize, inner_h.max(1))
+            .into_iter()
+            .map(|l| {
+                Line::from(
+                    l.into_iter()
+                        .map(|(s, c, old)| match c {
+                            Some(c) if old => {
+                                Span::styled(s, p.letter(c).add_modifier(Modifier::REVERSED))
+                            }
+                            Some(c) => Span::styled(s, p.letter(c)),
+                            None => Span::raw(s),
+                        })
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect();
     let title = if m.tpc > 1 {
         " Scoreboard: slot pid gen | _ idle R read W write K ka G finishing . open "
     } else {
@@ -235,7 +239,10 @@ fn draw_scoreboard(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
     };
     let mut block = Block::bordered().title(title);
     if let Some(r) = m.last_scoreboard().filter(|r| r.t < m.now()) {
-        block = block.title_bottom(format!(" as of t={:.1}s (the status page did not answer since) ", r.t));
+        block = block.title_bottom(format!(
+            " as of t={:.1}s (the status page did not answer since) ",
+            r.t
+        ));
     }
     f.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -281,7 +288,10 @@ fn series(m: &Model) -> Vec<Series> {
             points: pts(&|r| held(r.t)),
         });
     }
-    if rows.iter().any(|r| r.conns_keepalive.is_some_and(|k| k > 0.0)) {
+    if rows
+        .iter()
+        .any(|r| r.conns_keepalive.is_some_and(|k| k > 0.0))
+    {
         out.push(Series {
             name: "ka-conns".into(),
             color: Color::Cyan,
@@ -400,7 +410,10 @@ fn draw_procs(f: &mut Frame, area: Rect, m: &Model) {
     } else if rows.len() > room {
         let shown = room.saturating_sub(1);
         lines.extend(rows[..shown].iter().map(|s| Line::raw(s.clone())));
-        lines.push(Line::raw(format!("  … {} more children", rows.len() - shown)));
+        lines.push(Line::raw(format!(
+            "  … {} more children",
+            rows.len() - shown
+        )));
     } else {
         lines.extend(rows.into_iter().map(Line::raw));
     }
@@ -482,7 +495,8 @@ Quitting releases every connection, stops a server top started
 and writes timeline.csv and summary.txt (--out) for `compare`.";
 
 fn draw_help(f: &mut Frame, area: Rect) {
-    let w = (HELP.lines().map(|l| l.chars().count()).max().unwrap_or(40) as u16 + 4).min(area.width);
+    let w =
+        (HELP.lines().map(|l| l.chars().count()).max().unwrap_or(40) as u16 + 4).min(area.width);
     let h = (HELP.lines().count() as u16 + 2).min(area.height);
     let r = Rect {
         x: area.x + (area.width - w) / 2,
@@ -510,9 +524,7 @@ pub fn to_text(m: &Model, p: Palette, width: u16, height: u16) -> String {
     let buf = term.backend().buffer();
     let mut out = String::new();
     for y in 0..buf.area.height {
-        let line: String = (0..buf.area.width)
-            .map(|x| buf[(x, y)].symbol())
-            .collect();
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
         out.push_str(line.trim_end());
         out.push('\n');
     }

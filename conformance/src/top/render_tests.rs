@@ -33,7 +33,13 @@ fn prefork_ramp_sequence() {
 
 #[test]
 fn prefork_cap_at_120x40() {
-    let m = replay("reference/run1/prefork.timeline.csv", "prefork", 1, 40.0, 120.0);
+    let m = replay(
+        "reference/run1/prefork.timeline.csv",
+        "prefork",
+        1,
+        40.0,
+        120.0,
+    );
     let s = screen(&m, 120, 40);
     assert!(s.contains("AH00161"), "{s}");
     insta::assert_snapshot!("prefork_cap_120x40", s);
@@ -147,7 +153,10 @@ fn after_graceful() -> Model {
 fn fixed_scoreboard_tells_generations_apart() {
     let m = after_graceful();
     let s = screen(&m, 80, 24);
-    let old = s.lines().find(|l| l.contains("1990")).expect("slot 1's row");
+    let old = s
+        .lines()
+        .find(|l| l.contains("1990"))
+        .expect("slot 1's row");
     assert!(old.contains("g0 old") && old.contains("GGR"), "{old}");
     insta::assert_snapshot!("fixed_scoreboard_80x24", s);
 }
@@ -167,8 +176,7 @@ fn no_color_draws_no_colour() {
     for (color, coloured_cells_expected) in [(true, true), (false, false)] {
         let backend = ratatui::backend::TestBackend::new(80, 24);
         let mut term = ratatui::Terminal::new(backend).expect("test terminal");
-        term.draw(|f| draw(f, &m, Palette { color }))
-            .expect("draw");
+        term.draw(|f| draw(f, &m, Palette { color })).expect("draw");
         let buf = term.backend().buffer();
         let coloured = buf
             .content()

@@ -181,7 +181,7 @@ fn poll_loop(opts: &PollOptions, t0: Instant, epoch0: f64, tx: &Sender<Polled>, 
             .and_then(|st| st.int("ParentServerMPMGeneration"))
             .map(|g| g as u32);
         // Step 2.
-        let slow = n.is_multiple_of(8);
+        let slow = n % 8 == 0;
         let slots: Option<Vec<SlotInfo>> = if slow {
             client
                 .get("/server-status?notable")
@@ -411,11 +411,18 @@ pub struct Simulated {
     /// (virtual time, held requests from then on).
     targets: Vec<(f64, usize)>,
     tick: Duration,
-    /// The simulation of `targets` as far as it was run, and how far that is.
-    cache: Option<(Timeline, Vec<(f64, String)>, f64)>,
+    /// The simulation of `targets` as far as it was run.
+    cache: Option<SimRun>,
     pub vt: f64,
     next_row: usize,
     next_log: usize,
+}
+
+/// One run of the simulator: its timeline, its log lines on the same axis, and how far it went.
+struct SimRun {
+    timeline: Timeline,
+    lines: Vec<(f64, String)>,
+    until: f64,
 }
 
 /// How far ahead one simulator run goes (re-run when the clock passes it or the load changes).
@@ -448,9 +455,9 @@ impl Simulated {
         self.cache = None;
     }
 
-    fn simulate(&mut self) -> &(Timeline, Vec<(f64, String)>, f64) {
+    fn simulate(&mut self) -> &SimRun {
         let until = self.vt + SIM_HORIZON;
-        let stale = self.cache.as_ref().is_none_or(|c| c.2 < self.vt + 1.0);
+        let stale = self.cache.as_ref().is_none_or(|c| c.until < self.vt + 1.0);
         if stale {
             let mut phases = Vec::new();
             for (i, &(t, target)) in self.targets.iter().enumerate() {
@@ -470,18 +477,26 @@ impl Simulated {
                     )
                 })
                 .collect();
-            let tl = crate::simulate::sim_to_timeline(&sim, 0.0);
-            self.cache = Some((tl, lines, until));
+            self.cache = Some(SimRun {
+                timeline: crate::simulate::sim_to_timeline(&sim, 0.0),
+                lines,
+                until,
+            });
         }
         // Just filled when it was stale.
-        self.cache.get_or_insert_with(|| (Timeline::default(), Vec::new(), 0.0))
+        self.cache.get_or_insert_with(|| SimRun {
+            timeline: Timeline::default(),
+            lines: Vec::new(),
+            until: 0.0,
+        })
     }
 
     /// Move the virtual clock to `vt` and hand the model the rows and log lines up to it.
     pub fn advance_to(&mut self, vt: f64, model: &mut super::model::Model) {
         self.vt = vt;
         let (next_row, next_log) = (self.next_row, self.next_log);
-        let (tl, lines, _) = self.simulate();
+        let run = self.simulate();
+        let (tl, lines) = (&run.timeline, &run.lines);
         let rows: Vec<Row> = tl.rows[next_row.min(tl.rows.len())..]
             .iter()
             .take_while(|r| r.t <= vt)

@@ -35,6 +35,9 @@ fn simulator_grows_when_a_key_raises_the_target_and_keeps_its_past() {
     // Re-running the simulator with the new phase list reproduced the rows already shown.
     assert_eq!(&m.rows[..before.len()], &before[..]);
     let after = m.latest().and_then(|r| r.processes).unwrap_or(0.0);
-    assert!(after > 40.0, "40 held from t=5 should have grown the pool past 40: {after}");
+    assert!(
+        after > 40.0,
+        "40 held from t=5 should have grown the pool past 40: {after}"
+    );
     assert!(m.rows.windows(2).all(|w| w[0].t < w[1].t));
 }

@@ -43,7 +43,8 @@ impl Screen {
                         }
                         match fin {
                             Some('H') => {
-                                let mut p = params.split(';').map(|x| x.parse::<usize>().unwrap_or(1));
+                                let mut p =
+                                    params.split(';').map(|x| x.parse::<usize>().unwrap_or(1));
                                 row = p.next().unwrap_or(1).saturating_sub(1);
                                 col = p.next().unwrap_or(1).saturating_sub(1);
                             }
@@ -99,7 +100,12 @@ impl Screen {
     /// The server's pid from the header (`… pid 1234 …`).
     fn server_pid(&self) -> Option<i32> {
         let l = self.line(0);
-        l.split("  pid ").nth(1)?.split_whitespace().next()?.parse().ok()
+        l.split("  pid ")
+            .nth(1)?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
     }
 }
 
@@ -134,7 +140,12 @@ fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_n
     let pty = openpty(Some(&size), None).expect("openpty");
     let config = conformance::crate_dir().join("fixtures/prefork-reference.conf");
     let mut child = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
-        .args(["top", "--server", env!("CARGO_BIN_EXE_conf-prefork"), "--config"])
+        .args([
+            "top",
+            "--server",
+            env!("CARGO_BIN_EXE_conf-prefork"),
+            "--config",
+        ])
         .arg(&config)
         .arg("--out")
         .arg(&out)
@@ -162,7 +173,10 @@ fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_n
                 if n == 0 {
                     break;
                 }
-                bytes.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&buf[..n]);
+                bytes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
             }
         });
     }
@@ -221,23 +235,42 @@ fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_n
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(status.success(), "top exited with {status}; screen:\n{}", screen().text());
+    assert!(
+        status.success(),
+        "top exited with {status}; screen:\n{}",
+        screen().text()
+    );
     // Nothing left: the server's whole group is gone, and so is top's.
-    assert!(!procfs::alive(server_pid), "server {server_pid} still alive");
+    assert!(
+        !procfs::alive(server_pid),
+        "server {server_pid} still alive"
+    );
     assert!(procfs::group_members(server_pid).is_empty());
     assert!(procfs::group_members(child.id() as i32).is_empty());
 
     // The recording shows the same growth, and holds what the key held.
-    let tl = conformance::timeline::Timeline::read(&out.join("timeline.csv")).expect("timeline.csv");
-    let max = tl.rows.iter().filter_map(|r| r.processes).fold(0.0, f64::max);
-    assert!(max >= grown as f64, "timeline max {max} < {grown} seen on screen");
+    let tl =
+        conformance::timeline::Timeline::read(&out.join("timeline.csv")).expect("timeline.csv");
+    let max = tl
+        .rows
+        .iter()
+        .filter_map(|r| r.processes)
+        .fold(0.0, f64::max);
+    assert!(
+        max >= grown as f64,
+        "timeline max {max} < {grown} seen on screen"
+    );
     assert!(tl.rows.first().and_then(|r| r.processes) <= Some(before as f64));
     let load = std::fs::read_to_string(out.join("load.csv")).expect("load.csv");
     let held: Vec<usize> = conformance::summary::parse_load_csv(&load)
         .iter()
         .map(|l| l.held)
         .collect();
-    assert_eq!(held, [0, 10, 20, 30, 0], "load.csv (released on quit): {load}");
+    assert_eq!(
+        held,
+        [0, 10, 20, 30, 0],
+        "load.csv (released on quit): {load}"
+    );
     assert!(out.join("summary.txt").is_file());
     drop(leftovers);
     let _ = std::fs::remove_dir_all(&out);
