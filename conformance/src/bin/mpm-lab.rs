@@ -702,10 +702,12 @@ fn cmd_top(a: TopArgs) -> Result<(), String> {
                     .and_then(Mpm::from_name)
                     .map_or(1, |m| if m == Mpm::Prefork { 1 } else { 25 })
             });
-            TopTarget::Url {
-                addr,
-                pid: a.pid,
-                error_log: a.error_log.clone(),
+            TopTarget::Live {
+                server: Target::Url {
+                    addr,
+                    pid: a.pid,
+                    error_log: a.error_log.clone(),
+                },
                 tpc,
             }
         } else {
@@ -714,10 +716,13 @@ fn cmd_top(a: TopArgs) -> Result<(), String> {
                 .config
                 .clone()
                 .ok_or("--config is required to start our server")?;
-            TopTarget::Start {
-                mpm,
-                binary,
-                config,
+            TopTarget::Live {
+                server: Target::Ours {
+                    mpm,
+                    binary,
+                    config,
+                },
+                tpc: 1,
             }
         }
     };

@@ -41,25 +41,17 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use ratatui::crossterm::{event, execute, terminal};
 use render::Palette;
 use sources::{Live, PollOptions, Polled, Replay, Simulated};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// What to watch.
 #[derive(Debug, Clone)]
 pub enum Target {
-    /// Start our server `binary` on `config` (in a scratch directory, own process group).
-    Start {
-        mpm: Mpm,
-        binary: PathBuf,
-        config: PathBuf,
-    },
-    /// A running server: ours or real Apache.
-    Url {
-        addr: SocketAddr,
-        pid: Option<i32>,
-        error_log: Option<PathBuf>,
-        /// Scoreboard letters per process (ThreadsPerChild; 1 for prefork).
+    /// A server as `mpm-lab run` takes it: ours, started here (in a scratch directory, its own
+    /// process group), or a running one by URL (ours or real Apache). `tpc`: scoreboard letters
+    /// per process for a URL (ThreadsPerChild; 1 for prefork); ours reads it from the config.
+    Live {
+        server: crate::lab::Target,
         tpc: usize,
     },
     /// Play a recorded `timeline.csv` (ours or a reference run).
@@ -148,10 +140,14 @@ impl Drop for TerminalGuard {
 /// Open the source (step 1): returns it, the model's first state and the config's text.
 fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
     match &opts.target {
-        Target::Start {
-            mpm,
-            binary,
-            config,
+        Target::Live {
+            server:
+                crate::lab::Target::Ours {
+                    mpm,
+                    binary,
+                    config,
+                },
+            ..
         } => {
             let text = std::fs::read_to_string(config)
                 .map_err(|e| format!("{}: {e}", config.display()))?;
@@ -189,10 +185,13 @@ fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
             );
             Ok((Source::Live(Box::new(live)), m, conf_copy))
         }
-        Target::Url {
-            addr,
-            pid,
-            error_log,
+        Target::Live {
+            server:
+                crate::lab::Target::Url {
+                    addr,
+                    pid,
+                    error_log,
+                },
             tpc,
         } => {
             let mut m = Model::new(format!("http://{addr}"), None, *tpc);
@@ -340,8 +339,12 @@ pub fn run(opts: &Options) -> Result<String, String> {
                 notes.push_str(&format!("stopped the server (pid {})\n", s.pid()));
             }
             log.or_else(|| match &opts.target {
-                Target::Url {
-                    error_log: Some(p), ..
+                Target::Live {
+                    server:
+                        crate::lab::Target::Url {
+                            error_log: Some(p), ..
+                        },
+                    ..
                 } => std::fs::read_to_string(p).ok(),
                 _ => None,
             })
