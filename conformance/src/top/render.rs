@@ -114,20 +114,14 @@ fn num(v: Option<f64>) -> String {
 fn draw_header(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
     let r = m.latest();
     let bold = Style::new().add_modifier(Modifier::BOLD);
-    let mut l1 = vec![
-        Span::styled("mpm-lab top ", bold),
-        Span::raw(m.title.clone()),
-    ];
+    let mut l1 = vec![Span::styled(m.title.clone(), bold)];
     if let Some(pid) = m.pid {
         l1.push(Span::raw(format!("  pid {pid}")));
     }
     if let Some(g) = m.generation {
         l1.push(Span::raw(format!("  gen {g}")));
     }
-    l1.push(Span::styled(
-        format!("  t={:.1}s {}", m.now(), m.clock),
-        p.fg(Color::DarkGray),
-    ));
+    l1.push(Span::raw(format!("  t={:.1}s", m.now())));
     let mut l2 = vec![
         Span::styled(format!("procs {}", num(r.and_then(|r| r.processes))), bold),
         Span::raw(format!(
@@ -467,11 +461,13 @@ fn draw_feed(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
 
 fn draw_footer(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
     let keys = " ? help  q quit";
-    let w = (area.width as usize).saturating_sub(keys.len());
+    let clock = format!(" {} ", m.clock);
+    let w = (area.width as usize).saturating_sub(keys.len() + clock.chars().count());
     let msg: String = m.message.chars().take(w).collect();
     f.render_widget(
         Paragraph::new(Line::from(vec![
             Span::styled(format!("{msg:<w$}"), p.fg(Color::Yellow)),
+            Span::styled(clock, p.fg(Color::DarkGray)),
             Span::styled(keys, Style::new().add_modifier(Modifier::REVERSED)),
         ])),
         area,

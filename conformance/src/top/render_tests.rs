@@ -76,6 +76,22 @@ fn after_graceful() -> Model {
     let mut m = Model::new("fixed scoreboard", Some("worker"), 5);
     let body = "127.0.0.1\nServerMPM: worker\nParentServerMPMGeneration: 1\nBusyWorkers: 3\nIdleWorkers: 7\nGracefulWorkers: 2\nScoreboard: RR___GGR__....._____.....\n";
     for (t, generation) in [(0.0, 0), (1.0, 1)] {
+        if t == 1.0 {
+            // Between the two samples: 3 requests held, SIGUSR1 sent, the parent logs it.
+            m.set_held(
+                0.5,
+                1000.5,
+                Held {
+                    partial: 3,
+                    keepalive: 0,
+                },
+            );
+            m.action(0.8, "sent SIGUSR1 (graceful) to 1980");
+            m.push_log(
+                0.9,
+                "[mpm_worker:notice] AH00297: SIGUSR1 received.  Doing graceful restart",
+            );
+        }
         let mut row = crate::timeline::Row {
             t,
             epoch: 1000.0 + t,
@@ -132,20 +148,7 @@ fn after_graceful() -> Model {
         });
     }
     m.pid = Some(1980);
-    m.set_held(
-        0.5,
-        1000.5,
-        Held {
-            partial: 3,
-            keepalive: 0,
-        },
-    );
-    m.push_log(
-        0.9,
-        "[mpm_worker:notice] AH00297: SIGUSR1 received.  Doing graceful restart",
-    );
-    m.action(0.8, "sent SIGUSR1 (graceful) to 1980");
-    m.clock = "live, poll 250 ms".into();
+    m.clock = "live 250 ms".into();
     m
 }
 
