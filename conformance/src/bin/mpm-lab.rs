@@ -648,7 +648,8 @@ fn cmd_rules(a: RulesArgs) -> Result<(), String> {
 }
 
 /// The MPM a replayed file is of: `--mpm`, else its name (`prefork.timeline.csv`), else the
-/// config next to it.
+/// config next to it (Apache's `LoadModule mpm_X`), else the title line of the `summary.txt`
+/// next to it (`run`, `simulate` and `top` name the server there).
 fn replay_mpm(csv: &Path, mpm: Option<&str>) -> (Option<Mpm>, Option<String>) {
     let dir = csv.parent().unwrap_or(Path::new("."));
     let name = csv.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -663,10 +664,20 @@ fn replay_mpm(csv: &Path, mpm: Option<&str>) -> (Option<Mpm>, Option<String>) {
             .into_iter()
             .find(|m| t.contains(&format!("mpm_{}", m.name())))
     };
+    let from_summary = || {
+        let t = std::fs::read_to_string(dir.join("summary.txt")).ok()?;
+        let title = t.lines().next()?.to_string();
+        Mpm::ALL.into_iter().find(|m| {
+            title.contains(m.binary_name())
+                || title.contains(m.shim_name())
+                || title.contains(&format!("simulated {}", m.name()))
+        })
+    };
     let m = mpm
         .and_then(Mpm::from_name)
         .or_else(|| Mpm::from_name(name.split('.').next().unwrap_or("")))
-        .or_else(from_conf);
+        .or_else(from_conf)
+        .or_else(from_summary);
     (m, text)
 }
 
