@@ -96,6 +96,21 @@ impl Kind {
         )
     }
 
+    /// The mark of this entry in the timeline's event row, and its priority when two entries
+    /// fall in the same column (`None`: not marked).
+    pub fn mark(self) -> Option<(char, u8)> {
+        Some(match self {
+            Kind::MaxWorkers => ('!', 5),
+            Kind::Graceful => ('G', 4),
+            Kind::Restart => ('H', 4),
+            Kind::Stop => ('S', 4),
+            Kind::Action => ('*', 3),
+            Kind::Fork => ('+', 2),
+            Kind::Reap => ('-', 1),
+            Kind::Log | Kind::Client => return None,
+        })
+    }
+
     /// The kind of an error-log message, by its AH code.
     fn of_message(msg: &str) -> Kind {
         match codes::code_in(msg) {

@@ -341,21 +341,62 @@ fn draw_chart(f: &mut Frame, area: Rect, m: &Model, p: Palette) {
         };
         title.push(Span::styled(format!("{} {mark} ", s.name), p.fg(s.color)));
     }
-    title.push(Span::raw("│ events "));
     let ylabels = [
         "0".to_string(),
         format!("{:.0}", ymax / 2.0),
         format!("{ymax:.0}"),
     ];
+    let first_xlabel = format!("-{:.0}s", m.window);
+    let block = Block::bordered().title(Line::from(title));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [graph, strip] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(1)]).areas(inner);
+    // The graph's left edge as ratatui's Chart lays it out (chart.rs, `layout`): the widest y
+    // label or the first x label less one, at most a third of the width, then the axis.
+    let ylabel_w = ylabels.iter().map(|l| l.chars().count()).max().unwrap_or(0) as u16;
+    let left = ylabel_w
+        .max((first_xlabel.chars().count() as u16).saturating_sub(1))
+        .min(graph.width / 3);
     let chart = Chart::new(datasets)
-        .block(Block::bordered().title(Line::from(title)))
         .x_axis(Axis::default().bounds([x0, x1]).labels([
-            format!("-{:.0}s", m.window),
+            first_xlabel,
             format!("-{:.0}s", m.window / 2.0),
             "now".into(),
         ]))
         .y_axis(Axis::default().bounds([0.0, ymax]).labels(ylabels));
-    f.render_widget(chart, area);
+    f.render_widget(chart, graph);
+    draw_event_row(f, strip, left, m, p);
+}
+
+/// One row under the chart: each feed entry as a mark in the column of its time (`+` fork,
+/// `-` reap, `!` MaxRequestWorkers, `G`/`H`/`S` graceful, restart, stop, `*` a key).
+fn draw_event_row(f: &mut Frame, area: Rect, left: u16, m: &Model, p: Palette) {
+    let width = area.width.saturating_sub(left + 1) as usize;
+    if width < 2 {
+        return;
+    }
+    let x0 = m.now() - m.window;
+    let mut cells: Vec<Option<(char, u8, Kind)>> = vec![None; width];
+    for e in m.visible_feed() {
+        let Some((c, prio)) = e.kind.mark() else {
+            continue;
+        };
+        let col = ((e.t - x0) / m.window * (width - 1) as f64).round();
+        if !(0.0..width as f64).contains(&col) {
+            continue;
+        }
+        let cell = &mut cells[col as usize];
+        if cell.is_none_or(|(_, p0, _)| prio >= p0) {
+            *cell = Some((c, prio, e.kind));
+        }
+    }
+    let mut spans = vec![Span::raw(format!("{:>w$} ", "ev", w = left as usize))];
+    spans.extend(cells.into_iter().map(|c| match c {
+        Some((ch, _, kind)) => Span::styled(ch.to_string(), p.kind(kind)),
+        None => Span::raw(" "),
+    }));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn marker_char(m: Marker) -> char {
@@ -487,6 +528,8 @@ mpm-lab top: watch the pool move, push it from the keyboard
  space   pause / resume (replay, simulator)    n  step 1 s
  + / -   faster / slower (replay, simulator)
  ?       this help                      q, Ctrl-C  quit
+Timeline row `ev`: + fork  - reap  ! MaxRequestWorkers  G graceful
+                   H restart  S stop  * a key
 Quitting releases every connection, stops a server top started
 and writes timeline.csv and summary.txt (--out) for `compare`.";
 
