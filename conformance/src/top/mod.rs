@@ -6,10 +6,13 @@
 //! |---|---|
 //! | [`model`] | what the screen shows, as data fed samples, log lines and actions (unit tested) |
 //! | [`render`] | ratatui widgets drawing the model (snapshot tested at 80×24 and 120×40) |
-//! | [`sources`] | the live poller (`?auto`, `?notable`, /proc, error log), replay, simulator |
+//! | [`live`] | the live poller (`?auto`, `?notable`, /proc, error log) and the server it started |
+//! | [`playback`] | a recorded timeline played back; the simulator on a virtual clock |
 //! | [`keys`] | keys → actions; the loader thread holding the connections a key opens |
 //! | [`record`] | `timeline.csv`, `load.csv`, `summary.txt` as `mpm-lab run` writes them |
 //! | [`codes`] | the AH codes explained in one line, with their book chapter |
+//! | `source` | the source opened from the options; the virtual clock of replay and simulator |
+//! | [`terminal`] | raw mode restored on every exit, quit signals, a wait that sees a hung-up terminal |
 //!
 //! The session, step by step ([`run`]):
 //! 1. open the source (start our server — its own process group, as the test harness does —
@@ -28,22 +31,27 @@
 
 pub mod codes;
 pub mod keys;
+pub mod live;
 pub mod model;
+pub mod playback;
 pub mod record;
 pub mod render;
-pub mod sources;
+mod source;
+pub mod terminal;
 
 use crate::Mpm;
-use crate::server::ServerTest;
 use keys::{Action, Loader};
+use live::Polled;
 use model::{Held, Model};
-use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use ratatui::crossterm::{event, execute, terminal};
+use ratatui::crossterm::event;
 use render::Palette;
-use sources::{Live, PollOptions, Polled, Replay, Simulated};
+use source::{Clock, Source, open, replay_clock};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use terminal::{
+    Input, TerminalGuard, block_quit_signals, quit_signals, restore_terminal, wait_input,
+};
 
 /// What to watch.
 #[derive(Debug, Clone)]
@@ -83,178 +91,6 @@ pub struct Options {
     pub speed: f64,
     /// Write the last screen as plain text here on quit.
     pub screenshot: Option<PathBuf>,
-}
-
-enum Source {
-    Live(Box<Live>),
-    Replay(Box<Replay>),
-    Sim(Box<Simulated>),
-}
-
-/// The virtual clock of replay and simulator: speed, pause, and where it is.
-struct Clock {
-    speed: f64,
-    paused: bool,
-    last: Instant,
-}
-
-impl Clock {
-    /// Virtual seconds to add since the last call.
-    fn advance(&mut self) -> f64 {
-        let dt = self.last.elapsed().as_secs_f64();
-        self.last = Instant::now();
-        if self.paused { 0.0 } else { dt * self.speed }
-    }
-}
-
-/// Restores the terminal when dropped (normal exit, error, or unwinding panic).
-struct TerminalGuard;
-
-impl TerminalGuard {
-    fn enter() -> std::io::Result<TerminalGuard> {
-        terminal::enable_raw_mode()?;
-        let guard = TerminalGuard;
-        execute!(
-            std::io::stdout(),
-            terminal::EnterAlternateScreen,
-            ratatui::crossterm::cursor::Hide
-        )?;
-        Ok(guard)
-    }
-}
-
-fn restore_terminal() {
-    let _ = terminal::disable_raw_mode();
-    let _ = execute!(
-        std::io::stdout(),
-        terminal::LeaveAlternateScreen,
-        ratatui::crossterm::cursor::Show
-    );
-}
-
-impl Drop for TerminalGuard {
-    fn drop(&mut self) {
-        restore_terminal();
-    }
-}
-
-/// Open the source (step 1): returns it, the model's first state and the config's text.
-fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
-    match &opts.target {
-        Target::Live {
-            server:
-                crate::lab::Target::Ours {
-                    mpm,
-                    binary,
-                    config,
-                },
-            ..
-        } => {
-            let text = std::fs::read_to_string(config)
-                .map_err(|e| format!("{}: {e}", config.display()))?;
-            let tpc = crate::lab::threads_per_child(&text, *mpm);
-            let canon = std::fs::canonicalize(config).map_err(|e| e.to_string())?;
-            let server = ServerTest::new(*mpm)
-                .binary(binary)
-                .config_file(canon)
-                .try_start()
-                .map_err(|e| e.to_string())?;
-            let (addr, pid) = (server.addr(), server.pid());
-            let conf_copy = std::fs::read_to_string(server.config_path()).ok();
-            let error_log = server.dir().join("error_log");
-            let title = format!(
-                "{} ({}) {addr}",
-                mpm.binary_name(),
-                config.file_name().map_or_else(
-                    || config.display().to_string(),
-                    |n| n.to_string_lossy().into_owned()
-                )
-            );
-            let mut m = Model::new(title, Some(mpm.name()), tpc);
-            m.pid = Some(pid);
-            block_quit_signals();
-            let live = Live::start(
-                PollOptions {
-                    addr,
-                    pid: Some(pid),
-                    tpc,
-                    interval: opts.interval,
-                    keepalive: opts.poll_keepalive,
-                    error_log: Some(error_log),
-                },
-                Some(server),
-            );
-            Ok((Source::Live(Box::new(live)), m, conf_copy))
-        }
-        Target::Live {
-            server:
-                crate::lab::Target::Url {
-                    addr,
-                    pid,
-                    error_log,
-                },
-            tpc,
-        } => {
-            let mut m = Model::new(format!("http://{addr}"), None, *tpc);
-            m.pid = *pid;
-            block_quit_signals();
-            let live = Live::start(
-                PollOptions {
-                    addr: *addr,
-                    pid: *pid,
-                    tpc: *tpc,
-                    interval: opts.interval,
-                    keepalive: opts.poll_keepalive,
-                    error_log: error_log.clone(),
-                },
-                None,
-            );
-            Ok((Source::Live(Box::new(live)), m, None))
-        }
-        Target::Replay { csv, mpm, tpc } => {
-            let r = Replay::open(csv).map_err(|e| format!("{}: {e}", csv.display()))?;
-            let m = Model::new(
-                format!("replay of {}", csv.display()),
-                mpm.map(|m| m.name()),
-                *tpc,
-            );
-            Ok((Source::Replay(Box::new(r)), m, None))
-        }
-        Target::Simulate { mpm, config } => {
-            let s = Simulated::new(*mpm, config)?;
-            let text = std::fs::read_to_string(config).map_err(|e| e.to_string())?;
-            let tpc = crate::lab::threads_per_child(&text, *mpm);
-            let m = Model::new(
-                format!("simulated {} ({})", mpm.name(), config.display()),
-                Some(mpm.name()),
-                tpc,
-            );
-            Ok((Source::Sim(Box::new(s)), m, Some(text)))
-        }
-    }
-}
-
-/// The signals that end a session from outside (a closed terminal, `kill`, Ctrl-C when the
-/// terminal is not in raw mode yet).
-fn quit_signals() -> SigSet {
-    let mut mask = SigSet::empty();
-    for s in [
-        Signal::SIGHUP,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-    ] {
-        mask.add(s);
-    }
-    mask
-}
-
-/// Block [`quit_signals`] in this thread, before it starts any other (threads inherit the mask),
-/// and after it has spawned a server (a child inherits it too, and the server must see them).
-/// The event loop reads them from a signalfd and quits as on `q`: without this a closed
-/// terminal would kill `top` and leave the server it started running.
-fn block_quit_signals() {
-    let _ = quit_signals().thread_block();
 }
 
 /// Run a `top` session (steps 1–4 of the module doc). Returns what to print afterwards.
@@ -447,54 +283,6 @@ fn event_loop(
             }
         }
     }
-}
-
-/// What [`wait_input`] saw.
-enum Input {
-    /// Bytes from the terminal: keys for crossterm to read.
-    Keys,
-    /// A quit signal, or the terminal hung up (closed window, lost ssh session).
-    Quit,
-    /// 100 ms passed.
-    Nothing,
-}
-
-/// Wait at most 100 ms for the terminal (stdin) or a quit signal (the signalfd).
-fn wait_input(quit: &SignalFd) -> Result<Input, String> {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    use std::os::fd::AsFd;
-    let stdin = std::io::stdin();
-    let mut fds = [
-        PollFd::new(stdin.as_fd(), PollFlags::POLLIN),
-        PollFd::new(quit.as_fd(), PollFlags::POLLIN),
-    ];
-    match poll(&mut fds, PollTimeout::from(100u16)) {
-        Ok(_) => {}
-        Err(nix::errno::Errno::EINTR) => return Ok(Input::Nothing),
-        Err(e) => return Err(format!("poll: {e}")),
-    }
-    let hung_up = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
-    let got = |i: usize| fds[i].revents().unwrap_or(PollFlags::empty());
-    if got(1).contains(PollFlags::POLLIN) || got(0).intersects(hung_up) {
-        let _ = quit.read_signal();
-        return Ok(Input::Quit);
-    }
-    Ok(if got(0).contains(PollFlags::POLLIN) {
-        Input::Keys
-    } else {
-        Input::Nothing
-    })
-}
-
-fn replay_clock(what: &str, c: &Clock, finished: bool) -> String {
-    let state = if finished {
-        ", end"
-    } else if c.paused {
-        ", paused"
-    } else {
-        ""
-    };
-    format!("{what} ×{}{state}", c.speed)
 }
 
 /// Carry out one key's action.

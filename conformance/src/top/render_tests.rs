@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::top::model::{Held, ProcRow, Sample, SlotInfo};
-use crate::top::sources::Replay;
+use crate::top::playback::Replay;
 
 /// The model a replay of `csv` (under the conformance crate) shows at virtual time `until`.
 fn replay(csv: &str, mpm: &str, tpc: usize, until: f64, window: f64) -> Model {
