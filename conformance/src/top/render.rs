@@ -78,7 +78,7 @@ pub fn draw(f: &mut Frame, m: &Model, p: Palette) {
     .areas(area);
     let rest = body.height;
     let grid_rows = scoreboard_lines(m, body.width.saturating_sub(2) as usize, usize::MAX).len();
-    let sb_h = (grid_rows as u16 + 2).clamp(4, (rest / 3).max(4));
+    let sb_h = (grid_rows as u16 + 2).clamp(4, (rest / 4).max(4));
     let bottom_h = (rest / 3).clamp(6, 14);
     let [sb, chart, bottom] = Layout::vertical([
         Constraint::Length(sb_h),
