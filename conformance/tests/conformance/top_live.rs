@@ -8,12 +8,14 @@
 //! crossterm backend writes: cursor moves (`CSI row;col H`) and printed characters.
 
 use conformance::procfs;
+use nix::fcntl::{FcntlArg, FdFlag, fcntl};
 use nix::pty::{Winsize, openpty};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -127,70 +129,91 @@ impl Drop for Leftovers {
 const W: u16 = 80;
 const H: u16 = 24;
 
-#[test]
-fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_nothing() {
-    let out = std::env::temp_dir().join(format!("mpm-lab-top-pty-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&out);
-    let size = Winsize {
-        ws_row: H,
-        ws_col: W,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    let pty = openpty(Some(&size), None).expect("openpty");
-    let config = conformance::crate_dir().join("fixtures/prefork-reference.conf");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
-        .args([
-            "top",
-            "--server",
-            env!("CARGO_BIN_EXE_conf-prefork"),
-            "--config",
-        ])
-        .arg(&config)
-        .arg("--out")
-        .arg(&out)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::from(pty.slave.try_clone().expect("dup slave")))
-        .stdout(Stdio::from(pty.slave.try_clone().expect("dup slave")))
-        .stderr(Stdio::from(pty.slave))
-        // Its own group: the test can signal it and everything it forks without touching
-        // the test runner. (The server `top` starts gets a group of its own as well.)
-        .process_group(0)
-        .spawn()
-        .expect("spawn mpm-lab top");
-    let mut leftovers = Leftovers {
-        groups: vec![child.id() as i32],
-    };
-    let bytes: Arc<Mutex<Vec<u8>>> = Arc::default();
-    let mut master = std::fs::File::from(pty.master);
-    let mut keys = master.try_clone().expect("dup master");
-    {
-        let bytes = bytes.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            // Ends with EIO once the child and its slave descriptors are gone.
-            while let Ok(n) = master.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                bytes
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .extend_from_slice(&buf[..n]);
-            }
-        });
+/// `mpm-lab top --server conf-prefork` running in a pseudo-terminal of W×H.
+struct TopInPty {
+    child: std::process::Child,
+    /// The pty's master, for the keys (the reader thread has its own descriptor).
+    keys: Option<std::fs::File>,
+    bytes: Arc<Mutex<Vec<u8>>>,
+    /// Set to make the reader thread close its master descriptor (a hang-up, with `keys`).
+    hang_up: Arc<AtomicBool>,
+    leftovers: Leftovers,
+    out: std::path::PathBuf,
+}
+
+impl TopInPty {
+    /// Start `top` on the reference prefork config, recording into a fresh `out` directory.
+    fn start(name: &str) -> TopInPty {
+        let out = std::env::temp_dir().join(format!("mpm-lab-top-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        let size = Winsize {
+            ws_row: H,
+            ws_col: W,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        let pty = openpty(Some(&size), None).expect("openpty");
+        // openpty's descriptors are inherited by every process spawned meanwhile by the other
+        // tests running in parallel: one of those would keep the master open after the test
+        // closes it, and the hang-up would never come. (The Stdio copies given to the child
+        // are dup'd without the flag by `spawn`, as they must be.)
+        for fd in [&pty.master, &pty.slave] {
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).expect("FD_CLOEXEC");
+        }
+        let config = conformance::crate_dir().join("fixtures/prefork-reference.conf");
+        let child = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+            .args([
+                "top",
+                "--server",
+                env!("CARGO_BIN_EXE_conf-prefork"),
+                "--config",
+            ])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .env_remove("NO_COLOR")
+            .stdin(Stdio::from(pty.slave.try_clone().expect("dup slave")))
+            .stdout(Stdio::from(pty.slave.try_clone().expect("dup slave")))
+            .stderr(Stdio::from(pty.slave))
+            // Its own group: the test can signal it and everything it forks without touching
+            // the test runner. (The server `top` starts gets a group of its own as well.)
+            .process_group(0)
+            .spawn()
+            .expect("spawn mpm-lab top");
+        let leftovers = Leftovers {
+            groups: vec![child.id() as i32],
+        };
+        let bytes: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let hang_up = Arc::new(AtomicBool::new(false));
+        let master = std::fs::File::from(pty.master);
+        let keys = master.try_clone().expect("dup master");
+        {
+            let (bytes, hang_up) = (bytes.clone(), hang_up.clone());
+            std::thread::spawn(move || read_master(master, &bytes, &hang_up));
+        }
+        TopInPty {
+            child,
+            keys: Some(keys),
+            bytes,
+            hang_up,
+            leftovers,
+            out,
+        }
     }
-    let screen = || {
+
+    fn screen(&self) -> Screen {
         Screen::parse(
-            &bytes.lock().unwrap_or_else(|e| e.into_inner()),
+            &self.bytes.lock().unwrap_or_else(|e| e.into_inner()),
             W as usize,
             H as usize,
         )
-    };
-    let wait_screen = |what: &str, timeout: Duration, ok: &dyn Fn(&Screen) -> bool| -> Screen {
+    }
+
+    /// Wait (bounded) until the screen satisfies `ok`.
+    fn wait_screen(&self, what: &str, timeout: Duration, ok: impl Fn(&Screen) -> bool) -> Screen {
         let deadline = Instant::now() + timeout;
         loop {
-            let s = screen();
+            let s = self.screen();
             if ok(&s) {
                 return s;
             }
@@ -201,54 +224,113 @@ fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_n
             );
             std::thread::sleep(Duration::from_millis(100));
         }
-    };
-    // StartServers 5: the first polls show them.
-    let s = wait_screen("5 processes", Duration::from_secs(30), &|s| {
-        s.count("procs").is_some_and(|n| n >= 5) && s.server_pid().is_some()
-    });
-    let server_pid = s.server_pid().expect("server pid on screen");
-    leftovers.groups.push(server_pid);
-    let before = s.count("procs").expect("procs");
-    assert!(s.text().contains("Scoreboard"), "{}", s.text());
+    }
+
+    fn press(&mut self, key: &[u8]) {
+        use std::io::Write;
+        if let Some(k) = self.keys.as_mut() {
+            k.write_all(key).expect("write a key to the pty");
+        }
+    }
+
+    /// The running server's pid, once the first poll is on screen (it is then also cleaned up
+    /// by process group if the test fails).
+    fn server_pid(&mut self) -> (i32, usize) {
+        let s = self.wait_screen("5 processes", Duration::from_secs(30), |s| {
+            s.count("procs").is_some_and(|n| n >= 5) && s.server_pid().is_some()
+        });
+        let pid = s.server_pid().expect("server pid on screen");
+        self.leftovers.groups.push(pid);
+        (pid, s.count("procs").expect("procs"))
+    }
+
+    /// Wait (bounded) for `top` to exit; it must exit with success.
+    fn wait_exit(&mut self, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(st) = self.child.try_wait().expect("try_wait") {
+                break st;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "top did not quit on {what}; screen:\n{}",
+                self.screen().text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(
+            status.success(),
+            "top exited with {status} on {what}; screen:\n{}",
+            self.screen().text()
+        );
+    }
+
+    /// Nothing left: neither the server's process group nor top's.
+    fn assert_nothing_left(&self, server_pid: i32) {
+        assert!(
+            !procfs::alive(server_pid),
+            "server {server_pid} still alive"
+        );
+        assert!(procfs::group_members(server_pid).is_empty());
+        assert!(procfs::group_members(self.child.id() as i32).is_empty());
+    }
+}
+
+impl Drop for TopInPty {
+    fn drop(&mut self) {
+        self.hang_up.store(true, Ordering::Relaxed);
+        let _ = std::fs::remove_dir_all(&self.out);
+    }
+}
+
+/// Copy what `top` draws into `bytes`, until the pty closes or `hang_up` is set; then close
+/// this descriptor of the master.
+fn read_master(master: std::fs::File, bytes: &Mutex<Vec<u8>>, hang_up: &AtomicBool) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut buf = [0u8; 8192];
+    while !hang_up.load(Ordering::Relaxed) {
+        let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
+        if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) == 0 {
+            continue;
+        }
+        // Ends with EIO once the child and its slave descriptors are gone.
+        match (&master).read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => bytes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[test]
+fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_nothing() {
+    let mut top = TopInPty::start("keys");
+    let (server_pid, before) = top.server_pid();
+    assert!(
+        top.screen().text().contains("Scoreboard"),
+        "{}",
+        top.screen().text()
+    );
 
     // 30 held partial requests: idle drops below MinSpareServers 5, the parent spawns 1, 2, 4 …
-    use std::io::Write;
     for _ in 0..3 {
-        keys.write_all(b"R").expect("press R");
+        top.press(b"R");
         std::thread::sleep(Duration::from_millis(300));
     }
-    let s = wait_screen("30 held and a bigger pool", Duration::from_secs(40), &|s| {
+    let s = top.wait_screen("30 held and a bigger pool", Duration::from_secs(40), |s| {
         s.line(1).contains("held R 30") && s.count("procs").is_some_and(|n| n >= before + 8)
     });
     let grown = s.count("procs").expect("procs");
 
-    keys.write_all(b"q").expect("press q");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(st) = child.try_wait().expect("try_wait") {
-            break st;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "top did not quit on q; screen:\n{}",
-            screen().text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(
-        status.success(),
-        "top exited with {status}; screen:\n{}",
-        screen().text()
-    );
-    // Nothing left: the server's whole group is gone, and so is top's.
-    assert!(
-        !procfs::alive(server_pid),
-        "server {server_pid} still alive"
-    );
-    assert!(procfs::group_members(server_pid).is_empty());
-    assert!(procfs::group_members(child.id() as i32).is_empty());
+    top.press(b"q");
+    top.wait_exit("q");
+    top.assert_nothing_left(server_pid);
 
     // The recording shows the same growth, and holds what the key held.
+    let out = top.out.clone();
     let tl =
         conformance::timeline::Timeline::read(&out.join("timeline.csv")).expect("timeline.csv");
     let max = tl
@@ -272,6 +354,24 @@ fn top_held_requests_key_grows_prefork_on_screen_and_in_timeline_then_q_leaves_n
         "load.csv (released on quit): {load}"
     );
     assert!(out.join("summary.txt").is_file());
-    drop(leftovers);
-    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A closed terminal window (the pty's master closed under `top`) ends the session as `q`
+/// does: the server it started is stopped and the session is recorded. Without this, crossterm
+/// would spin on the dead terminal and the server would be left running.
+#[test]
+fn top_on_a_terminal_that_hangs_up_stops_its_server_and_records() {
+    let mut top = TopInPty::start("hangup");
+    let (server_pid, _) = top.server_pid();
+    top.press(b"R");
+    top.wait_screen("10 held", Duration::from_secs(20), |s| {
+        s.line(1).contains("held R 10")
+    });
+    top.keys = None;
+    top.hang_up.store(true, Ordering::Relaxed);
+    top.wait_exit("a hang-up");
+    top.assert_nothing_left(server_pid);
+    let tl = conformance::timeline::Timeline::read(&top.out.join("timeline.csv"))
+        .expect("the session was recorded");
+    assert!(!tl.rows.is_empty());
 }
