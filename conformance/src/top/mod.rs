@@ -130,11 +130,7 @@ pub fn run(opts: &Options) -> Result<String, String> {
             .map_err(|e| e.to_string())?;
     let _ = term.clear();
     let mut loader = loader;
-    let mut draw = |m: &Model| {
-        term.draw(|f| render::draw(f, m, palette))
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    };
+    let mut draw = |m: &Model| term.draw(|f| render::draw(f, m, palette)).map(|_| ());
     let result = event_loop(
         opts,
         &mut draw,
@@ -207,7 +203,7 @@ pub fn run(opts: &Options) -> Result<String, String> {
 /// Step 3.
 fn event_loop(
     opts: &Options,
-    draw: &mut dyn FnMut(&Model) -> Result<(), String>,
+    draw: &mut dyn FnMut(&Model) -> std::io::Result<()>,
     source: &mut Source,
     model: &mut Model,
     loader: &mut Option<Loader>,
@@ -265,7 +261,12 @@ fn event_loop(
                 );
             }
         }
-        draw(model)?;
+        match draw(model) {
+            Ok(()) => {}
+            // The terminal has gone (hung up under us): the session ends as on `q`.
+            Err(e) if e.raw_os_error() == Some(libc::EIO) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        }
         match wait_input(quit)? {
             Input::Quit => return Ok(()),
             Input::Nothing => continue,
