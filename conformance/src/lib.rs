@@ -33,6 +33,7 @@
 //! | [`bench`](mod@bench) | a small threaded HTTP benchmark client (requests/s, p50, p99), server CPU per request, idle memory and idle keep-alive capacity |
 //! | [`apache`] | real Apache started through the reference `apache.sh`, for `mpm-lab bench --apache` |
 //! | [`rules`] | the rule table: §11 rules × MPM → tests, deviations |
+//! | [`top`] | `mpm-lab top`: the live terminal UI (scoreboard, /proc, timeline, log; load from the keyboard), replay and simulator |
 //!
 //! What this crate does not do: judge. Tests assert; this crate only observes and drives.
 
@@ -53,6 +54,7 @@ pub mod slowloris;
 pub mod status;
 pub mod summary;
 pub mod timeline;
+pub mod top;
 pub mod wait;
 
 pub use server::{Mpm, Server, ServerTest, StartError};

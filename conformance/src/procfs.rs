@@ -151,22 +151,34 @@ pub fn memory(pid: i32) -> Option<Memory> {
 pub fn tree_cpu_seconds(parent: i32) -> f64 {
     let ticks: u64 = tree(parent)
         .into_iter()
-        .filter_map(|p| {
-            let s = fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-            let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
-            // After the name: state ppid … utime(11) stime(12) cutime(13) cstime(14).
-            Some(
-                (11..=14)
-                    .filter_map(|i| f.get(i)?.parse::<u64>().ok())
-                    .sum::<u64>(),
-            )
-        })
+        .filter_map(|p| cpu_ticks(p, 11..=14))
         .sum();
-    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+    ticks as f64 / clock_ticks_per_second()
+}
+
+/// CPU time one process has used so far (user + system, all its threads), in seconds; `None`
+/// if it is gone.
+pub fn cpu_seconds(pid: i32) -> Option<f64> {
+    Some(cpu_ticks(pid, 11..=12)? as f64 / clock_ticks_per_second())
+}
+
+/// The sum of the `/proc/PID/stat` fields `fields`, counted after the name: state(0) ppid(1) …
+/// utime(11) stime(12) cutime(13) cstime(14).
+fn cpu_ticks(pid: i32, fields: std::ops::RangeInclusive<usize>) -> Option<u64> {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
+    Some(
+        fields
+            .filter_map(|i| f.get(i)?.parse::<u64>().ok())
+            .sum::<u64>(),
+    )
+}
+
+fn clock_ticks_per_second() -> f64 {
+    nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
         .ok()
         .flatten()
-        .unwrap_or(100);
-    ticks as f64 / hz as f64
+        .unwrap_or(100) as f64
 }
 
 /// Totals over a server's tree, as the reference `timeline.py` computes them: children exclude

@@ -41,35 +41,9 @@ pub fn simulate(
     let mut sim_phases = vec![idle(before)];
     sim_phases.extend(user.0.iter().copied());
     sim_phases.push(idle(after));
-    let ident = httpd_core::config::MpmIdent::ALL
-        .iter()
-        .find(|m| m.name == mpm.name())
-        .ok_or("no MpmIdent for this MPM")?;
-    // Load the config as a run would see it: paths and Listen rewritten into a scratch
-    // directory, so a reference Apache config (Debian paths, fixed port) loads here too.
-    let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}", std::process::id()));
-    std::fs::create_dir_all(scratch.join("htdocs")).map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
-    let conf = scratch.join("httpd.conf");
-    std::fs::write(&conf, crate::server::render_config(&text, &scratch, &[]))
-        .map_err(|e| e.to_string())?;
-    let opts = httpd_core::config::ConfigOptions {
-        file: Some(conf),
-        server_root: None,
-        defines: vec![],
-        pre_directives: vec![],
-        post_directives: vec![],
-        ..Default::default()
-    };
-    let cfg = httpd_core::config::load(&opts, ident).map_err(|e| e.to_string());
-    let _ = std::fs::remove_dir_all(&scratch);
-    let cfg = cfg?;
+    let cfg = load_config(mpm, config)?;
     let started = std::time::Instant::now();
-    let sim = match mpm {
-        Mpm::Prefork => mpm_prefork::sim::simulate(&cfg, &sim_phases, tick),
-        Mpm::Worker => mpm_worker::sim::simulate(&cfg, &sim_phases, tick),
-        Mpm::Event => mpm_event::sim::simulate(&cfg, &sim_phases, tick),
-    };
+    let sim = run(mpm, &cfg, &sim_phases, tick);
     let elapsed = started.elapsed();
     let tl = sim_to_timeline(&sim, 0.0);
     let spans = summary::planned_spans(user, before);
@@ -108,6 +82,48 @@ pub fn simulate(
         error_log: apache_format_log(&sim),
         elapsed,
     })
+}
+
+/// Load `config` for `mpm` as a run would see it: paths and Listen rewritten into a scratch
+/// directory, so a reference Apache config (Debian paths, fixed port) loads here too.
+pub fn load_config(mpm: Mpm, config: &Path) -> Result<httpd_core::config::ServerConfig, String> {
+    let ident = httpd_core::config::MpmIdent::ALL
+        .iter()
+        .find(|m| m.name == mpm.name())
+        .ok_or("no MpmIdent for this MPM")?;
+    // Load the config as a run would see it: paths and Listen rewritten into a scratch
+    // directory, so a reference Apache config (Debian paths, fixed port) loads here too.
+    let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}", std::process::id()));
+    std::fs::create_dir_all(scratch.join("htdocs")).map_err(|e| e.to_string())?;
+    let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
+    let conf = scratch.join("httpd.conf");
+    std::fs::write(&conf, crate::server::render_config(&text, &scratch, &[]))
+        .map_err(|e| e.to_string())?;
+    let opts = httpd_core::config::ConfigOptions {
+        file: Some(conf),
+        server_root: None,
+        defines: vec![],
+        pre_directives: vec![],
+        post_directives: vec![],
+        ..Default::default()
+    };
+    let cfg = httpd_core::config::load(&opts, ident).map_err(|e| e.to_string());
+    let _ = std::fs::remove_dir_all(&scratch);
+    cfg
+}
+
+/// Run `mpm`'s simulator (the real maintenance code on a virtual clock) under `phases`.
+pub fn run(
+    mpm: Mpm,
+    cfg: &httpd_core::config::ServerConfig,
+    phases: &[httpd_core::sim::Phase],
+    tick: Duration,
+) -> httpd_core::sim::Timeline {
+    match mpm {
+        Mpm::Prefork => mpm_prefork::sim::simulate(cfg, phases, tick),
+        Mpm::Worker => mpm_worker::sim::simulate(cfg, phases, tick),
+        Mpm::Event => mpm_event::sim::simulate(cfg, phases, tick),
+    }
 }
 
 /// A simulator timeline as the columns of a real run's timeline (shifted by `offset` s).

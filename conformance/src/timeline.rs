@@ -215,6 +215,22 @@ pub fn sample(
     t0: Instant,
     timeout: Duration,
 ) -> Row {
+    sample_with(
+        || http::get_with_timeout(addr, "/server-status?auto", timeout),
+        pid,
+        tpc,
+        t0,
+    )
+}
+
+/// [`sample`] with the status poll done by `fetch` (`mpm-lab top` may poll over a kept
+/// connection): the time it takes is the row's `fetch_ms`.
+pub fn sample_with(
+    fetch: impl FnOnce() -> io::Result<http::Response>,
+    pid: Option<i32>,
+    tpc: usize,
+    t0: Instant,
+) -> Row {
     let now = t0.elapsed().as_secs_f64();
     let mut row = Row {
         t: now,
@@ -222,7 +238,7 @@ pub fn sample(
         ..Row::default()
     };
     let f0 = Instant::now();
-    match http::get_with_timeout(addr, "/server-status?auto", timeout) {
+    match fetch() {
         Ok(r) if r.status == 200 => row.set_status(&StatusAuto::parse(&r.text()), tpc),
         _ => row.ok = false,
     }

@@ -10,6 +10,8 @@
 //! mpm-lab bench    --server mpm-event --config F [--apache] [--nginx]
 //! mpm-lab slowloris [--connections 1000] [--duration 60] [--apache] [--reconnect]
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
+//! mpm-lab top      --server mpm-event --config F | --url http://127.0.0.1:18080 --pid P
+//! mpm-lab top      --replay reference/run1/prefork.timeline.csv | --simulate --mpm prefork --config F
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
@@ -54,6 +56,9 @@ enum Cmd {
     /// 1000 slowloris connections against each MPM with Debian's mod_reqtimeout default;
     /// a fresh client's latency meanwhile (prints figures, ours and Apache's).
     Slowloris(SlowlorisArgs),
+    /// Watch a server live (scoreboard, /proc, timeline, log) and push it from the keyboard;
+    /// or replay a recorded timeline; or drive the simulator.
+    Top(TopArgs),
 }
 
 #[derive(Parser)]
@@ -222,6 +227,59 @@ struct RulesArgs {
     check: bool,
 }
 
+#[derive(Parser)]
+struct TopArgs {
+    /// mpm-prefork | mpm-worker | mpm-event | a server binary (started here) | http://HOST:PORT
+    #[arg(long)]
+    server: Option<String>,
+    /// a running server: http://HOST:PORT (our servers or real Apache)
+    #[arg(long, conflicts_with = "server")]
+    url: Option<String>,
+    /// httpd.conf for a server started here, or for --simulate
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// with a URL: the server's parent pid (/proc columns, signals)
+    #[arg(long)]
+    pid: Option<i32>,
+    /// with a URL: the server's error log, tailed into the log pane
+    #[arg(long)]
+    error_log: Option<PathBuf>,
+    /// scoreboard letters per process (ThreadsPerChild) for a URL or a replay (default: from
+    /// the config next to the replayed file; 1 for prefork)
+    #[arg(long)]
+    tpc: Option<usize>,
+    /// play a recorded timeline.csv (ours, or a reference run's X.timeline.csv)
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// drive the MPM's simulator (needs --mpm and --config)
+    #[arg(long)]
+    simulate: bool,
+    /// prefork | worker | event (simulator; replay when the file name does not say)
+    #[arg(long)]
+    mpm: Option<String>,
+    /// virtual seconds per second (replay, simulator)
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// seconds between status polls (0.2 to 0.5)
+    #[arg(long, default_value_t = 0.25)]
+    interval: f64,
+    /// seconds of history in the chart (60 to 300)
+    #[arg(long, default_value_t = 180.0)]
+    window: f64,
+    /// record the session here on quit (timeline.csv, load.csv, summary.txt as `run` writes)
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// requests in one `b` burst
+    #[arg(long, default_value_t = 200)]
+    burst: usize,
+    /// poll over one kept connection (in prefork and worker it keeps one worker in K)
+    #[arg(long)]
+    poll_keepalive: bool,
+    /// write the last screen as plain text here on quit
+    #[arg(long)]
+    screenshot: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
@@ -238,6 +296,7 @@ fn main() -> ExitCode {
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
         Cmd::Slowloris(a) => cmd_slowloris(a),
+        Cmd::Top(a) => cmd_top(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -752,5 +811,111 @@ fn cmd_rules(a: RulesArgs) -> Result<(), String> {
         cov.uncovered(),
         gaps.len()
     );
+    Ok(())
+}
+
+/// The MPM a replayed file is of: `--mpm`, else its name (`prefork.timeline.csv`), else the
+/// config next to it (Apache's `LoadModule mpm_X`), else the title line of the `summary.txt`
+/// next to it (`run`, `simulate` and `top` name the server there).
+fn replay_mpm(csv: &Path, mpm: Option<&str>) -> (Option<Mpm>, Option<String>) {
+    let dir = csv.parent().unwrap_or(Path::new("."));
+    let name = csv.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let conf = match name.strip_suffix(".timeline.csv") {
+        Some(stem) => dir.join(format!("{stem}.httpd.conf")),
+        None => dir.join("httpd.conf"),
+    };
+    let text = std::fs::read_to_string(conf).ok();
+    let from_conf = || {
+        let t = text.as_deref()?.to_ascii_lowercase();
+        Mpm::ALL
+            .into_iter()
+            .find(|m| t.contains(&format!("mpm_{}", m.name())))
+    };
+    let from_summary = || {
+        let t = std::fs::read_to_string(dir.join("summary.txt")).ok()?;
+        let title = t.lines().next()?.to_string();
+        Mpm::ALL.into_iter().find(|m| {
+            title.contains(m.binary_name())
+                || title.contains(m.shim_name())
+                || title.contains(&format!("simulated {}", m.name()))
+        })
+    };
+    let m = mpm
+        .and_then(Mpm::from_name)
+        .or_else(|| Mpm::from_name(name.split('.').next().unwrap_or("")))
+        .or_else(from_conf)
+        .or_else(from_summary);
+    (m, text)
+}
+
+fn cmd_top(a: TopArgs) -> Result<(), String> {
+    use conformance::top::{Options, Target as TopTarget};
+    let server = a.url.clone().or(a.server.clone());
+    let target = if let Some(csv) = &a.replay {
+        let (mpm, conf) = replay_mpm(csv, a.mpm.as_deref());
+        let tpc = a.tpc.unwrap_or_else(|| match (mpm, conf) {
+            (Some(m), Some(c)) => lab::threads_per_child(&c, m),
+            (Some(Mpm::Prefork), None) | (None, _) => 1,
+            (Some(_), None) => 25,
+        });
+        TopTarget::Replay {
+            csv: csv.clone(),
+            mpm,
+            tpc,
+        }
+    } else if a.simulate {
+        let name = a
+            .mpm
+            .as_deref()
+            .ok_or("--simulate needs --mpm prefork|worker|event")?;
+        let mpm = Mpm::from_name(name).ok_or_else(|| format!("unknown MPM {name:?}"))?;
+        let config = a.config.clone().ok_or("--simulate needs --config")?;
+        TopTarget::Simulate { mpm, config }
+    } else {
+        let server = server.ok_or("give --server, --url, --replay or --simulate")?;
+        if let Some(addr) = parse_url(&server) {
+            let tpc = a.tpc.unwrap_or_else(|| {
+                a.mpm
+                    .as_deref()
+                    .and_then(Mpm::from_name)
+                    .map_or(1, |m| if m == Mpm::Prefork { 1 } else { 25 })
+            });
+            TopTarget::Live {
+                server: Target::Url {
+                    addr,
+                    pid: a.pid,
+                    error_log: a.error_log.clone(),
+                },
+                tpc,
+            }
+        } else {
+            let (mpm, binary) = resolve_server(&server)?;
+            let config = a
+                .config
+                .clone()
+                .ok_or("--config is required to start our server")?;
+            TopTarget::Live {
+                server: Target::Ours {
+                    mpm,
+                    binary,
+                    config,
+                },
+                tpc: 1,
+            }
+        }
+    };
+    let opts = Options {
+        target,
+        interval: Duration::from_secs_f64(a.interval.clamp(0.2, 0.5)),
+        window: a.window,
+        out: a.out.clone(),
+        burst: a.burst.max(1),
+        poll_keepalive: a.poll_keepalive,
+        speed: a.speed,
+        screenshot: a.screenshot.clone(),
+    };
+    let text = conformance::top::run(&opts)?;
+    // The terminal may be gone (that is one way a session ends): no panic for a lost print.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     Ok(())
 }
