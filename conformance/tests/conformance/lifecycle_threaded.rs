@@ -219,7 +219,9 @@ fn graceful_stop_waits_for_busy_connections_until_the_timeout(mpm: Mpm) {
     );
     let took = t0.elapsed();
     let (expected, sigkilled) = match mpm {
-        Mpm::Event => (Duration::from_secs(10)..Duration::from_millis(14500), true),
+        // 2 s timeout + the 9 s SIGKILL step; the reclaim loop may catch up late on a loaded
+        // machine (seen at 14.85 s with load 12 on 2 cores), never past its 10 s give-up.
+        Mpm::Event => (Duration::from_secs(10)..Duration::from_secs(16), true),
         _ => (Duration::from_millis(1500)..Duration::from_secs(8), false),
     };
     assert!(
