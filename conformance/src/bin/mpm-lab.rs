@@ -9,6 +9,9 @@
 //! mpm-lab replot   DIR…   (timeline.svg again from DIR/timeline.csv, after a plot change)
 //! mpm-lab bench    --server mpm-event --config F [--apache] [--nginx]
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
+//! mpm-lab assignment new prefork-maintenance --out DIR     (a student workspace)
+//! mpm-lab grade    [--assignment NAME] [--workspace DIR] [--hidden DIR] [--json results.json]
+//! mpm-lab grade    --lab 01 --answers FILE | --template | --print-key
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
@@ -17,7 +20,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use conformance::lab::{self, Outputs, RunOptions, Target};
 use conformance::load::Mode;
 use conformance::phases::Phases;
-use conformance::{Mpm, ServerTest, bench, rules, simulate};
+use conformance::{Mpm, ServerTest, bench, kit, rules, simulate};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -50,6 +53,59 @@ enum Cmd {
     Bench(BenchArgs),
     /// Write the rule table (rules × MPM → tests, deviations) as markdown.
     Rules(RulesArgs),
+    /// Course kit: write a student workspace for an assignment.
+    #[command(subcommand)]
+    Assignment(AssignmentCmd),
+    /// Course kit: score a student workspace (or a lab's answers file).
+    Grade(GradeArgs),
+}
+
+#[derive(Subcommand)]
+enum AssignmentCmd {
+    /// The whole project with the assignment's regions replaced by todo!() and hints.
+    New {
+        /// prefork-maintenance | worker-maintenance | queue-info | event-accept-limit | graceful-restart
+        name: String,
+        /// an empty or new directory
+        #[arg(long)]
+        out: PathBuf,
+        /// do not create a git repository in it
+        #[arg(long)]
+        no_git: bool,
+    },
+    /// List the assignments with their points.
+    List,
+}
+
+#[derive(Parser)]
+struct GradeArgs {
+    /// default: the one named in the workspace's .mpm-lab/assignment
+    #[arg(long)]
+    assignment: Option<String>,
+    /// the student's workspace
+    #[arg(long, default_value = ".")]
+    workspace: PathBuf,
+    /// a teacher's hidden-test directory (checks.txt and test files)
+    #[arg(long)]
+    hidden: Option<PathBuf>,
+    /// also write Gradescope's results.json here
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// longest run of one test, seconds
+    #[arg(long, default_value_t = 120)]
+    per_test: u64,
+    /// grade a lab's answers instead (01, …)
+    #[arg(long)]
+    lab: Option<String>,
+    /// the lab's answers file
+    #[arg(long)]
+    answers: Option<PathBuf>,
+    /// print the lab's answers template
+    #[arg(long)]
+    template: bool,
+    /// print the lab's answer key (teachers)
+    #[arg(long)]
+    print_key: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -205,6 +261,14 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
+        Cmd::Assignment(AssignmentCmd::New { name, out, no_git }) => {
+            kit::cli::assignment_new(&name, &out, !no_git)
+        }
+        Cmd::Assignment(AssignmentCmd::List) => {
+            print!("{}", kit::cli::assignment_list());
+            Ok(())
+        }
+        Cmd::Grade(a) => cmd_grade(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -606,4 +670,17 @@ fn cmd_rules(a: RulesArgs) -> Result<(), String> {
         gaps.len()
     );
     Ok(())
+}
+
+fn cmd_grade(a: GradeArgs) -> Result<(), String> {
+    if let Some(lab) = &a.lab {
+        return kit::cli::grade_lab(lab, a.answers.as_deref(), a.template, a.print_key);
+    }
+    let opts = kit::GradeOptions {
+        workspace: a.workspace,
+        assignment: a.assignment,
+        hidden: a.hidden,
+        per_test: Duration::from_secs(a.per_test),
+    };
+    kit::cli::grade(&opts, a.json.as_deref())
 }
