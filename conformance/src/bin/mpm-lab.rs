@@ -94,6 +94,10 @@ struct GradeArgs {
     /// longest run of one test, seconds
     #[arg(long, default_value_t = 120)]
     per_test: u64,
+    /// a target/ directory with the dependencies built (e.g. the kit's): hard-linked into the
+    /// workspace's target/ so only our crates are compiled
+    #[arg(long)]
+    warm_target: Option<PathBuf>,
     /// grade a lab's answers instead (01, …)
     #[arg(long)]
     lab: Option<String>,
@@ -681,6 +685,7 @@ fn cmd_grade(a: GradeArgs) -> Result<(), String> {
         assignment: a.assignment,
         hidden: a.hidden,
         per_test: Duration::from_secs(a.per_test),
+        warm_target: a.warm_target,
     };
     kit::cli::grade(&opts, a.json.as_deref())
 }

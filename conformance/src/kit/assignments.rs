@@ -231,7 +231,10 @@ pub const ASSIGNMENTS: &[Assignment] = &[
         name: "event-accept-limit",
         handout: "04-event-accept-limit",
         title: "event's accept limit and keep-alive queue: connections_above_limit, expire, drain_all",
-        files: &["mpm-event/src/accept_limit.rs", "mpm-event/src/keepalive_queue.rs"],
+        files: &[
+            "mpm-event/src/accept_limit.rs",
+            "mpm-event/src/keepalive_queue.rs",
+        ],
         checks: &[
             prop(
                 "event_props::rule_30_accept_limit_formula",

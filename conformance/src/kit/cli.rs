@@ -43,7 +43,11 @@ pub fn grade(opts: &GradeOptions, json: Option<&Path>) -> Result<(), String> {
     let g = super::grade_workspace(opts)?;
     let title = format!("{} ({})", g.assignment.name, opts.workspace.display());
     if let Some(why) = &g.refused {
-        println!("{}: {title}\n{}:\n  {why}", report::t(lang, Msg::Grading), report::t(lang, Msg::Tampered));
+        println!(
+            "{}: {title}\n{}:\n  {why}",
+            report::t(lang, Msg::Grading),
+            report::t(lang, Msg::Tampered)
+        );
     } else {
         print!("{}", report::table(lang, &title, &g.rows));
         println!("({:.0} s)", g.elapsed.as_secs_f64());
@@ -59,7 +63,12 @@ pub fn grade(opts: &GradeOptions, json: Option<&Path>) -> Result<(), String> {
 }
 
 /// `mpm-lab grade --lab NN (--answers FILE | --template | --print-key)`.
-pub fn grade_lab(lab: &str, answers: Option<&Path>, template: bool, print_key: bool) -> Result<(), String> {
+pub fn grade_lab(
+    lab: &str,
+    answers: Option<&Path>,
+    template: bool,
+    print_key: bool,
+) -> Result<(), String> {
     let lang = Lang::from_env();
     let key = labs::key(&super::kit_root(), lab)?;
     if template {
@@ -74,12 +83,24 @@ pub fn grade_lab(lab: &str, answers: Option<&Path>, template: bool, print_key: b
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let checked = labs::check(&key, &text);
     let right = checked.iter().filter(|c| c.3).count();
-    println!("{}: lab {lab} ({})", report::t(lang, Msg::Grading), path.display());
+    println!(
+        "{}: lab {lab} ({})",
+        report::t(lang, Msg::Grading),
+        path.display()
+    );
     // The right value is not printed: the student tries again (the key is for teachers).
     for (k, _, given, ok) in &checked {
-        let mark = if *ok { report::t(lang, Msg::Pass) } else { report::t(lang, Msg::Fail) };
+        let mark = if *ok {
+            report::t(lang, Msg::Pass)
+        } else {
+            report::t(lang, Msg::Fail)
+        };
         println!("  {k:<12} {:>6}  {mark}", given.as_deref().unwrap_or("-"));
     }
-    println!("{}: {right} / {}", report::t(lang, Msg::Total), checked.len());
+    println!(
+        "{}: {right} / {}",
+        report::t(lang, Msg::Total),
+        checked.len()
+    );
     Ok(())
 }

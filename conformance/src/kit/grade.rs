@@ -111,6 +111,8 @@ pub fn build(ws: &Path, exe: &Exe, log: &mut String) -> Result<PathBuf, String> 
         .args(["test", "--no-run", "-p", pkg])
         .args(&selector)
         .env("CARGO_TERM_COLOR", "never")
+        // Its own target/: cargo takes another tree's build of a path crate for fresh.
+        .env("CARGO_TARGET_DIR", ws.join("target"))
         .stdin(Stdio::null())
         .output()
         .map_err(|e| format!("cargo: {e}"))?;
@@ -148,7 +150,13 @@ fn package_dir(ws: &Path, exe: &Exe) -> PathBuf {
 }
 
 /// Run one test with `--exact`, killing its process group at `timeout`.
-pub fn run_one(ws: &Path, exe: &Exe, bin: &Path, test: &str, timeout: Duration) -> (Outcome, String, Duration) {
+pub fn run_one(
+    ws: &Path,
+    exe: &Exe,
+    bin: &Path,
+    test: &str,
+    timeout: Duration,
+) -> (Outcome, String, Duration) {
     let start = Instant::now();
     static RUNS: AtomicUsize = AtomicUsize::new(0);
     let tmp = std::env::temp_dir().join(format!(
@@ -158,7 +166,13 @@ pub fn run_one(ws: &Path, exe: &Exe, bin: &Path, test: &str, timeout: Duration) 
     ));
     let log = match std::fs::File::create(&tmp) {
         Ok(f) => f,
-        Err(e) => return (Outcome::Failed, format!("{}: {e}", tmp.display()), start.elapsed()),
+        Err(e) => {
+            return (
+                Outcome::Failed,
+                format!("{}: {e}", tmp.display()),
+                start.elapsed(),
+            );
+        }
     };
     let log2 = match log.try_clone() {
         Ok(f) => f,
@@ -168,6 +182,9 @@ pub fn run_one(ws: &Path, exe: &Exe, bin: &Path, test: &str, timeout: Duration) 
         .current_dir(package_dir(ws, exe))
         .args([test, "--exact", "--test-threads=1"])
         .env("RUST_BACKTRACE", "0")
+        // No proptest-regressions/ files written into the workspace (they would look like
+        // added test files to the tamper check).
+        .env("PROPTEST_DISABLE_FAILURE_PERSISTENCE", "1")
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -175,7 +192,13 @@ pub fn run_one(ws: &Path, exe: &Exe, bin: &Path, test: &str, timeout: Duration) 
         .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return (Outcome::Failed, format!("{}: {e}", bin.display()), start.elapsed()),
+        Err(e) => {
+            return (
+                Outcome::Failed,
+                format!("{}: {e}", bin.display()),
+                start.elapsed(),
+            );
+        }
     };
     let status = loop {
         match child.try_wait() {
@@ -197,7 +220,11 @@ pub fn run_one(ws: &Path, exe: &Exe, bin: &Path, test: &str, timeout: Duration) 
     match status {
         None => (
             Outcome::TimedOut,
-            format!("timed out after {} s\n{}", timeout.as_secs(), failure_excerpt(&text, test)),
+            format!(
+                "timed out after {} s\n{}",
+                timeout.as_secs(),
+                failure_excerpt(&text, test)
+            ),
             elapsed,
         ),
         Some(s) => {
@@ -240,19 +267,41 @@ pub fn failure_excerpt(text: &str, test: &str) -> String {
         .filter_map(|m| body.find(m))
         .min()
         .unwrap_or(body.len());
-    let lines: Vec<&str> = body[..end]
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty() && !l.starts_with("note: run with `RUST_BACKTRACE"))
-        .collect();
-    // Proptest's shrunk input is the line that matters most: keep it even in a long report.
-    let mut kept: Vec<&str> = lines.iter().take(12).copied().collect();
-    if let Some(min) = lines.iter().find(|l| l.contains("minimal failing input")) {
-        if !kept.contains(min) {
-            kept.push(min);
+    // Proptest reruns the test while it shrinks: the same panic line comes many times. Keep
+    // each line once (thread ids removed), then the minimal failing input in full.
+    let mut kept: Vec<String> = Vec::new();
+    let mut minimal: Vec<String> = Vec::new();
+    let mut in_minimal = false;
+    for l in body[..end].lines().map(str::trim_end) {
+        if l.is_empty() || l.starts_with("note: run with `RUST_BACKTRACE") {
+            continue;
+        }
+        if l.contains("minimal failing input") {
+            in_minimal = true;
+        }
+        if in_minimal {
+            if minimal.len() < 24 {
+                minimal.push(l.to_string());
+            }
+            continue;
+        }
+        let l = strip_thread_id(l);
+        if kept.len() < 10 && !kept.contains(&l) {
+            kept.push(l);
         }
     }
+    kept.extend(minimal);
     kept.join("\n")
+}
+
+/// `thread 'x' (12345) panicked` → `thread 'x' panicked`: the id changes every run.
+fn strip_thread_id(line: &str) -> String {
+    if let (Some(open), Some(close)) = (line.find("' ("), line.find(") panicked")) {
+        if open < close {
+            return format!("{}'{}", &line[..open], &line[close + 1..]);
+        }
+    }
+    line.to_string()
 }
 
 fn last_lines(text: &str, n: usize) -> String {
@@ -261,7 +310,12 @@ fn last_lines(text: &str, n: usize) -> String {
 }
 
 /// Build what the plan needs, run it within `budget`, and return the rows.
-pub fn run_plan(ws: &Path, plan: &[Planned], budget: Duration, per_test: Duration) -> (Vec<Result1>, String) {
+pub fn run_plan(
+    ws: &Path,
+    plan: &[Planned],
+    budget: Duration,
+    per_test: Duration,
+) -> (Vec<Result1>, String) {
     let mut build_log = String::new();
     let mut exes: Vec<(Exe, Result<PathBuf, String>)> = Vec::new();
     for p in plan {
@@ -280,7 +334,11 @@ pub fn run_plan(ws: &Path, plan: &[Planned], budget: Duration, per_test: Duratio
             .unwrap_or_else(|| Err("not built".into()));
         let left = budget.saturating_sub(start.elapsed());
         let (outcome, output, elapsed) = match built {
-            Err(e) => (Outcome::NotRun, format!("build failed:\n{e}"), Duration::ZERO),
+            Err(e) => (
+                Outcome::NotRun,
+                format!("build failed:\n{e}"),
+                Duration::ZERO,
+            ),
             Ok(_) if left.is_zero() => (
                 Outcome::NotRun,
                 "the assignment's time budget was spent".into(),
@@ -321,5 +379,69 @@ mod tests {
         // A loom deadlock aborts the process before libtest prints a verdict.
         let (o, _) = parse_libtest("running 1 test\nthread panicked: deadlock\n", "a::d", false);
         assert_eq!(o, Outcome::Failed);
+    }
+}
+
+/// Our own crates' artifacts: never shared between trees (cargo would take another tree's
+/// build of them for fresh).
+const OWN_CRATES: &[&str] = &[
+    "httpd_core",
+    "httpd-core",
+    "mpm_prefork",
+    "mpm-prefork",
+    "mpm_worker",
+    "mpm-worker",
+    "mpm_event",
+    "mpm-event",
+    "conformance",
+    "conf_",
+    "conf-",
+    "mpm_lab",
+    "mpm-lab",
+    "hidden_",
+];
+
+/// Give a workspace's `target/` the third-party crates already built in `warm` (hard links:
+/// no copy, no rebuild of dependencies). Our own crates are left out, so each tree builds its
+/// own; third-party artifacts never change once built, so sharing them is safe.
+pub fn seed_target(warm: &Path, target: &Path) -> Result<usize, String> {
+    let mut n = 0;
+    for sub in ["deps", "build", ".fingerprint"] {
+        let from = warm.join("debug").join(sub);
+        let to = target.join("debug").join(sub);
+        let Ok(rd) = std::fs::read_dir(&from) else {
+            continue;
+        };
+        std::fs::create_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let own = OWN_CRATES
+                .iter()
+                .any(|c| name.starts_with(c) || name.starts_with(&format!("lib{c}")));
+            if own || to.join(&name).exists() {
+                continue;
+            }
+            n += link_tree(&e.path(), &to.join(&name))?;
+        }
+    }
+    Ok(n)
+}
+
+fn link_tree(from: &Path, to: &Path) -> Result<usize, String> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
+        let mut n = 0;
+        for e in std::fs::read_dir(from)
+            .map_err(|e| format!("{}: {e}", from.display()))?
+            .flatten()
+        {
+            n += link_tree(&e.path(), &to.join(e.file_name()))?;
+        }
+        Ok(n)
+    } else {
+        std::fs::hard_link(from, to)
+            .or_else(|_| std::fs::copy(from, to).map(|_| ()))
+            .map_err(|e| format!("{}: {e}", to.display()))?;
+        Ok(1)
     }
 }

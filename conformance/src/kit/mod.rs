@@ -41,6 +41,8 @@ pub struct GradeOptions {
     pub hidden: Option<PathBuf>,
     /// The longest one test may run.
     pub per_test: Duration,
+    /// A `target/` directory whose third-party builds seed the workspace's own `target/`.
+    pub warm_target: Option<PathBuf>,
 }
 
 /// The result of grading one workspace.
@@ -81,7 +83,10 @@ fn expected_manifest(kit: &Path, ws: &Path) -> Result<String, String> {
 /// Hidden tests: `checks.txt` lines `ASSIGNMENT TARGET TEST POINTS RULE…` (`#` comments);
 /// TARGET is `conformance` (the suite) or the stem of a `.rs` file of the directory, which is
 /// copied into the workspace as `conformance/tests/hidden_<stem>.rs` for the run.
-pub fn hidden_plan(dir: &Path, assignment: &str) -> Result<(Vec<Planned>, Vec<(PathBuf, String)>), String> {
+pub fn hidden_plan(
+    dir: &Path,
+    assignment: &str,
+) -> Result<(Vec<Planned>, Vec<(PathBuf, String)>), String> {
     let list = dir.join("checks.txt");
     let text = std::fs::read_to_string(&list).map_err(|e| format!("{}: {e}", list.display()))?;
     let mut plan = Vec::new();
@@ -92,8 +97,14 @@ pub fn hidden_plan(dir: &Path, assignment: &str) -> Result<(Vec<Planned>, Vec<(P
             continue;
         }
         let mut it = line.split_whitespace();
-        let (Some(a), Some(target), Some(test), Some(points)) = (it.next(), it.next(), it.next(), it.next()) else {
-            return Err(format!("{}:{}: want ASSIGNMENT TARGET TEST POINTS RULE", list.display(), n + 1));
+        let (Some(a), Some(target), Some(test), Some(points)) =
+            (it.next(), it.next(), it.next(), it.next())
+        else {
+            return Err(format!(
+                "{}:{}: want ASSIGNMENT TARGET TEST POINTS RULE",
+                list.display(),
+                n + 1
+            ));
         };
         if a != assignment {
             continue;
@@ -107,7 +118,12 @@ pub fn hidden_plan(dir: &Path, assignment: &str) -> Result<(Vec<Planned>, Vec<(P
         } else {
             let src = dir.join(format!("{target}.rs"));
             if !src.is_file() {
-                return Err(format!("{}:{}: no {}", list.display(), n + 1, src.display()));
+                return Err(format!(
+                    "{}:{}: no {}",
+                    list.display(),
+                    n + 1,
+                    src.display()
+                ));
             }
             let name = format!("hidden_{target}");
             if !files.iter().any(|(_, f)| *f == name) {
@@ -130,7 +146,10 @@ pub fn hidden_plan(dir: &Path, assignment: &str) -> Result<(Vec<Planned>, Vec<(P
 /// (and the hidden ones).
 pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
     let start = Instant::now();
-    let ws = &opts.workspace;
+    let ws = &opts
+        .workspace
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", opts.workspace.display()))?;
     let name = match &opts.assignment {
         Some(n) => n.clone(),
         None => workspace_assignment(ws).ok_or_else(|| {
@@ -172,6 +191,9 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
             refused: Some(bad.join(", ")),
             elapsed: start.elapsed(),
         });
+    }
+    if let Some(warm) = &opts.warm_target {
+        grade::seed_target(warm, &ws.join("target"))?;
     }
     let mut copied = Vec::new();
     for (src, name) in &extra {

@@ -83,8 +83,12 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         (Lang::En, Timeout) => "TIMEOUT",
         (Lang::En, NotRun) => "not run",
         (Lang::En, Total) => "total",
-        (Lang::En, Failures) => "Why it failed (first lines; proptest prints the smallest failing input)",
-        (Lang::En, Tampered) => "refused: the workspace's tests, harness or build files differ from the kit's",
+        (Lang::En, Failures) => {
+            "Why it failed (first lines; proptest prints the smallest failing input)"
+        }
+        (Lang::En, Tampered) => {
+            "refused: the workspace's tests, harness or build files differ from the kit's"
+        }
         (Lang::En, Hidden) => "hidden",
         (Lang::En, Grading) => "grading",
         (Lang::Es, Rule) => "regla",
@@ -94,8 +98,12 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         (Lang::Es, Timeout) => "TIEMPO AGOTADO",
         (Lang::Es, NotRun) => "no se ejecutó",
         (Lang::Es, Total) => "total",
-        (Lang::Es, Failures) => "Por qué falló (primeras líneas; proptest muestra la entrada mínima que falla)",
-        (Lang::Es, Tampered) => "rechazado: las pruebas, el arnés o los ficheros de compilación del espacio de trabajo no son los del kit",
+        (Lang::Es, Failures) => {
+            "Por qué falló (primeras líneas; proptest muestra la entrada mínima que falla)"
+        }
+        (Lang::Es, Tampered) => {
+            "rechazado: las pruebas, el arnés o los ficheros de compilación del espacio de trabajo no son los del kit"
+        }
         (Lang::Es, Hidden) => "oculta",
         (Lang::Es, Grading) => "corrigiendo",
     }
@@ -114,7 +122,12 @@ fn outcome_word(lang: Lang, o: &Outcome) -> &'static str {
 pub fn table(lang: Lang, title: &str, rows: &[Result1]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}: {title}\n", t(lang, Msg::Grading));
-    let w = rows.iter().map(|r| r.rule.chars().count()).max().unwrap_or(4).max(4);
+    let w = rows
+        .iter()
+        .map(|r| r.rule.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let _ = writeln!(
         out,
         "{:<w$}  {:>9}  {:<8}  {:>6}",
@@ -146,7 +159,10 @@ pub fn table(lang: Lang, title: &str, rows: &[Result1]) -> String {
         t(lang, Msg::Total),
         percent(got, max)
     );
-    let failed: Vec<&Result1> = rows.iter().filter(|r| r.outcome != Outcome::Passed).collect();
+    let failed: Vec<&Result1> = rows
+        .iter()
+        .filter(|r| r.outcome != Outcome::Passed)
+        .collect();
     if !failed.is_empty() {
         let _ = writeln!(out, "\n{}:", t(lang, Msg::Failures));
         for r in failed {
@@ -221,9 +237,17 @@ pub fn gradescope_json(rows: &[Result1], elapsed: Duration, refused: Option<&str
         } else {
             "failed"
         };
-        let visibility = if r.hidden { "after_published" } else { "visible" };
+        let visibility = if r.hidden {
+            "after_published"
+        } else {
+            "visible"
+        };
         let _ = writeln!(out, "    {{");
-        let _ = writeln!(out, "      \"name\": {},", json_str(&format!("{} [{}]", r.rule, r.name)));
+        let _ = writeln!(
+            out,
+            "      \"name\": {},",
+            json_str(&format!("{} [{}]", r.rule, r.name))
+        );
         let _ = writeln!(out, "      \"score\": {points}.0,");
         let _ = writeln!(out, "      \"max_score\": {}.0,", r.max_points);
         let _ = writeln!(out, "      \"status\": \"{status}\",");
@@ -272,7 +296,12 @@ mod tests {
     #[test]
     fn spanish_from_any_locale_variable_in_posix_order() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(Lang::from_vars(env(&[("LANG", "es_ES.UTF-8")])), Lang::Es);
         assert_eq!(Lang::from_vars(env(&[("LC_MESSAGES", "es_MX")])), Lang::Es);

@@ -67,16 +67,19 @@ pub fn regions(src: &str, name: &str) -> Result<Vec<Region>, String> {
                 open = Some(i);
             }
             Some((n, "end")) if n == name => {
-                let begin = open
-                    .take()
-                    .ok_or_else(|| format!("line {}: ASSIGNMENT({name}) end without begin", i + 1))?;
+                let begin = open.take().ok_or_else(|| {
+                    format!("line {}: ASSIGNMENT({name}) end without begin", i + 1)
+                })?;
                 out.push(Region { begin, end: i });
             }
             _ => {}
         }
     }
     match open {
-        Some(b) => Err(format!("line {}: ASSIGNMENT({name}) begin without end", b + 1)),
+        Some(b) => Err(format!(
+            "line {}: ASSIGNMENT({name}) begin without end",
+            b + 1
+        )),
         None => Ok(out),
     }
 }
@@ -275,7 +278,12 @@ pub fn tampered(kit: &Path, ws: &Path, kit_manifest: &str) -> Vec<String> {
                 .strip_prefix(ws)
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            if !listed.contains(&rel) && !kit.join(&rel).is_file() {
+            // proptest-regressions/: written by the student's own failing runs; they only add
+            // cases, they cannot raise a score.
+            if !listed.contains(&rel)
+                && !kit.join(&rel).is_file()
+                && !rel.contains("proptest-regressions/")
+            {
                 bad.push(format!("{rel} (added)"));
             }
         }
@@ -324,7 +332,9 @@ mod tests {
 
     #[test]
     fn protected_and_teacher_only_files() {
-        assert!(is_protected("conformance/tests/conformance/prefork_props.rs"));
+        assert!(is_protected(
+            "conformance/tests/conformance/prefork_props.rs"
+        ));
         assert!(is_protected("mpm-prefork/Cargo.toml"));
         assert!(is_protected("httpd-core/src/fdqueue_tests.rs"));
         assert!(!is_protected("mpm-prefork/src/maintenance.rs"));
