@@ -289,6 +289,23 @@ pub fn autograding_json(a: &Assignment) -> String {
     out
 }
 
+/// The grading table of a handout (between its `grading-table` markers; the kit's self-test
+/// keeps it equal to the assignment table).
+pub fn handout_table(a: &Assignment) -> String {
+    let mut out = String::from("| rule | test | points |\n|---|---|---|\n");
+    for c in a.checks {
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} |",
+            c.rule.replace('|', "\\|"),
+            c.test,
+            c.points
+        );
+    }
+    let _ = writeln!(out, "| **total** | | **{}** |", a.max_points());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
