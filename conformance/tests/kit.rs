@@ -591,6 +591,18 @@ fn lab_01_key_is_the_doubling_table() {
     assert_eq!(read("book/answers/lab-01.txt"), filled);
 }
 
+#[test]
+fn lab_04_key_is_the_clamped_limit_and_the_budget() {
+    let key = kit::labs::key(&kit_root(), "04").unwrap();
+    let values: Vec<i64> = key.iter().map(|a| a.expected).collect();
+    // The lab's config asks for more than ServerLimit allows: AH00180 clamps it to 40.
+    assert_eq!(values, [40, 64, 960]);
+    assert_eq!(
+        read("book/answers/lab-04.txt"),
+        kit::labs::filled("04", &key)
+    );
+}
+
 // ---- end to end ----------------------------------------------------------------------------
 
 fn grade(ws: &Path, a: &Assignment) -> (Vec<Result1>, Duration) {
@@ -621,6 +633,8 @@ fn failing(rows: &[Result1]) -> Vec<&str> {
 #[ignore = "several minutes: cargo test -p conformance --test kit -- --ignored --nocapture"]
 fn end_to_end_skeleton_reference_and_known_wrong_solutions() {
     let only = std::env::var("KIT_ONLY").ok();
+    let mut wrong = Vec::new();
+    let mut summary = String::new();
     for a in ASSIGNMENTS
         .iter()
         .filter(|a| only.as_deref().is_none_or(|o| o == a.name))
@@ -629,38 +643,63 @@ fn end_to_end_skeleton_reference_and_known_wrong_solutions() {
         let ws = scratch(a.name);
         skeleton::write_workspace(&kit_root(), a, &ws, false).unwrap();
         println!("==== {}: skeleton", a.name);
-        let (rows, _) = grade(&ws, a);
-        assert_eq!(
-            report::totals(&rows).0,
-            0,
-            "{}: the skeleton scores",
-            a.name
+        let (rows, t) = grade(&ws, a);
+        let got = report::totals(&rows).0;
+        summary += &format!(
+            "{:<20} skeleton    {got:>3} / 100  {:>4.0} s\n",
+            a.name,
+            t.as_secs_f64()
         );
+        if got != 0 {
+            wrong.push(format!("{}: the skeleton scores {got}", a.name));
+        }
         println!("==== {}: reference", a.name);
         for f in a.files {
             std::fs::copy(kit_root().join(f), ws.join(f)).unwrap();
         }
-        let (rows, _) = grade(&ws, a);
-        assert_eq!(
-            failing(&rows),
-            Vec::<&str>::new(),
-            "{}: the reference fails",
-            a.name
+        let (rows, t) = grade(&ws, a);
+        let got = report::totals(&rows).0;
+        summary += &format!(
+            "{:<20} reference   {got:>3} / 100  {:>4.0} s\n",
+            a.name,
+            t.as_secs_f64()
         );
+        if !failing(&rows).is_empty() {
+            wrong.push(format!(
+                "{}: the reference fails {:?}",
+                a.name,
+                failing(&rows)
+            ));
+        }
         for m in MUTANTS.iter().filter(|m| m.assignment == a.name) {
             println!("==== {}: known-wrong \"{}\"", a.name, m.name);
             let path = ws.join(m.file);
             let good = std::fs::read_to_string(&path).unwrap();
             std::fs::write(&path, good.replacen(m.from, m.to, 1)).unwrap();
-            let (rows, _) = grade(&ws, a);
+            let (rows, t) = grade(&ws, a);
             std::fs::write(&path, &good).unwrap();
             let lost: u32 = rows
                 .iter()
                 .filter(|r| m.fails.contains(&r.name.as_str()))
                 .map(|r| r.max_points)
                 .sum();
-            assert_eq!(failing(&rows), m.fails, "{}: \"{}\"", a.name, m.name);
-            assert_eq!(report::totals(&rows).0, a.max_points() - lost);
+            let got = report::totals(&rows).0;
+            summary += &format!(
+                "{:<20} {:<44} {got:>3} / 100 (expected {}) {:>4.0} s\n",
+                a.name,
+                m.name,
+                a.max_points() - lost,
+                t.as_secs_f64()
+            );
+            if failing(&rows) != m.fails {
+                wrong.push(format!(
+                    "{}: \"{}\" fails {:?}, expected {:?}",
+                    a.name,
+                    m.name,
+                    failing(&rows),
+                    m.fails
+                ));
+            }
         }
         println!(
             "==== {}: {:.0} s in all\n",
@@ -669,4 +708,6 @@ fn end_to_end_skeleton_reference_and_known_wrong_solutions() {
         );
         let _ = std::fs::remove_dir_all(&ws);
     }
+    println!("==== summary\n{summary}");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -359,29 +359,6 @@ pub fn run_plan(
     (rows, build_log)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const FAILED: &str = "running 1 test\ntest prefork_props::rule_x ... FAILED\n\nfailures:\n\n---- prefork_props::rule_x stdout ----\nthread 'prefork_props::rule_x' panicked at conformance/tests/conformance/prefork_props.rs:99:9:\nTest failed: assertion failed: idle > max; minimal failing input: (cfg, view, r) = (PreforkConfig { .. })\n\tsuccesses: 3\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\n\nfailures:\n    prefork_props::rule_x\n\ntest result: FAILED. 0 passed; 1 failed\n";
-
-    #[test]
-    fn libtest_verdicts_and_excerpts() {
-        let ok = "running 1 test\ntest a::b ... ok\n\ntest result: ok. 1 passed\n";
-        assert_eq!(parse_libtest(ok, "a::b", true).0, Outcome::Passed);
-        let (o, text) = parse_libtest(FAILED, "prefork_props::rule_x", false);
-        assert_eq!(o, Outcome::Failed);
-        assert!(text.contains("minimal failing input"), "{text}");
-        assert!(!text.contains("RUST_BACKTRACE"), "{text}");
-        let (o, text) = parse_libtest("running 0 tests\n", "a::c", true);
-        assert_eq!(o, Outcome::Failed);
-        assert!(text.contains("no test named a::c"));
-        // A loom deadlock aborts the process before libtest prints a verdict.
-        let (o, _) = parse_libtest("running 1 test\nthread panicked: deadlock\n", "a::d", false);
-        assert_eq!(o, Outcome::Failed);
-    }
-}
-
 /// Our own crates' artifacts: never shared between trees (cargo would take another tree's
 /// build of them for fresh).
 const OWN_CRATES: &[&str] = &[
@@ -443,5 +420,28 @@ fn link_tree(from: &Path, to: &Path) -> Result<usize, String> {
             .or_else(|_| std::fs::copy(from, to).map(|_| ()))
             .map_err(|e| format!("{}: {e}", to.display()))?;
         Ok(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAILED: &str = "running 1 test\ntest prefork_props::rule_x ... FAILED\n\nfailures:\n\n---- prefork_props::rule_x stdout ----\nthread 'prefork_props::rule_x' panicked at conformance/tests/conformance/prefork_props.rs:99:9:\nTest failed: assertion failed: idle > max; minimal failing input: (cfg, view, r) = (PreforkConfig { .. })\n\tsuccesses: 3\nnote: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\n\nfailures:\n    prefork_props::rule_x\n\ntest result: FAILED. 0 passed; 1 failed\n";
+
+    #[test]
+    fn libtest_verdicts_and_excerpts() {
+        let ok = "running 1 test\ntest a::b ... ok\n\ntest result: ok. 1 passed\n";
+        assert_eq!(parse_libtest(ok, "a::b", true).0, Outcome::Passed);
+        let (o, text) = parse_libtest(FAILED, "prefork_props::rule_x", false);
+        assert_eq!(o, Outcome::Failed);
+        assert!(text.contains("minimal failing input"), "{text}");
+        assert!(!text.contains("RUST_BACKTRACE"), "{text}");
+        let (o, text) = parse_libtest("running 0 tests\n", "a::c", true);
+        assert_eq!(o, Outcome::Failed);
+        assert!(text.contains("no test named a::c"));
+        // A loom deadlock aborts the process before libtest prints a verdict.
+        let (o, _) = parse_libtest("running 1 test\nthread panicked: deadlock\n", "a::d", false);
+        assert_eq!(o, Outcome::Failed);
     }
 }

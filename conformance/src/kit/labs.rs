@@ -23,12 +23,13 @@ pub struct Answer {
 }
 
 /// The labs that have checkable answers.
-pub const LABS: &[&str] = &["01"];
+pub const LABS: &[&str] = &["01", "04"];
 
 /// The answer key of lab `lab`, computed from the simulator.
 pub fn key(kit: &Path, lab: &str) -> Result<Vec<Answer>, String> {
     match lab {
         "01" | "1" => lab01(kit),
+        "04" | "4" => lab04(kit),
         _ => Err(format!(
             "lab {lab} has no checkable answers yet (labs with answers: {})",
             LABS.join(", ")
@@ -78,6 +79,46 @@ fn lab01(kit: &Path) -> Result<Vec<Answer>, String> {
         before = total;
     }
     Ok(out)
+}
+
+/// Lab 04: which MaxRequestWorkers the server really uses (step 1: the simulator holds more
+/// connections than it can serve and counts the children), and the budget arithmetic of
+/// step 5 (256 MB at about 4 MB per prefork child; 40 MB per 150 worker threads).
+fn lab04(kit: &Path) -> Result<Vec<Answer>, String> {
+    let conf = kit.join("book/labs/04-memory-budget/httpd.conf");
+    let phases: Phases = "1000:60".parse()?;
+    let sim = crate::simulate::simulate(
+        Mpm::Prefork,
+        &conf,
+        &phases,
+        0.0,
+        0.0,
+        Duration::from_secs(1),
+    )?;
+    let peak = sim
+        .timeline
+        .rows
+        .iter()
+        .filter_map(|r| r.processes)
+        .fold(0.0, f64::max)
+        .round() as i64;
+    Ok(vec![
+        Answer {
+            key: "max_request_workers_used".into(),
+            question: "step 1: the MaxRequestWorkers the server uses after clamping".into(),
+            expected: peak,
+        },
+        Answer {
+            key: "prefork_children_in_256mb".into(),
+            question: "step 5: prefork children of 4 MB that fit in 256 MB".into(),
+            expected: 256 / 4,
+        },
+        Answer {
+            key: "worker_threads_in_256mb".into(),
+            question: "step 5: worker threads in 256 MB at 40 MB per 150 threads".into(),
+            expected: 256 * 150 / 40,
+        },
+    ])
 }
 
 /// The file a student fills in.

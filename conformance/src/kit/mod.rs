@@ -80,13 +80,16 @@ fn expected_manifest(kit: &Path, ws: &Path) -> Result<String, String> {
     skeleton::manifest(kit, &files)
 }
 
+/// A hidden test file to copy in: its path, and its test target name (`hidden_<stem>`).
+pub type HiddenFile = (PathBuf, String);
+
 /// Hidden tests: `checks.txt` lines `ASSIGNMENT TARGET TEST POINTS RULE…` (`#` comments);
 /// TARGET is `conformance` (the suite) or the stem of a `.rs` file of the directory, which is
 /// copied into the workspace as `conformance/tests/hidden_<stem>.rs` for the run.
 pub fn hidden_plan(
     dir: &Path,
     assignment: &str,
-) -> Result<(Vec<Planned>, Vec<(PathBuf, String)>), String> {
+) -> Result<(Vec<Planned>, Vec<HiddenFile>), String> {
     let list = dir.join("checks.txt");
     let text = std::fs::read_to_string(&list).map_err(|e| format!("{}: {e}", list.display()))?;
     let mut plan = Vec::new();
