@@ -51,18 +51,19 @@ const MUTANTS: &[Mutant] = &[
         file: "mpm-prefork/src/maintenance.rs",
         from: "let decision = if counts.idle > cfg.max_spare_servers {",
         to: "let decision = if counts.idle >= cfg.max_spare_servers {",
-        fails: &["prefork_props::rule_06_at_most_one_child_stopped_per_pass"],
+        // The property sees the wrong threshold; the real server settles one child short.
+        fails: &[
+            "prefork_props::rule_06_at_most_one_child_stopped_per_pass",
+            "prefork_server::rule_06_surplus_is_stopped_one_child_per_second",
+        ],
     },
     Mutant {
-        name: "thresholds not divided by the buckets",
+        name: "MinSpareThreads not divided by the buckets",
         assignment: "worker-maintenance",
         file: "mpm-worker/src/maintenance.rs",
-        from: "if idle > cfg.max_spare_threads / nb {",
-        to: "if idle > cfg.max_spare_threads {",
-        fails: &[
-            "worker_maintenance::rule_12_one_stop_per_pass_exactly_when_idle_exceeds_max_spare",
-            "worker_maintenance::rule_11_thresholds_and_spawn_rate_are_per_bucket",
-        ],
+        from: "} else if idle < cfg.min_spare_threads / nb {",
+        to: "} else if idle < cfg.min_spare_threads {",
+        fails: &["worker_maintenance::rule_11_thresholds_and_spawn_rate_are_per_bucket"],
     },
     Mutant {
         name: "lost wake-up",
@@ -70,8 +71,12 @@ const MUTANTS: &[Mutant] = &[
         file: "httpd-core/src/fdqueue.rs",
         from: "        self.wait_for_idler.notify_one();\n",
         to: "",
+        // Every model in which the listener has to sleep deadlocks, and so does the unit test
+        // that makes it sleep; `term` and the reservation of an idle worker still work.
         fails: &[
+            "loom_fdqueue::listener_never_accepts_without_an_idle_worker",
             "loom_fdqueue::no_wakeup_is_lost",
+            "loom_fdqueue::every_pushed_socket_is_popped_exactly_once",
             "fdqueue_tests::wait_for_idler_blocks_until_set_idle",
         ],
     },

@@ -273,7 +273,7 @@ pub fn failure_excerpt(text: &str, test: &str) -> String {
     let mut minimal: Vec<String> = Vec::new();
     let mut in_minimal = false;
     for l in body[..end].lines().map(str::trim_end) {
-        if l.is_empty() || l.starts_with("note: run with `RUST_BACKTRACE") {
+        if l.is_empty() || l.starts_with("note: run with `RUST_BACKTRACE") || is_backtrace(l) {
             continue;
         }
         if l.contains("minimal failing input") {
@@ -292,6 +292,16 @@ pub fn failure_excerpt(text: &str, test: &str) -> String {
     }
     kept.extend(minimal);
     kept.join("\n")
+}
+
+/// A frame of a printed backtrace (loom prints one on a deadlock): `  12: 0x… - name` or
+/// `      at file:line`, or its heading.
+fn is_backtrace(line: &str) -> bool {
+    let t = line.trim_start();
+    t.starts_with("at ")
+        || t.starts_with("stack backtrace:")
+        || t.split_once(": ")
+            .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// `thread 'x' (12345) panicked` → `thread 'x' panicked`: the id changes every run.
@@ -443,5 +453,10 @@ mod tests {
         // A loom deadlock aborts the process before libtest prints a verdict.
         let (o, _) = parse_libtest("running 1 test\nthread panicked: deadlock\n", "a::d", false);
         assert_eq!(o, Outcome::Failed);
+        let bt = "test a::e ... FAILED\n---- a::e stdout ----\nthread 'a::e' panicked at x.rs:1:1:\ndeadlock\nstack backtrace:\n   0:     0x55 - loom::rt\n                at /x.rs:1:5\n\nfailures:\n";
+        assert_eq!(
+            failure_excerpt(bt, "a::e"),
+            "thread 'a::e' panicked at x.rs:1:1:\ndeadlock"
+        );
     }
 }
