@@ -315,7 +315,7 @@ fn strip_thread_id(line: &str) -> String {
 }
 
 fn last_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text.lines().filter(|l| !is_backtrace(l)).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
