@@ -37,30 +37,32 @@ pub fn key(kit: &Path, lab: &str) -> Result<Vec<Answer>, String> {
     }
 }
 
+/// prefork's simulator on `conf` under `phases`: (time, children) per sample.
+fn process_counts(conf: &Path, phases: &Phases, tick: Duration) -> Result<Vec<(f64, i64)>, String> {
+    let sim = crate::simulate::simulate(Mpm::Prefork, conf, phases, 0.0, 0.0, tick)?;
+    Ok(sim
+        .timeline
+        .rows
+        .iter()
+        .filter_map(|r| Some((r.t, r.processes?.round() as i64)))
+        .collect())
+}
+
 /// Lab 01: the growth table of step 1 (children forked and total children in each second
 /// after the 40 connections arrive).
 fn lab01(kit: &Path) -> Result<Vec<Answer>, String> {
     let conf = kit.join("book/labs/01-prefork-growth/httpd.conf");
     let phases: Phases = "0:5,40:10,120:15,160:10,0:5".parse()?;
-    let sim = crate::simulate::simulate(
-        Mpm::Prefork,
-        &conf,
-        &phases,
-        0.0,
-        0.0,
-        Duration::from_millis(200),
-    )?;
+    let counts = process_counts(&conf, &phases, Duration::from_millis(200))?;
     // The 40-connection phase starts at t = 5 s. The count at second k is the last sample
     // at or before 5 + k.
     let at = |t: f64| -> i64 {
-        sim.timeline
-            .rows
+        counts
             .iter()
-            .filter(|r| r.t <= t + 1e-9)
-            .filter_map(|r| r.processes)
+            .filter(|(at, _)| *at <= t + 1e-9)
+            .map(|&(_, n)| n)
             .next_back()
-            .unwrap_or(0.0)
-            .round() as i64
+            .unwrap_or(0)
     };
     let mut out = Vec::new();
     let mut before = at(5.0 - 0.2);
@@ -87,21 +89,11 @@ fn lab01(kit: &Path) -> Result<Vec<Answer>, String> {
 fn lab04(kit: &Path) -> Result<Vec<Answer>, String> {
     let conf = kit.join("book/labs/04-memory-budget/httpd.conf");
     let phases: Phases = "1000:60".parse()?;
-    let sim = crate::simulate::simulate(
-        Mpm::Prefork,
-        &conf,
-        &phases,
-        0.0,
-        0.0,
-        Duration::from_secs(1),
-    )?;
-    let peak = sim
-        .timeline
-        .rows
+    let peak = process_counts(&conf, &phases, Duration::from_secs(1))?
         .iter()
-        .filter_map(|r| r.processes)
-        .fold(0.0, f64::max)
-        .round() as i64;
+        .map(|&(_, n)| n)
+        .max()
+        .unwrap_or(0);
     Ok(vec![
         Answer {
             key: "max_request_workers_used".into(),
