@@ -165,6 +165,11 @@ fn every_graded_test_exists() {
                 a.name
             );
             assert!(c.points > 0);
+            assert!(
+                !c.rule_es.is_empty() && c.rule_es != c.rule,
+                "{}: no Spanish wording",
+                c.test
+            );
         }
         assert_eq!(a.max_points(), 100, "{}: points should total 100", a.name);
     }
@@ -617,6 +622,7 @@ fn grade(ws: &Path, a: &Assignment) -> (Vec<Result1>, Duration) {
         hidden: None,
         per_test: Duration::from_secs(60),
         warm_target: Some(kit_root().join("target")),
+        lang: report::Lang::En,
     };
     let g = kit::grade_workspace(&opts).unwrap();
     assert_eq!(g.refused, None, "{}: workspace refused", a.name);

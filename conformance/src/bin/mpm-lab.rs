@@ -686,6 +686,7 @@ fn cmd_grade(a: GradeArgs) -> Result<(), String> {
         hidden: a.hidden,
         per_test: Duration::from_secs(a.per_test),
         warm_target: a.warm_target,
+        lang: kit::report::Lang::from_env(),
     };
     kit::cli::grade(&opts, a.json.as_deref())
 }

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::assignments::{Assignment, Check, Runner};
+use super::report::Lang;
 
 /// How one graded test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,16 +83,19 @@ pub enum Exe {
     Extra(String),
 }
 
-/// The plan of an assignment's own checks.
-pub fn plan(a: &Assignment) -> Vec<Planned> {
-    a.checks.iter().map(planned).collect()
+/// The plan of an assignment's own checks, rules worded in `lang`.
+pub fn plan(a: &Assignment, lang: Lang) -> Vec<Planned> {
+    a.checks.iter().map(|c| planned(c, lang)).collect()
 }
 
-fn planned(c: &Check) -> Planned {
+fn planned(c: &Check, lang: Lang) -> Planned {
     Planned {
         exe: Exe::Builtin(c.runner),
         test: c.test.into(),
-        rule: c.rule.into(),
+        rule: match lang {
+            Lang::En => c.rule.into(),
+            Lang::Es => c.rule_es.into(),
+        },
         points: c.points,
         hidden: false,
     }

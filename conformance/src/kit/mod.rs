@@ -43,6 +43,8 @@ pub struct GradeOptions {
     pub per_test: Duration,
     /// A `target/` directory whose third-party builds seed the workspace's own `target/`.
     pub warm_target: Option<PathBuf>,
+    /// The language of the rules in the report.
+    pub lang: report::Lang,
 }
 
 /// The result of grading one workspace.
@@ -166,7 +168,7 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
     };
     let a = assignments::find(&name)
         .ok_or_else(|| format!("no assignment {name}: one of {}", assignments::names()))?;
-    let mut plan = grade::plan(a);
+    let mut plan = grade::plan(a, opts.lang);
     let mut extra = Vec::new();
     if let Some(dir) = &opts.hidden {
         let (p, f) = hidden_plan(dir, a.name)?;
