@@ -41,6 +41,7 @@ pub mod apache;
 pub mod bench;
 pub mod errorlog;
 pub mod http;
+pub mod kit;
 pub mod lab;
 pub mod load;
 pub mod nginx;

@@ -107,6 +107,8 @@ impl QueueInfo {
     /// checks the count and goes to sleep, so the listener is either not yet checking (it
     /// will see the new count) or already asleep (it gets the signal): no lost wake-up.
     pub fn set_idle(&self) {
+        // ASSIGNMENT(queue-info): begin
+        // HINT(queue-info): Step 1: one more idler, under the lock; wake the listener if it sleeps.
         let mut st = lock(&self.state);
         st.idlers += 1;
         // ANCHOR: set_idle_signal
@@ -114,6 +116,7 @@ impl QueueInfo {
         // `cargo test -p conformance loom_fdqueue`: `no_wakeup_is_lost` then reports a deadlock.
         self.wait_for_idler.notify_one();
         // ANCHOR_END: set_idle_signal
+        // ASSIGNMENT(queue-info): end
     }
     // ANCHOR_END: set_idle
 
@@ -122,6 +125,9 @@ impl QueueInfo {
     /// (`ap_queue_info_wait_for_idler`). Returns [`Terminated`] once [`QueueInfo::term`] ran,
     /// even if idlers are available: a stopping listener must not accept any more.
     pub fn wait_for_idler(&self) -> Result<Idler, Terminated> {
+        // ASSIGNMENT(queue-info): begin
+        // HINT(queue-info): Step 2: sleep while there is no idler and the queue is not terminated (a loop: spurious wake-ups).
+        // HINT(queue-info): Terminated wins over an available idler. Remember whether you had to block.
         let mut st = lock(&self.state);
         let mut had_to_block = false;
         // A loop, not an `if`: condition variables may wake spuriously, and `term` wakes
@@ -135,6 +141,7 @@ impl QueueInfo {
         }
         st.idlers -= 1;
         Ok(Idler { had_to_block })
+        // ASSIGNMENT(queue-info): end
     }
     // ANCHOR_END: wait_for_idler
 

@@ -53,6 +53,9 @@ pub enum AboveLimit {
 // ANCHOR: accept_limit
 /// `connections_above_limit`: `None` when the child may accept, else the reason (rule 30).
 pub fn connections_above_limit(c: AcceptCounts) -> Option<AboveLimit> {
+    // ASSIGNMENT(event-accept-limit): begin
+    // HINT(event-accept-limit): I = 0 → NoIdleWorker. Lingering connections do not count.
+    // HINT(event-accept-limit): Above when C − L ≥ TPC + (I − D) × F, with D = 1 while the listeners are disabled.
     if c.idle_workers == 0 {
         return Some(AboveLimit::NoIdleWorker);
     }
@@ -68,6 +71,7 @@ pub fn connections_above_limit(c: AcceptCounts) -> Option<AboveLimit> {
     } else {
         Some(AboveLimit::TooManyConnections)
     }
+    // ASSIGNMENT(event-accept-limit): end
 }
 // ANCHOR_END: accept_limit
 

@@ -62,6 +62,8 @@ impl TimeoutQueue {
 
     /// Pop every entry due at `now` (`process_timeout_queue`), oldest first.
     pub fn expire(&mut self, now: Instant) -> Vec<u64> {
+        // ASSIGNMENT(event-accept-limit): begin
+        // HINT(event-accept-limit): Pop from the front while the front is due; skip stale entries (removed or re-appended keys).
         let mut due = Vec::new();
         while let Some(&(key, deadline)) = self.order.front() {
             if self.live.get(&key) != Some(&deadline) {
@@ -76,12 +78,15 @@ impl TimeoutQueue {
             due.push(key);
         }
         due
+        // ASSIGNMENT(event-accept-limit): end
     }
     // ANCHOR_END: keepalive_queue
 
     /// Pop every entry regardless of its deadline (Apache's "kill'em all" of rule 32; ours
     /// only when the child is stopping, rule 43, see the `listener` module doc).
     pub fn drain_all(&mut self) -> Vec<u64> {
+        // ASSIGNMENT(event-accept-limit): begin
+        // HINT(event-accept-limit): Kill'em all (rule 32): every live entry, oldest first, whatever its deadline.
         let mut all = Vec::with_capacity(self.live.len());
         while let Some((key, deadline)) = self.order.pop_front() {
             if self.live.get(&key) == Some(&deadline) {
@@ -90,6 +95,7 @@ impl TimeoutQueue {
             }
         }
         all
+        // ASSIGNMENT(event-accept-limit): end
     }
 
     /// The earliest live deadline, for the poll timeout.

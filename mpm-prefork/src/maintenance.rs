@@ -127,7 +127,10 @@ pub enum Decision {
 /// Starting counts as idle on purpose (see the module doc, step 1).
 // ANCHOR: count_idle
 pub fn counts_as_idle(status: WorkerStatus) -> bool {
+    // ASSIGNMENT(prefork-maintenance): begin
+    // HINT(prefork-maintenance): Apache: `status <= SERVER_READY`. Which states are at or below Ready?
     matches!(status, WorkerStatus::Starting | WorkerStatus::Ready)
+    // ASSIGNMENT(prefork-maintenance): end
 }
 
 /// The scan of step 1.
@@ -145,6 +148,10 @@ pub struct Counts {
 
 /// Scan slots `0..MaxRequestWorkers`, keeping at most `want` free slots.
 pub fn count(view: &ScoreboardView, cfg: &PreforkConfig, want: usize) -> Counts {
+    // ASSIGNMENT(prefork-maintenance): begin
+    // HINT(prefork-maintenance): Scan `view.slots`, but only the first `cfg.max_request_workers` of them.
+    // HINT(prefork-maintenance): Dead → a free slot (keep the lowest `want`); anything else → total, and idle if `counts_as_idle`.
+    // HINT(prefork-maintenance): A view shorter than MaxRequestWorkers has free slots past its end.
     let mut c = Counts::default();
     for (i, &status) in view.slots.iter().enumerate().take(cfg.max_request_workers) {
         if status == WorkerStatus::Dead {
@@ -167,6 +174,7 @@ pub fn count(view: &ScoreboardView, cfg: &PreforkConfig, want: usize) -> Counts 
         i += 1;
     }
     c
+    // ASSIGNMENT(prefork-maintenance): end
 }
 // ANCHOR_END: count_idle
 
@@ -179,6 +187,11 @@ pub fn decide(
     retained: &Retained,
     now: Duration,
 ) -> (Decision, Retained) {
+    // ASSIGNMENT(prefork-maintenance): begin
+    // HINT(prefork-maintenance): Steps 2-5 of the module doc, in that order. Start from `let mut next = retained.clone();`.
+    // HINT(prefork-maintenance): Too many idle: stop ONE child per pass (round robin over buckets), rate back to 1.
+    // HINT(prefork-maintenance): Too few idle: fork into every kept free slot; AH00162 from rate 8; double the rate up to MAX_SPAWN_RATE unless the graceful hold-off is counting down.
+    // HINT(prefork-maintenance): No free slot: AH00161 once per parent lifetime (`maxclients_reported`).
     let mut next = retained.clone();
     next.last_pass = Some(now);
     let rate = retained.idle_spawn_rate.clamp(1, MAX_SPAWN_RATE);
@@ -234,6 +247,7 @@ pub fn decide(
         next.max_daemons_limit = next.max_daemons_limit.max(highest);
     }
     (decision, next)
+    // ASSIGNMENT(prefork-maintenance): end
 }
 // ANCHOR_END: decide
 

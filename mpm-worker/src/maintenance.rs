@@ -121,6 +121,11 @@ pub fn decide(
     retained: &Retained,
     bucket: usize,
 ) -> (Tick, Retained) {
+    // ASSIGNMENT(worker-maintenance): begin
+    // HINT(worker-maintenance): Per bucket: slots i with i % nb == bucket; thresholds are MinSpareThreads/nb and MaxSpareThreads/nb.
+    // HINT(worker-maintenance): Idle threads count only in live, non-quiescing processes of the current generation (`counts_as_idle`).
+    // HINT(worker-maintenance): Candidates: a slot with a dead thread and no process (or a quiescing one); totally free slots first.
+    // HINT(worker-maintenance): No candidate: AH00286/AH00287 once per parent lifetime when active >= max_workers/nb, else AH00288 every pass.
     let nb = cfg.num_buckets.max(1);
     let tpc = cfg.threads_per_child;
     let max_rate = cfg.max_spawn_rate_per_bucket();
@@ -273,6 +278,7 @@ pub fn decide(
         next.idle_spawn_rate[bucket] = rate.reset();
     }
     (tick, next)
+    // ASSIGNMENT(worker-maintenance): end
 }
 // ANCHOR_END: decide
 

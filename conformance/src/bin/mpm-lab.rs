@@ -12,6 +12,9 @@
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
 //! mpm-lab top      --server mpm-event --config F | --url http://127.0.0.1:18080 --pid P
 //! mpm-lab top      --replay reference/run1/prefork.timeline.csv | --simulate --mpm prefork --config F
+//! mpm-lab assignment new prefork-maintenance --out DIR     (a student workspace)
+//! mpm-lab grade    [--assignment NAME] [--workspace DIR] [--hidden DIR] [--json results.json]
+//! mpm-lab grade    --lab 01 --answers FILE | --template | --print-key
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
@@ -20,7 +23,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use conformance::lab::{self, Outputs, RunOptions, Target};
 use conformance::load::Mode;
 use conformance::phases::Phases;
-use conformance::{Mpm, ServerTest, bench, rules, simulate};
+use conformance::{Mpm, ServerTest, bench, kit, rules, simulate};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -59,6 +62,11 @@ enum Cmd {
     /// Watch a server live (scoreboard, /proc, timeline, log) and push it from the keyboard;
     /// or replay a recorded timeline; or drive the simulator.
     Top(TopArgs),
+    /// Course kit: write a student workspace for an assignment.
+    #[command(subcommand)]
+    Assignment(AssignmentCmd),
+    /// Course kit: score a student workspace (or a lab's answers file).
+    Grade(GradeArgs),
 }
 
 #[derive(Parser)]
@@ -87,6 +95,58 @@ struct SlowlorisArgs {
     /// the reference apache.sh
     #[arg(long, default_value = conformance::apache::DEFAULT_SCRIPT)]
     apache_script: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum AssignmentCmd {
+    /// The whole project with the assignment's regions replaced by todo!() and hints.
+    New {
+        /// prefork-maintenance | worker-maintenance | queue-info | event-accept-limit | graceful-restart
+        name: String,
+        /// an empty or new directory
+        #[arg(long)]
+        out: PathBuf,
+        /// do not create a git repository in it
+        #[arg(long)]
+        no_git: bool,
+    },
+    /// List the assignments with their points.
+    List,
+}
+
+#[derive(Parser)]
+struct GradeArgs {
+    /// default: the one named in the workspace's .mpm-lab/assignment
+    #[arg(long)]
+    assignment: Option<String>,
+    /// the student's workspace
+    #[arg(long, default_value = ".")]
+    workspace: PathBuf,
+    /// a teacher's hidden-test directory (checks.txt and test files)
+    #[arg(long)]
+    hidden: Option<PathBuf>,
+    /// also write Gradescope's results.json here
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// longest run of one test, seconds
+    #[arg(long, default_value_t = 120)]
+    per_test: u64,
+    /// a target/ directory with the dependencies built (e.g. the kit's): hard-linked into the
+    /// workspace's target/ so only our crates are compiled
+    #[arg(long)]
+    warm_target: Option<PathBuf>,
+    /// grade a lab's answers instead (01, …)
+    #[arg(long)]
+    lab: Option<String>,
+    /// the lab's answers file
+    #[arg(long)]
+    answers: Option<PathBuf>,
+    /// print the lab's answers template
+    #[arg(long)]
+    template: bool,
+    /// print the lab's answer key (teachers)
+    #[arg(long)]
+    print_key: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -297,6 +357,14 @@ fn main() -> ExitCode {
         Cmd::Rules(a) => cmd_rules(a),
         Cmd::Slowloris(a) => cmd_slowloris(a),
         Cmd::Top(a) => cmd_top(a),
+        Cmd::Assignment(AssignmentCmd::New { name, out, no_git }) => {
+            kit::cli::assignment_new(&name, &out, !no_git)
+        }
+        Cmd::Assignment(AssignmentCmd::List) => {
+            print!("{}", kit::cli::assignment_list());
+            Ok(())
+        }
+        Cmd::Grade(a) => cmd_grade(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -918,4 +986,19 @@ fn cmd_top(a: TopArgs) -> Result<(), String> {
     // The terminal may be gone (that is one way a session ends): no panic for a lost print.
     let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
     Ok(())
+}
+
+fn cmd_grade(a: GradeArgs) -> Result<(), String> {
+    if let Some(lab) = &a.lab {
+        return kit::cli::grade_lab(lab, a.answers.as_deref(), a.template, a.print_key);
+    }
+    let opts = kit::GradeOptions {
+        workspace: a.workspace,
+        assignment: a.assignment,
+        hidden: a.hidden,
+        per_test: Duration::from_secs(a.per_test),
+        warm_target: a.warm_target,
+        lang: kit::report::Lang::from_env(),
+    };
+    kit::cli::grade(&opts, a.json.as_deref())
 }

@@ -197,6 +197,14 @@ proptest! {
             None
         };
         prop_assert_eq!(above, expected);
+        // The edge itself, whatever `c` was drawn (a random `c` rarely lands on it): L − 1
+        // active connections are accepted, L are not.
+        if i > 0 {
+            let limit = tpc + (i - usize::from(d)) * f;
+            let at = |active| connections_above_limit(AcceptCounts { connections: l + active, ..counts });
+            prop_assert_eq!(at(limit - 1), None);
+            prop_assert_eq!(at(limit), Some(AboveLimit::TooManyConnections));
+        }
         // Hysteresis: re-enabling (D = 1) is never easier than staying enabled (D = 0).
         if d && above.is_none() {
             let enabled = AcceptCounts { listeners_disabled: false, ..counts };

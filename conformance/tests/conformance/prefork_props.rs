@@ -172,3 +172,34 @@ proptest! {
         }
     }
 }
+
+/// Step 1 of §3.1: a child still Starting counts as idle (Apache: `status <= SERVER_READY`).
+/// Five children forked a second ago and not yet Ready already cover MinSpareServers 5: counting
+/// them as busy would fork more and "swamp things worse".
+#[test]
+fn rule_03_starting_children_count_as_idle() {
+    let cfg = check_config(
+        &MpmDirectives {
+            min_spare_servers: Some(5),
+            max_spare_servers: Some(10),
+            max_request_workers: Some(150),
+            ..MpmDirectives::default()
+        },
+        None,
+    )
+    .0;
+    let mut slots = vec![WorkerStatus::Starting; 5];
+    slots.extend([WorkerStatus::BusyWrite; 3]);
+    slots.resize(150, WorkerStatus::Dead);
+    let (d, next) = decide(
+        &ScoreboardView { slots },
+        &cfg,
+        &Retained {
+            idle_spawn_rate: 4,
+            ..Retained::default()
+        },
+        Duration::ZERO,
+    );
+    assert_eq!(d, Decision::Nothing, "5 Starting children are 5 idle ones");
+    assert_eq!(next.idle_spawn_rate, 1);
+}

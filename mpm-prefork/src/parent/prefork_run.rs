@@ -32,6 +32,10 @@ impl Parent {
         let was_graceful = restart == Some(true);
         // Step 1.
         if let Some(graceful) = restart {
+            // ASSIGNMENT(graceful-restart): begin
+            // HINT(graceful-restart): graceful: wake the idle old children (killpg on the OLD pod), mark every live child's slot G (rule 42), send each SIGUSR1.
+            // HINT(graceful-restart): not graceful: SIGHUP every live child (AH00172 on failure), reclaim them, `note_child_killed` their slots.
+            // HINT(graceful-restart): either way this is a new generation (rule 41).
             if graceful {
                 if let (Some(pod), Some(addr)) = (&old_pod, dummy_addr(&self.listeners)) {
                     pod.killpg(&self.scoreboard, self.retained.max_daemons_limit, addr);
@@ -61,6 +65,7 @@ impl Parent {
                 }
             }
             self.generation += 1;
+            // ASSIGNMENT(graceful-restart): end
         }
         // Step 2.
         if !was_graceful {
