@@ -86,7 +86,7 @@ impl TimeoutQueue {
     /// only when the child is stopping, rule 43, see the `listener` module doc).
     pub fn drain_all(&mut self) -> Vec<u64> {
         // ASSIGNMENT(event-accept-limit): begin
-        // HINT(event-accept-limit): Kill'em all (rule 32): every live entry, oldest first, whatever its deadline.
+        // HINT(event-accept-limit): Kill'em all (a stopping child, rule 43): every live entry, oldest first, whatever its deadline.
         let mut all = Vec::with_capacity(self.live.len());
         while let Some((key, deadline)) = self.order.pop_front() {
             if self.live.get(&key) == Some(&deadline) {

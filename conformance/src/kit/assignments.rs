@@ -289,9 +289,9 @@ pub const ASSIGNMENTS: &[Assignment] = &[
                 15,
             ),
             real(
-                "event_server::rule_32_busy_workers_close_all_keepalive_connections",
-                "Rule 32 (real server): busy workers close every keep-alive connection",
-                "Regla 32 (servidor real): con los hilos ocupados se cierran todas las conexiones persistentes",
+                "event_server::rule_43_graceful_restart_closes_idle_keepalive_connections_at_once",
+                "Rule 43 (real server): a stopping child closes all its keep-alive connections at once",
+                "Regla 43 (servidor real): un proceso hijo que termina cierra de golpe todas sus conexiones persistentes",
                 15,
             ),
             real(

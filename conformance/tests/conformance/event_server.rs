@@ -264,6 +264,42 @@ fn rule_43_graceful_restart_loses_no_request_in_progress() {
     assert_eq!(s.get("/index.html").status, 200);
 }
 
+/// Rule 43 and §6.5, the other half: a stopping child does not keep its idle keep-alive
+/// connections until KeepAliveTimeout (60 s here). Its listener closes every one of them at
+/// once (`close_listeners` → `process_keepalive_queue(0)` in event.c: the whole keep-alive
+/// queue, whatever the deadlines), so the clients reconnect to the new generation.
+#[test]
+fn rule_43_graceful_restart_closes_idle_keepalive_connections_at_once() {
+    let s = ServerTest::new(Mpm::Event)
+        .directive("StartServers 2")
+        .directive("ThreadsPerChild 5")
+        .directive("KeepAliveTimeout 60")
+        .start();
+    let mut kept = paced_keepalive(&s, 4);
+    let t0 = Instant::now();
+    s.signal(Signal::SIGUSR1);
+    s.wait_for_log(
+        "AH00493: SIGUSR1 received.  Doing graceful restart",
+        Duration::from_secs(5),
+    );
+    for c in kept.iter_mut() {
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 64];
+        match c.read(&mut buf) {
+            Ok(0) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+            other => panic!("an idle keep-alive connection of a stopping child: {other:?}"),
+        }
+    }
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_secs(10),
+        "closed after {took:?}, not at KeepAliveTimeout (60 s)"
+    );
+    // The new generation serves the clients that come back.
+    assert_eq!(s.get("/index.html").status, 200);
+}
+
 /// Rule 53: a child with MaxConnectionsPerChild 3 accepts exactly 3 connections, then stops
 /// gracefully and is replaced by maintenance.
 #[test]
