@@ -35,6 +35,12 @@ pub fn module_short_name(mpm: &MpmIdent, name: &str) -> Option<&'static str> {
         .map(|(short, _)| *short)
 }
 
+/// Whether the module with this short name (`autoindex`) is in every binary: the handlers ask
+/// this where Apache's answer depends on a module being loaded (mod_dir without mod_autoindex).
+pub fn is_built_in(short: &str) -> bool {
+    BUILTIN_MODULES.iter().any(|(s, _)| *s == short)
+}
+
 /// `<IfModule name>`.
 pub fn module_is_loaded(mpm: &MpmIdent, name: &str) -> bool {
     module_short_name(mpm, name).is_some()

@@ -411,9 +411,10 @@ impl Connection {
         if ka.keep {
             self.keepalives += 1;
         }
+        let keep = ka.keep && !resp.end_connection;
         // `resp.close` means we may have left part of the request unread (or failed): the
         // client may still be sending, so only a clean request counts.
-        self.client_closes = !ka.keep
+        self.client_closes = !keep
             && !resp.close
             && req.is_some_and(|r| {
                 client_asks_to_close(
@@ -451,7 +452,7 @@ impl Connection {
                 }));
             }
         }
-        self.after_write = if ka.keep {
+        self.after_write = if keep {
             ConnState::KeepAlive
         } else {
             ConnState::Linger
@@ -460,11 +461,7 @@ impl Connection {
             WriteMode::Blocking => {
                 self.set_write_timeout(Self::timeout(ctx));
                 // Blocking mode's caller shuts down right after a Linger answer.
-                let last = if ka.keep {
-                    Last::Open
-                } else {
-                    Last::ThenShutdown
-                };
+                let last = if keep { Last::Open } else { Last::ThenShutdown };
                 match self.out.write_to(&self.stream, last) {
                     Ok(true) => self.after_write,
                     // Ok(false) on a blocking socket: the send timeout (Timeout) expired.

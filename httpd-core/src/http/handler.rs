@@ -12,11 +12,13 @@
 //!    through to the default handler, as mod_status declines them); other `SetHandler` names
 //!    go to handlers registered with `HttpServer::register_handler`.
 //! 6. mod_dir: a directory without its slash gets a 301; with it, the first DirectoryIndex
-//!    file that exists is served; none is a 403 (AH01276).
+//!    file that exists is served; none is a 403 (AH01276) when mod_autoindex is built in, else
+//!    the directory goes on to the default handler.
 //! 7. The default handler: it first reads and discards the request body (sending
 //!    `100 Continue` if asked), then: unknown method → 501 (AH00135), OPTIONS → 200 with
 //!    `Allow`, other known methods except GET/HEAD/POST → 405, missing file → 404 (AH00128),
-//!    POST → 405 (AH00131), unreadable → 403 (AH00132), else the file.
+//!    directory → 404 (AH00129), unreadable → 403 (AH00132), else the file, for POST as for
+//!    GET (Apache's `deliver_script` is on for every request).
 
 use std::net::SocketAddr;
 
@@ -27,6 +29,7 @@ use super::mime::with_default_charset;
 use super::request::Request;
 use super::response::{Chunk, Response};
 use super::static_files::{Located, PathError, normalize_path, serve_file, unescape_path};
+use crate::config::modules;
 use crate::log::Level;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
@@ -168,7 +171,9 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         if let Some((level, msg)) = &r.log {
             x.log("core", *level, format_args!("{msg}"));
         }
-        return x.error(r.status, None);
+        let mut resp = x.error(r.status, None);
+        resp.end_connection = true;
+        return resp;
     }
     // 1. TRACE
     if method == "TRACE" {
@@ -272,7 +277,10 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         });
         match index {
             Some(f) => located = f,
-            None => {
+            // No index: mod_autoindex, when loaded, refuses the listing (403, AH01276);
+            // without it the directory reaches the default handler, which will not serve a
+            // directory (404, AH00129).
+            None if modules::is_built_in("autoindex") => {
                 x.log(
                     "autoindex",
                     Level::Error,
@@ -284,6 +292,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
                 );
                 return x.error(403, None);
             }
+            None => {}
         }
     }
     default_handler(x, located)
@@ -326,13 +335,23 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         }
         return x.error(405, None);
     }
+    // GET and POST alike: Apache 2.4 sets `deliver_script` on every request (core_create_req),
+    // so a POST to a file is served like a GET once its body is discarded.
     let (path, meta, file) = match located {
         Located::File(p, m, f) => (p, m, f),
-        Located::NotFound(p) | Located::Dir(p) => {
+        Located::NotFound(p) => {
             x.log(
                 "core",
                 Level::Info,
                 format_args!("AH00128: File does not exist: {}", p.display()),
+            );
+            return x.error(404, None);
+        }
+        Located::Dir(p) => {
+            x.log(
+                "core",
+                Level::Info,
+                format_args!("AH00129: Attempt to serve directory: {}", p.display()),
             );
             return x.error(404, None);
         }
@@ -348,14 +367,6 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
             return x.error(403, None);
         }
     };
-    if method == "POST" {
-        x.log(
-            "core",
-            Level::Error,
-            format_args!("AH00131: This resource does not accept the POST method."),
-        );
-        return x.error(405, None);
-    }
     match serve_file(
         x.req,
         &path,

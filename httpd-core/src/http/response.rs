@@ -60,6 +60,11 @@ pub struct Response {
     pub close: bool,
     /// The body is one of Apache's generated error pages (which a HEAD never generates).
     pub error_page: bool,
+    /// The connection ends after this response although its head was written as for
+    /// keep-alive (no `Connection: close`): Apache answers a request refused by
+    /// `ap_check_request_header` (an unmet `Expect`) from `ap_read_request` through `ap_die`,
+    /// which then returns no request, and that ends the connection loop.
+    pub end_connection: bool,
 }
 
 impl Response {
@@ -74,6 +79,7 @@ impl Response {
             chunked: false,
             close: false,
             error_page: false,
+            end_connection: false,
         }
     }
 
