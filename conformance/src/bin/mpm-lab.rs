@@ -8,6 +8,8 @@
 //! mpm-lab compare  A/timeline.csv reference/run1/prefork.timeline.csv --out DIR
 //! mpm-lab bench    --server mpm-event --config F [--apache] [--nginx]
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
+//! mpm-lab diff     --mpm event [--count 2000] [--seed 1] [--corpus DIR]… [--out FILE]
+//! mpm-lab diff     --mpm event --replay conformance/differential/regressions.txt
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
@@ -47,6 +49,8 @@ enum Cmd {
     Bench(BenchArgs),
     /// Write the rule table (rules × MPM → tests, deviations) as markdown.
     Rules(RulesArgs),
+    /// Differential test against real Apache (Debian apache2) with the same MPM, config and site.
+    Diff(DiffArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -172,6 +176,34 @@ struct BenchArgs {
 }
 
 #[derive(Parser)]
+struct DiffArgs {
+    /// prefork | worker | event (Apache runs the same MPM)
+    #[arg(long)]
+    mpm: String,
+    /// generated requests
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// a directory of external test inputs (llhttp's test/request/*.md, h11's tests/*.py,
+    /// *.http files); repeatable
+    #[arg(long = "corpus")]
+    corpora: Vec<PathBuf>,
+    /// where the shrunk disagreements go, in the regression file's format
+    #[arg(long, default_value = "target/diff-findings.txt")]
+    out: PathBuf,
+    /// shrinking trials per kind of disagreement
+    #[arg(long, default_value_t = 60)]
+    shrink_budget: usize,
+    /// milliseconds of silence after which a connection counts as kept open
+    #[arg(long, default_value_t = 250)]
+    idle_ms: u64,
+    /// instead: replay this regression file against our server only
+    #[arg(long)]
+    replay: Option<PathBuf>,
+}
+
+#[derive(Parser)]
 struct RulesArgs {
     #[arg(long, default_value = "book/src/reference/rules.md")]
     out: PathBuf,
@@ -190,6 +222,7 @@ fn main() -> ExitCode {
             .map_err(|e| e.to_string()),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
+        Cmd::Diff(a) => cmd_diff(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -585,5 +618,68 @@ fn cmd_rules(a: RulesArgs) -> Result<(), String> {
         cov.uncovered(),
         gaps.len()
     );
+    Ok(())
+}
+
+fn cmd_diff(a: DiffArgs) -> Result<(), String> {
+    use conformance::differential::{self as diff, Options, Patience, regressions};
+    let (mpm, bin) = resolve_server(&format!("mpm-{}", a.mpm.trim_start_matches("mpm-")))?;
+    let patience = Patience {
+        idle: Duration::from_millis(a.idle_ms),
+        ..Patience::default()
+    };
+    if let Some(file) = &a.replay {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let entries = regressions::parse(&text)?;
+        let ours = diff::with_site(ServerTest::new(mpm).binary(bin))
+            .try_start()
+            .map_err(|e| e.to_string())?;
+        let failed = diff::replay(ours.addr(), &entries, patience);
+        for (name, got) in &failed {
+            println!("FAIL {name}\n  got: {}", got.lines.join(" | "));
+        }
+        println!("{} entries, {} failed", entries.len(), failed.len());
+        return if failed.is_empty() {
+            Ok(())
+        } else {
+            Err("regressions failed".into())
+        };
+    }
+    let opts = Options {
+        mpm,
+        seed: a.seed,
+        count: a.count,
+        corpora: a.corpora.clone(),
+        shrink_budget: a.shrink_budget,
+        patience,
+    };
+    let ours = diff::with_site(ServerTest::new(mpm).binary(bin));
+    let pair = diff::Pair {
+        ours: ours.try_start().map_err(|e| e.to_string())?,
+        apache: diff::start_apache(mpm)?,
+    };
+    let report = diff::run(&pair, &opts, |line| eprintln!("{line}"))?;
+    let text = report.regression_text(mpm);
+    if let Some(parent) = a.out.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(&a.out, &text).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    println!(
+        "mpm-lab diff --mpm {}: {} requests tried, {} disagreements ({} flaky dropped), {} kinds -> {}",
+        mpm.name(),
+        report.tried,
+        report.disagreements,
+        report.flaky,
+        report.findings.len(),
+        a.out.display()
+    );
+    for f in &report.findings {
+        println!(
+            "  [{}] x{}  {}",
+            f.kind,
+            f.seen,
+            diff::wire::escape(&f.shrunk)
+        );
+    }
     Ok(())
 }
