@@ -201,6 +201,9 @@ struct DiffArgs {
     /// instead: replay this regression file against our server only
     #[arg(long)]
     replay: Option<PathBuf>,
+    /// instead: send this one request (escaped: \r \n \t \xHH) to both and print both raw answers
+    #[arg(long)]
+    show: Option<String>,
 }
 
 #[derive(Parser)]
@@ -658,6 +661,15 @@ fn cmd_diff(a: DiffArgs) -> Result<(), String> {
         ours: ours.try_start().map_err(|e| e.to_string())?,
         apache: diff::start_apache(mpm)?,
     };
+    if let Some(req) = &a.show {
+        let bytes = diff::wire::unescape(req).ok_or("--show: bad escape")?;
+        for (name, srv) in [("apache", &pair.apache), ("ours", &pair.ours)] {
+            let (raw, fate) = diff::observe::exchange(srv.addr(), &bytes, patience)
+                .map_err(|e| e.to_string())?;
+            println!("--- {name} ({})\n{}", fate.name(), String::from_utf8_lossy(&raw));
+        }
+        return Ok(());
+    }
     let report = diff::run(&pair, &opts, |line| eprintln!("{line}"))?;
     let text = report.regression_text(mpm);
     if let Some(parent) = a.out.parent() {

@@ -91,14 +91,19 @@ impl Observation {
 /// Send `request` to `addr` on a new connection and observe the answer. `port` is replaced
 /// by `PORT` in Location and bodies, so two servers on different ports compare equal.
 pub fn observe(addr: SocketAddr, request: &[u8], patience: Patience) -> io::Result<Observation> {
+    let (raw, fate) = exchange(addr, request, patience)?;
+    let head = request.starts_with(b"HEAD ");
+    Ok(summarise(&raw, fate, head, addr.port()))
+}
+
+/// The raw bytes that came back and the connection's fate.
+pub fn exchange(addr: SocketAddr, request: &[u8], patience: Patience) -> io::Result<(Vec<u8>, Fate)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_nodelay(true)?;
     s.set_write_timeout(Some(Duration::from_secs(5)))?;
     // A server may refuse and close before all is written: that is an answer, not an error.
     let _ = s.write_all(request);
-    let (raw, fate) = read_all(&mut s, patience)?;
-    let head = request.starts_with(b"HEAD ");
-    Ok(summarise(&raw, fate, head, addr.port()))
+    read_all(&mut s, patience)
 }
 
 fn read_all(s: &mut TcpStream, p: Patience) -> io::Result<(Vec<u8>, Fate)> {

@@ -280,7 +280,10 @@ impl Connection {
                 };
                 let mut resp = Response::error(rejection.status, &cx);
                 resp.close = true;
-                self.respond(ctx, mode, resp, None, time, &the_request)
+                // Apache knows the method of a refused line (`r->header_only` for HEAD): the
+                // error page of a HEAD has no body and no length.
+                let head = method == "HEAD";
+                self.respond(ctx, mode, resp, None, head, time, &the_request)
             }
             ReadOutcome::Request(req) => {
                 let protocol = match req.line.version {
@@ -292,7 +295,7 @@ impl Connection {
                 let resp = self.run_handler(ctx, &req);
                 let time = req.time;
                 let the_req = req.the_request.clone();
-                self.respond(ctx, mode, resp, Some(&req), time, &the_req)
+                self.respond(ctx, mode, resp, Some(&req), req.is_head(), time, &the_req)
             }
         }
     }
@@ -389,13 +392,14 @@ impl Connection {
         mode: WriteMode,
         resp: Response,
         req: Option<&Request>,
+        head: bool,
         time: SystemTime,
         the_request: &str,
     ) -> ConnState {
         let cfg = &ctx.server.inner.config;
         self.requests += 1;
         let http09 = req.is_some_and(|r| r.line.version == Version::Http09);
-        let head_only = req.is_some_and(|r| r.is_head()) || status_is_header_only(resp.status);
+        let head_only = head || status_is_header_only(resp.status);
         let ka = set_keepalive(&KeepAliveInput {
             must_close: resp.close || http09,
             status: resp.status,
@@ -423,15 +427,9 @@ impl Connection {
                 )
             });
         if !http09 {
-            let mut head = Vec::with_capacity(512);
-            write_head(
-                &mut head,
-                &resp,
-                &ka,
-                SystemTime::now(),
-                req.is_some_and(|r| r.is_head()),
-            );
-            self.out.push(Chunk::Bytes(head));
+            let mut bytes = Vec::with_capacity(512);
+            write_head(&mut bytes, &resp, &ka, SystemTime::now(), head);
+            self.out.push(Chunk::Bytes(bytes));
         }
         let mut bytes_sent = 0;
         if !head_only {

@@ -4,9 +4,10 @@
 //! `ap_send_http_options`) and the error page when one of them fails (`ap_die`).
 //!
 //! The order is Apache's (0. an `Expect` other than `100-continue` is a 417 before all):
-//! 1. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache).
-//! 2. `OPTIONS *` is answered with `Allow`.
-//! 3. The URL path is normalised and unescaped (400/404 on failure).
+//! 1. `OPTIONS *` is answered with `Allow`.
+//! 2. The URL path is normalised and unescaped (400/404 on failure).
+//! 3. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache, which
+//!    runs after the path checks of `ap_process_request_internal`).
 //! 4. `Require` of the matching `<Directory>`/`<Location>` (403, AH01630).
 //! 5. `SetHandler server-status` serves the status page (GET/HEAD only; other methods fall
 //!    through to the default handler, as mod_status declines them); other `SetHandler` names
@@ -162,7 +163,7 @@ impl Exchange<'_> {
     }
 }
 
-/// Steps 1–7 of the module doc.
+/// Steps 0–7 of the module doc.
 pub fn handle(x: &mut Exchange<'_>) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
@@ -175,11 +176,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         resp.end_connection = true;
         return resp;
     }
-    // 1. TRACE
-    if method == "TRACE" {
-        return trace(x);
-    }
-    // 2. OPTIONS *
+    // 1. OPTIONS *
     if x.req.line.path == "*" {
         if let Err(e) = x.body.discard() {
             return x.body_error(e);
@@ -188,7 +185,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         r.headers.push(("Allow", x.allow()));
         return r;
     }
-    // 3. normalise, unescape
+    // 2. normalise, unescape
     let url = match normalize_path(&x.req.line.path).and_then(|p| unescape_path(&p).map(|b| (p, b)))
     {
         Ok(v) => v,
@@ -215,6 +212,10 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         Err(PathError::EncodedNul) => return x.error(404, None),
     };
     let (url_path, url_bytes) = url;
+    // 3. TRACE: a map_to_storage hook, so after the path checks (`/%2f` is a 404 first).
+    if method == "TRACE" {
+        return trace(x);
+    }
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
     let fs_path = x
         .server

@@ -107,7 +107,23 @@ pub fn check_headers(headers: &mut Headers, line: &RequestLine) -> Result<Header
     };
     if let Some((h, source)) = host {
         match fix_hostname(&h, source) {
-            Ok(name) => checks.hostname = name,
+            Ok(name) => {
+                // Strict: a Host header beside an absolute URI is replaced by the URI's host
+                // (`construct_host_header`), so TRACE echoes and handlers see that one.
+                if let (HostSource::Uri, Some(n), true) =
+                    (source, &name, headers.get("Host").is_some())
+                {
+                    let port = h.rsplit_once(':').map(|(_, p)| p).filter(|p| {
+                        !p.is_empty() && !p.contains(']') && p.bytes().all(|b| b.is_ascii_digit())
+                    });
+                    let value = match port {
+                        Some(p) => format!("{n}:{p}"),
+                        None => n.clone(),
+                    };
+                    headers.set("Host", &value);
+                }
+                checks.hostname = name;
+            }
             Err(()) => {
                 return Err(Rejection::bad(format!(
                     "AH00550: Client sent malformed Host header: {h}"
