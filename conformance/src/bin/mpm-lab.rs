@@ -664,9 +664,13 @@ fn cmd_diff(a: DiffArgs) -> Result<(), String> {
     if let Some(req) = &a.show {
         let bytes = diff::wire::unescape(req).ok_or("--show: bad escape")?;
         for (name, srv) in [("apache", &pair.apache), ("ours", &pair.ours)] {
-            let (raw, fate) = diff::observe::exchange(srv.addr(), &bytes, patience)
-                .map_err(|e| e.to_string())?;
-            println!("--- {name} ({})\n{}", fate.name(), String::from_utf8_lossy(&raw));
+            let (raw, fate) =
+                diff::observe::exchange(srv.addr(), &bytes, patience).map_err(|e| e.to_string())?;
+            println!(
+                "--- {name} ({})\n{}",
+                fate.name(),
+                String::from_utf8_lossy(&raw)
+            );
         }
         return Ok(());
     }

@@ -97,7 +97,11 @@ pub fn observe(addr: SocketAddr, request: &[u8], patience: Patience) -> io::Resu
 }
 
 /// The raw bytes that came back and the connection's fate.
-pub fn exchange(addr: SocketAddr, request: &[u8], patience: Patience) -> io::Result<(Vec<u8>, Fate)> {
+pub fn exchange(
+    addr: SocketAddr,
+    request: &[u8],
+    patience: Patience,
+) -> io::Result<(Vec<u8>, Fate)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_nodelay(true)?;
     s.set_write_timeout(Some(Duration::from_secs(5)))?;

@@ -239,6 +239,10 @@ pub(crate) struct RequestBody<'a> {
     /// connection is not kept alive (`ap_set_keepalive`).
     pub(crate) expecting_100: bool,
     pub(crate) http11: bool,
+    /// The connection closes after this request whatever happens (`c->keepalive ==
+    /// AP_CONN_CLOSE`: Transfer-Encoding with Content-Length): Apache then does not read the
+    /// body at all, so a malformed one is never noticed.
+    pub(crate) connection_closes: bool,
     pub(crate) consumed: bool,
     pub(crate) failed: bool,
 }
@@ -253,6 +257,9 @@ impl BodyAccess for RequestBody<'_> {
             return Ok(());
         }
         self.consumed = true;
+        if self.connection_closes {
+            return Ok(());
+        }
         let result = (|| {
             self.reader.check_declared_length()?;
             if self.expecting_100 && self.http11 && self.reader.has_body() {

@@ -328,6 +328,7 @@ impl Connection {
             stream: &self.stream,
             expecting_100: req.checks.expecting_100,
             http11: req.line.version.is_1_1_or_later(),
+            connection_closes: req.checks.force_close,
             consumed: false,
             failed: false,
         };
@@ -405,7 +406,7 @@ impl Connection {
             status: resp.status,
             http11: req.is_some_and(|r| r.line.version.is_1_1_or_later()),
             connection: req.and_then(|r| r.headers.get("Connection")),
-            length_known: true,
+            length_known: !resp.close_delimited,
             enabled: cfg.keep_alive,
             timeout: cfg.keep_alive_timeout,
             max: cfg.max_keep_alive_requests,

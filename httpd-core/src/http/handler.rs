@@ -409,7 +409,9 @@ fn trace(x: &mut Exchange<'_>) -> Response {
     let mut r = Response::new(200);
     r.content_type = Some("message/http".into());
     r.body.push(Chunk::Bytes(echo.into_bytes()));
-    // Apache does not know the length when the header goes out: chunked on HTTP/1.1.
+    // Apache does not know the length when the header goes out: chunked on HTTP/1.1, ended
+    // by the close on HTTP/1.0.
     r.chunked = x.req.line.version.is_1_1_or_later();
+    r.close_delimited = !r.chunked;
     r
 }

@@ -37,7 +37,11 @@ impl Headers {
     /// Replace the value of `name` where it first appeared, dropping repeats
     /// (`apr_table_setn`); add it at the end if absent.
     pub fn set(&mut self, name: &str, value: &str) {
-        match self.fields.iter().position(|(n, _)| n.eq_ignore_ascii_case(name)) {
+        match self
+            .fields
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
             Some(i) => {
                 self.fields[i].1 = value.to_string();
                 let mut seen = 0;

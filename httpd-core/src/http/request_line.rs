@@ -266,8 +266,21 @@ fn parse_target(method: &str, target: &str) -> Result<TargetParts, ()> {
         parts.path = "*".into();
         return Ok(parts);
     }
-    // absolute-form: scheme "://" authority path
-    let Some((scheme, rest)) = t.split_once("://") else {
+    // absolute-form: scheme "://" authority path. A scheme followed by a path without an
+    // authority (`http:/x`) is that path, as `apr_uri_parse` reads it.
+    let Some((scheme, rest)) = t.split_once(':') else {
+        return Err(());
+    };
+    let Some(rest) = rest.strip_prefix("//") else {
+        if rest.starts_with('/')
+            && !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            parts.path = rest.to_string();
+            return Ok(parts);
+        }
         return Err(());
     };
     if scheme.is_empty()
@@ -346,5 +359,8 @@ mod tests {
             "/a/b"
         );
         assert_eq!(the_request(b"GET  /  http/1.1"), "GET / http/1.1");
+        // No authority: the path after the scheme (apr_uri_parse), as Apache serves it.
+        let l = parse_request_line(b"GET http:/l HTTP/1.0").unwrap();
+        assert_eq!((l.path.as_str(), l.uri_host.as_deref()), ("/l", None));
     }
 }

@@ -65,6 +65,9 @@ pub struct Response {
     /// `ap_check_request_header` (an unmet `Expect`) from `ap_read_request` through `ap_die`,
     /// which then returns no request, and that ends the connection loop.
     pub end_connection: bool,
+    /// The length is unknown when the head goes out and the client cannot take chunks
+    /// (HTTP/1.0 TRACE): no Content-Length, and the connection's close ends the body.
+    pub close_delimited: bool,
 }
 
 impl Response {
@@ -80,6 +83,7 @@ impl Response {
             close: false,
             error_page: false,
             end_connection: false,
+            close_delimited: false,
         }
     }
 
@@ -229,7 +233,7 @@ pub fn write_head(
     if !header_only && !head_without_length {
         if resp.chunked {
             out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-        } else {
+        } else if !resp.close_delimited {
             let _ = write!(out, "Content-Length: {}\r\n", resp.body_len());
         }
     }

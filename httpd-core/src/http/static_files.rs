@@ -302,8 +302,8 @@ fn if_range_matches(value: &str, v: &Validators) -> bool {
     }
 }
 
-/// The 200/206/304/412/416 answer for a GET or HEAD of a regular file. `Err(status)` means
-/// "send Apache's error page for this status".
+/// The 200/206/304/412/416 answer for a GET, HEAD or POST of a regular file. `Err(status)`
+/// means "send Apache's error page for this status" (416).
 pub fn serve_file(
     req: &Request,
     path: &Path,
@@ -324,10 +324,13 @@ pub fn serve_file(
     resp.headers.push(("Accept-Ranges", "bytes".into()));
     resp.content_type = content_type;
     if let Some(status) = meets_conditions(req, &v) {
-        if status == 412 {
-            return Err((412, std::io::Error::other("precondition failed")));
-        }
         resp.status = status;
+        // default_handler sets r->status = 412 and sends no content: the file's fields, an
+        // empty body (Content-Length: 0), but a HEAD keeps the file's length.
+        if status == 412 && req.is_head() {
+            let size = meta.len();
+            resp.body.push(file_chunk(&Arc::new(file), 0, size)?);
+        }
         return Ok(resp);
     }
     let size = meta.len();
