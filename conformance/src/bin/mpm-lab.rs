@@ -204,6 +204,10 @@ struct DiffArgs {
     /// instead: send this one request (escaped: \r \n \t \xHH) to both and print both raw answers
     #[arg(long)]
     show: Option<String>,
+    /// instead: write every --corpus request with Apache's answer as regression entries to
+    /// --out (those where ours differs are marked `# DIFFERS`)
+    #[arg(long)]
+    record: bool,
 }
 
 #[derive(Parser)]
@@ -661,6 +665,32 @@ fn cmd_diff(a: DiffArgs) -> Result<(), String> {
         ours: ours.try_start().map_err(|e| e.to_string())?,
         apache: diff::start_apache(mpm)?,
     };
+    if a.record {
+        let mut text = String::new();
+        for dir in &a.corpora {
+            let found =
+                diff::corpus::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            for c in found {
+                let v = diff::judge(pair.apache.addr(), pair.ours.addr(), &c.bytes, patience)
+                    .map_err(|e| e.to_string())?;
+                if !v.agrees() {
+                    text.push_str(&format!("# DIFFERS, ours: {}\n", v.ours.lines.join(" | ")));
+                }
+                let name = std::path::Path::new(&c.origin)
+                    .file_stem()
+                    .map_or(c.origin.clone(), |n| n.to_string_lossy().into_owned());
+                text.push_str(&regressions::format(&diff::Regression {
+                    name,
+                    request: c.bytes,
+                    apache: v.apache,
+                    deviation: None,
+                }));
+            }
+        }
+        std::fs::write(&a.out, text).map_err(|e| format!("{}: {e}", a.out.display()))?;
+        println!("recorded -> {}", a.out.display());
+        return Ok(());
+    }
     if let Some(req) = &a.show {
         let bytes = diff::wire::unescape(req).ok_or("--show: bad escape")?;
         for (name, srv) in [("apache", &pair.apache), ("ours", &pair.ours)] {

@@ -177,8 +177,7 @@ pub fn summarise(raw: &[u8], fate: Fate, head: bool, port: u16) -> Observation {
 }
 
 /// Header values as compared: Allow and Connection as sorted, lower-cased token sets, ETag by
-/// its shape (weak or strong: the value holds the file's mtime), the port in Location as
-/// `PORT`.
+/// its shape, the port in Location as `PORT`.
 pub fn normalise(name: &str, v: &str, port: &str) -> String {
     match name {
         "Allow" | "Connection" | "Vary" => {
@@ -190,9 +189,26 @@ pub fn normalise(name: &str, v: &str, port: &str) -> String {
             t.sort();
             t.join(",")
         }
-        "ETag" if v.starts_with("W/\"") => "weak".into(),
-        "ETag" if v.starts_with('"') => "strong".into(),
+        "ETag" => etag_shape(v),
         "Location" => v.replace(&format!(":{port}"), ":PORT"),
+        _ => v.to_string(),
+    }
+}
+
+/// `"size-mtime"` for Apache's default `FileETag MTime Size` form, weak or not (a file
+/// younger than a second gets a weak one, so weakness depends on when the request came), the
+/// value itself otherwise (its mtime differs between two document roots).
+fn etag_shape(v: &str) -> String {
+    let inner = v.strip_prefix("W/").unwrap_or(v);
+    let quoted = inner.strip_prefix('"').and_then(|i| i.strip_suffix('"'));
+    match quoted.and_then(|q| q.split_once('-')) {
+        Some((a, b))
+            if !a.is_empty()
+                && !b.is_empty()
+                && (a.bytes().chain(b.bytes())).all(|c| c.is_ascii_hexdigit()) =>
+        {
+            "size-mtime".into()
+        }
         _ => v.to_string(),
     }
 }
@@ -221,7 +237,7 @@ mod tests {
                 .contains(&"1 Location=http://127.0.0.1:PORT/sub/".to_string())
         );
         assert!(o.lines.contains(&"1 Allow=get,post".to_string()));
-        assert!(o.lines.contains(&"1 ETag=strong".to_string()));
+        assert!(o.lines.contains(&"1 ETag=size-mtime".to_string()));
         assert_eq!(o.first_status(), 301);
         let o = summarise(b"junk", Fate::Kept, false, 1);
         assert_eq!(o.lines[1], format!("unparsed=4/{:016x}", fnv1a(b"junk")));
