@@ -155,8 +155,11 @@ impl Connection {
     /// Serve requests: one, plus any that were pipelined behind it. Returns when the
     /// connection must wait for input, for writability, or be closed.
     pub fn process(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
-        self.set_nonblocking(false);
         loop {
+            // Reads block (bounded by Timeout) for every request, also a pipelined one after
+            // an `Async` write left the socket non-blocking: a partial next request must be
+            // waited for, not taken for a dead connection (found by mpm-lab diff).
+            self.set_nonblocking(false);
             // Handler panics are answered with a 500 inside; a panic anywhere else in the
             // request path still must not take the worker thread down: close the connection.
             let state = match catch_unwind(AssertUnwindSafe(|| self.one_request(ctx, mode))) {
