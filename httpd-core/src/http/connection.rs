@@ -374,18 +374,31 @@ impl Connection {
         // Step 4: a body nobody read must not be taken for the next request. With an unsent
         // `100 Continue` or a connection-dropping status the body is never read and the
         // connection closes (Apache: `ap_discard_request_body`); an `Expect: 100-continue`
-        // that never got its 100 closes it in any case (`ap_set_keepalive`).
-        if !body.consumed
-            && body.has_body()
-            && (body.expecting_100
-                || status_drops_connection(resp.status)
-                || body.discard().is_err())
-        {
-            resp.close = true;
+        // that never got its 100 closes it in any case (`ap_set_keepalive`). Otherwise it is
+        // read now, as `ap_finalize_request_protocol` does: an error page is still buffered
+        // then, so a malformed body turns it into the body's own error (a 301 becomes a 400).
+        let mut body_log = None;
+        if !body.consumed && body.has_body() {
+            if body.expecting_100 || status_drops_connection(resp.status) {
+                resp.close = true;
+            } else if let Err(e) = body.discard() {
+                if resp.error_page {
+                    body_log = e.log;
+                    let cx = PageContext {
+                        method: &req.line.method,
+                        expect: req.headers.get("Expect"),
+                        admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+                        ..Default::default()
+                    };
+                    resp = Response::error(e.status, &cx);
+                }
+                resp.close = true;
+            }
         }
         if body.expecting_100 || body.failed || req.checks.force_close {
             resp.close = true;
         }
+        self.log_error(ctx, &body_log);
         resp
     }
 
