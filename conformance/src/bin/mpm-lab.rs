@@ -10,6 +10,7 @@
 //! mpm-lab rules    --out book/src/reference/rules.md [--check]
 //! mpm-lab diff     --mpm event [--count 2000] [--seed 1] [--corpus DIR]… [--out FILE]
 //! mpm-lab diff     --mpm event --replay conformance/differential/regressions.txt
+//! mpm-lab fuzz-server --mpm event --seconds 120
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
@@ -51,6 +52,23 @@ enum Cmd {
     Rules(RulesArgs),
     /// Differential test against real Apache (Debian apache2) with the same MPM, config and site.
     Diff(DiffArgs),
+    /// Mutated requests against one of our servers for a bounded time; then no panic, no
+    /// connection held past Timeout, no fd or RSS growth.
+    FuzzServer(FuzzServerArgs),
+}
+
+#[derive(Parser)]
+struct FuzzServerArgs {
+    /// prefork | worker | event
+    #[arg(long)]
+    mpm: String,
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// connections at a time
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -230,6 +248,7 @@ fn main() -> ExitCode {
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::Rules(a) => cmd_rules(a),
         Cmd::Diff(a) => cmd_diff(a),
+        Cmd::FuzzServer(a) => cmd_fuzz_server(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -728,4 +747,43 @@ fn cmd_diff(a: DiffArgs) -> Result<(), String> {
         );
     }
     Ok(())
+}
+
+fn cmd_fuzz_server(a: FuzzServerArgs) -> Result<(), String> {
+    use conformance::differential::{self as diff, soak};
+    let (mpm, bin) = resolve_server(&format!("mpm-{}", a.mpm.trim_start_matches("mpm-")))?;
+    let srv = diff::with_site(ServerTest::new(mpm).binary(bin))
+        .directive(&format!("Timeout {}", soak::TIMEOUT_SECS))
+        .directive(&format!("KeepAliveTimeout {}", soak::KEEPALIVE_SECS))
+        .try_start()
+        .map_err(|e| e.to_string())?;
+    let r = soak::soak(srv.addr(), srv.pid(), a.seconds, a.seed, a.threads, || {
+        srv.error_log()
+    });
+    println!(
+        "mpm-lab fuzz-server --mpm {} --seconds {}: {} requests, {} held-open checks, {} held past Timeout, {} panic lines",
+        mpm.name(),
+        a.seconds,
+        r.requests,
+        r.held_checks,
+        r.held_past_timeout.len(),
+        r.panics.len()
+    );
+    println!(
+        "  before: {} processes, {} fds, {} kB RSS; after: {} processes, {} fds, {} kB RSS",
+        r.before.processes,
+        r.before.fds,
+        r.before.rss_kb,
+        r.after.processes,
+        r.after.fds,
+        r.after.rss_kb
+    );
+    for l in r.held_past_timeout.iter().chain(&r.panics) {
+        println!("  {l}");
+    }
+    if r.ok() {
+        Ok(())
+    } else {
+        Err("fuzz-server found a problem".into())
+    }
 }

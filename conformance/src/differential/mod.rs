@@ -21,6 +21,7 @@
 //! | [`corpus`] | llhttp and h11 test inputs read as data |
 //! | [`shrink`] | greedy shrinking of a disagreement |
 //! | [`regressions`] | the regression file and its replay |
+//! | [`soak`] | `mpm-lab fuzz-server`: mutated requests against one of our servers, then panics, held connections, fd/RSS growth |
 //! | [`wire`] | request escaping, FNV-1a |
 
 pub mod corpus;
@@ -28,6 +29,7 @@ pub mod generate;
 pub mod observe;
 pub mod regressions;
 pub mod shrink;
+pub mod soak;
 pub mod wire;
 
 use std::collections::BTreeSet;

@@ -255,9 +255,9 @@ fn parse_target(method: &str, target: &str) -> Result<TargetParts, ()> {
     };
     if method == "CONNECT" {
         // authority-form is host:port (`apr_uri_parse_hostinfo`: the port is required).
-        let port_ok = t
-            .rsplit_once(':')
-            .is_some_and(|(h, p)| !h.is_empty() && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        let port_ok = t.rsplit_once(':').is_some_and(|(h, p)| {
+            !h.is_empty() && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
+        });
         if !port_ok {
             return Err(());
         }
