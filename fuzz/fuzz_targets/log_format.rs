@@ -1,10 +1,6 @@
-//! The access-log format compiler (`mod_log_config.c: parse_log_string`): any LogFormat string
-//! compiles or is refused, never a panic.
+//! `checks::log_format` under libFuzzer (see `fuzz/checks.rs`).
 #![no_main]
-use httpd_core::log::compile_format;
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = compile_format(text);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::log_format(data));

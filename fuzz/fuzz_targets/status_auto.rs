@@ -1,10 +1,6 @@
-//! mod_status's `?auto` page parser (`StatusAuto::parse`), which the harness also runs on real
-//! Apache's pages: any text must parse without a panic.
+//! `checks::status_auto` under libFuzzer (see `fuzz/checks.rs`).
 #![no_main]
-use httpd_core::status::StatusAuto;
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks.rs"]
+mod checks;
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = StatusAuto::parse(text);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::status_auto(data));
