@@ -285,8 +285,8 @@ impl Connection {
                 resp.close = true;
                 // Apache knows the method of a refused line (`r->header_only` for HEAD): the
                 // error page of a HEAD has no body and no length.
-                let head = method == "HEAD";
-                self.respond(ctx, mode, resp, None, head, time, &the_request)
+                resp.for_head = method == "HEAD";
+                self.respond(ctx, mode, resp, None, time, &the_request)
             }
             ReadOutcome::Request(req) => {
                 let protocol = match req.line.version {
@@ -295,10 +295,11 @@ impl Connection {
                 };
                 self.begin(ctx, &req.the_request, &protocol);
                 set_status(ctx, WorkerStatus::BusyWrite);
-                let resp = self.run_handler(ctx, &req);
+                let mut resp = self.run_handler(ctx, &req);
+                resp.for_head = req.is_head();
                 let time = req.time;
                 let the_req = req.the_request.clone();
-                self.respond(ctx, mode, resp, Some(&req), req.is_head(), time, &the_req)
+                self.respond(ctx, mode, resp, Some(&req), time, &the_req)
             }
         }
     }
@@ -409,13 +410,13 @@ impl Connection {
         mode: WriteMode,
         resp: Response,
         req: Option<&Request>,
-        head: bool,
         time: SystemTime,
         the_request: &str,
     ) -> ConnState {
         let cfg = &ctx.server.inner.config;
         self.requests += 1;
         let http09 = req.is_some_and(|r| r.line.version == Version::Http09);
+        let head = resp.for_head;
         let head_only = head || status_is_header_only(resp.status);
         let ka = set_keepalive(&KeepAliveInput {
             must_close: resp.close || http09,

@@ -68,6 +68,9 @@ pub struct Response {
     /// The length is unknown when the head goes out and the client cannot take chunks
     /// (HTTP/1.0 TRACE): no Content-Length, and the connection's close ends the body.
     pub close_delimited: bool,
+    /// It answers a HEAD (`r->header_only`, known even for a refused request line): the head
+    /// only, and no length for an error page.
+    pub for_head: bool,
 }
 
 impl Response {
@@ -84,6 +87,7 @@ impl Response {
             error_page: false,
             end_connection: false,
             close_delimited: false,
+            for_head: false,
         }
     }
 
