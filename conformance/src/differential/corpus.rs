@@ -222,7 +222,7 @@ mod tests {
         let r = llhttp_markdown(md, "t.md");
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].bytes, b"GET / HTTP/1.1\r\nX: a\tbA\r\n\r\n");
-        assert_eq!(r[0].origin, "t.md:4");
+        assert_eq!(r[0].origin, "t.md:5");
     }
 
     #[test]
