@@ -161,12 +161,27 @@ pub fn summarise(raw: &[u8], fate: Fate, head: bool, port: u16) -> Observation {
         };
         n += 1;
         lines.push(format!("{n} status={} {}", r.status, r.reason));
+        // A multipart body's boundary is random on both sides: compare it as `BOUNDARY`, and
+        // the length as that of the body so rewritten.
+        let boundary = r
+            .header("Content-Type")
+            .and_then(|ct| ct.split_once("boundary="))
+            .map(|(_, b)| b.trim().to_string());
+        let mut body = replace_port(&r.body, &port);
+        if let Some(b) = boundary.as_deref().filter(|b| !b.is_empty()) {
+            body = String::from_utf8_lossy(&body)
+                .replace(b, "BOUNDARY")
+                .into_bytes();
+        }
         for name in COMPARED {
             if let Some(v) = r.header(name) {
-                lines.push(format!("{n} {name}={}", normalise(name, v, &port)));
+                let v = match (*name, &boundary) {
+                    ("Content-Length", Some(_)) => body.len().to_string(),
+                    _ => normalise(name, v, &port),
+                };
+                lines.push(format!("{n} {name}={v}"));
             }
         }
-        let body = replace_port(&r.body, &port);
         lines.push(format!("{n} body={}/{:016x}", body.len(), fnv1a(&body)));
         rest = &rest[used..];
     }
