@@ -7,7 +7,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::wire::fnv1a;
-use crate::http::parse_response;
+use crate::http::{is_timeout, parse_response};
 
 /// Headers whose values must match (after [`normalise`]); others (Date, Server,
 /// Last-Modified, Keep-Alive, Content-Type) may differ.
@@ -127,12 +127,7 @@ fn read_all(s: &mut TcpStream, p: Patience) -> io::Result<(Vec<u8>, Fate)> {
         match s.read(&mut buf) {
             Ok(0) => return Ok((raw, Fate::Closed)),
             Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if is_timeout(&e) => {
                 let fate = if raw.is_empty() {
                     Fate::Timeout
                 } else {

@@ -7,7 +7,7 @@
 //! 3. no growth of open file descriptors or RSS per process between a warmed-up "before" and an
 //!    "after" taken once the load has stopped and the server has settled (from `/proc`).
 
-use std::io::{ErrorKind, Read};
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -162,9 +162,7 @@ fn held_open(addr: SocketAddr, req: &[u8], limit: Duration) -> Option<String> {
         match s.read(&mut buf) {
             Ok(0) => return None,
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                return held();
-            }
+            Err(e) if crate::http::is_timeout(&e) => return held(),
             // A reset closes it too.
             Err(_) => return None,
         }

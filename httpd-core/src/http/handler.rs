@@ -338,22 +338,16 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
     }
     // GET and POST alike: Apache 2.4 sets `deliver_script` on every request (core_create_req),
     // so a POST to a file is served like a GET once its body is discarded.
+    let is_dir = matches!(located, Located::Dir(_));
     let (path, meta, file) = match located {
         Located::File(p, m, f) => (p, m, f),
-        Located::NotFound(p) => {
-            x.log(
-                "core",
-                Level::Info,
-                format_args!("AH00128: File does not exist: {}", p.display()),
-            );
-            return x.error(404, None);
-        }
-        Located::Dir(p) => {
-            x.log(
-                "core",
-                Level::Info,
-                format_args!("AH00129: Attempt to serve directory: {}", p.display()),
-            );
+        Located::NotFound(p) | Located::Dir(p) => {
+            let what = if is_dir {
+                "AH00129: Attempt to serve directory"
+            } else {
+                "AH00128: File does not exist"
+            };
+            x.log("core", Level::Info, format_args!("{what}: {}", p.display()));
             return x.error(404, None);
         }
         Located::Forbidden(p) => {
