@@ -125,7 +125,8 @@ impl Exchange<'_> {
     }
 
     /// `ap_construct_url` with UseCanonicalName Off: host and port from the request's Host,
-    /// else ServerName or the local address.
+    /// else ServerName (or the local address) with ServerName's port or 80: with
+    /// UseCanonicalPhysicalPort Off, `ap_get_server_port` never looks at the local port.
     fn absolute_url(&self, path: &str) -> String {
         let host_field = self
             .req
@@ -145,14 +146,12 @@ impl Exchange<'_> {
             }
             _ => {
                 let cfg = &self.server.inner.config;
-                let name = cfg
-                    .server_name
-                    .clone()
-                    .map(|n| n.split(':').next().unwrap_or("").to_string());
-                (
-                    name.unwrap_or_else(|| self.local.ip().to_string()),
-                    self.local.port(),
-                )
+                let (name, port) = match cfg.server_name.as_deref().map(|n| n.split_once(':')) {
+                    Some(Some((n, p))) => (n.to_string(), p.parse().unwrap_or(80)),
+                    Some(None) => (cfg.server_name.clone().unwrap_or_default(), 80),
+                    None => (self.local.ip().to_string(), 80),
+                };
+                (name, port)
             }
         };
         if port == 80 {
