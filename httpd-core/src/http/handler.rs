@@ -382,6 +382,14 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
             );
             x.error(403, None)
         }
+        Err((416, _)) => {
+            // The byterange filter fails after the head was decided: Apache sends its 416 page
+            // without a length, chunked on HTTP/1.1 and ended by the close on HTTP/1.0.
+            let mut r = x.error(416, None);
+            r.chunked = x.req.line.version.is_1_1_or_later();
+            r.close_delimited = !r.chunked;
+            r
+        }
         Err((status, _)) => x.error(status, None),
     }
 }

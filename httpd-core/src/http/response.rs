@@ -163,7 +163,17 @@ pub struct KeepAliveDecision {
 }
 
 fn has_token(v: Option<&str>, token: &str) -> bool {
-    v.is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    // `ap_find_token`: tokens end at separators, spaces and controls (T_HTTP_TOKEN_STOP), and
+    // each is compared over its own length only (`ap_cstr_casecmpn`), so any prefix of
+    // `token` matches: `Connection: cl` closes in Apache 2.4.71 (found by mpm-lab diff).
+    let is_stop = |c: char| c.is_ascii_control() || " \t()<>@,;:\\\"/[]?={}".contains(c);
+    v.is_some_and(|v| {
+        v.split(is_stop).any(|t| {
+            !t.is_empty()
+                && t.len() <= token.len()
+                && token.as_bytes()[..t.len()].eq_ignore_ascii_case(t.as_bytes())
+        })
+    })
 }
 
 /// The client itself asked for the connection to end after this response: `Connection:
@@ -402,6 +412,16 @@ mod tests {
         assert!(!ka(Some("close"), true, 0).keep);
         assert!(ka(None, true, 99).keep, "left = 1");
         assert!(!ka(None, true, 100).keep, "MaxKeepAliveRequests reached");
+    }
+
+    #[test]
+    fn connection_tokens_match_by_prefix_as_ap_find_token() {
+        assert!(has_token(Some("cl"), "close"));
+        assert!(has_token(Some("x, CLOSE"), "close"));
+        assert!(has_token(Some("keep"), "keep-alive"));
+        assert!(!has_token(Some("closed"), "close"));
+        assert!(!has_token(Some("xyz"), "close"));
+        assert!(!has_token(Some(""), "close"));
     }
 
     #[test]
