@@ -408,7 +408,7 @@ impl Connection {
         &mut self,
         ctx: &ConnCtx<'_>,
         mode: WriteMode,
-        resp: Response,
+        mut resp: Response,
         req: Option<&Request>,
         time: SystemTime,
         the_request: &str,
@@ -416,6 +416,13 @@ impl Connection {
         let cfg = &ctx.server.inner.config;
         self.requests += 1;
         let http09 = req.is_some_and(|r| r.line.version == Version::Http09);
+        // `ap_set_keepalive` chooses chunking only for a connection not already condemned
+        // (`c->keepalive != AP_CONN_CLOSE`, no unanswered `100-continue`): otherwise a body of
+        // unknown length is ended by the close.
+        if resp.chunked && resp.close {
+            resp.chunked = false;
+            resp.close_delimited = true;
+        }
         let head = resp.for_head;
         let head_only = head || status_is_header_only(resp.status);
         let ka = set_keepalive(&KeepAliveInput {
