@@ -100,6 +100,14 @@ pub fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> io::Resu
     read_until_close(&mut s, timeout)
 }
 
+/// A read timeout (`SO_RCVTIMEO` expiring shows as `WouldBlock` on Linux).
+pub fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
 /// Read until EOF, or until `idle` passes without data. Connection resets count as close.
 pub fn read_until_close(s: &mut TcpStream, idle: Duration) -> io::Result<Exchange> {
     s.set_read_timeout(Some(idle))?;
@@ -109,14 +117,7 @@ pub fn read_until_close(s: &mut TcpStream, idle: Duration) -> io::Result<Exchang
         match s.read(&mut buf) {
             Ok(0) => break true,
             Ok(n) => raw.extend_from_slice(&buf[..n]),
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
-                break false;
-            }
+            Err(e) if is_timeout(&e) => break false,
             Err(e) if e.kind() == io::ErrorKind::ConnectionReset => break true,
             Err(e) => return Err(e),
         }

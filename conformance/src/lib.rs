@@ -32,6 +32,7 @@
 //! | [`nginx`] | nginx started from a generated config, for `mpm-lab bench --nginx` |
 //! | [`bench`](mod@bench) | a small threaded HTTP benchmark client (requests/s, p50, p99), server CPU per request, idle memory and idle keep-alive capacity |
 //! | [`apache`] | real Apache started through the reference `apache.sh`, for `mpm-lab bench --apache` |
+//! | [`differential`] | `mpm-lab diff`: Apache as the oracle, a request generator, external corpora, shrinking, the regression file |
 //! | [`rules`] | the rule table: §11 rules × MPM → tests, deviations |
 //! | [`top`] | `mpm-lab top`: the live terminal UI (scoreboard, /proc, timeline, log; load from the keyboard), replay and simulator |
 //!
@@ -39,6 +40,7 @@
 
 pub mod apache;
 pub mod bench;
+pub mod differential;
 pub mod errorlog;
 pub mod http;
 pub mod kit;

@@ -74,18 +74,52 @@ fn rule_63_put_delete_405_with_allow() {
 }
 
 #[test]
-fn post_on_a_static_file_is_405_like_apaches_default_handler() {
+fn post_to_a_static_file_discards_the_body_and_serves_the_file() {
+    // Apache 2.4's default handler serves GET and POST alike (`deliver_script` is set for every
+    // request in core_create_req), whatever frames the body.
     let srv = TestServer::start();
-    let r = parse(&srv.send(b"POST /index.html HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc"));
-    assert_eq!(r.status, 405);
-    assert!(
-        srv.error_log()
-            .contains("AH00131: This resource does not accept the POST method.")
-    );
+    for req in [
+        "POST /index.html HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc",
+        "POST /index.html HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\n\r\n",
+        "POST /index.html HTTP/1.1\r\nHost: h\r\n\r\n",
+        "POST / HTTP/1.0\r\nContent-Length: 1\r\n\r\nz",
+    ] {
+        // The body was read: the pipelined GET after it is the second response.
+        let text = srv.send(
+            format!("{req}GET /index.html HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+        let r = parse(&text);
+        assert_eq!(
+            (r.status, r.text().starts_with("hello\n")),
+            (200, true),
+            "{req}: {text}"
+        );
+        if req.contains("HTTP/1.1") {
+            assert_eq!(count_responses(&text), 2, "{req}: {text}");
+        }
+    }
     assert_eq!(
         status(&srv, "POST /missing HTTP/1.0\r\nContent-Length: 0\r\n\r\n"),
         404
     );
+}
+
+#[test]
+fn default_handler_refuses_every_other_known_method_with_405() {
+    let srv = TestServer::start();
+    for m in [
+        "PUT", "DELETE", "PATCH", "PROPFIND", "MKCOL", "LOCK", "CONNECT",
+    ] {
+        let target = if m == "CONNECT" {
+            "h:80"
+        } else {
+            "/index.html"
+        };
+        let text = srv.send(format!("{m} {target} HTTP/1.0\r\n\r\n").as_bytes());
+        let st = parse(&text).status;
+        assert!(st == 405 || (m == "CONNECT" && st == 400), "{m}: {text}");
+    }
 }
 
 #[test]
@@ -205,7 +239,7 @@ fn bad_chunk_syntax_400() {
 }
 
 #[test]
-fn expect_other_than_100_continue_is_417() {
+fn expect_other_than_100_continue_is_417_and_closes_the_connection() {
     let srv = TestServer::start();
     let r = parse(&srv.send(b"GET / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\n\r\n"));
     assert_eq!(r.status, 417);
@@ -214,11 +248,13 @@ fn expect_other_than_100_continue_is_417() {
         srv.error_log()
             .contains("AH00570: client sent an unrecognized expectation value of Expect: teapot")
     );
-    // 417 is not a connection-dropping status: the body is discarded, the next request served.
+    // 417 keeps the head of a keep-alive answer but Apache ends the connection after it
+    // (ap_read_request returns no request after ap_die): the pipelined GET is not answered.
     let text = srv.send(
         b"POST / HTTP/1.1\r\nHost: h\r\nExpect: teapot\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\nHost: h\r\n\r\n",
     );
-    assert_eq!(count_responses(&text), 2, "{text}");
+    assert_eq!(count_responses(&text), 1, "{text}");
+    assert_eq!(parse(&text).header("Connection"), None, "{text}");
 }
 
 #[test]
@@ -259,4 +295,43 @@ fn encoded_slash_is_404_and_symlinks_out_of_the_root_are_403() {
     assert!(!text.contains("outside\n") && !text.ends_with("outside"));
     assert_eq!(status(&srv, "GET /inside.txt HTTP/1.0\r\n\r\n"), 200);
     assert_eq!(status(&srv, "GET /a%zz HTTP/1.0\r\n\r\n"), 400);
+}
+
+#[test]
+fn strict_host_checks_refuse_what_apaches_fix_hostname_refuses() {
+    // Each answer checked against Debian's apache2 2.4.71 (HttpProtocolOptions Strict).
+    let srv = TestServer::start();
+    let refused = [
+        "0x7f.0.0.1",
+        "127.1",
+        "0177.0.0.1",
+        "1.2.3.4.5",
+        "example.1com",
+        "1234",
+        "[::1::2]",
+        "[1:::2]",
+        "[zz::1]",
+        "[::1.:2]",
+        "[::1%25eth0]",
+    ];
+    let accepted = ["[::1]", "[::ffff:1.2.3.4]", "a_b", "x.", "h.:80"];
+    for h in refused.iter().chain(&accepted) {
+        let want = if refused.contains(h) { 400 } else { 200 };
+        let uri = format!("GET http://{h}/ HTTP/1.1\r\nHost: y\r\n\r\n");
+        assert_eq!(status(&srv, &uri), want, "absolute URI with {h}");
+        let header = format!("GET / HTTP/1.1\r\nHost: {h}\r\n\r\n");
+        assert_eq!(status(&srv, &header), want, "Host: {h}");
+    }
+    // A port of 0 or none: refused in Host (apr_parse_addr_port), accepted in a URI.
+    for (h, want) in [("h:0", 400), ("h:", 400), ("h:65536", 400)] {
+        assert_eq!(
+            status(&srv, &format!("GET / HTTP/1.1\r\nHost: {h}\r\n\r\n")),
+            want,
+            "{h}"
+        );
+    }
+    assert_eq!(
+        status(&srv, "GET http://h:0/ HTTP/1.1\r\nHost: y\r\n\r\n"),
+        200
+    );
 }

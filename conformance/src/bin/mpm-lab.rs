@@ -15,6 +15,9 @@
 //! mpm-lab assignment new prefork-maintenance --out DIR     (a student workspace)
 //! mpm-lab grade    [--assignment NAME] [--workspace DIR] [--hidden DIR] [--json results.json]
 //! mpm-lab grade    --lab 01 --answers FILE | --template | --print-key
+//! mpm-lab diff     --mpm event [--count 2000] [--seed 1] [--corpus DIR]… [--out FILE]
+//! mpm-lab diff     --mpm event --replay conformance/differential/regressions.txt
+//! mpm-lab fuzz-server --mpm event --seconds 120
 //! ```
 //! The work is done by the `conformance` library (`conformance::lab`, `timeline`, `summary`,
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
@@ -67,6 +70,11 @@ enum Cmd {
     Assignment(AssignmentCmd),
     /// Course kit: score a student workspace (or a lab's answers file).
     Grade(GradeArgs),
+    /// Differential test against real Apache (Debian apache2) with the same MPM, config and site.
+    Diff(DiffArgs),
+    /// Mutated requests against one of our servers for a bounded time; then no panic, no
+    /// connection held past Timeout, no fd or RSS growth.
+    FuzzServer(FuzzServerArgs),
 }
 
 #[derive(Parser)]
@@ -147,6 +155,20 @@ struct GradeArgs {
     /// print the lab's answer key (teachers)
     #[arg(long)]
     print_key: bool,
+}
+
+#[derive(Parser)]
+struct FuzzServerArgs {
+    /// prefork | worker | event
+    #[arg(long)]
+    mpm: String,
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// connections at a time
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -279,6 +301,41 @@ struct BenchArgs {
 }
 
 #[derive(Parser)]
+struct DiffArgs {
+    /// prefork | worker | event (Apache runs the same MPM)
+    #[arg(long)]
+    mpm: String,
+    /// generated requests
+    #[arg(long, default_value_t = 1000)]
+    count: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// a directory of external test inputs (llhttp's test/request/*.md, h11's tests/*.py,
+    /// *.http files); repeatable
+    #[arg(long = "corpus")]
+    corpora: Vec<PathBuf>,
+    /// where the shrunk disagreements go, in the regression file's format
+    #[arg(long, default_value = "target/diff-findings.txt")]
+    out: PathBuf,
+    /// shrinking trials per kind of disagreement
+    #[arg(long, default_value_t = 60)]
+    shrink_budget: usize,
+    /// milliseconds of silence after which a connection counts as kept open
+    #[arg(long, default_value_t = 250)]
+    idle_ms: u64,
+    /// instead: replay this regression file against our server only
+    #[arg(long)]
+    replay: Option<PathBuf>,
+    /// instead: send this one request (escaped: \r \n \t \xHH) to both and print both raw answers
+    #[arg(long)]
+    show: Option<String>,
+    /// instead: write every --corpus request with Apache's answer as regression entries to
+    /// --out (those where ours differs are marked `# DIFFERS`)
+    #[arg(long)]
+    record: bool,
+}
+
+#[derive(Parser)]
 struct RulesArgs {
     #[arg(long, default_value = "book/src/reference/rules.md")]
     out: PathBuf,
@@ -365,6 +422,8 @@ fn main() -> ExitCode {
             Ok(())
         }
         Cmd::Grade(a) => cmd_grade(a),
+        Cmd::Diff(a) => cmd_diff(a),
+        Cmd::FuzzServer(a) => cmd_fuzz_server(a),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
@@ -1001,4 +1060,145 @@ fn cmd_grade(a: GradeArgs) -> Result<(), String> {
         lang: kit::report::Lang::from_env(),
     };
     kit::cli::grade(&opts, a.json.as_deref())
+}
+
+fn cmd_diff(a: DiffArgs) -> Result<(), String> {
+    use conformance::differential::{self as diff, Options, Patience, regressions};
+    let (mpm, bin) = resolve_server(&format!("mpm-{}", a.mpm.trim_start_matches("mpm-")))?;
+    let patience = Patience {
+        idle: Duration::from_millis(a.idle_ms),
+        ..Patience::default()
+    };
+    if let Some(file) = &a.replay {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let entries = regressions::parse(&text)?;
+        let ours = diff::with_site(ServerTest::new(mpm).binary(bin))
+            .try_start()
+            .map_err(|e| e.to_string())?;
+        let failed = diff::replay(ours.addr(), &entries, patience);
+        for (name, got) in &failed {
+            println!("FAIL {name}\n  got: {}", got.lines.join(" | "));
+        }
+        println!("{} entries, {} failed", entries.len(), failed.len());
+        return if failed.is_empty() {
+            Ok(())
+        } else {
+            Err("regressions failed".into())
+        };
+    }
+    let opts = Options {
+        mpm,
+        seed: a.seed,
+        count: a.count,
+        corpora: a.corpora.clone(),
+        shrink_budget: a.shrink_budget,
+        patience,
+    };
+    let ours = diff::with_site(ServerTest::new(mpm).binary(bin));
+    let pair = diff::Pair {
+        ours: ours.try_start().map_err(|e| e.to_string())?,
+        apache: diff::start_apache(mpm)?,
+    };
+    if a.record {
+        let mut text = String::new();
+        for dir in &a.corpora {
+            let found =
+                diff::corpus::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            for c in found {
+                let v = diff::judge(pair.apache.addr(), pair.ours.addr(), &c.bytes, patience)
+                    .map_err(|e| e.to_string())?;
+                if !v.agrees() {
+                    text.push_str(&format!("# DIFFERS, ours: {}\n", v.ours.lines.join(" | ")));
+                }
+                let name = std::path::Path::new(&c.origin)
+                    .file_stem()
+                    .map_or(c.origin.clone(), |n| n.to_string_lossy().into_owned());
+                text.push_str(&regressions::format(&diff::Regression {
+                    name,
+                    request: c.bytes,
+                    apache: v.apache,
+                    deviation: None,
+                }));
+            }
+        }
+        std::fs::write(&a.out, text).map_err(|e| format!("{}: {e}", a.out.display()))?;
+        println!("recorded -> {}", a.out.display());
+        return Ok(());
+    }
+    if let Some(req) = &a.show {
+        let bytes = diff::wire::unescape(req).ok_or("--show: bad escape")?;
+        for (name, srv) in [("apache", &pair.apache), ("ours", &pair.ours)] {
+            let (raw, fate) =
+                diff::observe::exchange(srv.addr(), &bytes, patience).map_err(|e| e.to_string())?;
+            println!(
+                "--- {name} ({})\n{}",
+                fate.name(),
+                String::from_utf8_lossy(&raw)
+            );
+        }
+        return Ok(());
+    }
+    let report = diff::run(&pair, &opts, |line| eprintln!("{line}"))?;
+    let text = report.regression_text(mpm);
+    if let Some(parent) = a.out.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(&a.out, &text).map_err(|e| format!("{}: {e}", a.out.display()))?;
+    println!(
+        "mpm-lab diff --mpm {}: {} requests tried, {} disagreements ({} flaky dropped), {} kinds -> {}",
+        mpm.name(),
+        report.tried,
+        report.disagreements,
+        report.flaky,
+        report.findings.len(),
+        a.out.display()
+    );
+    for f in &report.findings {
+        println!(
+            "  [{}] x{}  {}",
+            f.kind,
+            f.seen,
+            diff::wire::escape(&f.shrunk)
+        );
+    }
+    Ok(())
+}
+
+fn cmd_fuzz_server(a: FuzzServerArgs) -> Result<(), String> {
+    use conformance::differential::{self as diff, soak};
+    let (mpm, bin) = resolve_server(&format!("mpm-{}", a.mpm.trim_start_matches("mpm-")))?;
+    let srv = diff::with_site(ServerTest::new(mpm).binary(bin))
+        .directive(&format!("Timeout {}", soak::TIMEOUT_SECS))
+        .directive(&format!("KeepAliveTimeout {}", soak::KEEPALIVE_SECS))
+        .try_start()
+        .map_err(|e| e.to_string())?;
+    let r = soak::soak(srv.addr(), srv.pid(), a.seconds, a.seed, a.threads, || {
+        srv.error_log()
+    });
+    println!(
+        "mpm-lab fuzz-server --mpm {} --seconds {}: {} requests, {} held-open checks, {} held past Timeout, {} panic lines",
+        mpm.name(),
+        a.seconds,
+        r.requests,
+        r.held_checks,
+        r.held_past_timeout.len(),
+        r.panics.len()
+    );
+    println!(
+        "  before: {} processes, {} fds, {} kB RSS; after: {} processes, {} fds, {} kB RSS",
+        r.before.processes,
+        r.before.fds,
+        r.before.rss_kb,
+        r.after.processes,
+        r.after.fds,
+        r.after.rss_kb
+    );
+    for l in r.held_past_timeout.iter().chain(&r.panics) {
+        println!("  {l}");
+    }
+    if r.ok() {
+        Ok(())
+    } else {
+        Err("fuzz-server found a problem".into())
+    }
 }

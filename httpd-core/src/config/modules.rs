@@ -49,6 +49,12 @@ pub fn module_short_name(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> Option<
         .or_else(|| find(LOADABLE_MODULES, name).filter(|short| loaded.contains(short)))
 }
 
+/// Whether the module with this short name (`autoindex`) is in every binary: the handlers ask
+/// this where Apache's answer depends on a module being loaded (mod_dir without mod_autoindex).
+pub fn is_built_in(short: &str) -> bool {
+    BUILTIN_MODULES.iter().any(|(s, _)| *s == short)
+}
+
 /// `<IfModule name>`.
 pub fn module_is_loaded(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> bool {
     module_short_name(mpm, name, loaded).is_some()

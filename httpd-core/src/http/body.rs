@@ -140,13 +140,20 @@ impl BodyReader {
             let line = input
                 .read_line(stream, self.line_limit + 2)
                 .map_err(chunk_line_error)?;
-            let size = parse_chunk_size(&line).ok_or_else(|| {
-                BodyError::new(
-                    400,
-                    Level::Info,
-                    "AH01590: Error reading/parsing chunk ".to_string(),
-                )
-            })?;
+            // An overflowing size is APR_ENOSPC in Apache's parser, mapped to 413.
+            let size =
+                parse_chunk_size(&line).ok_or_else(|| match chunk_size_overflows(&line) {
+                    true => BodyError::new(
+                        413,
+                        Level::Info,
+                        "AH01590: Error reading/parsing chunk (overflow)".to_string(),
+                    ),
+                    false => BodyError::new(
+                        400,
+                        Level::Info,
+                        "AH01590: Error reading/parsing chunk ".to_string(),
+                    ),
+                })?;
             if size == 0 {
                 break;
             }
@@ -187,8 +194,9 @@ impl BodyReader {
 fn chunk_line_error(e: LineError) -> BodyError {
     match e {
         LineError::Read { err, .. } => BodyError::read(err),
+        // APR_ENOSPC, as for an overflowing size: 413.
         LineError::TooLong(_) => BodyError::new(
-            400,
+            413,
             Level::Info,
             "AH01590: Error reading/parsing chunk (overflow)".into(),
         ),
@@ -198,6 +206,12 @@ fn chunk_line_error(e: LineError) -> BodyError {
             "AH01590: Error reading/parsing chunk ".into(),
         ),
     }
+}
+
+/// More than 15 significant hex digits: the size overflows `apr_off_t` (`chunkbits`).
+pub fn chunk_size_overflows(line: &[u8]) -> bool {
+    let digits = line.iter().take_while(|b| b.is_ascii_hexdigit());
+    digits.skip_while(|&&b| b == b'0').count() > 15
 }
 
 /// `parse_chunk_size` under Strict: hex digits, up to 10 SP/HT of "bad whitespace", an
@@ -239,6 +253,10 @@ pub(crate) struct RequestBody<'a> {
     /// connection is not kept alive (`ap_set_keepalive`).
     pub(crate) expecting_100: bool,
     pub(crate) http11: bool,
+    /// The connection closes after this request whatever happens (`c->keepalive ==
+    /// AP_CONN_CLOSE`: Transfer-Encoding with Content-Length): Apache then does not read the
+    /// body at all, so a malformed one is never noticed.
+    pub(crate) connection_closes: bool,
     pub(crate) consumed: bool,
     pub(crate) failed: bool,
 }
@@ -253,6 +271,9 @@ impl BodyAccess for RequestBody<'_> {
             return Ok(());
         }
         self.consumed = true;
+        if self.connection_closes {
+            return Ok(());
+        }
         let result = (|| {
             self.reader.check_declared_length()?;
             if self.expecting_100 && self.http11 && self.reader.has_body() {
@@ -291,5 +312,7 @@ mod tests {
         assert_eq!(parse_chunk_size(b"5 5"), None);
         assert_eq!(parse_chunk_size(b"-5"), None);
         assert_eq!(parse_chunk_size(b"1000000000000000"), None, "overflow");
+        assert!(chunk_size_overflows(b"fffffffffffffffff"));
+        assert!(!chunk_size_overflows(b"000000000000000000001"));
     }
 }

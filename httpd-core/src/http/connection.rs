@@ -166,8 +166,11 @@ impl Connection {
     /// Serve requests: one, plus any that were pipelined behind it. Returns when the
     /// connection must wait for input, for writability, or be closed.
     pub fn process(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
-        self.set_nonblocking(false);
         loop {
+            // Reads block (bounded by Timeout) for every request, also a pipelined one after
+            // an `Async` write left the socket non-blocking: a partial next request must be
+            // waited for, not taken for a dead connection (found by mpm-lab diff).
+            self.set_nonblocking(false);
             // Handler panics are answered with a 500 inside; a panic anywhere else in the
             // request path still must not take the worker thread down: close the connection.
             let state = match catch_unwind(AssertUnwindSafe(|| self.one_request(ctx, mode))) {
@@ -338,6 +341,9 @@ impl Connection {
                 };
                 let mut resp = Response::error(rejection.status, &cx);
                 resp.close = true;
+                // Apache knows the method of a refused line (`r->header_only` for HEAD): the
+                // error page of a HEAD has no body and no length.
+                resp.for_head = method == "HEAD";
                 self.respond(ctx, mode, resp, None, time, &the_request)
             }
             ReadOutcome::Request(req) => {
@@ -347,7 +353,8 @@ impl Connection {
                 };
                 self.begin(ctx, &req.the_request, &protocol);
                 set_status(ctx, WorkerStatus::BusyWrite);
-                let resp = self.run_handler(ctx, &req);
+                let mut resp = self.run_handler(ctx, &req);
+                resp.for_head = req.is_head();
                 let time = req.time;
                 let the_req = req.the_request.clone();
                 self.respond(ctx, mode, resp, Some(&req), time, &the_req)
@@ -384,6 +391,7 @@ impl Connection {
             stream: &self.stream,
             expecting_100: req.checks.expecting_100,
             http11: req.line.version.is_1_1_or_later(),
+            connection_closes: req.checks.force_close,
             consumed: false,
             failed: false,
         };
@@ -426,14 +434,26 @@ impl Connection {
         // Step 4: a body nobody read must not be taken for the next request. With an unsent
         // `100 Continue` or a connection-dropping status the body is never read and the
         // connection closes (Apache: `ap_discard_request_body`); an `Expect: 100-continue`
-        // that never got its 100 closes it in any case (`ap_set_keepalive`).
-        if !body.consumed
-            && body.has_body()
-            && (body.expecting_100
-                || status_drops_connection(resp.status)
-                || body.discard().is_err())
-        {
-            resp.close = true;
+        // that never got its 100 closes it in any case (`ap_set_keepalive`). Otherwise it is
+        // read now, as `ap_finalize_request_protocol` does: an error page is still buffered
+        // then, so a malformed body turns it into the body's own error (a 301 becomes a 400).
+        let mut body_log = None;
+        if !body.consumed && body.has_body() {
+            if body.expecting_100 || status_drops_connection(resp.status) {
+                resp.close = true;
+            } else if let Err(e) = body.discard() {
+                if resp.error_page {
+                    body_log = e.log;
+                    let cx = PageContext {
+                        method: &req.line.method,
+                        expect: req.headers.get("Expect"),
+                        admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+                        ..Default::default()
+                    };
+                    resp = Response::error(e.status, &cx);
+                }
+                resp.close = true;
+            }
         }
         if body.expecting_100 || body.failed || req.checks.force_close {
             resp.close = true;
@@ -441,6 +461,7 @@ impl Connection {
         if self.read_deadline_expired(ctx) {
             resp.close = true;
         }
+        self.log_error(ctx, &body_log);
         resp
     }
 
@@ -449,7 +470,7 @@ impl Connection {
         &mut self,
         ctx: &ConnCtx<'_>,
         mode: WriteMode,
-        resp: Response,
+        mut resp: Response,
         req: Option<&Request>,
         time: SystemTime,
         the_request: &str,
@@ -457,13 +478,21 @@ impl Connection {
         let cfg = &ctx.server.inner.config;
         self.requests += 1;
         let http09 = req.is_some_and(|r| r.line.version == Version::Http09);
-        let head_only = req.is_some_and(|r| r.is_head()) || status_is_header_only(resp.status);
+        // `ap_set_keepalive` chooses chunking only for a connection not already condemned
+        // (`c->keepalive != AP_CONN_CLOSE`, no unanswered `100-continue`): otherwise a body of
+        // unknown length is ended by the close.
+        if resp.chunked && resp.close {
+            resp.chunked = false;
+            resp.close_delimited = true;
+        }
+        let head = resp.for_head;
+        let head_only = head || status_is_header_only(resp.status);
         let ka = set_keepalive(&KeepAliveInput {
             must_close: resp.close || http09,
             status: resp.status,
             http11: req.is_some_and(|r| r.line.version.is_1_1_or_later()),
             connection: req.and_then(|r| r.headers.get("Connection")),
-            length_known: true,
+            length_known: !resp.close_delimited,
             enabled: cfg.keep_alive,
             timeout: cfg.keep_alive_timeout,
             max: cfg.max_keep_alive_requests,
@@ -473,9 +502,10 @@ impl Connection {
         if ka.keep {
             self.keepalives += 1;
         }
+        let keep = ka.keep && !resp.end_connection;
         // `resp.close` means we may have left part of the request unread (or failed): the
         // client may still be sending, so only a clean request counts.
-        self.client_closes = !ka.keep
+        self.client_closes = !keep
             && !resp.close
             && req.is_some_and(|r| {
                 client_asks_to_close(
@@ -484,15 +514,9 @@ impl Connection {
                 )
             });
         if !http09 {
-            let mut head = Vec::with_capacity(512);
-            write_head(
-                &mut head,
-                &resp,
-                &ka,
-                SystemTime::now(),
-                req.is_some_and(|r| r.is_head()),
-            );
-            self.out.push(Chunk::Bytes(head));
+            let mut bytes = Vec::with_capacity(512);
+            write_head(&mut bytes, &resp, &ka, SystemTime::now(), head);
+            self.out.push(Chunk::Bytes(bytes));
         }
         let mut bytes_sent = 0;
         if !head_only {
@@ -513,7 +537,7 @@ impl Connection {
                 }));
             }
         }
-        self.after_write = if ka.keep {
+        self.after_write = if keep {
             ConnState::KeepAlive
         } else {
             ConnState::Linger
@@ -522,11 +546,7 @@ impl Connection {
             WriteMode::Blocking => {
                 self.set_write_timeout(Self::timeout(ctx));
                 // Blocking mode's caller shuts down right after a Linger answer.
-                let last = if ka.keep {
-                    Last::Open
-                } else {
-                    Last::ThenShutdown
-                };
+                let last = if keep { Last::Open } else { Last::ThenShutdown };
                 match self.out.write_to(&self.stream, last) {
                     Ok(true) => self.after_write,
                     // Ok(false) on a blocking socket: the send timeout (Timeout) expired.

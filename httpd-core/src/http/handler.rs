@@ -4,19 +4,22 @@
 //! `ap_send_http_options`) and the error page when one of them fails (`ap_die`).
 //!
 //! The order is Apache's (0. an `Expect` other than `100-continue` is a 417 before all):
-//! 1. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache).
-//! 2. `OPTIONS *` is answered with `Allow`.
-//! 3. The URL path is normalised and unescaped (400/404 on failure).
+//! 1. `OPTIONS *` is answered with `Allow`.
+//! 2. The URL path is normalised and unescaped (400/404 on failure).
+//! 3. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache, which
+//!    runs after the path checks of `ap_process_request_internal`).
 //! 4. `Require` of the matching `<Directory>`/`<Location>` (403, AH01630).
 //! 5. `SetHandler server-status` serves the status page (GET/HEAD only; other methods fall
 //!    through to the default handler, as mod_status declines them); other `SetHandler` names
 //!    go to handlers registered with `HttpServer::register_handler`.
 //! 6. mod_dir: a directory without its slash gets a 301; with it, the first DirectoryIndex
-//!    file that exists is served; none is a 403 (AH01276).
+//!    file that exists is served; none is a 403 (AH01276) when mod_autoindex is built in, else
+//!    the directory goes on to the default handler.
 //! 7. The default handler: it first reads and discards the request body (sending
 //!    `100 Continue` if asked), then: unknown method → 501 (AH00135), OPTIONS → 200 with
 //!    `Allow`, other known methods except GET/HEAD/POST → 405, missing file → 404 (AH00128),
-//!    POST → 405 (AH00131), unreadable → 403 (AH00132), else the file.
+//!    directory → 404 (AH00129), unreadable → 403 (AH00132), else the file, for POST as for
+//!    GET (Apache's `deliver_script` is on for every request).
 
 use std::net::SocketAddr;
 
@@ -27,6 +30,7 @@ use super::mime::with_default_charset;
 use super::request::Request;
 use super::response::{Chunk, Response};
 use super::static_files::{Located, PathError, normalize_path, serve_file, unescape_path};
+use crate::config::modules;
 use crate::log::Level;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
@@ -121,7 +125,8 @@ impl Exchange<'_> {
     }
 
     /// `ap_construct_url` with UseCanonicalName Off: host and port from the request's Host,
-    /// else ServerName or the local address.
+    /// else ServerName (or the local address) with ServerName's port or 80: with
+    /// UseCanonicalPhysicalPort Off, `ap_get_server_port` never looks at the local port.
     fn absolute_url(&self, path: &str) -> String {
         let host_field = self
             .req
@@ -141,14 +146,12 @@ impl Exchange<'_> {
             }
             _ => {
                 let cfg = &self.server.inner.config;
-                let name = cfg
-                    .server_name
-                    .clone()
-                    .map(|n| n.split(':').next().unwrap_or("").to_string());
-                (
-                    name.unwrap_or_else(|| self.local.ip().to_string()),
-                    self.local.port(),
-                )
+                let (name, port) = match cfg.server_name.as_deref().map(|n| n.split_once(':')) {
+                    Some(Some((n, p))) => (n.to_string(), p.parse().unwrap_or(80)),
+                    Some(None) => (cfg.server_name.clone().unwrap_or_default(), 80),
+                    None => (self.local.ip().to_string(), 80),
+                };
+                (name, port)
             }
         };
         if port == 80 {
@@ -159,7 +162,7 @@ impl Exchange<'_> {
     }
 }
 
-/// Steps 1–7 of the module doc.
+/// Steps 0–7 of the module doc.
 pub fn handle(x: &mut Exchange<'_>) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
@@ -168,13 +171,11 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         if let Some((level, msg)) = &r.log {
             x.log("core", *level, format_args!("{msg}"));
         }
-        return x.error(r.status, None);
+        let mut resp = x.error(r.status, None);
+        resp.end_connection = true;
+        return resp;
     }
-    // 1. TRACE
-    if method == "TRACE" {
-        return trace(x);
-    }
-    // 2. OPTIONS *
+    // 1. OPTIONS *
     if x.req.line.path == "*" {
         if let Err(e) = x.body.discard() {
             return x.body_error(e);
@@ -183,7 +184,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         r.headers.push(("Allow", x.allow()));
         return r;
     }
-    // 3. normalise, unescape
+    // 2. normalise, unescape
     let url = match normalize_path(&x.req.line.path).and_then(|p| unescape_path(&p).map(|b| (p, b)))
     {
         Ok(v) => v,
@@ -210,6 +211,10 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         Err(PathError::EncodedNul) => return x.error(404, None),
     };
     let (url_path, url_bytes) = url;
+    // 3. TRACE: a map_to_storage hook, so after the path checks (`/%2f` is a 404 first).
+    if method == "TRACE" {
+        return trace(x);
+    }
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
     let fs_path = x
         .server
@@ -272,7 +277,10 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         });
         match index {
             Some(f) => located = f,
-            None => {
+            // No index: mod_autoindex, when loaded, refuses the listing (403, AH01276);
+            // without it the directory reaches the default handler, which will not serve a
+            // directory (404, AH00129).
+            None if modules::is_built_in("autoindex") => {
                 x.log(
                     "autoindex",
                     Level::Error,
@@ -284,6 +292,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
                 );
                 return x.error(403, None);
             }
+            None => {}
         }
     }
     default_handler(x, located)
@@ -326,14 +335,18 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         }
         return x.error(405, None);
     }
+    // GET and POST alike: Apache 2.4 sets `deliver_script` on every request (core_create_req),
+    // so a POST to a file is served like a GET once its body is discarded.
+    let is_dir = matches!(located, Located::Dir(_));
     let (path, meta, file) = match located {
         Located::File(p, m, f) => (p, m, f),
         Located::NotFound(p) | Located::Dir(p) => {
-            x.log(
-                "core",
-                Level::Info,
-                format_args!("AH00128: File does not exist: {}", p.display()),
-            );
+            let what = if is_dir {
+                "AH00129: Attempt to serve directory"
+            } else {
+                "AH00128: File does not exist"
+            };
+            x.log("core", Level::Info, format_args!("{what}: {}", p.display()));
             return x.error(404, None);
         }
         Located::Forbidden(p) => {
@@ -348,14 +361,6 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
             return x.error(403, None);
         }
     };
-    if method == "POST" {
-        x.log(
-            "core",
-            Level::Error,
-            format_args!("AH00131: This resource does not accept the POST method."),
-        );
-        return x.error(405, None);
-    }
     match serve_file(
         x.req,
         &path,
@@ -377,6 +382,14 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
             );
             x.error(403, None)
         }
+        Err((416, _)) => {
+            // The byterange filter fails after the head was decided: Apache sends its 416 page
+            // without a length, chunked on HTTP/1.1 and ended by the close on HTTP/1.0.
+            let mut r = x.error(416, None);
+            r.chunked = x.req.line.version.is_1_1_or_later();
+            r.close_delimited = !r.chunked;
+            r
+        }
         Err((status, _)) => x.error(status, None),
     }
 }
@@ -397,7 +410,9 @@ fn trace(x: &mut Exchange<'_>) -> Response {
     let mut r = Response::new(200);
     r.content_type = Some("message/http".into());
     r.body.push(Chunk::Bytes(echo.into_bytes()));
-    // Apache does not know the length when the header goes out: chunked on HTTP/1.1.
+    // Apache does not know the length when the header goes out: chunked on HTTP/1.1, ended
+    // by the close on HTTP/1.0.
     r.chunked = x.req.line.version.is_1_1_or_later();
+    r.close_delimited = !r.chunked;
     r
 }

@@ -34,6 +34,26 @@ impl Headers {
             None => self.fields.push((name.to_string(), value.to_string())),
         }
     }
+    /// Replace the value of `name` where it first appeared, dropping repeats
+    /// (`apr_table_setn`); add it at the end if absent.
+    pub fn set(&mut self, name: &str, value: &str) {
+        match self
+            .fields
+            .iter()
+            .position(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(i) => {
+                self.fields[i].1 = value.to_string();
+                let mut seen = 0;
+                self.fields.retain(|(n, _)| {
+                    let same = n.eq_ignore_ascii_case(name);
+                    seen += usize::from(same);
+                    !same || seen == 1
+                });
+            }
+            None => self.fields.push((name.to_string(), value.to_string())),
+        }
+    }
     /// Drop a field.
     pub fn remove(&mut self, name: &str) {
         self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));

@@ -24,6 +24,7 @@
 //! | [`request_line`] | `protocol.c: ap_parse_request_line` | strict parsing of the request line |
 //! | [`headers`] | `protocol.c: ap_get_mime_headers_core` | header lines, obs-fold, field limits |
 //! | [`request`] | `protocol.c: ap_read_request`, `ap_check_request_header` | body framing, Host, Expect; the [`request::Request`] handlers see |
+//! | [`host`] | `vhost.c: fix_hostname`, `strict_hostname_check` | Host validation under `HttpProtocolOptions Strict` |
 //! | [`body`] | `http_filters.c: ap_http_filter`, `ap_discard_request_body` | Content-Length and chunked bodies, LimitRequestBody |
 //! | [`handler`] | `request.c: ap_process_request_internal`, `core.c: default_handler`, `mod_dir`, TRACE/OPTIONS | which answer a request gets |
 //! | [`static_files`] | `util.c: ap_normalize_path`, `http_protocol.c: ap_meets_conditions`, `ap_make_etag` | URL to file, validators, conditionals |
@@ -42,6 +43,7 @@ pub mod connection;
 pub mod error_pages;
 pub mod handler;
 pub mod headers;
+pub mod host;
 pub mod input;
 pub mod mime;
 pub mod range;

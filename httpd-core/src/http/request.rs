@@ -1,10 +1,11 @@
 //! What `ap_read_request` and `ap_check_request_header` (`server/protocol.c`) decide once the
 //! request line ([`request_line`](super::request_line)) and the header lines
 //! ([`headers`](super::headers)) are read: body framing (Content-Length, Transfer-Encoding),
-//! Host (`server/vhost.c: fix_hostname`) and Expect. Nothing here does I/O, so every rule is
+//! Host ([`host`](super::host)) and Expect. Nothing here does I/O, so every rule is
 //! unit-tested; [`connection`](super::connection) reads the lines off the socket.
 
 pub use super::headers::{FIELD_TOO_LONG, HeaderParser, Headers, field_name};
+use super::host::{HostSource, fix_hostname};
 use super::range::parse_strict_length;
 pub use super::request_line::{RequestLine, Version, parse_request_line, the_request};
 use crate::log::Level;
@@ -97,14 +98,33 @@ pub fn check_headers(headers: &mut Headers, line: &RequestLine) -> Result<Header
             checks.force_close = true;
         }
     }
-    let host = line
-        .uri_host
-        .clone()
-        .or_else(|| headers.get("Host").map(str::to_string));
-    if let Some(h) = host {
-        match valid_hostname(&h) {
-            Some(name) => checks.hostname = Some(name),
-            None => {
+    // A host in the request URI wins over the Host header (ap_update_vhost_from_headers).
+    let host = match &line.uri_host {
+        Some(h) => Some((h.clone(), HostSource::Uri)),
+        None => headers
+            .get("Host")
+            .map(|h| (h.to_string(), HostSource::Header)),
+    };
+    if let Some((h, source)) = host {
+        match fix_hostname(&h, source) {
+            Ok(name) => {
+                // Strict: a Host header beside an absolute URI is replaced by the URI's host
+                // (`construct_host_header`), so TRACE echoes and handlers see that one.
+                if let (HostSource::Uri, Some(n), true) =
+                    (source, &name, headers.get("Host").is_some())
+                {
+                    let port = h.rsplit_once(':').map(|(_, p)| p).filter(|p| {
+                        !p.is_empty() && !p.contains(']') && p.bytes().all(|b| b.is_ascii_digit())
+                    });
+                    let value = match port {
+                        Some(p) => format!("{n}:{p}"),
+                        None => n.clone(),
+                    };
+                    headers.set("Host", &value);
+                }
+                checks.hostname = name;
+            }
+            Err(()) => {
                 return Err(Rejection::bad(format!(
                     "AH00550: Client sent malformed Host header: {h}"
                 )));
@@ -141,47 +161,6 @@ pub fn is_chunked(te: &str) -> bool {
     te.rsplit(',')
         .next()
         .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
-}
-
-/// `fix_hostname`: a DNS name or IPv4 address with an optional port, or a bracketed IPv6
-/// literal. Returns the lower-cased name without the port.
-pub fn valid_hostname(host: &str) -> Option<String> {
-    if host.is_empty() {
-        return None;
-    }
-    let (name, port) = if let Some(rest) = host.strip_prefix('[') {
-        let (v6, after) = rest.split_once(']')?;
-        if v6.is_empty()
-            || !v6
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
-            return None;
-        }
-        (format!("[{v6}]"), after.strip_prefix(':'))
-    } else {
-        let (n, p) = match host.split_once(':') {
-            Some((n, p)) => (n, Some(p)),
-            None => (host, None),
-        };
-        if n.is_empty()
-            || !n
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
-        {
-            return None;
-        }
-        if n.contains("..") {
-            return None;
-        }
-        (n.trim_end_matches('.').to_string(), p)
-    };
-    if let Some(p) = port
-        && !p.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    Some(name.to_ascii_lowercase())
 }
 
 #[cfg(test)]

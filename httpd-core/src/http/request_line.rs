@@ -254,6 +254,13 @@ fn parse_target(method: &str, target: &str) -> Result<TargetParts, ()> {
         has_userinfo: false,
     };
     if method == "CONNECT" {
+        // authority-form is host:port (`apr_uri_parse_hostinfo`: the port is required).
+        let port_ok = t.rsplit_once(':').is_some_and(|(h, p)| {
+            !h.is_empty() && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
+        });
+        if !port_ok {
+            return Err(());
+        }
         parts.host = Some(t.to_string());
         parts.path = "/".into();
         return Ok(parts);
@@ -266,8 +273,21 @@ fn parse_target(method: &str, target: &str) -> Result<TargetParts, ()> {
         parts.path = "*".into();
         return Ok(parts);
     }
-    // absolute-form: scheme "://" authority path
-    let Some((scheme, rest)) = t.split_once("://") else {
+    // absolute-form: scheme "://" authority path. A scheme followed by a path without an
+    // authority (`http:/x`) is that path, as `apr_uri_parse` reads it.
+    let Some((scheme, rest)) = t.split_once(':') else {
+        return Err(());
+    };
+    let Some(rest) = rest.strip_prefix("//") else {
+        if rest.starts_with('/')
+            && !scheme.is_empty()
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+        {
+            parts.path = rest.to_string();
+            return Ok(parts);
+        }
         return Err(());
     };
     if scheme.is_empty()
@@ -346,5 +366,10 @@ mod tests {
             "/a/b"
         );
         assert_eq!(the_request(b"GET  /  http/1.1"), "GET / http/1.1");
+        assert_eq!(status("CONNECT i HTTP/1.1"), 400);
+        assert!(parse_request_line(b"CONNECT h:443 HTTP/1.1").is_ok());
+        // No authority: the path after the scheme (apr_uri_parse), as Apache serves it.
+        let l = parse_request_line(b"GET http:/l HTTP/1.0").unwrap();
+        assert_eq!((l.path.as_str(), l.uri_host.as_deref()), ("/l", None));
     }
 }

@@ -60,6 +60,17 @@ pub struct Response {
     pub close: bool,
     /// The body is one of Apache's generated error pages (which a HEAD never generates).
     pub error_page: bool,
+    /// The connection ends after this response although its head was written as for
+    /// keep-alive (no `Connection: close`): Apache answers a request refused by
+    /// `ap_check_request_header` (an unmet `Expect`) from `ap_read_request` through `ap_die`,
+    /// which then returns no request, and that ends the connection loop.
+    pub end_connection: bool,
+    /// The length is unknown when the head goes out and the client cannot take chunks
+    /// (HTTP/1.0 TRACE): no Content-Length, and the connection's close ends the body.
+    pub close_delimited: bool,
+    /// It answers a HEAD (`r->header_only`, known even for a refused request line): the head
+    /// only, and no length for an error page.
+    pub for_head: bool,
 }
 
 impl Response {
@@ -74,6 +85,9 @@ impl Response {
             chunked: false,
             close: false,
             error_page: false,
+            end_connection: false,
+            close_delimited: false,
+            for_head: false,
         }
     }
 
@@ -149,7 +163,17 @@ pub struct KeepAliveDecision {
 }
 
 fn has_token(v: Option<&str>, token: &str) -> bool {
-    v.is_some_and(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    // `ap_find_token`: tokens end at separators, spaces and controls (T_HTTP_TOKEN_STOP), and
+    // each is compared over its own length only (`ap_cstr_casecmpn`), so any prefix of
+    // `token` matches: `Connection: cl` closes in Apache 2.4.71 (found by mpm-lab diff).
+    let is_stop = |c: char| c.is_ascii_control() || " \t()<>@,;:\\\"/[]?={}".contains(c);
+    v.is_some_and(|v| {
+        v.split(is_stop).any(|t| {
+            !t.is_empty()
+                && t.len() <= token.len()
+                && token.as_bytes()[..t.len()].eq_ignore_ascii_case(t.as_bytes())
+        })
+    })
 }
 
 /// The client itself asked for the connection to end after this response: `Connection:
@@ -223,7 +247,7 @@ pub fn write_head(
     if !header_only && !head_without_length {
         if resp.chunked {
             out.extend_from_slice(b"Transfer-Encoding: chunked\r\n");
-        } else {
+        } else if !resp.close_delimited {
             let _ = write!(out, "Content-Length: {}\r\n", resp.body_len());
         }
     }
@@ -388,6 +412,16 @@ mod tests {
         assert!(!ka(Some("close"), true, 0).keep);
         assert!(ka(None, true, 99).keep, "left = 1");
         assert!(!ka(None, true, 100).keep, "MaxKeepAliveRequests reached");
+    }
+
+    #[test]
+    fn connection_tokens_match_by_prefix_as_ap_find_token() {
+        assert!(has_token(Some("cl"), "close"));
+        assert!(has_token(Some("x, CLOSE"), "close"));
+        assert!(has_token(Some("keep"), "keep-alive"));
+        assert!(!has_token(Some("closed"), "close"));
+        assert!(!has_token(Some("xyz"), "close"));
+        assert!(!has_token(Some(""), "close"));
     }
 
     #[test]

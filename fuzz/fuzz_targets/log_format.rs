@@ -1,0 +1,6 @@
+//! `checks::log_format` under libFuzzer (see `fuzz/checks.rs`).
+#![no_main]
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::log_format(data));

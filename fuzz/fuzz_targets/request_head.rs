@@ -1,0 +1,6 @@
+//! `checks::request_head` under libFuzzer (see `fuzz/checks.rs`).
+#![no_main]
+#[path = "../checks.rs"]
+mod checks;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::request_head(data));
