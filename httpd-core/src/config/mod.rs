@@ -39,6 +39,7 @@
 //! and syslog logs, `HostnameLookups On`.
 
 pub mod cmds;
+pub mod cmds_aaa;
 pub mod directives;
 pub mod include;
 pub mod modules;

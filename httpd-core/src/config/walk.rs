@@ -64,14 +64,9 @@ impl<'a> Walker<'a> {
             scope_name: String::new(),
             server_section: Section {
                 path: "/".into(),
-                handler: None,
-                require: None,
+                ..Default::default()
             },
-            ignored_section: Section {
-                path: String::new(),
-                handler: None,
-                require: None,
-            },
+            ignored_section: Section::default(),
             // `common` and `combined` are predefined (Apache's stock httpd.conf defines them).
             log_formats: vec![
                 ("common".into(), COMMON_FORMAT.into()),
@@ -201,16 +196,14 @@ impl<'a> Walker<'a> {
                 }
                 self.cfg.directories.push(Section {
                     path,
-                    handler: None,
-                    require: None,
+                    ..Default::default()
                 });
                 Scope::Directory(self.cfg.directories.len() - 1)
             }
             "<Location" if !regex => {
                 self.cfg.locations.push(Section {
                     path: arg,
-                    handler: None,
-                    require: None,
+                    ..Default::default()
                 });
                 Scope::Location(self.cfg.locations.len() - 1)
             }

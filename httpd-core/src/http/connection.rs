@@ -559,7 +559,7 @@ impl Connection {
             the_request,
             resp.status,
             bytes_sent,
-            Some((referer, agent)),
+            Some((referer, agent, resp.user.as_deref())),
         );
         if let Some(slot) = ctx.slot {
             slot.end_request(bytes_sent);
@@ -574,9 +574,9 @@ impl Connection {
         request_line: &str,
         status: u16,
         bytes_sent: u64,
-        fields: Option<(Option<&str>, Option<&str>)>,
+        fields: Option<(Option<&str>, Option<&str>, Option<&str>)>,
     ) {
-        let (referer, user_agent) = fields.unwrap_or((None, None));
+        let (referer, user_agent, remote_user) = fields.unwrap_or((None, None, None));
         ctx.server.inner.access_log.log(&AccessEntry {
             remote: self.peer.ip(),
             request_time: time,
@@ -585,6 +585,7 @@ impl Connection {
             bytes_sent,
             referer,
             user_agent,
+            remote_user,
         });
     }
 }

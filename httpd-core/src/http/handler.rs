@@ -7,7 +7,8 @@
 //! 1. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache).
 //! 2. `OPTIONS *` is answered with `Allow`.
 //! 3. The URL path is normalised and unescaped (400/404 on failure).
-//! 4. `Require` of the matching `<Directory>`/`<Location>` (403, AH01630).
+//! 4. Access control of the matching `<Directory>`/`<Location>`: `Order`/`Allow`/`Deny`,
+//!    `Require`, Basic authentication ([`crate::modules::authz::check_access`]: 403, 401, 500).
 //! 5. `SetHandler server-status` serves the status page (GET/HEAD only; other methods fall
 //!    through to the default handler, as mod_status declines them); other `SetHandler` names
 //!    go to handlers registered with `HttpServer::register_handler`.
@@ -159,8 +160,15 @@ impl Exchange<'_> {
     }
 }
 
-/// Steps 1–7 of the module doc.
+/// Steps 1–7 of the module doc; the response carries the user step 4 found (`%u`).
 pub fn handle(x: &mut Exchange<'_>) -> Response {
+    let mut user = None;
+    let mut r = handle_steps(x, &mut user);
+    r.user = user;
+    r
+}
+
+fn handle_steps(x: &mut Exchange<'_>, user_out: &mut Option<String>) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
     // 0. An unmet expectation is answered before any hook (ap_check_request_header).
@@ -217,20 +225,11 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         .docroot
         .path
         .join(decoded.trim_start_matches('/'));
-    // 4. Require
-    if !cfg
-        .require_for(&decoded, &fs_path)
-        .allows(x.peer.ip(), x.local.ip())
-    {
-        x.log(
-            "authz_core",
-            Level::Error,
-            format_args!(
-                "AH01630: client denied by server configuration: {}",
-                fs_path.display()
-            ),
-        );
-        return x.error(403, None);
+    // 4. access control, authentication, authorization (modules/authz.rs: check_access)
+    let (verdict, user) = access_check(x, &decoded, &fs_path);
+    *user_out = user;
+    if let Some(r) = verdict {
+        return r;
     }
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = cfg.handler_for(&decoded);
@@ -290,6 +289,54 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
 }
 
 /// Step 7: `core.c: default_handler`.
+/// Step 4: `None` to go on, or the 403/401/500 to send; and the user (also on a 401: Apache
+/// sets `r->user` before checking the password).
+fn access_check(
+    x: &Exchange<'_>,
+    uri: &str,
+    fs_path: &std::path::Path,
+) -> (Option<Response>, Option<String>) {
+    use crate::modules::authz::{Access, Request as AuthzRequest, check_access};
+    let access = x.server.inner.config.access_for(uri, fs_path);
+    let filename = fs_path.display().to_string();
+    // No environment variables are set before mod_setenvif/mod_env exist.
+    let no_env = |_: &str| false;
+    let verdict = check_access(
+        &access,
+        &AuthzRequest {
+            client: x.peer.ip(),
+            local: x.local.ip(),
+            authorization: x.req.headers.get("Authorization"),
+            uri: &x.req.line.path,
+            filename: &filename,
+            env: &no_env,
+        },
+    );
+    match verdict {
+        Access::Granted { user } => (None, user),
+        Access::Forbidden { module, log } => {
+            x.log(module, Level::Error, format_args!("{log}"));
+            (Some(x.error(403, None)), None)
+        }
+        Access::Unauthorized {
+            challenge,
+            user,
+            log,
+        } => {
+            if let Some((module, line)) = log {
+                x.log(module, Level::Error, format_args!("{line}"));
+            }
+            let mut r = x.error(401, None);
+            r.headers.push(("WWW-Authenticate", challenge));
+            (Some(r), user)
+        }
+        Access::Error { module, log } => {
+            x.log(module, Level::Error, format_args!("{log}"));
+            (Some(x.error(500, None)), None)
+        }
+    }
+}
+
 fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {

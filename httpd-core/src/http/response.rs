@@ -60,6 +60,8 @@ pub struct Response {
     pub close: bool,
     /// The body is one of Apache's generated error pages (which a HEAD never generates).
     pub error_page: bool,
+    /// The user named by authentication (`r->user`, the access log's `%u`).
+    pub user: Option<String>,
 }
 
 impl Response {
@@ -74,6 +76,7 @@ impl Response {
             chunked: false,
             close: false,
             error_page: false,
+            user: None,
         }
     }
 

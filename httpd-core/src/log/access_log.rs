@@ -35,6 +35,8 @@ pub struct AccessEntry<'a> {
     pub bytes_sent: u64,
     pub referer: Option<&'a str>,
     pub user_agent: Option<&'a str>,
+    /// `%u`: the user authentication named (`r->user`).
+    pub remote_user: Option<&'a str>,
 }
 
 /// A `LogFormat` the access log cannot render.
@@ -286,7 +288,13 @@ impl Inner {
             match item {
                 Item::Literal(s) => out.push_str(s),
                 Item::RemoteHost => out.push_str(&e.remote.to_string()),
-                Item::RemoteLogname | Item::RemoteUser => out.push('-'),
+                Item::RemoteLogname => out.push('-'),
+                // mod_log_config `log_remote_user`: an empty user shows as `""`.
+                Item::RemoteUser => match e.remote_user {
+                    None => out.push('-'),
+                    Some("") => out.push_str("\"\""),
+                    Some(u) => escape_logitem(&mut out, u),
+                },
                 Item::Time => out.push_str(&self.clf_time(e.request_time)),
                 Item::RequestLine => escape_logitem(&mut out, e.request_line),
                 Item::Status => out.push_str(&e.status.to_string()),
@@ -418,6 +426,7 @@ mod tests {
             bytes_sent: bytes,
             referer: Some("http://x/\"q\""),
             user_agent: None,
+            remote_user: None,
         }
     }
 

@@ -6,5 +6,15 @@
 //! | module | Apache |
 //! |---|---|
 //! | [`reqtimeout`] | `modules/filters/mod_reqtimeout.c` |
+//! | [`access_compat`] | `modules/aaa/mod_access_compat.c` |
+//! | [`auth_basic`] | `modules/aaa/mod_auth_basic.c`, `mod_authn_core.c` |
+//! | [`authn_file`] | `modules/aaa/mod_authn_file.c`, APR `apr_passwd.c`, `apr_md5.c` |
+//! | [`authz_host`] | `modules/aaa/mod_authz_host.c` (built in, as `authz_core`) |
+//! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 
+pub mod access_compat;
+pub mod auth_basic;
+pub mod authn_file;
+pub mod authz;
+pub mod authz_host;
 pub mod reqtimeout;
