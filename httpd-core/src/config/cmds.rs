@@ -538,4 +538,3 @@ fn parse_body_limit(arg: &str) -> Result<u64, String> {
     }
     Ok(u64::try_from(value).unwrap_or(0))
 }
-

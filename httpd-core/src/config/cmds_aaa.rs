@@ -21,8 +21,7 @@ pub fn add_require(w: &mut Walker<'_>, a: &[String]) -> R {
 
 /// `mod_authn_core.c: AuthType` (`None` unsets it).
 pub fn set_auth_type(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.section_mut().authn.auth_type =
-        (!a[0].eq_ignore_ascii_case("none")).then(|| a[0].clone());
+    w.section_mut().authn.auth_type = (!a[0].eq_ignore_ascii_case("none")).then(|| a[0].clone());
     if let Some(t) = &w.section_mut().authn.auth_type
         && !t.eq_ignore_ascii_case("basic")
     {
@@ -55,14 +54,20 @@ pub fn set_auth_user_file(w: &mut Walker<'_>, a: &[String]) -> R {
 /// `mod_access_compat.c: order`.
 pub fn set_order(w: &mut Walker<'_>, a: &[String]) -> R {
     let o = Order::parse(&a[0])?;
-    w.section_mut().compat.get_or_insert_with(Default::default).order = o;
+    w.section_mut()
+        .compat
+        .get_or_insert_with(Default::default)
+        .order = o;
     Ok(())
 }
 
 /// `mod_access_compat.c: satisfy`.
 pub fn set_satisfy(w: &mut Walker<'_>, a: &[String]) -> R {
     let s = Satisfy::parse(&a[0])?;
-    w.section_mut().compat.get_or_insert_with(Default::default).satisfy = s;
+    w.section_mut()
+        .compat
+        .get_or_insert_with(Default::default)
+        .satisfy = s;
     Ok(())
 }
 

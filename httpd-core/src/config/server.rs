@@ -340,19 +340,24 @@ mod tests {
             vec![Require::AllGranted]
         );
         assert_eq!(
-            c.access_for("/private/x", Path::new("/www/private/x")).require,
+            c.access_for("/private/x", Path::new("/www/private/x"))
+                .require,
             vec![Require::AllDenied]
         );
         assert_eq!(
-            c.access_for("/server-status", Path::new("/www/server-status")).require,
+            c.access_for("/server-status", Path::new("/www/server-status"))
+                .require,
             vec![Require::Local]
         );
         // No section with Require: none in force, which check_access grants.
-        assert!(c.access_for("/x", Path::new("/elsewhere")).require.is_empty());
+        assert!(
+            c.access_for("/x", Path::new("/elsewhere"))
+                .require
+                .is_empty()
+        );
         assert!(!c.directories.is_empty() && directory_matches("/www", Path::new("/www")));
         assert!(!directory_matches("/www", Path::new("/wwwx")));
     }
-
 
     #[test]
     fn config_log_level_for_module_override() {

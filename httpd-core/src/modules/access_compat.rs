@@ -153,8 +153,16 @@ mod tests {
     fn cfg(order: &str, allow: &str, deny: &str) -> AccessCompat {
         AccessCompat {
             order: Order::parse(order).unwrap(),
-            allows: if allow.is_empty() { vec![] } else { parse_from(&words(allow)).unwrap() },
-            denys: if deny.is_empty() { vec![] } else { parse_from(&words(deny)).unwrap() },
+            allows: if allow.is_empty() {
+                vec![]
+            } else {
+                parse_from(&words(allow)).unwrap()
+            },
+            denys: if deny.is_empty() {
+                vec![]
+            } else {
+                parse_from(&words(deny)).unwrap()
+            },
             satisfy: Satisfy::All,
         }
     }

@@ -56,7 +56,10 @@ impl AuthnConfig {
 
     /// The `WWW-Authenticate` value (`note_basic_auth_failure`).
     pub fn challenge(&self) -> String {
-        format!("Basic realm=\"{}\"", self.auth_name.as_deref().unwrap_or(""))
+        format!(
+            "Basic realm=\"{}\"",
+            self.auth_name.as_deref().unwrap_or("")
+        )
     }
 }
 
@@ -156,24 +159,37 @@ mod tests {
             auth_name: Some("Lab".into()),
             providers: None,
             user_file: Some(
-                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/htpasswd/all.htpasswd").into(),
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/tests/fixtures/htpasswd/all.htpasswd"
+                )
+                .into(),
             ),
         }
     }
 
     fn basic(cred: &str) -> String {
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(cred))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(cred)
+        )
     }
 
     #[test]
     fn auth_basic_decisions() {
         let c = cfg();
-        assert_eq!(authenticate(&c, Some(&basic("apr1:pw-apr1")), "/p"), Authn::User("apr1".into()));
+        assert_eq!(
+            authenticate(&c, Some(&basic("apr1:pw-apr1")), "/p"),
+            Authn::User("apr1".into())
+        );
         assert_eq!(
             authenticate(&c, Some(&basic("apr1:nope")), "/p"),
             Authn::Unauthorized {
                 user: Some("apr1".into()),
-                log: Some("AH01617: user apr1: authentication failure for \"/p\": Password Mismatch".into())
+                log: Some(
+                    "AH01617: user apr1: authentication failure for \"/p\": Password Mismatch"
+                        .into()
+                )
             }
         );
         assert_eq!(
@@ -183,13 +199,24 @@ mod tests {
                 log: Some("AH01618: user zed not found: /p".into())
             }
         );
-        assert_eq!(authenticate(&c, None, "/p"), Authn::Unauthorized { user: None, log: None });
+        assert_eq!(
+            authenticate(&c, None, "/p"),
+            Authn::Unauthorized {
+                user: None,
+                log: None
+            }
+        );
         assert!(matches!(
             authenticate(&c, Some("Digest x"), "/p"),
             Authn::Unauthorized { log: Some(l), .. } if l.starts_with("AH01614")
         ));
-        let noname = AuthnConfig { auth_name: None, ..cfg() };
-        assert!(matches!(authenticate(&noname, None, "/p"), Authn::Error(m) if m.starts_with("AH01615")));
+        let noname = AuthnConfig {
+            auth_name: None,
+            ..cfg()
+        };
+        assert!(
+            matches!(authenticate(&noname, None, "/p"), Authn::Error(m) if m.starts_with("AH01615"))
+        );
         assert_eq!(c.challenge(), "Basic realm=\"Lab\"");
         assert!(parse_providers(&["dbm".into()]).is_err());
     }

@@ -81,7 +81,8 @@ pub fn password_validate(password: &str, hash: &str) -> bool {
     } else if hash.starts_with("$2y$") {
         bcrypt::verify(password, hash).unwrap_or(false)
     } else {
-        system_crypt(password, hash).is_some_and(|c| constant_time_eq(c.as_bytes(), hash.as_bytes()))
+        system_crypt(password, hash)
+            .is_some_and(|c| constant_time_eq(c.as_bytes(), hash.as_bytes()))
     }
 }
 
@@ -206,8 +207,16 @@ mod tests {
         let f = Path::new(FIXTURE);
         for user in ["bcrypt", "apr1", "sha1", "sha256", "sha512"] {
             let good = format!("pw-{user}");
-            assert_eq!(check_password(f, user, &good), AuthnStatus::Granted, "{user}");
-            assert_eq!(check_password(f, user, "wrong"), AuthnStatus::Denied, "{user}");
+            assert_eq!(
+                check_password(f, user, &good),
+                AuthnStatus::Granted,
+                "{user}"
+            );
+            assert_eq!(
+                check_password(f, user, "wrong"),
+                AuthnStatus::Denied,
+                "{user}"
+            );
         }
         assert_eq!(check_password(f, "des", "pwdes"), AuthnStatus::Granted);
         assert_eq!(check_password(f, "des", "pwdex"), AuthnStatus::Denied);

@@ -23,7 +23,9 @@ use std::net::IpAddr;
 
 use super::access_compat::{AccessCompat, Client, Satisfy};
 use super::auth_basic::{Authn, AuthnConfig, authenticate};
-use super::authz_host::{IpMask, double_reverse_name, in_domain, is_local, parse_ip_list, resolves_to};
+use super::authz_host::{
+    IpMask, double_reverse_name, in_domain, is_local, parse_ip_list, resolves_to,
+};
 
 /// One `Require` line (an authz provider and its arguments).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +76,11 @@ impl Require {
             ("user", _) if authz_user => Ok(Require::User(owned())),
             _ => Err(format!(
                 "Unknown Authz provider: {provider} (mpm-lab has all, local, ip, host, forward-dns{})",
-                if authz_user { ", valid-user, user" } else { "; valid-user and user need LoadModule authz_user_module" }
+                if authz_user {
+                    ", valid-user, user"
+                } else {
+                    "; valid-user and user need LoadModule authz_user_module"
+                }
             )),
         }
     }
@@ -163,7 +169,10 @@ pub fn check_access(a: &DirAccess, r: &Request<'_>) -> Access {
             (Satisfy::All, false) => {
                 return Access::Forbidden {
                     module: "access_compat",
-                    log: format!("AH01797: client denied by server configuration: {}", r.filename),
+                    log: format!(
+                        "AH01797: client denied by server configuration: {}",
+                        r.filename
+                    ),
                 };
             }
             (Satisfy::Any, true) => return Access::Granted { user: None },
@@ -188,7 +197,10 @@ pub fn check_access(a: &DirAccess, r: &Request<'_>) -> Access {
         Authz::Denied => {
             return Access::Forbidden {
                 module: "authz_core",
-                log: format!("AH01630: client denied by server configuration: {}", r.filename),
+                log: format!(
+                    "AH01630: client denied by server configuration: {}",
+                    r.filename
+                ),
             };
         }
         Authz::DeniedNoUser => {}
@@ -212,7 +224,12 @@ pub fn check_access(a: &DirAccess, r: &Request<'_>) -> Access {
                 log: log.map(|l| ("auth_basic", l)),
             };
         }
-        Authn::Error(log) => return Access::Error { module: "auth_basic", log },
+        Authn::Error(log) => {
+            return Access::Error {
+                module: "auth_basic",
+                log,
+            };
+        }
     };
     match any(&a.require, r, Some(&user)) {
         Authz::Granted => Access::Granted { user: Some(user) },
@@ -221,9 +238,15 @@ pub fn check_access(a: &DirAccess, r: &Request<'_>) -> Access {
             log: Some((
                 "authz_core",
                 if denied == Authz::DeniedNoUser {
-                    format!("AH01629: authorization failure (no authenticated user): {}", r.uri)
+                    format!(
+                        "AH01629: authorization failure (no authenticated user): {}",
+                        r.uri
+                    )
                 } else {
-                    format!("AH01631: user {user}: authorization failure for \"{}\": ", r.uri)
+                    format!(
+                        "AH01631: user {user}: authorization failure for \"{}\": ",
+                        r.uri
+                    )
                 },
             )),
             user: Some(user),
@@ -239,14 +262,20 @@ mod tests {
 
     fn access(require: &[&str]) -> DirAccess {
         DirAccess {
-            require: require.iter().map(|r| Require::parse(r, true).unwrap()).collect(),
+            require: require
+                .iter()
+                .map(|r| Require::parse(r, true).unwrap())
+                .collect(),
             authn: AuthnConfig {
                 auth_type: Some("Basic".into()),
                 auth_name: Some("Lab".into()),
                 providers: None,
                 user_file: Some(
-                    concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/htpasswd/all.htpasswd")
-                        .into(),
+                    concat!(
+                        env!("CARGO_MANIFEST_DIR"),
+                        "/tests/fixtures/htpasswd/all.htpasswd"
+                    )
+                    .into(),
                 ),
             },
             compat: None,
@@ -254,7 +283,12 @@ mod tests {
     }
 
     fn run(a: &DirAccess, client: &str, cred: Option<&str>) -> Access {
-        let h = cred.map(|c| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(c)));
+        let h = cred.map(|c| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(c)
+            )
+        });
         let no_env = |_: &str| false;
         check_access(
             a,
@@ -272,8 +306,16 @@ mod tests {
     #[test]
     fn authz_valid_user_and_user_list() {
         let a = access(&["valid-user"]);
-        assert!(matches!(run(&a, "10.0.0.1", None), Access::Unauthorized { log: None, .. }));
-        assert_eq!(run(&a, "10.0.0.1", Some("sha1:pw-sha1")), Access::Granted { user: Some("sha1".into()) });
+        assert!(matches!(
+            run(&a, "10.0.0.1", None),
+            Access::Unauthorized { log: None, .. }
+        ));
+        assert_eq!(
+            run(&a, "10.0.0.1", Some("sha1:pw-sha1")),
+            Access::Granted {
+                user: Some("sha1".into())
+            }
+        );
         let u = access(&["user bcrypt"]);
         assert!(matches!(
             run(&u, "10.0.0.1", Some("sha1:pw-sha1")),
@@ -281,19 +323,47 @@ mod tests {
         ));
         // An IP rule beside valid-user lets that network in without a password (RequireAny).
         let ip_or_user = access(&["ip 10.1", "valid-user"]);
-        assert_eq!(run(&ip_or_user, "10.1.3.4", None), Access::Granted { user: None });
-        assert!(matches!(run(&ip_or_user, "10.2.3.4", None), Access::Unauthorized { .. }));
+        assert_eq!(
+            run(&ip_or_user, "10.1.3.4", None),
+            Access::Granted { user: None }
+        );
+        assert!(matches!(
+            run(&ip_or_user, "10.2.3.4", None),
+            Access::Unauthorized { .. }
+        ));
     }
 
     #[test]
     fn authz_ip_mismatch_is_403_and_compat_interplay() {
-        let a = DirAccess { require: vec![Require::parse("ip 192.168.0.0/16", false).unwrap()], ..Default::default() };
-        assert!(matches!(run(&a, "10.0.0.1", None), Access::Forbidden { module: "authz_core", .. }));
+        let a = DirAccess {
+            require: vec![Require::parse("ip 192.168.0.0/16", false).unwrap()],
+            ..Default::default()
+        };
+        assert!(matches!(
+            run(&a, "10.0.0.1", None),
+            Access::Forbidden {
+                module: "authz_core",
+                ..
+            }
+        ));
         assert_eq!(run(&a, "192.168.9.9", None), Access::Granted { user: None });
         // Deny from all + Satisfy All: 403 even for a Require all granted.
-        let mut c = DirAccess { require: vec![Require::AllGranted], ..Default::default() };
-        c.compat = Some(AccessCompat { order: Order::DenyAllow, denys: parse_from(&["from".into(), "all".into()]).unwrap(), ..Default::default() });
-        assert!(matches!(run(&c, "10.0.0.1", None), Access::Forbidden { module: "access_compat", .. }));
+        let mut c = DirAccess {
+            require: vec![Require::AllGranted],
+            ..Default::default()
+        };
+        c.compat = Some(AccessCompat {
+            order: Order::DenyAllow,
+            denys: parse_from(&["from".into(), "all".into()]).unwrap(),
+            ..Default::default()
+        });
+        assert!(matches!(
+            run(&c, "10.0.0.1", None),
+            Access::Forbidden {
+                module: "access_compat",
+                ..
+            }
+        ));
         // Satisfy Any: Allow passes on its own; failing it leaves the decision to Require.
         let mut any = access(&["valid-user"]);
         any.compat = Some(AccessCompat {
@@ -303,8 +373,16 @@ mod tests {
             ..Default::default()
         });
         assert_eq!(run(&any, "10.1.0.1", None), Access::Granted { user: None });
-        assert!(matches!(run(&any, "10.2.0.1", None), Access::Unauthorized { .. }));
-        assert_eq!(run(&any, "10.2.0.1", Some("apr1:pw-apr1")), Access::Granted { user: Some("apr1".into()) });
+        assert!(matches!(
+            run(&any, "10.2.0.1", None),
+            Access::Unauthorized { .. }
+        ));
+        assert_eq!(
+            run(&any, "10.2.0.1", Some("apr1:pw-apr1")),
+            Access::Granted {
+                user: Some("apr1".into())
+            }
+        );
     }
 
     #[test]

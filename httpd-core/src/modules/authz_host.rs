@@ -36,7 +36,11 @@ impl IpMask {
         if let Ok(v6) = ip.parse::<std::net::Ipv6Addr>() {
             let bits = match len {
                 None => 128,
-                Some(l) => l.parse::<u32>().ok().filter(|b| *b <= 128).ok_or_else(bad)?,
+                Some(l) => l
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|b| *b <= 128)
+                    .ok_or_else(bad)?,
             };
             let mask = u128::MAX.checked_shl(128 - bits).unwrap_or(0);
             return Ok(IpMask::V6 {
@@ -54,7 +58,9 @@ impl IpMask {
             let v: u8 = o.parse().map_err(|_| bad())?;
             net |= u32::from(v) << (24 - 8 * i);
         }
-        let implied = u32::MAX.checked_shl(32 - 8 * octets.len() as u32).unwrap_or(0);
+        let implied = u32::MAX
+            .checked_shl(32 - 8 * octets.len() as u32)
+            .unwrap_or(0);
         let mask = match len {
             None => implied,
             // A network with an explicit mask must be a full address.

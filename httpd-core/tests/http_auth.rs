@@ -1,0 +1,147 @@
+//! Access control and Basic authentication over TCP, configured through the real config
+//! loader: mod_authz_host (`Require ip`), mod_access_compat (`Order`/`Allow`/`Deny`/`Satisfy`),
+//! mod_auth_basic + mod_authn_file with `htpasswd` files of every format (fixtures made by
+//! apache2-utils' `htpasswd -B/-m/-s/-d/-2/-5/-p`), mod_authz_user (`valid-user`, `user`).
+
+mod http_support;
+
+use base64::Engine;
+use http_support::*;
+use httpd_core::config::{ConfigOptions, MpmIdent, ServerConfig, load_text};
+
+const HTPASSWD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/htpasswd/all.htpasswd"
+);
+
+const MODULES: &str = "LoadModule authn_core_module x.so\nLoadModule auth_basic_module x.so\n\
+     LoadModule authn_file_module x.so\nLoadModule authz_user_module x.so\n\
+     LoadModule access_compat_module x.so\n";
+
+fn load(text: &str) -> Result<ServerConfig, String> {
+    let opts = ConfigOptions {
+        skip_document_root_check: true,
+        ..Default::default()
+    };
+    load_text("auth.conf", text, &opts, &MpmIdent::PREFORK).map_err(|e| e.to_string())
+}
+
+/// A server whose sections come from `sections` (with `@DOCROOT@` and `@HTPASSWD@` filled in).
+fn server(sections: &str) -> TestServer {
+    let srv = TestServer::with_config(|c| {
+        let docroot = c.document_root.display().to_string();
+        let text = format!(
+            "Listen 127.0.0.1:1\n{MODULES}{}",
+            sections
+                .replace("@DOCROOT@", &docroot)
+                .replace("@HTPASSWD@", HTPASSWD)
+        );
+        let loaded = load(&text).unwrap();
+        c.directories = loaded.directories;
+        c.locations = loaded.locations;
+        c.loaded_modules = loaded.loaded_modules;
+    });
+    for d in ["private", "deny", "ip", "any", "bob"] {
+        std::fs::create_dir_all(srv.path(&format!("htdocs/{d}"))).unwrap();
+        std::fs::write(srv.path(&format!("htdocs/{d}/index.html")), format!("{d}\n")).unwrap();
+    }
+    srv
+}
+
+fn get(srv: &TestServer, target: &str, cred: Option<&str>) -> Resp {
+    let auth = cred
+        .map(|c| {
+            format!(
+                "Authorization: Basic {}\r\n",
+                base64::engine::general_purpose::STANDARD.encode(c)
+            )
+        })
+        .unwrap_or_default();
+    parse(&srv.send(
+        format!("GET {target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n{auth}\r\n").as_bytes(),
+    ))
+}
+
+const PRIVATE: &str = "<Directory @DOCROOT@/private>\n AuthType Basic\n AuthName \"Lab area\"\n \
+     AuthBasicProvider file\n AuthUserFile @HTPASSWD@\n Require valid-user\n</Directory>\n\
+     <Directory @DOCROOT@/bob>\n AuthType Basic\n AuthName bob\n AuthUserFile @HTPASSWD@\n Require user apr1\n</Directory>\n";
+
+#[test]
+fn auth_basic_every_htpasswd_format_and_the_401s() {
+    let srv = server(PRIVATE);
+    let r = get(&srv, "/private/", None);
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("WWW-Authenticate").as_deref(), Some("Basic realm=\"Lab area\""));
+    for (cred, user) in [
+        ("bcrypt:pw-bcrypt", "bcrypt"),
+        ("apr1:pw-apr1", "apr1"),
+        ("sha1:pw-sha1", "sha1"),
+        ("des:pwdes", "des"),
+        ("sha256:pw-sha256", "sha256"),
+        ("sha512:pw-sha512", "sha512"),
+    ] {
+        let r = get(&srv, "/private/", Some(cred));
+        assert_eq!((r.status, r.text().as_str()), (200, "private\n"), "{user}");
+    }
+    // Negative: wrong password, unknown user, plaintext (never compared on Unix).
+    assert_eq!(get(&srv, "/private/", Some("apr1:wrong")).status, 401);
+    assert_eq!(get(&srv, "/private/", Some("mallory:x")).status, 401);
+    assert_eq!(get(&srv, "/private/", Some("plain:pw-plain")).status, 401);
+    // `Require user apr1`: another valid user is refused with a new challenge.
+    let r = get(&srv, "/bob/", Some("sha1:pw-sha1"));
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("WWW-Authenticate").as_deref(), Some("Basic realm=\"bob\""));
+    assert_eq!(get(&srv, "/bob/", Some("apr1:pw-apr1")).status, 200);
+    let log = srv.error_log();
+    assert!(log.contains("[auth_basic:error]"), "{log}");
+    assert!(log.contains("AH01617: user apr1: authentication failure for \"/private/\": Password Mismatch"), "{log}");
+    assert!(log.contains("AH01618: user mallory not found: /private/"), "{log}");
+    assert!(log.contains("AH01631: user sha1: authorization failure for \"/bob/\": "), "{log}");
+    // %u: the authenticated user, and the user sent with a failed password too.
+    let lines = srv.access_lines(12);
+    assert!(lines[0].starts_with("127.0.0.1 - - ["), "{}", lines[0]);
+    assert!(lines[1].starts_with("127.0.0.1 - bcrypt ["), "{}", lines[1]);
+    assert!(lines[7].starts_with("127.0.0.1 - apr1 [") && lines[7].contains("\" 401 "), "{}", lines[7]);
+}
+
+#[test]
+fn access_compat_and_require_ip_deny() {
+    let srv = server(
+        "<Directory @DOCROOT@/deny>\n Order Deny,Allow\n Deny from all\n</Directory>\n\
+         <Directory @DOCROOT@/ip>\n Require ip 10.0.0.0/8 192.168\n</Directory>\n\
+         <Directory @DOCROOT@/any>\n AuthType Basic\n AuthName any\n AuthUserFile @HTPASSWD@\n \
+         Require valid-user\n Order Allow,Deny\n Allow from 127.0.0.1\n Satisfy Any\n</Directory>\n\
+         <Location /deny/open>\n Order Allow,Deny\n Allow from 127.0.0\n</Location>\n",
+    );
+    assert_eq!(get(&srv, "/deny/", None).status, 403);
+    // The last section using mod_access_compat replaces the rules whole.
+    assert_eq!(get(&srv, "/deny/open", None).status, 404);
+    assert_eq!(get(&srv, "/ip/", None).status, 403);
+    // Satisfy Any: the Allow line lets 127.0.0.1 in without a password.
+    assert_eq!(get(&srv, "/any/", None).status, 200);
+    assert_eq!(get(&srv, "/index.html", None).status, 200);
+    let log = srv.error_log();
+    assert!(log.contains("[access_compat:error]") && log.contains("AH01797: client denied by server configuration: "), "{log}");
+    assert!(log.contains("AH01630: client denied by server configuration: "), "{log}");
+}
+
+#[test]
+fn auth_directives_need_their_modules_and_valid_arguments() {
+    let bare = "Listen 127.0.0.1:1\n<Directory /x>\n";
+    let e = load(&format!("{bare}AuthType Basic\n</Directory>\n")).unwrap_err();
+    assert!(e.contains("Invalid command 'AuthType'"), "{e}");
+    let e = load(&format!("{bare}Order deny,allow\n</Directory>\n")).unwrap_err();
+    assert!(e.contains("Invalid command 'Order'"), "{e}");
+    let e = load(&format!("{bare}Require valid-user\n</Directory>\n")).unwrap_err();
+    assert!(e.contains("Unknown Authz provider: valid-user"), "{e}");
+    let with = |body: &str| load(&format!("Listen 127.0.0.1:1\n{MODULES}<Directory /x>\n{body}\n</Directory>\n"));
+    assert!(with("Require ip 10.1.2.300").unwrap_err().contains("appears to be invalid"));
+    assert!(with("Allow 10.0.0.1").unwrap_err().contains("allow and deny must be followed by 'from'"));
+    assert!(with("Order sideways").unwrap_err().contains("unknown order"));
+    assert!(with("AuthBasicProvider dbm").unwrap_err().contains("Unknown Authn provider: dbm"));
+    assert!(with("AuthType Digest").unwrap_err().contains("not supported"));
+    let e = load(&format!("Listen 127.0.0.1:1\n{MODULES}AuthName x\n")).unwrap_err();
+    assert!(e.contains("AuthName not allowed here") || e.contains("not allowed"), "{e}");
+    let c = with("Require ip 10.1 ::1\nRequire host example.org\nRequire forward-dns localhost\nSatisfy any").unwrap();
+    assert_eq!(c.directories[0].require.as_ref().map(Vec::len), Some(3));
+}
