@@ -43,7 +43,11 @@ fn server(sections: &str) -> TestServer {
     });
     for d in ["private", "deny", "ip", "any", "bob"] {
         std::fs::create_dir_all(srv.path(&format!("htdocs/{d}"))).unwrap();
-        std::fs::write(srv.path(&format!("htdocs/{d}/index.html")), format!("{d}\n")).unwrap();
+        std::fs::write(
+            srv.path(&format!("htdocs/{d}/index.html")),
+            format!("{d}\n"),
+        )
+        .unwrap();
     }
     srv
 }
@@ -71,7 +75,10 @@ fn auth_basic_every_htpasswd_format_and_the_401s() {
     let srv = server(PRIVATE);
     let r = get(&srv, "/private/", None);
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("WWW-Authenticate").as_deref(), Some("Basic realm=\"Lab area\""));
+    assert_eq!(
+        r.header("WWW-Authenticate").as_deref(),
+        Some("Basic realm=\"Lab area\"")
+    );
     for (cred, user) in [
         ("bcrypt:pw-bcrypt", "bcrypt"),
         ("apr1:pw-apr1", "apr1"),
@@ -90,18 +97,36 @@ fn auth_basic_every_htpasswd_format_and_the_401s() {
     // `Require user apr1`: another valid user is refused with a new challenge.
     let r = get(&srv, "/bob/", Some("sha1:pw-sha1"));
     assert_eq!(r.status, 401);
-    assert_eq!(r.header("WWW-Authenticate").as_deref(), Some("Basic realm=\"bob\""));
+    assert_eq!(
+        r.header("WWW-Authenticate").as_deref(),
+        Some("Basic realm=\"bob\"")
+    );
     assert_eq!(get(&srv, "/bob/", Some("apr1:pw-apr1")).status, 200);
     let log = srv.error_log();
     assert!(log.contains("[auth_basic:error]"), "{log}");
-    assert!(log.contains("AH01617: user apr1: authentication failure for \"/private/\": Password Mismatch"), "{log}");
-    assert!(log.contains("AH01618: user mallory not found: /private/"), "{log}");
-    assert!(log.contains("AH01631: user sha1: authorization failure for \"/bob/\": "), "{log}");
+    assert!(
+        log.contains(
+            "AH01617: user apr1: authentication failure for \"/private/\": Password Mismatch"
+        ),
+        "{log}"
+    );
+    assert!(
+        log.contains("AH01618: user mallory not found: /private/"),
+        "{log}"
+    );
+    assert!(
+        log.contains("AH01631: user sha1: authorization failure for \"/bob/\": "),
+        "{log}"
+    );
     // %u: the authenticated user, and the user sent with a failed password too.
     let lines = srv.access_lines(12);
     assert!(lines[0].starts_with("127.0.0.1 - - ["), "{}", lines[0]);
     assert!(lines[1].starts_with("127.0.0.1 - bcrypt ["), "{}", lines[1]);
-    assert!(lines[7].starts_with("127.0.0.1 - apr1 [") && lines[7].contains("\" 401 "), "{}", lines[7]);
+    assert!(
+        lines[7].starts_with("127.0.0.1 - apr1 [") && lines[7].contains("\" 401 "),
+        "{}",
+        lines[7]
+    );
 }
 
 #[test]
@@ -121,8 +146,15 @@ fn access_compat_and_require_ip_deny() {
     assert_eq!(get(&srv, "/any/", None).status, 200);
     assert_eq!(get(&srv, "/index.html", None).status, 200);
     let log = srv.error_log();
-    assert!(log.contains("[access_compat:error]") && log.contains("AH01797: client denied by server configuration: "), "{log}");
-    assert!(log.contains("AH01630: client denied by server configuration: "), "{log}");
+    assert!(
+        log.contains("[access_compat:error]")
+            && log.contains("AH01797: client denied by server configuration: "),
+        "{log}"
+    );
+    assert!(
+        log.contains("AH01630: client denied by server configuration: "),
+        "{log}"
+    );
 }
 
 #[test]
@@ -134,14 +166,44 @@ fn auth_directives_need_their_modules_and_valid_arguments() {
     assert!(e.contains("Invalid command 'Order'"), "{e}");
     let e = load(&format!("{bare}Require valid-user\n</Directory>\n")).unwrap_err();
     assert!(e.contains("Unknown Authz provider: valid-user"), "{e}");
-    let with = |body: &str| load(&format!("Listen 127.0.0.1:1\n{MODULES}<Directory /x>\n{body}\n</Directory>\n"));
-    assert!(with("Require ip 10.1.2.300").unwrap_err().contains("appears to be invalid"));
-    assert!(with("Allow 10.0.0.1").unwrap_err().contains("allow and deny must be followed by 'from'"));
-    assert!(with("Order sideways").unwrap_err().contains("unknown order"));
-    assert!(with("AuthBasicProvider dbm").unwrap_err().contains("Unknown Authn provider: dbm"));
-    assert!(with("AuthType Digest").unwrap_err().contains("not supported"));
+    let with = |body: &str| {
+        load(&format!(
+            "Listen 127.0.0.1:1\n{MODULES}<Directory /x>\n{body}\n</Directory>\n"
+        ))
+    };
+    assert!(
+        with("Require ip 10.1.2.300")
+            .unwrap_err()
+            .contains("appears to be invalid")
+    );
+    assert!(
+        with("Allow 10.0.0.1")
+            .unwrap_err()
+            .contains("allow and deny must be followed by 'from'")
+    );
+    assert!(
+        with("Order sideways")
+            .unwrap_err()
+            .contains("unknown order")
+    );
+    assert!(
+        with("AuthBasicProvider dbm")
+            .unwrap_err()
+            .contains("Unknown Authn provider: dbm")
+    );
+    assert!(
+        with("AuthType Digest")
+            .unwrap_err()
+            .contains("not supported")
+    );
     let e = load(&format!("Listen 127.0.0.1:1\n{MODULES}AuthName x\n")).unwrap_err();
-    assert!(e.contains("AuthName not allowed here") || e.contains("not allowed"), "{e}");
-    let c = with("Require ip 10.1 ::1\nRequire host example.org\nRequire forward-dns localhost\nSatisfy any").unwrap();
+    assert!(
+        e.contains("AuthName not allowed here") || e.contains("not allowed"),
+        "{e}"
+    );
+    let c = with(
+        "Require ip 10.1 ::1\nRequire host example.org\nRequire forward-dns localhost\nSatisfy any",
+    )
+    .unwrap();
     assert_eq!(c.directories[0].require.as_ref().map(Vec::len), Some(3));
 }
