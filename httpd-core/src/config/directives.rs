@@ -13,6 +13,7 @@
 use super::MpmIdent;
 use super::cmds;
 use super::cmds_aaa;
+use super::cmds_env;
 use super::parse::words;
 use super::walk::Walker;
 
@@ -287,6 +288,21 @@ pub static DIRECTIVES: &[Directive] = &[
         "'from' followed by hostnames or IP-address wildcards", cmds_aaa::add_deny).overrides("Limit"),
     row("Satisfy", Directory, Take1, ALL, "access_compat", "Satisfy Any|All", "All",
         "access policy if both allow and require used ('all' or 'any')", cmds_aaa::set_satisfy).overrides("AuthConfig"),
+    // ---- environment (mod_setenvif, mod_env: config/cmds_env.rs, modules/setenvif.rs, env.rs) ----
+    row("SetEnvIf", Any, Argv, ALL, "setenvif", "SetEnvIf attribute regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "A header-name, regex and a list of variables.", cmds_env::set_env_if).overrides("FileInfo"),
+    row("SetEnvIfNoCase", Any, Argv, ALL, "setenvif", "SetEnvIfNoCase attribute regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "a header-name, regex and a list of variables.", cmds_env::set_env_if_nocase).overrides("FileInfo"),
+    row("BrowserMatch", Any, Argv, ALL, "setenvif", "BrowserMatch regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "A browser regex and a list of variables.", cmds_env::browser_match).overrides("FileInfo"),
+    row("BrowserMatchNoCase", Any, Argv, ALL, "setenvif", "BrowserMatchNoCase regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "A browser regex and a list of variables.", cmds_env::browser_match_nocase).overrides("FileInfo"),
+    row("SetEnv", Any, Take12, ALL, "env", "SetEnv env-variable [value]", "none",
+        "an environment variable name and optional value to pass to CGI.", cmds_env::set_env).overrides("FileInfo"),
+    row("UnsetEnv", Any, Iterate, ALL, "env", "UnsetEnv env-variable [env-variable] ...", "none",
+        "a list of variables to remove from the CGI environment.", cmds_env::unset_env).overrides("FileInfo"),
+    row("PassEnv", Any, Iterate, ALL, "env", "PassEnv env-variable [env-variable] ...", "none",
+        "a list of environment variables to pass to CGI.", cmds_env::pass_env).overrides("FileInfo"),
     // ---- MPM (stored raw with atoi; each MPM's check_config clamps; mpm_default.h defaults) ----
     row("StartServers", Server, Take1, ALL, "mpm", "StartServers number", "5 prefork, 3 worker/event (DEFAULT_START_DAEMON)",
         "Number of child processes launched at server startup", cmds::set_daemons_to_start),

@@ -40,6 +40,7 @@
 
 pub mod cmds;
 pub mod cmds_aaa;
+pub mod cmds_env;
 pub mod directives;
 pub mod include;
 pub mod modules;

@@ -31,6 +31,8 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("auth_basic", "mod_auth_basic.c"),
     ("authn_file", "mod_authn_file.c"),
     ("authz_user", "mod_authz_user.c"),
+    ("setenvif", "mod_setenvif.c"),
+    ("env", "mod_env.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,

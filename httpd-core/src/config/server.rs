@@ -85,6 +85,10 @@ pub struct Section {
     pub authn: crate::modules::auth_basic::AuthnConfig,
     /// `Order`/`Allow`/`Deny`/`Satisfy` when the section uses any (mod_access_compat).
     pub compat: Option<crate::modules::access_compat::AccessCompat>,
+    /// `SetEnvIf`, `BrowserMatch`, … in file order (mod_setenvif).
+    pub setenvif: Vec<crate::modules::setenvif::SetEnvIf>,
+    /// `SetEnv`, `UnsetEnv`, `PassEnv` in file order (mod_env).
+    pub env_cmds: Vec<crate::modules::env::EnvCmd>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -147,6 +151,11 @@ pub struct ServerConfig {
     /// Modules that are off until `LoadModule` names them ([`super::modules::LOADABLE_MODULES`])
     /// and that the configuration loaded.
     pub loaded_modules: Vec<&'static str>,
+    /// Server-level `SetEnvIf`/`BrowserMatch` lines, run when the request has been read
+    /// (mod_setenvif `post_read_request`), before any section's.
+    pub server_setenvif: Vec<crate::modules::setenvif::SetEnvIf>,
+    /// Server-level `SetEnv`/`UnsetEnv`/`PassEnv` lines (mod_env), before any section's.
+    pub server_env_cmds: Vec<crate::modules::env::EnvCmd>,
     /// What `RequestReadTimeout` directives said (mod_reqtimeout).
     pub request_read_timeout_setting: ReqTimeoutSetting,
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
@@ -194,6 +203,8 @@ impl ServerConfig {
             runtime_dir: server_root.join("logs"),
             defines: Vec::new(),
             loaded_modules: Vec::new(),
+            server_setenvif: Vec::new(),
+            server_env_cmds: Vec::new(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
         }
@@ -223,13 +234,9 @@ impl ServerConfig {
         })
     }
 
-    /// The access settings in force: `<Directory>` sections (shortest path first, as Apache's
-    /// `ap_directory_walk`), then `<Location>` sections in file order, merged in that order.
-    /// The last section with `Require` lines replaces the others' (`AuthMerging Off`); each
-    /// `Auth*` value overrides the outer one; the last section using mod_access_compat replaces
-    /// its settings whole (the module has no merge function). Without any `Require`, access is
-    /// granted (we have no `<Directory />` denial default).
-    pub fn access_for(&self, url_path: &str, fs_path: &Path) -> crate::modules::authz::DirAccess {
+    /// The sections that apply to a request, in Apache's merge order: `<Directory>` sections
+    /// (shortest path first, as `ap_directory_walk`), then `<Location>` sections in file order.
+    pub fn sections_for(&self, url_path: &str, fs_path: &Path) -> Vec<&Section> {
         let mut dirs: Vec<&Section> = self
             .directories
             .iter()
@@ -241,8 +248,18 @@ impl ServerConfig {
             .locations
             .iter()
             .filter(|s| location_matches(&s.path, url_path));
+        dirs.into_iter().chain(locs).collect()
+    }
+
+    /// The access settings in force: `<Directory>` sections (shortest path first, as Apache's
+    /// `ap_directory_walk`), then `<Location>` sections in file order, merged in that order.
+    /// The last section with `Require` lines replaces the others' (`AuthMerging Off`); each
+    /// `Auth*` value overrides the outer one; the last section using mod_access_compat replaces
+    /// its settings whole (the module has no merge function). Without any `Require`, access is
+    /// granted (we have no `<Directory />` denial default).
+    pub fn access_for(&self, url_path: &str, fs_path: &Path) -> crate::modules::authz::DirAccess {
         let mut access = crate::modules::authz::DirAccess::default();
-        for s in dirs.into_iter().chain(locs) {
+        for s in self.sections_for(url_path, fs_path) {
             if let Some(r) = &s.require {
                 access.require = r.clone();
             }

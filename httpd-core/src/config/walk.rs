@@ -228,6 +228,9 @@ impl<'a> Walker<'a> {
 
     /// After the walk: resolve nicknames and paths that depend on the whole file.
     pub fn finish(mut self) -> Result<ServerConfig, ConfigError> {
+        // Server-level mod_setenvif/mod_env lines run before every section's (not as a section).
+        self.cfg.server_setenvif = std::mem::take(&mut self.server_section.setenvif);
+        self.cfg.server_env_cmds = std::mem::take(&mut self.server_section.env_cmds);
         // Server-level SetHandler: a <Location /> before every real section, so sections win.
         if self.server_section.handler.is_some() {
             self.cfg.locations.insert(0, self.server_section.clone());

@@ -559,7 +559,7 @@ impl Connection {
             the_request,
             resp.status,
             bytes_sent,
-            Some((referer, agent, resp.user.as_deref())),
+            Some((referer, agent, resp.user.as_deref(), Some(&resp.env))),
         );
         if let Some(slot) = ctx.slot {
             slot.end_request(bytes_sent);
@@ -567,6 +567,7 @@ impl Connection {
         state
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn access_log(
         &self,
         ctx: &ConnCtx<'_>,
@@ -574,9 +575,9 @@ impl Connection {
         request_line: &str,
         status: u16,
         bytes_sent: u64,
-        fields: Option<(Option<&str>, Option<&str>, Option<&str>)>,
+        fields: Option<LogFields<'_>>,
     ) {
-        let (referer, user_agent, remote_user) = fields.unwrap_or((None, None, None));
+        let (referer, user_agent, remote_user, env) = fields.unwrap_or((None, None, None, None));
         ctx.server.inner.access_log.log(&AccessEntry {
             remote: self.peer.ip(),
             request_time: time,
@@ -586,6 +587,16 @@ impl Connection {
             referer,
             user_agent,
             remote_user,
+            env,
         });
     }
 }
+
+/// What a served request adds to its access-log line: Referer, User-Agent, the user
+/// authentication named (`%u`) and the request's environment (`%{VAR}e`).
+type LogFields<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a crate::modules::setenvif::Env>,
+);

@@ -163,12 +163,66 @@ impl Exchange<'_> {
 /// Steps 1–7 of the module doc; the response carries the user step 4 found (`%u`).
 pub fn handle(x: &mut Exchange<'_>) -> Response {
     let mut user = None;
-    let mut r = handle_steps(x, &mut user);
+    let mut out = RequestNotes::default();
+    let mut r = handle_steps(x, &mut user, &mut out);
     r.user = user;
+    // `nokeepalive` (Debian's setenvif.conf sets it for old browsers): http_protocol.c's
+    // ap_set_keepalive closes the connection after this response.
+    if out.env.get("nokeepalive").is_some() {
+        r.close = true;
+    }
+    r.env = out.env;
     r
 }
 
-fn handle_steps(x: &mut Exchange<'_>, user_out: &mut Option<String>) -> Response {
+/// What the request steps leave for the logs besides the response.
+#[derive(Default)]
+struct RequestNotes {
+    /// `r->subprocess_env` (mod_setenvif, mod_env): the access log's `%{VAR}e`.
+    env: crate::modules::setenvif::Env,
+}
+
+/// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order
+/// (`header_parser`).
+fn setenvif(
+    x: &Exchange<'_>,
+    uri: &str,
+    sections: &[&crate::config::Section],
+) -> crate::modules::setenvif::Env {
+    use crate::modules::setenvif::{Env, RequestView};
+    let cfg = &x.server.inner.config;
+    let mut env = Env::default();
+    if cfg.server_setenvif.is_empty() && sections.iter().all(|s| s.setenvif.is_empty()) {
+        return env;
+    }
+    let headers: Vec<(&str, &str)> = x.req.headers.iter().collect();
+    let protocol = match x.req.line.version {
+        super::request_line::Version::Http09 => "HTTP/0.9".to_string(),
+        super::request_line::Version::Http(ma, mi) => format!("HTTP/{ma}.{mi}"),
+    };
+    let view = RequestView {
+        client: x.peer.ip(),
+        local: x.local.ip(),
+        method: &x.req.line.method,
+        protocol: &protocol,
+        uri,
+        headers: &headers,
+    };
+    for rule in cfg
+        .server_setenvif
+        .iter()
+        .chain(sections.iter().flat_map(|s| &s.setenvif))
+    {
+        rule.apply(&view, &mut env);
+    }
+    env
+}
+
+fn handle_steps(
+    x: &mut Exchange<'_>,
+    user_out: &mut Option<String>,
+    out: &mut RequestNotes,
+) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
     // 0. An unmet expectation is answered before any hook (ap_check_request_header).
@@ -226,11 +280,23 @@ fn handle_steps(x: &mut Exchange<'_>, user_out: &mut Option<String>) -> Response
         .path
         .join(decoded.trim_start_matches('/'));
     // 4. access control, authentication, authorization (modules/authz.rs: check_access)
-    let (verdict, user) = access_check(x, &decoded, &fs_path);
+    let sections = cfg.sections_for(&decoded, &fs_path);
+    let mut env = setenvif(x, &decoded, &sections);
+    let (verdict, user) = access_check(x, &decoded, &fs_path, &env);
     *user_out = user;
     if let Some(r) = verdict {
+        out.env = env;
         return r;
     }
+    // mod_env's fixups: after access control, before the handler.
+    for cmd in cfg
+        .server_env_cmds
+        .iter()
+        .chain(sections.iter().flat_map(|s| &s.env_cmds))
+    {
+        cmd.apply(&mut env);
+    }
+    out.env = env;
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = cfg.handler_for(&decoded);
     if handler == Some("server-status")
@@ -295,12 +361,12 @@ fn access_check(
     x: &Exchange<'_>,
     uri: &str,
     fs_path: &std::path::Path,
+    env: &crate::modules::setenvif::Env,
 ) -> (Option<Response>, Option<String>) {
     use crate::modules::authz::{Access, Request as AuthzRequest, check_access};
     let access = x.server.inner.config.access_for(uri, fs_path);
     let filename = fs_path.display().to_string();
-    // No environment variables are set before mod_setenvif/mod_env exist.
-    let no_env = |_: &str| false;
+    let has_env = |name: &str| env.get(name).is_some();
     let verdict = check_access(
         &access,
         &AuthzRequest {
@@ -309,7 +375,7 @@ fn access_check(
             authorization: x.req.headers.get("Authorization"),
             uri: &x.req.line.path,
             filename: &filename,
-            env: &no_env,
+            env: &has_env,
         },
     );
     match verdict {

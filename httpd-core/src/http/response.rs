@@ -62,6 +62,8 @@ pub struct Response {
     pub error_page: bool,
     /// The user named by authentication (`r->user`, the access log's `%u`).
     pub user: Option<String>,
+    /// The request's environment (`r->subprocess_env`, the access log's `%{VAR}e`).
+    pub env: crate::modules::setenvif::Env,
 }
 
 impl Response {
@@ -77,6 +79,7 @@ impl Response {
             close: false,
             error_page: false,
             user: None,
+            env: Default::default(),
         }
     }
 

@@ -37,6 +37,8 @@ pub struct AccessEntry<'a> {
     pub user_agent: Option<&'a str>,
     /// `%u`: the user authentication named (`r->user`).
     pub remote_user: Option<&'a str>,
+    /// `%{VAR}e`: the request's environment (mod_setenvif, mod_env).
+    pub env: Option<&'a crate::modules::setenvif::Env>,
 }
 
 /// A `LogFormat` the access log cannot render.
@@ -91,6 +93,8 @@ pub enum Item {
     Protocol,
     /// `%P`
     Pid,
+    /// `%{VAR}e`
+    Env(String),
 }
 
 /// Compile a `LogFormat` string (`mod_log_config.c: parse_log_string`).
@@ -149,9 +153,10 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                     'm' => Item::Method,
                     'H' => Item::Protocol,
                     'P' => Item::Pid,
+                    'e' => Item::Env(arg.take().unwrap_or_default()),
                     other => {
                         return Err(LogFormatError(format!(
-                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P)"
+                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P %{{VAR}}e)"
                         )));
                     }
                 };
@@ -295,6 +300,11 @@ impl Inner {
                     Some("") => out.push_str("\"\""),
                     Some(u) => escape_logitem(&mut out, u),
                 },
+                // log_env_var: unset is "-", the value escaped as a header's.
+                Item::Env(name) => match e.env.and_then(|env| env.get(name)) {
+                    Some(v) => escape_logitem(&mut out, v),
+                    None => out.push('-'),
+                },
                 Item::Time => out.push_str(&self.clf_time(e.request_time)),
                 Item::RequestLine => escape_logitem(&mut out, e.request_line),
                 Item::Status => out.push_str(&e.status.to_string()),
@@ -427,6 +437,7 @@ mod tests {
             referer: Some("http://x/\"q\""),
             user_agent: None,
             remote_user: None,
+            env: None,
         }
     }
 

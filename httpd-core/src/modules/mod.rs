@@ -10,6 +10,8 @@
 //! | [`auth_basic`] | `modules/aaa/mod_auth_basic.c`, `mod_authn_core.c` |
 //! | [`authn_file`] | `modules/aaa/mod_authn_file.c`, APR `apr_passwd.c`, `apr_md5.c` |
 //! | [`authz_host`] | `modules/aaa/mod_authz_host.c` (built in, as `authz_core`) |
+//! | [`setenvif`] | `modules/metadata/mod_setenvif.c` |
+//! | [`env`] | `modules/metadata/mod_env.c` |
 //! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 
 pub mod access_compat;
@@ -17,4 +19,6 @@ pub mod auth_basic;
 pub mod authn_file;
 pub mod authz;
 pub mod authz_host;
+pub mod env;
 pub mod reqtimeout;
+pub mod setenvif;

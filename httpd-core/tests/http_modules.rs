@@ -1,7 +1,8 @@
 //! Access control and Basic authentication over TCP, configured through the real config
 //! loader: mod_authz_host (`Require ip`), mod_access_compat (`Order`/`Allow`/`Deny`/`Satisfy`),
 //! mod_auth_basic + mod_authn_file with `htpasswd` files of every format (fixtures made by
-//! apache2-utils' `htpasswd -B/-m/-s/-d/-2/-5/-p`), mod_authz_user (`valid-user`, `user`).
+//! apache2-utils' `htpasswd -B/-m/-s/-d/-2/-5/-p`), mod_authz_user (`valid-user`, `user`);
+//! mod_setenvif and mod_env with the access log's `%{VAR}e` and `Allow from env=`.
 
 mod http_support;
 
@@ -16,7 +17,7 @@ const HTPASSWD: &str = concat!(
 
 const MODULES: &str = "LoadModule authn_core_module x.so\nLoadModule auth_basic_module x.so\n\
      LoadModule authn_file_module x.so\nLoadModule authz_user_module x.so\n\
-     LoadModule access_compat_module x.so\n";
+     LoadModule access_compat_module x.so\nLoadModule setenvif_module x.so\nLoadModule env_module x.so\n";
 
 fn load(text: &str) -> Result<ServerConfig, String> {
     let opts = ConfigOptions {
@@ -28,7 +29,13 @@ fn load(text: &str) -> Result<ServerConfig, String> {
 
 /// A server whose sections come from `sections` (with `@DOCROOT@` and `@HTPASSWD@` filled in).
 fn server(sections: &str) -> TestServer {
+    server_logging(sections, "%h %l %u %t \"%r\" %>s %b")
+}
+
+/// As [`server`], with this access-log format.
+fn server_logging(sections: &str, format: &str) -> TestServer {
     let srv = TestServer::with_config(|c| {
+        c.custom_logs[0].format = format.to_string();
         let docroot = c.document_root.display().to_string();
         let text = format!(
             "Listen 127.0.0.1:1\n{MODULES}{}",
@@ -40,6 +47,8 @@ fn server(sections: &str) -> TestServer {
         c.directories = loaded.directories;
         c.locations = loaded.locations;
         c.loaded_modules = loaded.loaded_modules;
+        c.server_setenvif = loaded.server_setenvif;
+        c.server_env_cmds = loaded.server_env_cmds;
     });
     for d in ["private", "deny", "ip", "any", "bob"] {
         std::fs::create_dir_all(srv.path(&format!("htdocs/{d}"))).unwrap();
@@ -53,6 +62,10 @@ fn server(sections: &str) -> TestServer {
 }
 
 fn get(srv: &TestServer, target: &str, cred: Option<&str>) -> Resp {
+    get_with(srv, target, cred, "")
+}
+
+fn get_with(srv: &TestServer, target: &str, cred: Option<&str>, extra: &str) -> Resp {
     let auth = cred
         .map(|c| {
             format!(
@@ -61,9 +74,12 @@ fn get(srv: &TestServer, target: &str, cred: Option<&str>) -> Resp {
             )
         })
         .unwrap_or_default();
-    parse(&srv.send(
-        format!("GET {target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n{auth}\r\n").as_bytes(),
-    ))
+    parse(
+        &srv.send(
+            format!("GET {target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n{auth}{extra}\r\n")
+                .as_bytes(),
+        ),
+    )
 }
 
 const PRIVATE: &str = "<Directory @DOCROOT@/private>\n AuthType Basic\n AuthName \"Lab area\"\n \
@@ -206,4 +222,44 @@ fn auth_directives_need_their_modules_and_valid_arguments() {
     )
     .unwrap();
     assert_eq!(c.directories[0].require.as_ref().map(Vec::len), Some(3));
+}
+
+#[test]
+fn setenvif_and_env_reach_the_log_and_allow_from_env() {
+    let srv = server_logging(
+        "SetEnvIf Request_URI \\.gif$ image=$0\nBrowserMatchNoCase ^curl is_curl\n\
+         SetEnvIf X-Lab ^(a+)$ lab=$1\nSetEnv stage outer\n\
+         <Directory @DOCROOT@/deny>\n Order Deny,Allow\n Deny from all\n Allow from env=is_curl\n \
+         SetEnv stage inner\n</Directory>\n\
+         <Directory @DOCROOT@/ip>\n UnsetEnv stage\n</Directory>\n",
+        "%>s %{image}e %{is_curl}e %{lab}e %{stage}e",
+    );
+    std::fs::write(srv.path("htdocs/x.gif"), "GIF").unwrap();
+    assert_eq!(get_with(&srv, "/x.gif", None, "X-Lab: aaa\r\n").status, 200);
+    // No match anywhere: every variable unset.
+    assert_eq!(
+        get_with(&srv, "/index.html", None, "X-Lab: b\r\n").status,
+        200
+    );
+    // Allow from env= sees mod_setenvif's variables (set before access control).
+    assert_eq!(
+        get_with(&srv, "/deny/", None, "User-Agent: Curl/8\r\n").status,
+        200
+    );
+    assert_eq!(
+        get_with(&srv, "/deny/", None, "User-Agent: wget\r\n").status,
+        403
+    );
+    assert_eq!(get_with(&srv, "/ip/", None, "").status, 200);
+    let lines = srv.access_lines(5);
+    assert_eq!(
+        lines,
+        vec![
+            "200 .gif - aaa outer",
+            "200 - - - outer",
+            "200 - 1 - inner",
+            "403 - - - -",
+            "200 - - - -",
+        ]
+    );
 }
