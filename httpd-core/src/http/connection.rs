@@ -567,7 +567,6 @@ impl Connection {
         state
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn access_log(
         &self,
         ctx: &ConnCtx<'_>,

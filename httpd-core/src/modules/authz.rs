@@ -184,9 +184,8 @@ pub fn check_access(a: &DirAccess, r: &Request<'_>) -> Access {
         if a.authn.auth_type.is_some() {
             return Access::Error {
                 module: "authz_core",
-                log: format!(
-                    "AH01627: AuthType configured with no corresponding authorization directives"
-                ),
+                log: "AH01627: AuthType configured with no corresponding authorization directives"
+                    .to_string(),
             };
         }
         return Access::Granted { user: None };

@@ -177,7 +177,7 @@ impl SetEnvIf {
             Attribute::RequestUri => r.uri,
             Attribute::Header(h) => {
                 match r.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(h)) {
-                    Some((_, v)) => *v,
+                    Some((_, v)) => v,
                     None => {
                         owned = env.get(h).unwrap_or("").to_string();
                         &owned
