@@ -187,31 +187,18 @@ fn auth_directives_need_their_modules_and_valid_arguments() {
             "Listen 127.0.0.1:1\n{MODULES}<Directory /x>\n{body}\n</Directory>\n"
         ))
     };
-    assert!(
-        with("Require ip 10.1.2.300")
-            .unwrap_err()
-            .contains("appears to be invalid")
-    );
-    assert!(
-        with("Allow 10.0.0.1")
-            .unwrap_err()
-            .contains("allow and deny must be followed by 'from'")
-    );
-    assert!(
-        with("Order sideways")
-            .unwrap_err()
-            .contains("unknown order")
-    );
-    assert!(
-        with("AuthBasicProvider dbm")
-            .unwrap_err()
-            .contains("Unknown Authn provider: dbm")
-    );
-    assert!(
-        with("AuthType Digest")
-            .unwrap_err()
-            .contains("not supported")
-    );
+    for (line, message) in [
+        ("Require ip 10.1.2.300", "appears to be invalid"),
+        ("Allow 10.0.0.1", "allow and deny must be followed by 'from'"),
+        ("Order sideways", "unknown order"),
+        ("AuthBasicProvider dbm", "Unknown Authn provider: dbm"),
+        ("AuthType Digest", "not supported"),
+        ("SetEnvIf User-Agent (", "SetEnvIf regex could not be compiled."),
+        ("BrowserMatch ^x", "Missing envariable expression for BrowserMatch"),
+    ] {
+        let e = with(line).unwrap_err();
+        assert!(e.contains(message), "{line}: {e}");
+    }
     let e = load(&format!("Listen 127.0.0.1:1\n{MODULES}AuthName x\n")).unwrap_err();
     assert!(
         e.contains("AuthName not allowed here") || e.contains("not allowed"),

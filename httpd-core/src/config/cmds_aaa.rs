@@ -73,16 +73,21 @@ pub fn set_satisfy(w: &mut Walker<'_>, a: &[String]) -> R {
 
 /// `mod_access_compat.c: allow_cmd` for `Allow`.
 pub fn add_allow(w: &mut Walker<'_>, a: &[String]) -> R {
-    let rules = parse_from(a)?;
-    let c = w.section_mut().compat.get_or_insert_with(Default::default);
-    c.allows.extend(rules);
-    Ok(())
+    allow_cmd(w, a, true)
 }
 
 /// `mod_access_compat.c: allow_cmd` for `Deny`.
 pub fn add_deny(w: &mut Walker<'_>, a: &[String]) -> R {
+    allow_cmd(w, a, false)
+}
+
+fn allow_cmd(w: &mut Walker<'_>, a: &[String], is_allow: bool) -> R {
     let rules = parse_from(a)?;
     let c = w.section_mut().compat.get_or_insert_with(Default::default);
-    c.denys.extend(rules);
+    if is_allow {
+        c.allows.extend(rules);
+    } else {
+        c.denys.extend(rules);
+    }
     Ok(())
 }

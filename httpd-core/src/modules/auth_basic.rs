@@ -149,23 +149,29 @@ fn decode_lenient(s: &str) -> String {
     String::from_utf8_lossy(&engine.decode(usable).unwrap_or_default()).into_owned()
 }
 
+/// `AuthType Basic`, `AuthName Lab` and the committed htpasswd fixture, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_config() -> AuthnConfig {
+    AuthnConfig {
+        auth_type: Some("Basic".into()),
+        auth_name: Some("Lab".into()),
+        providers: None,
+        user_file: Some(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/htpasswd/all.htpasswd"
+            )
+            .into(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn cfg() -> AuthnConfig {
-        AuthnConfig {
-            auth_type: Some("Basic".into()),
-            auth_name: Some("Lab".into()),
-            providers: None,
-            user_file: Some(
-                concat!(
-                    env!("CARGO_MANIFEST_DIR"),
-                    "/tests/fixtures/htpasswd/all.htpasswd"
-                )
-                .into(),
-            ),
-        }
+        test_config()
     }
 
     fn basic(cred: &str) -> String {

@@ -265,18 +265,7 @@ mod tests {
                 .iter()
                 .map(|r| Require::parse(r, true).unwrap())
                 .collect(),
-            authn: AuthnConfig {
-                auth_type: Some("Basic".into()),
-                auth_name: Some("Lab".into()),
-                providers: None,
-                user_file: Some(
-                    concat!(
-                        env!("CARGO_MANIFEST_DIR"),
-                        "/tests/fixtures/htpasswd/all.htpasswd"
-                    )
-                    .into(),
-                ),
-            },
+            authn: crate::modules::auth_basic::test_config(),
             compat: None,
         }
     }
