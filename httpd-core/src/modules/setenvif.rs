@@ -111,13 +111,14 @@ pub fn parse(
     let Some((pattern, vars)) = args.split_first() else {
         return Err(format!("Missing regular expression for {name}"));
     };
-    if vars.is_empty() {
-        return Err(format!("Missing envariable expression for {name}"));
-    }
+    // Apache compiles the regex before it reads the variables (add_envvars).
     let regex = RegexBuilder::new(pattern)
         .case_insensitive(nocase)
         .build()
         .map_err(|_| format!("{name} regex could not be compiled."))?;
+    if vars.is_empty() {
+        return Err(format!("Missing envariable expression for {name}"));
+    }
     let attribute = match attribute.to_ascii_lowercase().as_str() {
         "remote_addr" => Attribute::RemoteAddr,
         "server_addr" => Attribute::ServerAddr,
