@@ -189,12 +189,21 @@ fn auth_directives_need_their_modules_and_valid_arguments() {
     };
     for (line, message) in [
         ("Require ip 10.1.2.300", "appears to be invalid"),
-        ("Allow 10.0.0.1", "allow and deny must be followed by 'from'"),
+        (
+            "Allow 10.0.0.1",
+            "allow and deny must be followed by 'from'",
+        ),
         ("Order sideways", "unknown order"),
         ("AuthBasicProvider dbm", "Unknown Authn provider: dbm"),
         ("AuthType Digest", "not supported"),
-        ("SetEnvIf User-Agent (", "SetEnvIf regex could not be compiled."),
-        ("BrowserMatch ^x", "Missing envariable expression for BrowserMatch"),
+        (
+            "SetEnvIf User-Agent (",
+            "SetEnvIf regex could not be compiled.",
+        ),
+        (
+            "BrowserMatch ^x",
+            "Missing envariable expression for BrowserMatch",
+        ),
     ] {
         let e = with(line).unwrap_err();
         assert!(e.contains(message), "{line}: {e}");

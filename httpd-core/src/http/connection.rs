@@ -31,7 +31,7 @@ use super::response::{
     status_drops_connection, status_is_header_only, write_head,
 };
 use super::{ConnCtx, WorkerStatus, set_status};
-use crate::log::{AccessEntry, Level};
+use crate::log::{AccessEntry, ConnFacts, Level};
 use crate::modules::reqtimeout::StageKind;
 
 /// `SECONDS_TO_LINGER`: the short lingering close after a mod_reqtimeout timeout.
@@ -483,6 +483,8 @@ impl Connection {
                     r.line.version.is_1_1_or_later(),
                 )
             });
+        // %O (mod_logio): every byte of this response handed to the network.
+        let mut bytes_out = 0u64;
         if !http09 {
             let mut head = Vec::with_capacity(512);
             write_head(
@@ -492,20 +494,24 @@ impl Connection {
                 SystemTime::now(),
                 req.is_some_and(|r| r.is_head()),
             );
+            bytes_out += head.len() as u64;
             self.out.push(Chunk::Bytes(head));
         }
         let mut bytes_sent = 0;
         if !head_only {
             bytes_sent = resp.body_len();
+            bytes_out += bytes_sent;
             let chunked = resp.chunked && bytes_sent > 0;
             if chunked {
-                self.out
-                    .push(Chunk::Bytes(format!("{bytes_sent:x}\r\n").into_bytes()));
+                let size = format!("{bytes_sent:x}\r\n");
+                bytes_out += size.len() as u64 + 2;
+                self.out.push(Chunk::Bytes(size.into_bytes()));
             }
             for c in resp.body {
                 self.out.push(c);
             }
             if resp.chunked {
+                bytes_out += 5;
                 self.out.push(Chunk::Bytes(if chunked {
                     b"\r\n0\r\n\r\n".to_vec()
                 } else {
@@ -518,6 +524,8 @@ impl Connection {
         } else {
             ConnState::Linger
         };
+        // %X: `c->aborted` when the blocking write failed.
+        let mut aborted = false;
         let state = match mode {
             WriteMode::Blocking => {
                 self.set_write_timeout(Self::timeout(ctx));
@@ -532,6 +540,7 @@ impl Connection {
                     // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
                     Ok(false) | Err(_) => {
                         self.out = OutQueue::default();
+                        aborted = true;
                         ConnState::Linger
                     }
                 }
@@ -551,15 +560,29 @@ impl Connection {
         // The EOR filter: no read deadline between requests.
         self.input.deadline.disarm();
         set_status(ctx, WorkerStatus::BusyLog);
-        let referer = req.and_then(|r| r.headers.get("Referer"));
-        let agent = req.and_then(|r| r.headers.get("User-Agent"));
+        let conn = ConnFacts {
+            local: Some(self.local),
+            remote_port: self.peer.port(),
+            bytes_out,
+            keepalives: self.keepalives.saturating_sub(1),
+            status: match (aborted, ka.keep) {
+                (true, _) => 'X',
+                (false, true) => '+',
+                (false, false) => '-',
+            },
+        };
         self.access_log(
             ctx,
             time,
             the_request,
             resp.status,
             bytes_sent,
-            Some((referer, agent, resp.user.as_deref(), Some(&resp.env))),
+            Some(LogFields {
+                headers: req.map(|r| &r.headers),
+                user: resp.user.as_deref(),
+                env: Some(&resp.env),
+                conn,
+            }),
         );
         if let Some(slot) = ctx.slot {
             slot.end_request(bytes_sent);
@@ -576,26 +599,38 @@ impl Connection {
         bytes_sent: u64,
         fields: Option<LogFields<'_>>,
     ) {
-        let (referer, user_agent, remote_user, env) = fields.unwrap_or((None, None, None, None));
+        // A request never read (408 before the request line): only the connection's facts.
+        let f = fields.unwrap_or(LogFields {
+            headers: None,
+            user: None,
+            env: None,
+            conn: ConnFacts {
+                local: Some(self.local),
+                remote_port: self.peer.port(),
+                status: '-',
+                ..Default::default()
+            },
+        });
         ctx.server.inner.access_log.log(&AccessEntry {
             remote: self.peer.ip(),
             request_time: time,
             request_line,
             status,
             bytes_sent,
-            referer,
-            user_agent,
-            remote_user,
-            env,
+            headers: f.headers,
+            remote_user: f.user,
+            env: f.env,
+            conn: f.conn,
         });
     }
 }
 
-/// What a served request adds to its access-log line: Referer, User-Agent, the user
-/// authentication named (`%u`) and the request's environment (`%{VAR}e`).
-type LogFields<'a> = (
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a str>,
-    Option<&'a crate::modules::setenvif::Env>,
-);
+/// What a served request adds to its access-log line: the request's headers (`%{Name}i`),
+/// the user authentication named (`%u`), the request's environment (`%{VAR}e`) and the
+/// connection's facts (`%O`, `%k`, `%X`, …).
+struct LogFields<'a> {
+    headers: Option<&'a super::headers::Headers>,
+    user: Option<&'a str>,
+    env: Option<&'a crate::modules::setenvif::Env>,
+    conn: ConnFacts,
+}
