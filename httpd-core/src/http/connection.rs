@@ -581,6 +581,7 @@ impl Connection {
                 headers: req.map(|r| &r.headers),
                 user: resp.user.as_deref(),
                 env: Some(&resp.env),
+                uri: resp.final_uri.as_deref(),
                 conn,
             }),
         );
@@ -604,6 +605,7 @@ impl Connection {
             headers: None,
             user: None,
             env: None,
+            uri: None,
             conn: ConnFacts {
                 local: Some(self.local),
                 remote_port: self.peer.port(),
@@ -620,6 +622,7 @@ impl Connection {
             headers: f.headers,
             remote_user: f.user,
             env: f.env,
+            final_uri: f.uri,
             conn: f.conn,
         });
     }
@@ -632,5 +635,6 @@ struct LogFields<'a> {
     headers: Option<&'a super::headers::Headers>,
     user: Option<&'a str>,
     env: Option<&'a crate::modules::setenvif::Env>,
+    uri: Option<&'a str>,
     conn: ConnFacts,
 }

@@ -172,6 +172,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         r.close = true;
     }
     r.env = out.env;
+    r.final_uri = out.uri;
     r
 }
 
@@ -180,6 +181,8 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
 struct RequestNotes {
     /// `r->subprocess_env` (mod_setenvif, mod_env): the access log's `%{VAR}e`.
     env: crate::modules::setenvif::Env,
+    /// `r->uri` after an internal redirect (mod_dir's index file): the access log's `%U`.
+    uri: Option<String>,
 }
 
 /// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order
@@ -331,12 +334,16 @@ fn handle_steps(
                 .docroot
                 .locate(&[&url_bytes[..], name.as_bytes()].concat())
             {
-                f @ Located::File(..) => Some(f),
+                f @ Located::File(..) => Some((f, name)),
                 _ => None,
             }
         });
         match index {
-            Some(f) => located = f,
+            Some((f, name)) => {
+                // mod_dir's internal redirect: the access log's %U shows the index file.
+                out.uri = Some(format!("{decoded}{name}"));
+                located = f
+            }
             None => {
                 x.log(
                     "autoindex",

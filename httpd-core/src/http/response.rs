@@ -64,6 +64,8 @@ pub struct Response {
     pub user: Option<String>,
     /// The request's environment (`r->subprocess_env`, the access log's `%{VAR}e`).
     pub env: crate::modules::setenvif::Env,
+    /// The URI after an internal redirect (mod_dir's index file), for the access log's `%U`.
+    pub final_uri: Option<String>,
 }
 
 impl Response {
@@ -80,6 +82,7 @@ impl Response {
             error_page: false,
             user: None,
             env: Default::default(),
+            final_uri: None,
         }
     }
 

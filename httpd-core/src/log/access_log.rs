@@ -44,6 +44,8 @@ pub struct AccessEntry<'a> {
     pub remote_user: Option<&'a str>,
     /// `%{VAR}e`: the request's environment (mod_setenvif, mod_env).
     pub env: Option<&'a crate::modules::setenvif::Env>,
+    /// `%U` after an internal redirect (mod_dir's index file); `None`: the request line's path.
+    pub final_uri: Option<&'a str>,
     /// What the connection adds: addresses, counters (`%A`, `%{remote}p`, `%O`, `%k`, `%X`).
     pub conn: ConnFacts,
 }
@@ -377,13 +379,14 @@ impl Inner {
                 .map(|h| h.trim().to_string())
                 .unwrap_or_else(|_| "localhost".into())
         });
-        // %p is the canonical port: ServerName's port, else the first Listen.
+        // %p is the canonical port (log_server_port: `r->server->port`, else
+        // `ap_default_port`): ServerName's port, else 80 — not the port Listen uses, as a
+        // Debian vhost_combined line shows (`localhost:80` on a server listening on 8080).
         let port = cfg
             .server_name
             .as_deref()
             .and_then(|n| n.rsplit_once(':'))
             .and_then(|(_, p)| p.parse().ok())
-            .or_else(|| cfg.listen.first().map(|l| l.addr.port()))
             .unwrap_or(80);
         let tz = super::local_tz();
         Inner {
@@ -498,6 +501,9 @@ impl Inner {
                 Item::Micros => out.push_str(&elapsed.as_micros().to_string()),
                 Item::ServerName => out.push_str(&self.server_name),
                 Item::Port => out.push_str(&self.port.to_string()),
+                Item::UrlPath if e.final_uri.is_some() => {
+                    escape_logitem(&mut out, e.final_uri.unwrap_or_default())
+                }
                 Item::UrlPath if path.is_empty() => out.push('-'),
                 Item::UrlPath => escape_logitem(&mut out, path),
                 Item::Query => {
@@ -640,6 +646,7 @@ mod tests {
             status,
             bytes_sent: bytes,
             headers: Some(test_headers()),
+            final_uri: None,
             remote_user: None,
             env: None,
             conn: ConnFacts {
