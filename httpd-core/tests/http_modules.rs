@@ -2,7 +2,7 @@
 //! loader: mod_authz_host (`Require ip`), mod_access_compat (`Order`/`Allow`/`Deny`/`Satisfy`),
 //! mod_auth_basic + mod_authn_file with `htpasswd` files of every format (fixtures made by
 //! apache2-utils' `htpasswd -B/-m/-s/-d/-2/-5/-p`), mod_authz_user (`valid-user`, `user`);
-//! mod_setenvif and mod_env with the access log's `%{VAR}e` and `Allow from env=`.
+//! mod_setenvif and mod_env with the access log's `%{VAR}e` and `Allow from env=`; mod_headers.
 
 mod http_support;
 
@@ -17,7 +17,7 @@ const HTPASSWD: &str = concat!(
 
 const MODULES: &str = "LoadModule authn_core_module x.so\nLoadModule auth_basic_module x.so\n\
      LoadModule authn_file_module x.so\nLoadModule authz_user_module x.so\n\
-     LoadModule access_compat_module x.so\nLoadModule setenvif_module x.so\nLoadModule env_module x.so\n";
+     LoadModule access_compat_module x.so\nLoadModule setenvif_module x.so\nLoadModule env_module x.so\nLoadModule headers_module x.so\n";
 
 fn load(text: &str) -> Result<ServerConfig, String> {
     let opts = ConfigOptions {
@@ -49,6 +49,7 @@ fn server_logging(sections: &str, format: &str) -> TestServer {
         c.loaded_modules = loaded.loaded_modules;
         c.server_setenvif = loaded.server_setenvif;
         c.server_env_cmds = loaded.server_env_cmds;
+        c.server_headers = loaded.server_headers;
     });
     for d in ["private", "deny", "ip", "any", "bob"] {
         std::fs::create_dir_all(srv.path(&format!("htdocs/{d}"))).unwrap();
@@ -258,4 +259,63 @@ fn setenvif_and_env_reach_the_log_and_allow_from_env() {
             "200 - - - -",
         ]
     );
+}
+
+/// The order and content Apache 2.4.71 sends for the same lines (checked side by side):
+/// `always` first, the handler's fields, `Content-Length`, then what `onsuccess` added; an
+/// edited field moves to the end; error pages keep only `always`.
+#[test]
+fn header_onsuccess_always_edit_echo_and_error_pages() {
+    let srv = server(
+        "SetEnvIf User-Agent ^lab is_lab\nHeader set X-Lab \"on %{is_lab}e\"\n\
+         Header always set X-Always yes\nHeader append X-Lab more\n\
+         Header edit ETag ^\"(.*)\"$ W/\"$1\"\nHeader unset Accept-Ranges\n\
+         Header set X-Only-Lab 1 env=is_lab\nHeader set X-Not-Lab 1 env=!is_lab\n\
+         Header merge Cache-Control no-cache\nHeader merge Cache-Control no-cache\n\
+         Header echo ^X-Echo\nHeader always unset ETag\n\
+         <Directory @DOCROOT@/ip>\n Header always set X-Dir ip\n</Directory>\n",
+    );
+    let names = |r: &Resp| -> Vec<String> {
+        r.head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| format!("{n}:{v}"))
+            .filter(|l| !l.starts_with("Date:") && !l.starts_with("Server:"))
+            .collect()
+    };
+    let r = get_with(
+        &srv,
+        "/index.html",
+        None,
+        "User-Agent: lab/1\r\nX-Echo-Me: hi\r\n",
+    );
+    let got = names(&r);
+    assert_eq!(got[0], "X-Always: yes");
+    assert!(got[1].starts_with("Last-Modified: "), "{got:?}");
+    assert_eq!(got[2], "Content-Length: 6");
+    assert_eq!(got[3], "X-Lab: on 1, more");
+    assert!(got[4].starts_with("ETag: W/\""), "{got:?}");
+    assert_eq!(
+        got[5..],
+        [
+            "X-Only-Lab: 1",
+            "Cache-Control: no-cache",
+            "X-Echo-Me: hi",
+            "Connection: close",
+            "Content-Type: text/html"
+        ]
+    );
+    // An error page keeps only `always` lines; a section's lines apply to its requests.
+    let r = get(&srv, "/nothere", None);
+    assert_eq!(names(&r)[0], "X-Always: yes");
+    assert!(r.header("X-Lab").is_none() && r.header("X-Not-Lab").is_none());
+    let r = get(&srv, "/ip/", None);
+    assert_eq!(r.header("X-Dir").as_deref(), Some("ip"));
+    assert_eq!(r.header("X-Not-Lab").as_deref(), Some("1"));
+    let e = load(&format!(
+        "Listen 127.0.0.1:1\n{MODULES}RequestHeader set X 1\n"
+    ))
+    .unwrap_err();
+    assert!(e.contains("RequestHeader is not supported"), "{e}");
 }

@@ -1,6 +1,6 @@
-//! The directive handlers of mod_setenvif and mod_env (Apache's `command_rec` tables of
-//! `mod_setenvif.c` and `mod_env.c`); the rules live in [`crate::modules::setenvif`] and
-//! [`crate::modules::env`]. At top level they fill the server's list, in a section the
+//! The directive handlers of mod_setenvif, mod_env and mod_headers (Apache's `command_rec`
+//! tables of `mod_setenvif.c`, `mod_env.c`, `mod_headers.c`); the rules live in
+//! [`crate::modules::setenvif`], [`crate::modules::env`] and [`crate::modules::headers`]. At top level they fill the server's list, in a section the
 //! section's.
 
 use super::walk::Walker;
@@ -62,4 +62,16 @@ pub fn pass_env(w: &mut Walker<'_>, a: &[String]) -> R {
     w.section_mut().env_cmds.push(cmd);
     w.cfg.startup_warnings.extend(warnings);
     Ok(())
+}
+
+/// `Header [always|onsuccess] action name [value] [replacement] [env=[!]VAR]` (RAW_ARGS).
+pub fn header(w: &mut Walker<'_>, a: &[String]) -> R {
+    let cmd = crate::modules::headers::parse(&super::parse::words(&a[0]))?;
+    w.section_mut().headers.push(cmd);
+    Ok(())
+}
+
+/// `RequestHeader`: refused until request-header editing reaches the handlers.
+pub fn request_header(_: &mut Walker<'_>, _: &[String]) -> R {
+    Err("RequestHeader is not supported by mpm-lab yet (mod_headers' Header is)".into())
 }

@@ -303,6 +303,10 @@ pub static DIRECTIVES: &[Directive] = &[
         "a list of variables to remove from the CGI environment.", cmds_env::unset_env).overrides("FileInfo"),
     row("PassEnv", Any, Iterate, ALL, "env", "PassEnv env-variable [env-variable] ...", "none",
         "a list of environment variables to pass to CGI.", cmds_env::pass_env).overrides("FileInfo"),
+    row("Header", Any, Raw, ALL, "headers", "Header [condition] add|append|echo|edit|edit*|merge|set|setifempty|unset header [[expr=]value [replacement] [early|env=[!]varname|expr=expression]]", "none",
+        "an optional condition, an action, header and value followed by optional env clause", cmds_env::header).overrides("FileInfo"),
+    row("RequestHeader", Any, Raw, ALL, "headers", "RequestHeader add|append|edit|edit*|merge|set|setifempty|unset header [[expr=]value [replacement] [early|env=[!]varname|expr=expression]]", "none",
+        "an action, header and value followed by optional env clause (refused by mpm-lab)", cmds_env::request_header).overrides("FileInfo"),
     // ---- MPM (stored raw with atoi; each MPM's check_config clamps; mpm_default.h defaults) ----
     row("StartServers", Server, Take1, ALL, "mpm", "StartServers number", "5 prefork, 3 worker/event (DEFAULT_START_DAEMON)",
         "Number of child processes launched at server startup", cmds::set_daemons_to_start),

@@ -33,6 +33,7 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("authz_user", "mod_authz_user.c"),
     ("setenvif", "mod_setenvif.c"),
     ("env", "mod_env.c"),
+    ("headers", "mod_headers.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,

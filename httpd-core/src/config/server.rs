@@ -89,6 +89,8 @@ pub struct Section {
     pub setenvif: Vec<crate::modules::setenvif::SetEnvIf>,
     /// `SetEnv`, `UnsetEnv`, `PassEnv` in file order (mod_env).
     pub env_cmds: Vec<crate::modules::env::EnvCmd>,
+    /// `Header` lines in file order (mod_headers).
+    pub headers: Vec<crate::modules::headers::HeaderCmd>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -156,6 +158,8 @@ pub struct ServerConfig {
     pub server_setenvif: Vec<crate::modules::setenvif::SetEnvIf>,
     /// Server-level `SetEnv`/`UnsetEnv`/`PassEnv` lines (mod_env), before any section's.
     pub server_env_cmds: Vec<crate::modules::env::EnvCmd>,
+    /// Server-level `Header` lines (mod_headers), before any section's.
+    pub server_headers: Vec<crate::modules::headers::HeaderCmd>,
     /// What `RequestReadTimeout` directives said (mod_reqtimeout).
     pub request_read_timeout_setting: ReqTimeoutSetting,
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
@@ -205,6 +209,7 @@ impl ServerConfig {
             loaded_modules: Vec::new(),
             server_setenvif: Vec::new(),
             server_env_cmds: Vec::new(),
+            server_headers: Vec::new(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
         }

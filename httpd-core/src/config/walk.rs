@@ -231,6 +231,7 @@ impl<'a> Walker<'a> {
         // Server-level mod_setenvif/mod_env lines run before every section's (not as a section).
         self.cfg.server_setenvif = std::mem::take(&mut self.server_section.setenvif);
         self.cfg.server_env_cmds = std::mem::take(&mut self.server_section.env_cmds);
+        self.cfg.server_headers = std::mem::take(&mut self.server_section.headers);
         // Server-level SetHandler: a <Location /> before every real section, so sections win.
         if self.server_section.handler.is_some() {
             self.cfg.locations.insert(0, self.server_section.clone());

@@ -171,9 +171,164 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     if out.env.get("nokeepalive").is_some() {
         r.close = true;
     }
+    if !cfg_has_headers(x, &out) {
+        r.env = out.env;
+        r.final_uri = out.uri;
+        return r;
+    }
+    apply_headers(x, &mut r, &out);
     r.env = out.env;
     r.final_uri = out.uri;
     r
+}
+
+fn cfg_has_headers(x: &Exchange<'_>, out: &RequestNotes) -> bool {
+    !x.server.inner.config.server_headers.is_empty() || !out.header_cmds.is_empty()
+}
+
+/// mod_headers' output filter: `onsuccess` lines on `headers_out` (not on error pages, which
+/// drop that table), `always` lines on `err_headers_out`.
+fn apply_headers(x: &Exchange<'_>, r: &mut Response, out: &RequestNotes) {
+    use crate::modules::headers::TagContext;
+    let since_epoch =
+        |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let cx = TagContext {
+        request_time_us: since_epoch(x.req.time).as_micros(),
+        elapsed_us: std::time::SystemTime::now()
+            .duration_since(x.req.time)
+            .unwrap_or_default()
+            .as_micros(),
+        env: &out.env,
+    };
+    let request: Vec<(&str, &str)> = x.req.headers.iter().collect();
+    let cmds = x
+        .server
+        .inner
+        .config
+        .server_headers
+        .iter()
+        .chain(&out.header_cmds);
+    for cmd in cmds {
+        if cmd.always {
+            let mut t = OwnedTable {
+                fields: &mut r.err_headers,
+                content_type: &mut r.content_type,
+            };
+            cmd.apply(&mut t, &cx, &request);
+        } else if !r.error_page {
+            let mut t = OutTable {
+                fixed: &mut r.headers,
+                added: &mut r.added_headers,
+                content_type: &mut r.content_type,
+            };
+            cmd.apply(&mut t, &cx, &request);
+        }
+    }
+}
+
+/// `err_headers_out`: fields with owned names; `Content-Type` is the response's type.
+struct OwnedTable<'a> {
+    fields: &'a mut Vec<(String, String)>,
+    content_type: &'a mut Option<String>,
+}
+
+impl crate::modules::headers::Table for OwnedTable<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        if name.eq_ignore_ascii_case("Content-Type") {
+            return self.content_type.clone();
+        }
+        self.fields
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+    fn set(&mut self, name: &str, value: String) {
+        if name.eq_ignore_ascii_case("Content-Type") {
+            *self.content_type = Some(value);
+            return;
+        }
+        match self
+            .fields
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            Some(i) => {
+                self.fields[i].1 = value;
+                let mut seen = 0;
+                self.fields.retain(|(k, _)| {
+                    let same = k.eq_ignore_ascii_case(name);
+                    seen += usize::from(same);
+                    !same || seen == 1
+                });
+            }
+            None => self.fields.push((name.to_string(), value)),
+        }
+    }
+    fn add(&mut self, name: &str, value: String) {
+        if name.eq_ignore_ascii_case("Content-Type") {
+            *self.content_type = Some(value);
+            return;
+        }
+        self.fields.push((name.to_string(), value));
+    }
+    fn unset(&mut self, name: &str) {
+        if name.eq_ignore_ascii_case("Content-Type") {
+            *self.content_type = None;
+        }
+        self.fields.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+    }
+}
+
+/// `headers_out`: the handler's fields (fixed names, kept in place when changed), then the
+/// fields mod_headers added.
+struct OutTable<'a> {
+    fixed: &'a mut Vec<(&'static str, String)>,
+    added: &'a mut Vec<(String, String)>,
+    content_type: &'a mut Option<String>,
+}
+
+impl crate::modules::headers::Table for OutTable<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        let fixed = self.fixed.iter().map(|(k, v)| (*k, v));
+        let added = self.added.iter().map(|(k, v)| (k.as_str(), v));
+        if name.eq_ignore_ascii_case("Content-Type") {
+            return self.content_type.clone();
+        }
+        fixed
+            .chain(added)
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+    fn set(&mut self, name: &str, value: String) {
+        match self
+            .fixed
+            .iter()
+            .position(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            // The handler's field keeps its place; added ones of the name go.
+            Some(i) => {
+                self.fixed[i].1 = value;
+                self.added.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+            }
+            None => self.owned().set(name, value),
+        }
+    }
+    fn add(&mut self, name: &str, value: String) {
+        self.owned().add(name, value);
+    }
+    fn unset(&mut self, name: &str) {
+        self.fixed.retain(|(k, _)| !k.eq_ignore_ascii_case(name));
+        self.owned().unset(name);
+    }
+}
+
+impl OutTable<'_> {
+    fn owned(&mut self) -> OwnedTable<'_> {
+        OwnedTable {
+            fields: self.added,
+            content_type: self.content_type,
+        }
+    }
 }
 
 /// What the request steps leave for the logs besides the response.
@@ -183,6 +338,8 @@ struct RequestNotes {
     env: crate::modules::setenvif::Env,
     /// `r->uri` after an internal redirect (mod_dir's index file): the access log's `%U`.
     uri: Option<String>,
+    /// The sections' `Header` lines in merge order (mod_headers; empty for most configs).
+    header_cmds: Vec<crate::modules::headers::HeaderCmd>,
 }
 
 /// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order
@@ -284,6 +441,10 @@ fn handle_steps(
         .join(decoded.trim_start_matches('/'));
     // 4. access control, authentication, authorization (modules/authz.rs: check_access)
     let sections = cfg.sections_for(&decoded, &fs_path);
+    out.header_cmds = sections
+        .iter()
+        .flat_map(|s| s.headers.iter().cloned())
+        .collect();
     let mut env = setenvif(x, &decoded, &sections);
     let (verdict, user) = access_check(x, &decoded, &fs_path, &env);
     *user_out = user;

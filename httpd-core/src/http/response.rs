@@ -66,6 +66,11 @@ pub struct Response {
     pub env: crate::modules::setenvif::Env,
     /// The URI after an internal redirect (mod_dir's index file), for the access log's `%U`.
     pub final_uri: Option<String>,
+    /// `err_headers_out` (mod_headers' `Header always`): sent by every response, first.
+    pub err_headers: Vec<(String, String)>,
+    /// Fields mod_headers added to `headers_out`: after `Content-Length`, as Apache's
+    /// output filter appends them to a table that already holds it.
+    pub added_headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -83,6 +88,8 @@ impl Response {
             user: None,
             env: Default::default(),
             final_uri: None,
+            err_headers: Vec::new(),
+            added_headers: Vec::new(),
         }
     }
 
@@ -224,6 +231,9 @@ pub fn write_head(
         httpdate::fmt_http_date(now),
         crate::SERVER_VERSION
     );
+    for (n, v) in &resp.err_headers {
+        let _ = write!(out, "{n}: {v}\r\n");
+    }
     for (n, v) in &resp.headers {
         let _ = write!(out, "{n}: {v}\r\n");
     }
@@ -235,6 +245,9 @@ pub fn write_head(
         } else {
             let _ = write!(out, "Content-Length: {}\r\n", resp.body_len());
         }
+    }
+    for (n, v) in &resp.added_headers {
+        let _ = write!(out, "{n}: {v}\r\n");
     }
     for (n, v) in &resp.late_headers {
         let _ = write!(out, "{n}: {v}\r\n");

@@ -429,7 +429,6 @@ impl Inner {
             now,
         } = *l;
         let elapsed = now.duration_since(e.request_time).unwrap_or_default();
-        let mut out = out;
         {
             match item {
                 Item::Literal(s) => out.push_str(s),
@@ -439,20 +438,20 @@ impl Inner {
                 Item::RemoteUser => match e.remote_user {
                     None => out.push('-'),
                     Some("") => out.push_str("\"\""),
-                    Some(u) => escape_logitem(&mut out, u),
+                    Some(u) => escape_logitem(out, u),
                 },
                 // log_env_var: unset is "-", the value escaped as a header's.
                 Item::Env(name) => match e.env.and_then(|env| env.get(name)) {
-                    Some(v) => escape_logitem(&mut out, v),
+                    Some(v) => escape_logitem(out, v),
                     None => out.push('-'),
                 },
                 Item::Time => out.push_str(&self.clf_time(e.request_time)),
-                Item::RequestLine => escape_logitem(&mut out, e.request_line),
+                Item::RequestLine => escape_logitem(out, e.request_line),
                 Item::Status => out.push_str(&e.status.to_string()),
                 Item::BytesClf if e.bytes_sent == 0 => out.push('-'),
                 Item::BytesClf | Item::Bytes => out.push_str(&e.bytes_sent.to_string()),
                 Item::Header(name) => match e.headers.and_then(|h| h.get(name)) {
-                    Some(v) => escape_logitem(&mut out, v),
+                    Some(v) => escape_logitem(out, v),
                     None => out.push('-'),
                 },
                 Item::Cookie(name) => match e
@@ -460,7 +459,7 @@ impl Inner {
                     .and_then(|h| h.get("Cookie"))
                     .and_then(|c| cookie(c, name))
                 {
-                    Some(v) => escape_logitem(&mut out, v),
+                    Some(v) => escape_logitem(out, v),
                     None => out.push('-'),
                 },
                 Item::LocalIp => match e.conn.local {
@@ -502,18 +501,18 @@ impl Inner {
                 Item::ServerName => out.push_str(&self.server_name),
                 Item::Port => out.push_str(&self.port.to_string()),
                 Item::UrlPath if e.final_uri.is_some() => {
-                    escape_logitem(&mut out, e.final_uri.unwrap_or_default())
+                    escape_logitem(out, e.final_uri.unwrap_or_default())
                 }
                 Item::UrlPath if path.is_empty() => out.push('-'),
-                Item::UrlPath => escape_logitem(&mut out, path),
+                Item::UrlPath => escape_logitem(out, path),
                 Item::Query => {
                     if let Some(q) = query {
                         out.push('?');
-                        escape_logitem(&mut out, q);
+                        escape_logitem(out, q);
                     }
                 }
-                Item::Method => escape_logitem(&mut out, method),
-                Item::Protocol => escape_logitem(&mut out, protocol),
+                Item::Method => escape_logitem(out, method),
+                Item::Protocol => escape_logitem(out, protocol),
                 Item::Pid => out.push_str(&std::process::id().to_string()),
             }
         }

@@ -12,6 +12,7 @@
 //! | [`authz_host`] | `modules/aaa/mod_authz_host.c` (built in, as `authz_core`) |
 //! | [`setenvif`] | `modules/metadata/mod_setenvif.c` |
 //! | [`env`] | `modules/metadata/mod_env.c` |
+//! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`) |
 //! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 
 pub mod access_compat;
@@ -20,5 +21,6 @@ pub mod authn_file;
 pub mod authz;
 pub mod authz_host;
 pub mod env;
+pub mod headers;
 pub mod reqtimeout;
 pub mod setenvif;
