@@ -66,6 +66,8 @@ pub struct Connection {
     out: OutQueue,
     /// `c->keepalives`: responses that kept the connection open.
     keepalives: u32,
+    /// `input.consumed` when the current request began (`%I`).
+    consumed_before: u64,
     /// Requests answered (including refused ones).
     requests: u32,
     /// What the connection becomes once `out` is empty.
@@ -101,6 +103,7 @@ impl Connection {
             input: Input::default(),
             out: OutQueue::default(),
             keepalives: 0,
+            consumed_before: 0,
             requests: 0,
             after_write: ConnState::Linger,
             client_closes: false,
@@ -300,6 +303,7 @@ impl Connection {
 
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
+        self.consumed_before = self.input.consumed;
         set_status(ctx, WorkerStatus::BusyRead);
         self.enter_read_stage(ctx, StageKind::Header);
         let outcome = read_request(
@@ -497,6 +501,13 @@ impl Connection {
             bytes_out += head.len() as u64;
             self.out.push(Chunk::Bytes(head));
         }
+        // %{Name}o: only built when a log format asks for it.
+        let response_headers: Vec<(String, String)> =
+            if ctx.server.inner.access_log.wants_response_headers() {
+                resp.logged_headers()
+            } else {
+                Vec::new()
+            };
         let mut bytes_sent = 0;
         if !head_only {
             bytes_sent = resp.body_len();
@@ -563,6 +574,7 @@ impl Connection {
         let conn = ConnFacts {
             local: Some(self.local),
             remote_port: self.peer.port(),
+            bytes_in: self.input.consumed - self.consumed_before,
             bytes_out,
             keepalives: self.keepalives.saturating_sub(1),
             status: match (aborted, ka.keep) {
@@ -579,6 +591,9 @@ impl Connection {
             bytes_sent,
             Some(LogFields {
                 headers: req.map(|r| &r.headers),
+                handler: resp.handler.as_deref(),
+                filename: resp.filename.as_deref(),
+                response_headers: &response_headers,
                 user: resp.user.as_deref(),
                 env: Some(&resp.env),
                 uri: resp.final_uri.as_deref(),
@@ -603,6 +618,9 @@ impl Connection {
         // A request never read (408 before the request line): only the connection's facts.
         let f = fields.unwrap_or(LogFields {
             headers: None,
+            handler: None,
+            filename: None,
+            response_headers: &[],
             user: None,
             env: None,
             uri: None,
@@ -623,6 +641,9 @@ impl Connection {
             remote_user: f.user,
             env: f.env,
             final_uri: f.uri,
+            handler: f.handler,
+            filename: f.filename,
+            response_headers: f.response_headers,
             conn: f.conn,
         });
     }
@@ -633,6 +654,9 @@ impl Connection {
 /// connection's facts (`%O`, `%k`, `%X`, …).
 struct LogFields<'a> {
     headers: Option<&'a super::headers::Headers>,
+    handler: Option<&'a str>,
+    filename: Option<&'a str>,
+    response_headers: &'a [(String, String)],
     user: Option<&'a str>,
     env: Option<&'a crate::modules::setenvif::Env>,
     uri: Option<&'a str>,

@@ -171,14 +171,13 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     if out.env.get("nokeepalive").is_some() {
         r.close = true;
     }
-    if !cfg_has_headers(x, &out) {
-        r.env = out.env;
-        r.final_uri = out.uri;
-        return r;
+    if cfg_has_headers(x, &out) {
+        apply_headers(x, &mut r, &out);
     }
-    apply_headers(x, &mut r, &out);
     r.env = out.env;
     r.final_uri = out.uri;
+    r.handler = out.handler;
+    r.filename = out.filename;
     r
 }
 
@@ -340,6 +339,10 @@ struct RequestNotes {
     uri: Option<String>,
     /// The sections' `Header` lines in merge order (mod_headers; empty for most configs).
     header_cmds: Vec<crate::modules::headers::HeaderCmd>,
+    /// `r->handler` when `SetHandler` chose it (`%R`).
+    handler: Option<String>,
+    /// `r->filename` (`%f`).
+    filename: Option<String>,
 }
 
 /// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order
@@ -441,6 +444,7 @@ fn handle_steps(
         .join(decoded.trim_start_matches('/'));
     // 4. access control, authentication, authorization (modules/authz.rs: check_access)
     let sections = cfg.sections_for(&decoded, &fs_path);
+    out.filename = Some(fs_path.display().to_string());
     out.header_cmds = sections
         .iter()
         .flat_map(|s| s.headers.iter().cloned())
@@ -463,6 +467,7 @@ fn handle_steps(
     out.env = env;
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = cfg.handler_for(&decoded);
+    out.handler = handler.map(str::to_string);
     if handler == Some("server-status")
         && matches!(method, "GET" | "HEAD")
         && let Some(r) = x.server.status_page(x.req, x.local)
@@ -503,6 +508,7 @@ fn handle_steps(
             Some((f, name)) => {
                 // mod_dir's internal redirect: the access log's %U shows the index file.
                 out.uri = Some(format!("{decoded}{name}"));
+                out.filename = Some(format!("{}{name}", fs_path.display()));
                 located = f
             }
             None => {

@@ -71,9 +71,29 @@ pub struct Response {
     /// Fields mod_headers added to `headers_out`: after `Content-Length`, as Apache's
     /// output filter appends them to a table that already holds it.
     pub added_headers: Vec<(String, String)>,
+    /// `r->handler` when `SetHandler` named the handler that served it (`%R`).
+    pub handler: Option<String>,
+    /// `r->filename`: the file the request mapped to (`%f`).
+    pub filename: Option<String>,
 }
 
 impl Response {
+    /// The fields the access log's `%{Name}o` can see, in the order they are sent.
+    pub fn logged_headers(&self) -> Vec<(String, String)> {
+        let fixed = self.headers.iter().chain(&self.late_headers);
+        self.err_headers
+            .iter()
+            .cloned()
+            .chain(fixed.map(|(k, v)| (k.to_string(), v.clone())))
+            .chain(self.added_headers.iter().cloned())
+            .chain(
+                self.content_type
+                    .iter()
+                    .map(|c| ("Content-Type".to_string(), c.clone())),
+            )
+            .collect()
+    }
+
     /// An empty 200.
     pub fn new(status: u16) -> Response {
         Response {
@@ -90,6 +110,8 @@ impl Response {
             final_uri: None,
             err_headers: Vec::new(),
             added_headers: Vec::new(),
+            handler: None,
+            filename: None,
         }
     }
 

@@ -7,8 +7,8 @@
 //! `%k`, `%X`, `%{[begin:|end:]strftime|sec|msec|usec|msec_frac|usec_frac}t`, `%{ms|us|s}T`,
 //! `%{local|remote|canonical}p`, `%{pid|tid|hextid}P`, status conditions (`%400,501{…}i`,
 //! `%!200,304{…}i`) and literal text. `%b` prints `-` for zero bytes (`clf_log_bytes_sent`).
-//! Refused with a clear error: `%I`, `%S` (need a count of request bytes), `%R`, `%L`, `%f`,
-//! `%o`, `%n`, `%^ti`/`%^to`.
+//! `%I`/`%S` (mod_logio's request bytes), `%R`, `%f`, `%{Name}o` and `%L` (`-`: no log ids
+//! without `ErrorLogFormat`) too. Refused with a clear error: `%n`, `%c`, `%^ti`/`%^to`.
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -46,6 +46,12 @@ pub struct AccessEntry<'a> {
     pub env: Option<&'a crate::modules::setenvif::Env>,
     /// `%U` after an internal redirect (mod_dir's index file); `None`: the request line's path.
     pub final_uri: Option<&'a str>,
+    /// `%R`: the handler named by `SetHandler` that served it.
+    pub handler: Option<&'a str>,
+    /// `%f`: the file the request mapped to.
+    pub filename: Option<&'a str>,
+    /// `%{Name}o`: the response's header fields as sent.
+    pub response_headers: &'a [(String, String)],
     /// What the connection adds: addresses, counters (`%A`, `%{remote}p`, `%O`, `%k`, `%X`).
     pub conn: ConnFacts,
 }
@@ -57,6 +63,8 @@ pub struct ConnFacts {
     pub local: Option<std::net::SocketAddr>,
     /// `%{remote}p`.
     pub remote_port: u16,
+    /// `%I` (mod_logio): bytes of this request read from the network (line, headers, body).
+    pub bytes_in: u64,
     /// `%O` (mod_logio): bytes of this response handed to the network, head and framing
     /// included; 0 when nothing was sent.
     pub bytes_out: u64,
@@ -129,6 +137,18 @@ pub enum Item {
     RemotePort,
     /// `%O`
     BytesOut,
+    /// `%I`
+    BytesIn,
+    /// `%S` (`%I` + `%O`)
+    BytesBoth,
+    /// `%R`: the handler that served the request (`-`: the default handler)
+    Handler,
+    /// `%f`: the file the request mapped to
+    Filename,
+    /// `%{Name}o`: a response header field
+    ResponseHeader(String),
+    /// `%L`: the request's log id (`-`: none, as Apache without `%L` in `ErrorLogFormat`)
+    LogId,
     /// `%k`
     Keepalives,
     /// `%X`
@@ -224,6 +244,12 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                     'C' => Item::Cookie(arg.take().unwrap_or_default()),
                     'A' => Item::LocalIp,
                     'O' => Item::BytesOut,
+                    'I' => Item::BytesIn,
+                    'S' => Item::BytesBoth,
+                    'R' => Item::Handler,
+                    'f' => Item::Filename,
+                    'o' => Item::ResponseHeader(arg.take().unwrap_or_default()),
+                    'L' => Item::LogId,
                     'k' => Item::Keepalives,
                     'X' => Item::ConnStatus,
                     'p' if matches!(arg.as_deref(), Some("local")) => Item::LocalPort,
@@ -248,7 +274,7 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                     'e' => Item::Env(arg.take().unwrap_or_default()),
                     other => {
                         return Err(LogFormatError(format!(
-                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P %{{VAR}}e %{{name}}C %A %O %k %X %{{fmt}}t %{{ms|us|s}}T %{{local|remote|canonical}}p %{{pid|tid|hextid}}P; not %I %S %R %L %f %o %n)"
+                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P %{{VAR}}e %{{name}}C %A %O %k %X %{{fmt}}t %{{ms|us|s}}T %{{local|remote|canonical}}p %{{pid|tid|hextid}}P %I %S %R %L %f %{{Name}}o; not %n %^ti %^to %c)"
                         )));
                     }
                 };
@@ -345,6 +371,17 @@ impl AccessLog {
                 tz: jiff::tz::TimeZone::UTC,
             }),
         }
+    }
+
+    /// Whether a format logs a response header (`%{Name}o`): only then are they collected.
+    pub fn wants_response_headers(&self) -> bool {
+        self.inner.logs.iter().any(|(_, items)| {
+            items.iter().any(|i| match i {
+                Item::ResponseHeader(_) => true,
+                Item::Cond { item, .. } => matches!(**item, Item::ResponseHeader(_)),
+                _ => false,
+            })
+        })
     }
 
     /// Whether any log is configured.
@@ -473,6 +510,25 @@ impl Inner {
                 Item::RemotePort => out.push_str(&e.conn.remote_port.to_string()),
                 // mod_logio: `-` when nothing was sent... Apache prints 0 only with LogIOTrackTTFB.
                 Item::BytesOut => out.push_str(&e.conn.bytes_out.to_string()),
+                Item::BytesIn => out.push_str(&e.conn.bytes_in.to_string()),
+                Item::BytesBoth => out.push_str(&(e.conn.bytes_in + e.conn.bytes_out).to_string()),
+                Item::Handler | Item::Filename | Item::ResponseHeader(_) => {
+                    let v = match item {
+                        Item::Handler => e.handler,
+                        Item::Filename => e.filename,
+                        Item::ResponseHeader(name) => e
+                            .response_headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.as_str()),
+                        _ => None,
+                    };
+                    match v {
+                        Some(v) => escape_logitem(out, v),
+                        None => out.push('-'),
+                    }
+                }
+                Item::LogId => out.push('-'),
                 Item::Keepalives => out.push_str(&e.conn.keepalives.to_string()),
                 Item::ConnStatus => out.push(e.conn.status),
                 Item::Tid { hex: false } => out.push_str(&nix::unistd::gettid().to_string()),
@@ -646,11 +702,15 @@ mod tests {
             bytes_sent: bytes,
             headers: Some(test_headers()),
             final_uri: None,
+            handler: None,
+            filename: None,
+            response_headers: &[],
             remote_user: None,
             env: None,
             conn: ConnFacts {
                 local: Some("127.0.0.2:8080".parse().unwrap()),
                 remote_port: 50_000,
+                bytes_in: 80,
                 bytes_out: 250,
                 keepalives: 3,
                 status: '+',
@@ -676,8 +736,11 @@ mod tests {
             AccessLog::render(&cfg, f, &entry("GET /a?b HTTP/1.1", status, 6)).unwrap()
         };
         assert_eq!(
-            render("%A %{local}p %{remote}p %O %k %X %{session}C %{nope}C", 200),
-            "127.0.0.2 8080 50000 250 3 + xyz -"
+            render(
+                "%A %{local}p %{remote}p %O %I %S %k %X %{session}C %{nope}C %R %f %L",
+                200
+            ),
+            "127.0.0.2 8080 50000 250 80 330 3 + xyz - - - -"
         );
         assert_eq!(render("%400,501{Referer}i|%!200,304{Referer}i", 200), "-|-");
         assert_eq!(render("%400,501{Referer}i", 501), "http://x/\\\"q\\\"");
@@ -693,7 +756,7 @@ mod tests {
                 .split(' ')
                 .all(|n| n.parse::<u64>().is_ok())
         );
-        for refused in ["%I", "%S", "%R", "%{%@}t"] {
+        for refused in ["%n", "%c", "%{%@}t"] {
             assert!(compile_format(refused).is_err(), "{refused}");
         }
         // Debian's stock LogFormats (apache2.conf) compile.
