@@ -4,7 +4,7 @@
 //! [`crate::modules::authz`] and its neighbours; these only fill the section being read.
 
 use super::walk::Walker;
-use crate::modules::access_compat::{Order, Satisfy, parse_from};
+use crate::modules::access_compat::{AccessCompat, Order, Satisfy, parse_from};
 use crate::modules::auth_basic::parse_providers;
 use crate::modules::authz::Require;
 
@@ -51,43 +51,31 @@ pub fn set_auth_user_file(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// The section's mod_access_compat settings, created by its first directive.
+fn compat<'w>(w: &'w mut Walker<'_>) -> &'w mut AccessCompat {
+    w.section_mut().compat.get_or_insert_with(Default::default)
+}
+
 /// `mod_access_compat.c: order`.
 pub fn set_order(w: &mut Walker<'_>, a: &[String]) -> R {
-    let o = Order::parse(&a[0])?;
-    w.section_mut()
-        .compat
-        .get_or_insert_with(Default::default)
-        .order = o;
+    compat(w).order = Order::parse(&a[0])?;
     Ok(())
 }
 
 /// `mod_access_compat.c: satisfy`.
 pub fn set_satisfy(w: &mut Walker<'_>, a: &[String]) -> R {
-    let s = Satisfy::parse(&a[0])?;
-    w.section_mut()
-        .compat
-        .get_or_insert_with(Default::default)
-        .satisfy = s;
+    compat(w).satisfy = Satisfy::parse(&a[0])?;
     Ok(())
 }
 
 /// `mod_access_compat.c: allow_cmd` for `Allow`.
 pub fn add_allow(w: &mut Walker<'_>, a: &[String]) -> R {
-    allow_cmd(w, a, true)
+    compat(w).allows.extend(parse_from(a)?);
+    Ok(())
 }
 
 /// `mod_access_compat.c: allow_cmd` for `Deny`.
 pub fn add_deny(w: &mut Walker<'_>, a: &[String]) -> R {
-    allow_cmd(w, a, false)
-}
-
-fn allow_cmd(w: &mut Walker<'_>, a: &[String], is_allow: bool) -> R {
-    let rules = parse_from(a)?;
-    let c = w.section_mut().compat.get_or_insert_with(Default::default);
-    if is_allow {
-        c.allows.extend(rules);
-    } else {
-        c.denys.extend(rules);
-    }
+    compat(w).denys.extend(parse_from(a)?);
     Ok(())
 }
