@@ -44,6 +44,7 @@ pub mod handler;
 pub mod headers;
 pub mod input;
 pub mod mime;
+mod module_hooks;
 pub mod range;
 pub mod read;
 pub mod request;
