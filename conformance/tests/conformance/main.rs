@@ -43,6 +43,8 @@ mod listeners;
 mod logs_access;
 mod logs_format;
 mod logs_lifecycle;
+mod modules_debian;
+mod modules_debian;
 mod reqtimeout;
 mod rules;
 mod service;
