@@ -44,7 +44,6 @@ mod logs_access;
 mod logs_format;
 mod logs_lifecycle;
 mod modules_debian;
-mod modules_debian;
 mod reqtimeout;
 mod rules;
 mod service;
