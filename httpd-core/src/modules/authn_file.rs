@@ -99,9 +99,15 @@ const ITOA64: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn
 pub fn apr1_md5(password: &str, setting: &str) -> String {
     const MAGIC: &str = "$apr1$";
     let pw = password.as_bytes();
-    let rest = setting.strip_prefix(MAGIC).unwrap_or(setting);
-    let salt = &rest[..rest.find('$').unwrap_or(rest.len()).min(8).min(rest.len())];
-    let salt_b = salt.as_bytes();
+    let rest = setting.strip_prefix(MAGIC).unwrap_or(setting).as_bytes();
+    // Up to 8 bytes, stopping at '$' (bytes, not chars: a malformed file must not panic).
+    let end = rest
+        .iter()
+        .position(|&b| b == b'$')
+        .unwrap_or(rest.len())
+        .min(8);
+    let salt_b = &rest[..end];
+    let salt = String::from_utf8_lossy(salt_b);
 
     let mut ctx = Md5::new();
     ctx.update(pw);
@@ -244,5 +250,7 @@ mod tests {
         assert_eq!(find_hash(t, "bob"), Some(""));
         assert_eq!(find_hash(t, "# comment"), None);
         assert!(!password_validate("", ""));
+        // A malformed salt with multi-byte characters is a mismatch, not a panic.
+        assert!(!password_validate("x", "$apr1$ééééé$abc"));
     }
 }

@@ -126,7 +126,7 @@ pub fn parse(words: &[String]) -> Result<HeaderCmd, String> {
     }
     let condition = match envclause {
         None => None,
-        Some(c) if c.len() >= 4 && c[..4].eq_ignore_ascii_case("env=") => {
+        Some(c) if c.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("env=")) => {
             let var = &c[4..];
             match var.strip_prefix('!') {
                 _ if var.is_empty() || var == "!" => {
