@@ -385,16 +385,18 @@ fn config_sections_set_handler_and_require() {
     assert_eq!(c.directories[0].path, "/srv/www", "trailing slash dropped");
     assert_eq!(
         c.directories[0].require,
-        Some(Require::AllGranted),
-        "several Require lines: any of them"
+        Some(vec![Require::AllDenied, Require::AllGranted]),
+        "several Require lines: kept in order, an implicit <RequireAny>"
     );
     assert_eq!(
-        c.require_for("/private/a", Path::new("/srv/www/private/a")),
-        Require::AllDenied
+        c.access_for("/private/a", Path::new("/srv/www/private/a"))
+            .require,
+        vec![Require::AllDenied]
     );
     assert_eq!(
-        c.require_for("/server-status", Path::new("/srv/www/server-status")),
-        Require::Local
+        c.access_for("/server-status", Path::new("/srv/www/server-status"))
+            .require,
+        vec![Require::Local]
     );
     // Server-level SetHandler applies everywhere, like a <Location /> before every section.
     assert_eq!(
@@ -403,8 +405,8 @@ fn config_sections_set_handler_and_require() {
     );
     assert_eq!(err("Require all granted"), "Require not allowed here");
     assert!(
-        err("<Location /x>\nRequire ip 10.0.0.1\n</Location>")
-            .starts_with("Unknown Authz provider: ip")
+        err("<Location /x>\nRequire group admins\n</Location>")
+            .starts_with("Unknown Authz provider: group")
     );
     assert_eq!(
         err("<Location /x>\nRequire all maybe\n</Location>"),

@@ -227,12 +227,14 @@ fn config_embedded_default_for_each_mpm() {
         assert_eq!((c.user.as_str(), c.group.as_str()), ("nobody", "nogroup"));
         assert_eq!(c.handler_for("/server-status"), Some("server-status"));
         assert_eq!(
-            c.require_for("/server-status", &c.document_root.join("server-status")),
-            Require::Local
+            c.access_for("/server-status", &c.document_root.join("server-status"))
+                .require,
+            vec![Require::Local]
         );
         assert_eq!(
-            c.require_for("/", &c.document_root.join("index.html")),
-            Require::AllGranted
+            c.access_for("/", &c.document_root.join("index.html"))
+                .require,
+            vec![Require::AllGranted]
         );
         assert!(c.startup_warnings.is_empty(), "{:?}", c.startup_warnings);
     }

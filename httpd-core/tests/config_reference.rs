@@ -67,12 +67,14 @@ fn config_reference_configs_load_with_their_mpm() {
         assert_eq!(c.handler_for("/server-status"), Some("server-status"));
         assert_eq!(c.handler_for("/index.html"), None);
         assert_eq!(
-            c.require_for("/", Path::new("/tmp/lab/www/index.html")),
-            Require::AllGranted
+            c.access_for("/", Path::new("/tmp/lab/www/index.html"))
+                .require,
+            vec![Require::AllGranted]
         );
         assert_eq!(
-            c.require_for("/server-status", Path::new("/tmp/lab/www/server-status")),
-            Require::AllGranted
+            c.access_for("/server-status", Path::new("/tmp/lab/www/server-status"))
+                .require,
+            vec![Require::AllGranted]
         );
         assert!(
             c.custom_logs.is_empty(),

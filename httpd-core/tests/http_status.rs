@@ -20,7 +20,8 @@ fn status_server(require: Require) -> (std::net::SocketAddr, std::path::PathBuf)
     cfg.locations.push(Section {
         path: "/server-status".into(),
         handler: Some("server-status".into()),
-        require: Some(require),
+        require: Some(vec![require]),
+        ..Default::default()
     });
     let (e, a) = (
         ErrorLog::open(&cfg).unwrap(),

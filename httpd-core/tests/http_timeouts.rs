@@ -83,7 +83,7 @@ fn rule_70_stopping_closes_keepalive_after_the_inflight_request() {
             c.locations.push(Section {
                 path: "/slow".into(),
                 handler: Some("slow".into()),
-                require: None,
+                ..Default::default()
             })
         },
         |s| {

@@ -32,6 +32,7 @@ mod sync {
 use sync::{Arc, Condvar, Mutex, MutexGuard, atomic, lock, thread, wait};
 
 // The harness and the core HTTP behaviour, checked against all three MPM binaries.
+mod auth_basic;
 mod differential;
 mod harness_selftest;
 mod http_errors;
@@ -43,6 +44,7 @@ mod listeners;
 mod logs_access;
 mod logs_format;
 mod logs_lifecycle;
+mod modules_debian;
 mod reqtimeout;
 mod rules;
 mod service;

@@ -12,8 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use super::mpm::atoi;
-use super::parse::words;
-use super::server::{ErrorLogTarget, ListenSpec, Require};
+use super::server::{ErrorLogTarget, ListenSpec};
 use super::walk::Walker;
 use crate::log::compile_format;
 
@@ -363,19 +362,6 @@ pub fn set_sethandler(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `mod_authz_core.c: add_authz_provider`. Several Require lines in one section are an implicit
-/// `<RequireAny>`: the most permissive one wins.
-pub fn add_require(w: &mut Walker<'_>, a: &[String]) -> R {
-    let r = parse_require(&a[0])?;
-    let s = w.section_mut();
-    s.require = Some(match (s.require, r) {
-        (Some(Require::AllGranted), _) | (_, Require::AllGranted) => Require::AllGranted,
-        (Some(Require::Local), _) | (_, Require::Local) => Require::Local,
-        _ => Require::AllDenied,
-    });
-    Ok(())
-}
-
 // ---- MPM directives: raw atoi (prefork.c, worker.c, event.c, mpm_common.c) ----
 
 pub fn set_daemons_to_start(w: &mut Walker<'_>, a: &[String]) -> R {
@@ -551,23 +537,4 @@ fn parse_body_limit(arg: &str) -> Result<u64, String> {
         return Err("LimitRequestBody requires a non-negative integer.".into());
     }
     Ok(u64::try_from(value).unwrap_or(0))
-}
-
-fn parse_require(raw: &str) -> Result<Require, String> {
-    let w: Vec<String> = words(raw)
-        .into_iter()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    let w: Vec<&str> = w.iter().map(String::as_str).collect();
-    match w.as_slice() {
-        ["all", "granted"] => Ok(Require::AllGranted),
-        ["all", "denied"] => Ok(Require::AllDenied),
-        ["local"] => Ok(Require::Local),
-        ["all", ..] => Err("'Require all' accepts only 'granted' or 'denied'".into()),
-        ["local", ..] => Err("'Require local' does not take an argument".into()),
-        [] => Err("Require requires at least one argument, specifies authorization directives which one must pass (or not) for a request to suceeed".into()),
-        [provider, ..] => Err(format!(
-            "Unknown Authz provider: {provider} (mpm-lab supports Require all granted, all denied and local)"
-        )),
-    }
 }

@@ -12,6 +12,8 @@
 
 use super::MpmIdent;
 use super::cmds;
+use super::cmds_aaa;
+use super::cmds_env;
 use super::parse::words;
 use super::walk::Walker;
 
@@ -77,7 +79,21 @@ pub struct Directive {
     pub mpms: Mpms,
     /// Runs in the first pass (Apache's `EXEC_ON_READ`).
     pub exec_on_read: bool,
+    /// The `AllowOverride` category that lets it into `.htaccess` (Apache's `OR_AUTHCFG`,
+    /// `OR_LIMIT`, `OR_FILEINFO`, `OR_INDEXES`, `OR_OPTIONS`: `AuthConfig`, `Limit`, …);
+    /// `None` for directives `.htaccess` may never hold. Set with [`Directive::overrides`].
+    pub allow_override: Option<&'static str>,
     pub apply: Apply,
+}
+
+impl Directive {
+    /// The row with its `AllowOverride` category.
+    const fn overrides(self, category: &'static str) -> Directive {
+        Directive {
+            allow_override: Some(category),
+            ..self
+        }
+    }
 }
 
 const PREFORK: Mpms = Mpms::Only(&["prefork"]);
@@ -108,6 +124,7 @@ const fn row(
         module,
         mpms,
         exec_on_read: false,
+        allow_override: None,
         apply,
     }
 }
@@ -129,6 +146,7 @@ const fn on_read(
         module: "core",
         mpms: ALL,
         exec_on_read: true,
+        allow_override: None,
         apply: cmds::run_at_read_time,
     }
 }
@@ -250,8 +268,45 @@ pub static DIRECTIVES: &[Directive] = &[
         "\"On\" to track extended status information, \"Off\" to disable", cmds::set_extended_status),
     row("SetHandler", Any, Take1, ALL, "core", "SetHandler handler-name|none", "none",
         "a handler name that overrides any other configured handler", cmds::set_sethandler),
-    row("Require", Directory, Raw, ALL, "mod_authz_core", "Require all granted|all denied|local", "all granted",
-        "specifies authorization directives which one must pass (or not) for a request to suceeed", cmds::add_require),
+    // ---- access control and authentication (mod_authz_core/host/user, mod_access_compat,
+    //      mod_authn_core, mod_auth_basic, mod_authn_file: config/cmds_aaa.rs, modules/authz.rs) ----
+    row("Require", Directory, Raw, ALL, "mod_authz_core", "Require all granted|all denied|local|ip addr…|host domain…|forward-dns name…|valid-user|user name…", "all granted",
+        "specifies authorization directives which one must pass (or not) for a request to suceeed", cmds_aaa::add_require).overrides("AuthConfig"),
+    row("AuthType", Directory, Take1, ALL, "authn_core", "AuthType None|Basic", "none (mod_authn_core.c)",
+        "an HTTP authorization type (e.g., \"Basic\")", cmds_aaa::set_auth_type).overrides("AuthConfig"),
+    row("AuthName", Directory, Take1, ALL, "authn_core", "AuthName auth-domain", "none",
+        "the authentication realm (e.g. \"Members Only\")", cmds_aaa::set_auth_name).overrides("AuthConfig"),
+    row("AuthBasicProvider", Directory, Iterate, ALL, "auth_basic", "AuthBasicProvider file", "file (mod_auth_basic.c AUTHN_DEFAULT_PROVIDER)",
+        "specify the auth providers for a directory or location", cmds_aaa::set_auth_basic_provider).overrides("AuthConfig"),
+    row("AuthUserFile", Directory, Take1, ALL, "authn_file", "AuthUserFile file-path", "none",
+        "text file containing user IDs and passwords", cmds_aaa::set_auth_user_file).overrides("AuthConfig"),
+    row("Order", Directory, Take1, ALL, "access_compat", "Order Deny,Allow|Allow,Deny|Mutual-failure", "Deny,Allow (mod_access_compat.c)",
+        "'allow,deny', 'deny,allow', or 'mutual-failure'", cmds_aaa::set_order).overrides("Limit"),
+    row("Allow", Directory, Argv, ALL, "access_compat", "Allow from all|host|ip|env=[!]env-variable [host|ip|env=[!]env-variable] ...", "none",
+        "'from' followed by hostnames or IP-address wildcards", cmds_aaa::add_allow).overrides("Limit"),
+    row("Deny", Directory, Argv, ALL, "access_compat", "Deny from all|host|ip|env=[!]env-variable [host|ip|env=[!]env-variable] ...", "none",
+        "'from' followed by hostnames or IP-address wildcards", cmds_aaa::add_deny).overrides("Limit"),
+    row("Satisfy", Directory, Take1, ALL, "access_compat", "Satisfy Any|All", "All",
+        "access policy if both allow and require used ('all' or 'any')", cmds_aaa::set_satisfy).overrides("AuthConfig"),
+    // ---- environment (mod_setenvif, mod_env: config/cmds_env.rs, modules/setenvif.rs, env.rs) ----
+    row("SetEnvIf", Any, Argv, ALL, "setenvif", "SetEnvIf attribute regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "A header-name, regex and a list of variables.", cmds_env::set_env_if).overrides("FileInfo"),
+    row("SetEnvIfNoCase", Any, Argv, ALL, "setenvif", "SetEnvIfNoCase attribute regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "a header-name, regex and a list of variables.", cmds_env::set_env_if_nocase).overrides("FileInfo"),
+    row("BrowserMatch", Any, Argv, ALL, "setenvif", "BrowserMatch regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "A browser regex and a list of variables.", cmds_env::browser_match).overrides("FileInfo"),
+    row("BrowserMatchNoCase", Any, Argv, ALL, "setenvif", "BrowserMatchNoCase regex [!]env-variable[=value] [[!]env-variable[=value]] ...", "none",
+        "A browser regex and a list of variables.", cmds_env::browser_match_nocase).overrides("FileInfo"),
+    row("SetEnv", Any, Take12, ALL, "env", "SetEnv env-variable [value]", "none",
+        "an environment variable name and optional value to pass to CGI.", cmds_env::set_env).overrides("FileInfo"),
+    row("UnsetEnv", Any, Iterate, ALL, "env", "UnsetEnv env-variable [env-variable] ...", "none",
+        "a list of variables to remove from the CGI environment.", cmds_env::unset_env).overrides("FileInfo"),
+    row("PassEnv", Any, Iterate, ALL, "env", "PassEnv env-variable [env-variable] ...", "none",
+        "a list of environment variables to pass to CGI.", cmds_env::pass_env).overrides("FileInfo"),
+    row("Header", Any, Raw, ALL, "headers", "Header [condition] add|append|echo|edit|edit*|merge|set|setifempty|unset header [[expr=]value [replacement] [early|env=[!]varname|expr=expression]]", "none",
+        "an optional condition, an action, header and value followed by optional env clause", cmds_env::header).overrides("FileInfo"),
+    row("RequestHeader", Any, Raw, ALL, "headers", "RequestHeader add|append|edit|edit*|merge|set|setifempty|unset header [[expr=]value [replacement] [early|env=[!]varname|expr=expression]]", "none",
+        "an action, header and value followed by optional env clause (refused by mpm-lab)", cmds_env::request_header).overrides("FileInfo"),
     // ---- MPM (stored raw with atoi; each MPM's check_config clamps; mpm_default.h defaults) ----
     row("StartServers", Server, Take1, ALL, "mpm", "StartServers number", "5 prefork, 3 worker/event (DEFAULT_START_DAEMON)",
         "Number of child processes launched at server startup", cmds::set_daemons_to_start),
@@ -384,13 +439,17 @@ pub fn directive_reference_markdown() -> String {
             Mpms::Only(l) => l.join(", "),
         };
         let read = if d.exec_on_read { " (read time)" } else { "" };
+        let ovr = d
+            .allow_override
+            .map(|o| format!(", .htaccess (AllowOverride {o})"))
+            .unwrap_or_default();
         let esc = |s: &str| {
             s.replace('|', "\\|")
                 .replace('<', "&lt;")
                 .replace('>', "&gt;")
         };
         out.push_str(&format!(
-            "| `{}` | `{}` | {} | {ctx}{read} | {mpms} | {} |\n",
+            "| `{}` | `{}` | {} | {ctx}{ovr}{read} | {mpms} | {} |\n",
             d.display_name(),
             d.syntax.replace('|', "\\|"),
             esc(d.default),

@@ -39,6 +39,8 @@
 //! and syslog logs, `HostnameLookups On`.
 
 pub mod cmds;
+pub mod cmds_aaa;
+pub mod cmds_env;
 pub mod directives;
 pub mod include;
 pub mod modules;

@@ -24,7 +24,17 @@ pub const BUILTIN_MODULES: &[(&str, &str)] = &[
 ];
 
 /// Built in, but off until `LoadModule` names them: (short name, source file).
-pub const LOADABLE_MODULES: &[(&str, &str)] = &[("reqtimeout", "mod_reqtimeout.c")];
+pub const LOADABLE_MODULES: &[(&str, &str)] = &[
+    ("reqtimeout", "mod_reqtimeout.c"),
+    ("access_compat", "mod_access_compat.c"),
+    ("authn_core", "mod_authn_core.c"),
+    ("auth_basic", "mod_auth_basic.c"),
+    ("authn_file", "mod_authn_file.c"),
+    ("authz_user", "mod_authz_user.c"),
+    ("setenvif", "mod_setenvif.c"),
+    ("env", "mod_env.c"),
+    ("headers", "mod_headers.c"),
+];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,
 /// `mod_status.c`.

@@ -6,7 +6,7 @@
 //! (`DEFAULT_LISTENBACKLOG` 511, `DEFAULT_PIDLOG` "logs/httpd.pid"), `httpd.h` (`DEFAULT_ERRORLOG`
 //! "logs/error_log"), `unixd.c` (User/Group "#-1").
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -68,35 +68,29 @@ pub struct CustomLog {
     pub format: String,
 }
 
-/// `Require all granted | all denied | local` (mod_authz_core, mod_authz_host).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Require {
-    AllGranted,
-    AllDenied,
-    /// Loopback clients only (`Require local`: 127.0.0.0/8, ::1, or client address = server address).
-    Local,
-}
-
-impl Require {
-    /// Whether a client at `client` (talking to our `local` address) passes.
-    pub fn allows(self, client: IpAddr, local: IpAddr) -> bool {
-        match self {
-            Require::AllGranted => true,
-            Require::AllDenied => false,
-            Require::Local => client.is_loopback() || client == local,
-        }
-    }
-}
+/// `Require` lines live with the access-control modules ([`crate::modules::authz`]).
+pub use crate::modules::authz::Require;
 
 /// A `<Directory>` or `<Location>` section: the per-directory settings we support.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Section {
     /// For `<Directory>`: an absolute file-system path; for `<Location>`: a URL path.
     pub path: String,
     /// `SetHandler` inside the section (`server-status`, or `None`/`default-handler`).
     pub handler: Option<String>,
-    /// `Require` inside the section.
-    pub require: Option<Require>,
+    /// `Require` lines inside the section (an implicit `<RequireAny>`).
+    pub require: Option<Vec<Require>>,
+    /// `AuthType`, `AuthName`, `AuthBasicProvider`, `AuthUserFile` (mod_authn_core,
+    /// mod_auth_basic, mod_authn_file).
+    pub authn: crate::modules::auth_basic::AuthnConfig,
+    /// `Order`/`Allow`/`Deny`/`Satisfy` when the section uses any (mod_access_compat).
+    pub compat: Option<crate::modules::access_compat::AccessCompat>,
+    /// `SetEnvIf`, `BrowserMatch`, … in file order (mod_setenvif).
+    pub setenvif: Vec<crate::modules::setenvif::SetEnvIf>,
+    /// `SetEnv`, `UnsetEnv`, `PassEnv` in file order (mod_env).
+    pub env_cmds: Vec<crate::modules::env::EnvCmd>,
+    /// `Header` lines in file order (mod_headers).
+    pub headers: Vec<crate::modules::headers::HeaderCmd>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -159,6 +153,13 @@ pub struct ServerConfig {
     /// Modules that are off until `LoadModule` names them ([`super::modules::LOADABLE_MODULES`])
     /// and that the configuration loaded.
     pub loaded_modules: Vec<&'static str>,
+    /// Server-level `SetEnvIf`/`BrowserMatch` lines, run when the request has been read
+    /// (mod_setenvif `post_read_request`), before any section's.
+    pub server_setenvif: Vec<crate::modules::setenvif::SetEnvIf>,
+    /// Server-level `SetEnv`/`UnsetEnv`/`PassEnv` lines (mod_env), before any section's.
+    pub server_env_cmds: Vec<crate::modules::env::EnvCmd>,
+    /// Server-level `Header` lines (mod_headers), before any section's.
+    pub server_headers: Vec<crate::modules::headers::HeaderCmd>,
     /// What `RequestReadTimeout` directives said (mod_reqtimeout).
     pub request_read_timeout_setting: ReqTimeoutSetting,
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
@@ -206,6 +207,9 @@ impl ServerConfig {
             runtime_dir: server_root.join("logs"),
             defines: Vec::new(),
             loaded_modules: Vec::new(),
+            server_setenvif: Vec::new(),
+            server_env_cmds: Vec::new(),
+            server_headers: Vec::new(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
         }
@@ -235,10 +239,9 @@ impl ServerConfig {
         })
     }
 
-    /// The `Require` in force: `<Directory>` sections (shortest path first, as Apache's
-    /// `ap_directory_walk`), then `<Location>` sections in file order; the last one that sets
-    /// `Require` wins. Without any, access is granted (we have no `<Directory />` denial default).
-    pub fn require_for(&self, url_path: &str, fs_path: &Path) -> Require {
+    /// The sections that apply to a request, in Apache's merge order: `<Directory>` sections
+    /// (shortest path first, as `ap_directory_walk`), then `<Location>` sections in file order.
+    pub fn sections_for(&self, url_path: &str, fs_path: &Path) -> Vec<&Section> {
         let mut dirs: Vec<&Section> = self
             .directories
             .iter()
@@ -250,13 +253,27 @@ impl ServerConfig {
             .locations
             .iter()
             .filter(|s| location_matches(&s.path, url_path));
-        // The last section that says something wins: walk from the end.
-        let in_order: Vec<&Section> = dirs.into_iter().chain(locs).collect();
-        in_order
-            .iter()
-            .rev()
-            .find_map(|s| s.require)
-            .unwrap_or(Require::AllGranted)
+        dirs.into_iter().chain(locs).collect()
+    }
+
+    /// The access settings in force: `<Directory>` sections (shortest path first, as Apache's
+    /// `ap_directory_walk`), then `<Location>` sections in file order, merged in that order.
+    /// The last section with `Require` lines replaces the others' (`AuthMerging Off`); each
+    /// `Auth*` value overrides the outer one; the last section using mod_access_compat replaces
+    /// its settings whole (the module has no merge function). Without any `Require`, access is
+    /// granted (we have no `<Directory />` denial default).
+    pub fn access_for(&self, url_path: &str, fs_path: &Path) -> crate::modules::authz::DirAccess {
+        let mut access = crate::modules::authz::DirAccess::default();
+        for s in self.sections_for(url_path, fs_path) {
+            if let Some(r) = &s.require {
+                access.require = r.clone();
+            }
+            access.authn = access.authn.merged(&s.authn);
+            if s.compat.is_some() {
+                access.compat = s.compat.clone();
+            }
+        }
+        access
     }
 }
 
@@ -294,22 +311,25 @@ mod tests {
         c.locations.push(Section {
             path: "/server-status".into(),
             handler: Some("server-status".into()),
-            require: Some(Require::Local),
+            require: Some(vec![Require::Local]),
+            ..Default::default()
         });
         c.locations.push(Section {
             path: "/server-status/off".into(),
             handler: Some("None".into()),
-            require: None,
+            ..Default::default()
         });
         c.directories.push(Section {
             path: "/www/private".into(),
             handler: None,
-            require: Some(Require::AllDenied),
+            require: Some(vec![Require::AllDenied]),
+            ..Default::default()
         });
         c.directories.push(Section {
             path: "/www".into(),
             handler: None,
-            require: Some(Require::AllGranted),
+            require: Some(vec![Require::AllGranted]),
+            ..Default::default()
         });
         c
     }
@@ -338,32 +358,27 @@ mod tests {
     fn config_require_for_deeper_directory_wins_then_location() {
         let c = cfg();
         assert_eq!(
-            c.require_for("/a", Path::new("/www/a")),
-            Require::AllGranted
+            c.access_for("/a", Path::new("/www/a")).require,
+            vec![Require::AllGranted]
         );
         assert_eq!(
-            c.require_for("/private/x", Path::new("/www/private/x")),
-            Require::AllDenied
+            c.access_for("/private/x", Path::new("/www/private/x"))
+                .require,
+            vec![Require::AllDenied]
         );
         assert_eq!(
-            c.require_for("/server-status", Path::new("/www/server-status")),
-            Require::Local
+            c.access_for("/server-status", Path::new("/www/server-status"))
+                .require,
+            vec![Require::Local]
         );
-        assert_eq!(
-            c.require_for("/x", Path::new("/elsewhere")),
-            Require::AllGranted
+        // No section with Require: none in force, which check_access grants.
+        assert!(
+            c.access_for("/x", Path::new("/elsewhere"))
+                .require
+                .is_empty()
         );
         assert!(!c.directories.is_empty() && directory_matches("/www", Path::new("/www")));
         assert!(!directory_matches("/www", Path::new("/wwwx")));
-    }
-
-    #[test]
-    fn config_require_local_allows_loopback_only() {
-        let local: IpAddr = "10.0.0.1".parse().unwrap();
-        assert!(Require::Local.allows("127.0.0.1".parse().unwrap(), local));
-        assert!(Require::Local.allows("::1".parse().unwrap(), local));
-        assert!(Require::Local.allows(local, local));
-        assert!(!Require::Local.allows("10.0.0.2".parse().unwrap(), local));
     }
 
     #[test]

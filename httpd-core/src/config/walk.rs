@@ -64,14 +64,9 @@ impl<'a> Walker<'a> {
             scope_name: String::new(),
             server_section: Section {
                 path: "/".into(),
-                handler: None,
-                require: None,
+                ..Default::default()
             },
-            ignored_section: Section {
-                path: String::new(),
-                handler: None,
-                require: None,
-            },
+            ignored_section: Section::default(),
             // `common` and `combined` are predefined (Apache's stock httpd.conf defines them).
             log_formats: vec![
                 ("common".into(), COMMON_FORMAT.into()),
@@ -201,16 +196,14 @@ impl<'a> Walker<'a> {
                 }
                 self.cfg.directories.push(Section {
                     path,
-                    handler: None,
-                    require: None,
+                    ..Default::default()
                 });
                 Scope::Directory(self.cfg.directories.len() - 1)
             }
             "<Location" if !regex => {
                 self.cfg.locations.push(Section {
                     path: arg,
-                    handler: None,
-                    require: None,
+                    ..Default::default()
                 });
                 Scope::Location(self.cfg.locations.len() - 1)
             }
@@ -235,6 +228,10 @@ impl<'a> Walker<'a> {
 
     /// After the walk: resolve nicknames and paths that depend on the whole file.
     pub fn finish(mut self) -> Result<ServerConfig, ConfigError> {
+        // Server-level mod_setenvif/mod_env lines run before every section's (not as a section).
+        self.cfg.server_setenvif = std::mem::take(&mut self.server_section.setenvif);
+        self.cfg.server_env_cmds = std::mem::take(&mut self.server_section.env_cmds);
+        self.cfg.server_headers = std::mem::take(&mut self.server_section.headers);
         // Server-level SetHandler: a <Location /> before every real section, so sections win.
         if self.server_section.handler.is_some() {
             self.cfg.locations.insert(0, self.server_section.clone());

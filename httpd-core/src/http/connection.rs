@@ -31,7 +31,7 @@ use super::response::{
     status_drops_connection, status_is_header_only, write_head,
 };
 use super::{ConnCtx, WorkerStatus, set_status};
-use crate::log::{AccessEntry, Level};
+use crate::log::{AccessEntry, ConnFacts, Level};
 use crate::modules::reqtimeout::StageKind;
 
 /// `SECONDS_TO_LINGER`: the short lingering close after a mod_reqtimeout timeout.
@@ -66,6 +66,8 @@ pub struct Connection {
     out: OutQueue,
     /// `c->keepalives`: responses that kept the connection open.
     keepalives: u32,
+    /// `input.consumed` when the current request began (`%I`).
+    consumed_before: u64,
     /// Requests answered (including refused ones).
     requests: u32,
     /// What the connection becomes once `out` is empty.
@@ -101,6 +103,7 @@ impl Connection {
             input: Input::default(),
             out: OutQueue::default(),
             keepalives: 0,
+            consumed_before: 0,
             requests: 0,
             after_write: ConnState::Linger,
             client_closes: false,
@@ -303,6 +306,7 @@ impl Connection {
 
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
+        self.consumed_before = self.input.consumed;
         set_status(ctx, WorkerStatus::BusyRead);
         self.enter_read_stage(ctx, StageKind::Header);
         let outcome = read_request(
@@ -513,23 +517,36 @@ impl Connection {
                     r.line.version.is_1_1_or_later(),
                 )
             });
+        // %O (mod_logio): every byte of this response handed to the network.
+        let mut bytes_out = 0u64;
         if !http09 {
             let mut bytes = Vec::with_capacity(512);
             write_head(&mut bytes, &resp, &ka, SystemTime::now(), head);
+            bytes_out += bytes.len() as u64;
             self.out.push(Chunk::Bytes(bytes));
         }
+        // %{Name}o: only built when a log format asks for it.
+        let response_headers: Vec<(String, String)> =
+            if ctx.server.inner.access_log.wants_response_headers() {
+                resp.logged_headers()
+            } else {
+                Vec::new()
+            };
         let mut bytes_sent = 0;
         if !head_only {
             bytes_sent = resp.body_len();
+            bytes_out += bytes_sent;
             let chunked = resp.chunked && bytes_sent > 0;
             if chunked {
-                self.out
-                    .push(Chunk::Bytes(format!("{bytes_sent:x}\r\n").into_bytes()));
+                let size = format!("{bytes_sent:x}\r\n");
+                bytes_out += size.len() as u64 + 2;
+                self.out.push(Chunk::Bytes(size.into_bytes()));
             }
             for c in resp.body {
                 self.out.push(c);
             }
             if resp.chunked {
+                bytes_out += 5;
                 self.out.push(Chunk::Bytes(if chunked {
                     b"\r\n0\r\n\r\n".to_vec()
                 } else {
@@ -542,6 +559,8 @@ impl Connection {
         } else {
             ConnState::Linger
         };
+        // %X: `c->aborted` when the blocking write failed.
+        let mut aborted = false;
         let state = match mode {
             WriteMode::Blocking => {
                 self.set_write_timeout(Self::timeout(ctx));
@@ -552,6 +571,7 @@ impl Connection {
                     // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
                     Ok(false) | Err(_) => {
                         self.out = OutQueue::default();
+                        aborted = true;
                         ConnState::Linger
                     }
                 }
@@ -571,15 +591,34 @@ impl Connection {
         // The EOR filter: no read deadline between requests.
         self.input.deadline.disarm();
         set_status(ctx, WorkerStatus::BusyLog);
-        let referer = req.and_then(|r| r.headers.get("Referer"));
-        let agent = req.and_then(|r| r.headers.get("User-Agent"));
+        let conn = ConnFacts {
+            local: Some(self.local),
+            remote_port: self.peer.port(),
+            bytes_in: self.input.consumed - self.consumed_before,
+            bytes_out,
+            keepalives: self.keepalives.saturating_sub(1),
+            status: match (aborted, ka.keep) {
+                (true, _) => 'X',
+                (false, true) => '+',
+                (false, false) => '-',
+            },
+        };
         self.access_log(
             ctx,
             time,
             the_request,
             resp.status,
             bytes_sent,
-            Some((referer, agent)),
+            Some(LogFields {
+                headers: req.map(|r| &r.headers),
+                handler: resp.handler.as_deref(),
+                filename: resp.filename.as_deref(),
+                response_headers: &response_headers,
+                user: resp.user.as_deref(),
+                env: Some(&resp.env),
+                uri: resp.final_uri.as_deref(),
+                conn,
+            }),
         );
         if let Some(slot) = ctx.slot {
             slot.end_request(bytes_sent);
@@ -594,17 +633,52 @@ impl Connection {
         request_line: &str,
         status: u16,
         bytes_sent: u64,
-        fields: Option<(Option<&str>, Option<&str>)>,
+        fields: Option<LogFields<'_>>,
     ) {
-        let (referer, user_agent) = fields.unwrap_or((None, None));
+        // A request never read (408 before the request line): only the connection's facts.
+        let f = fields.unwrap_or(LogFields {
+            headers: None,
+            handler: None,
+            filename: None,
+            response_headers: &[],
+            user: None,
+            env: None,
+            uri: None,
+            conn: ConnFacts {
+                local: Some(self.local),
+                remote_port: self.peer.port(),
+                status: '-',
+                ..Default::default()
+            },
+        });
         ctx.server.inner.access_log.log(&AccessEntry {
             remote: self.peer.ip(),
             request_time: time,
             request_line,
             status,
             bytes_sent,
-            referer,
-            user_agent,
+            headers: f.headers,
+            remote_user: f.user,
+            env: f.env,
+            final_uri: f.uri,
+            handler: f.handler,
+            filename: f.filename,
+            response_headers: f.response_headers,
+            conn: f.conn,
         });
     }
+}
+
+/// What a served request adds to its access-log line: the request's headers (`%{Name}i`),
+/// the user authentication named (`%u`), the request's environment (`%{VAR}e`) and the
+/// connection's facts (`%O`, `%k`, `%X`, …).
+struct LogFields<'a> {
+    headers: Option<&'a super::headers::Headers>,
+    handler: Option<&'a str>,
+    filename: Option<&'a str>,
+    response_headers: &'a [(String, String)],
+    user: Option<&'a str>,
+    env: Option<&'a crate::modules::setenvif::Env>,
+    uri: Option<&'a str>,
+    conn: ConnFacts,
 }

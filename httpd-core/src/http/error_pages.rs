@@ -93,6 +93,7 @@ fn canned_text(status: u16, cx: &PageContext<'_>) -> String {
             cx.notes,
             "</p>\n",
         ),
+        401 => "<p>This server could not verify that you\nare authorized to access the document\nrequested.  Either you supplied the wrong\ncredentials (e.g., bad password), or your\nbrowser doesn't understand how to supply\nthe credentials required.</p>\n".to_string(),
         403 => with_notes("<p>You don't have permission to access this resource.", cx.notes, "</p>\n"),
         404 => "<p>The requested URL was not found on this server.</p>\n".to_string(),
         405 => format!("<p>The requested method {method} is not allowed for this URL.</p>\n"),

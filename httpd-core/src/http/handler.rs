@@ -8,7 +8,8 @@
 //! 2. The URL path is normalised and unescaped (400/404 on failure).
 //! 3. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache, which
 //!    runs after the path checks of `ap_process_request_internal`).
-//! 4. `Require` of the matching `<Directory>`/`<Location>` (403, AH01630).
+//! 4. Access control of the matching `<Directory>`/`<Location>`: `Order`/`Allow`/`Deny`,
+//!    `Require`, Basic authentication ([`crate::modules::authz::check_access`]: 403, 401, 500).
 //! 5. `SetHandler server-status` serves the status page (GET/HEAD only; other methods fall
 //!    through to the default handler, as mod_status declines them); other `SetHandler` names
 //!    go to handlers registered with `HttpServer::register_handler`.
@@ -27,6 +28,7 @@ use super::HttpServer;
 use super::body::BodyError;
 use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
+use super::module_hooks::{RequestNotes, access_check, apply_headers, cfg_has_headers, setenvif};
 use super::request::Request;
 use super::response::{Chunk, Response};
 use super::static_files::{Located, PathError, normalize_path, serve_file, unescape_path};
@@ -83,7 +85,7 @@ pub struct Exchange<'a> {
 }
 
 impl Exchange<'_> {
-    fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
+    pub(super) fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
         let log = &self.server.inner.error_log;
         if log.enabled(module, level) {
             log.log_client(module, level, self.peer, msg);
@@ -162,8 +164,32 @@ impl Exchange<'_> {
     }
 }
 
-/// Steps 0–7 of the module doc.
+/// Steps 0–7 of the module doc; the response carries the user step 4 found (`%u`).
 pub fn handle(x: &mut Exchange<'_>) -> Response {
+    let mut user = None;
+    let mut out = RequestNotes::default();
+    let mut r = handle_steps(x, &mut user, &mut out);
+    r.user = user;
+    // `nokeepalive` (Debian's setenvif.conf sets it for old browsers): http_protocol.c's
+    // ap_set_keepalive closes the connection after this response.
+    if out.env.get("nokeepalive").is_some() {
+        r.close = true;
+    }
+    if cfg_has_headers(x, &out) {
+        apply_headers(x, &mut r, &out);
+    }
+    r.env = out.env;
+    r.final_uri = out.uri;
+    r.handler = out.handler;
+    r.filename = out.filename;
+    r
+}
+
+fn handle_steps(
+    x: &mut Exchange<'_>,
+    user_out: &mut Option<String>,
+    out: &mut RequestNotes,
+) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
     // 0. An unmet expectation is answered before any hook (ap_check_request_header).
@@ -222,23 +248,32 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         .docroot
         .path
         .join(decoded.trim_start_matches('/'));
-    // 4. Require
-    if !cfg
-        .require_for(&decoded, &fs_path)
-        .allows(x.peer.ip(), x.local.ip())
-    {
-        x.log(
-            "authz_core",
-            Level::Error,
-            format_args!(
-                "AH01630: client denied by server configuration: {}",
-                fs_path.display()
-            ),
-        );
-        return x.error(403, None);
+    // 4. access control, authentication, authorization (modules/authz.rs: check_access)
+    let sections = cfg.sections_for(&decoded, &fs_path);
+    out.filename = Some(fs_path.display().to_string());
+    out.header_cmds = sections
+        .iter()
+        .flat_map(|s| s.headers.iter().cloned())
+        .collect();
+    let mut env = setenvif(x, &decoded, &sections);
+    let (verdict, user) = access_check(x, &decoded, &fs_path, &env);
+    *user_out = user;
+    if let Some(r) = verdict {
+        out.env = env;
+        return r;
     }
+    // mod_env's fixups: after access control, before the handler.
+    for cmd in cfg
+        .server_env_cmds
+        .iter()
+        .chain(sections.iter().flat_map(|s| &s.env_cmds))
+    {
+        cmd.apply(&mut env);
+    }
+    out.env = env;
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = cfg.handler_for(&decoded);
+    out.handler = handler.map(str::to_string);
     if handler == Some("server-status")
         && matches!(method, "GET" | "HEAD")
         && let Some(r) = x.server.status_page(x.req, x.local)
@@ -271,12 +306,17 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
                 .docroot
                 .locate(&[&url_bytes[..], name.as_bytes()].concat())
             {
-                f @ Located::File(..) => Some(f),
+                f @ Located::File(..) => Some((f, name)),
                 _ => None,
             }
         });
         match index {
-            Some(f) => located = f,
+            Some((f, name)) => {
+                // mod_dir's internal redirect: the access log's %U shows the index file.
+                out.uri = Some(format!("{decoded}{name}"));
+                out.filename = Some(format!("{}{name}", fs_path.display()));
+                located = f
+            }
             // No index: mod_autoindex, when loaded, refuses the listing (403, AH01276);
             // without it the directory reaches the default handler, which will not serve a
             // directory (404, AH00129).

@@ -46,6 +46,9 @@ pub struct Input {
     /// The socket's read timeout as last set (each change is a `setsockopt`: set it only when
     /// it changes, here and for the connection's `Timeout`).
     read_timeout: Option<Duration>,
+    /// Bytes consumed since the connection opened: request lines, headers, bodies (mod_logio's
+    /// input count, `%I`).
+    pub consumed: u64,
 }
 
 /// Why a read stopped.
@@ -83,6 +86,7 @@ impl Input {
 
     /// Mark `n` buffered bytes as read.
     pub fn consume(&mut self, n: usize) {
+        self.consumed += n as u64;
         self.start += n;
         if self.start == self.buf.len() {
             self.buf.clear();

@@ -46,6 +46,7 @@ pub mod headers;
 pub mod host;
 pub mod input;
 pub mod mime;
+mod module_hooks;
 pub mod range;
 pub mod read;
 pub mod request;

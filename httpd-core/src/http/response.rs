@@ -71,9 +71,40 @@ pub struct Response {
     /// It answers a HEAD (`r->header_only`, known even for a refused request line): the head
     /// only, and no length for an error page.
     pub for_head: bool,
+    /// The user named by authentication (`r->user`, the access log's `%u`).
+    pub user: Option<String>,
+    /// The request's environment (`r->subprocess_env`, the access log's `%{VAR}e`).
+    pub env: crate::modules::setenvif::Env,
+    /// The URI after an internal redirect (mod_dir's index file), for the access log's `%U`.
+    pub final_uri: Option<String>,
+    /// `err_headers_out` (mod_headers' `Header always`): sent by every response, first.
+    pub err_headers: Vec<(String, String)>,
+    /// Fields mod_headers added to `headers_out`: after `Content-Length`, as Apache's
+    /// output filter appends them to a table that already holds it.
+    pub added_headers: Vec<(String, String)>,
+    /// `r->handler` when `SetHandler` named the handler that served it (`%R`).
+    pub handler: Option<String>,
+    /// `r->filename`: the file the request mapped to (`%f`).
+    pub filename: Option<String>,
 }
 
 impl Response {
+    /// The fields the access log's `%{Name}o` can see, in the order they are sent.
+    pub fn logged_headers(&self) -> Vec<(String, String)> {
+        let fixed = self.headers.iter().chain(&self.late_headers);
+        self.err_headers
+            .iter()
+            .cloned()
+            .chain(fixed.map(|(k, v)| (k.to_string(), v.clone())))
+            .chain(self.added_headers.iter().cloned())
+            .chain(
+                self.content_type
+                    .iter()
+                    .map(|c| ("Content-Type".to_string(), c.clone())),
+            )
+            .collect()
+    }
+
     /// An empty 200.
     pub fn new(status: u16) -> Response {
         Response {
@@ -88,6 +119,13 @@ impl Response {
             end_connection: false,
             close_delimited: false,
             for_head: false,
+            user: None,
+            env: Default::default(),
+            final_uri: None,
+            err_headers: Vec::new(),
+            added_headers: Vec::new(),
+            handler: None,
+            filename: None,
         }
     }
 
@@ -239,6 +277,9 @@ pub fn write_head(
         httpdate::fmt_http_date(now),
         crate::SERVER_VERSION
     );
+    for (n, v) in &resp.err_headers {
+        let _ = write!(out, "{n}: {v}\r\n");
+    }
     for (n, v) in &resp.headers {
         let _ = write!(out, "{n}: {v}\r\n");
     }
@@ -250,6 +291,9 @@ pub fn write_head(
         } else if !resp.close_delimited {
             let _ = write!(out, "Content-Length: {}\r\n", resp.body_len());
         }
+    }
+    for (n, v) in &resp.added_headers {
+        let _ = write!(out, "{n}: {v}\r\n");
     }
     for (n, v) in &resp.late_headers {
         let _ = write!(out, "{n}: {v}\r\n");

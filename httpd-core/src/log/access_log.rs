@@ -2,8 +2,13 @@
 //!
 //! A `LogFormat` string is compiled once ([`compile_format`], Apache's `parse_log_string`) into
 //! items; each request renders its line from an [`AccessEntry`] and writes it with one `write(2)`.
-//! Supported: `%h %a %l %u %t %r %s %>s %<s %b %B %{Header}i %T %D %v %V %p %U %q %m %H %P %%`
-//! and literal text. `%b` prints `-` for zero bytes (`clf_log_bytes_sent`).
+//! Supported: `%h %a %l %u %t %r %s %>s %<s %b %B %{Header}i %T %D %v %V %p %U %q %m %H %P %%`,
+//! `%{VAR}e`, `%{name}C`, `%A`, `%O` (mod_logio: head, framing and body handed to the network),
+//! `%k`, `%X`, `%{[begin:|end:]strftime|sec|msec|usec|msec_frac|usec_frac}t`, `%{ms|us|s}T`,
+//! `%{local|remote|canonical}p`, `%{pid|tid|hextid}P`, status conditions (`%400,501{…}i`,
+//! `%!200,304{…}i`) and literal text. `%b` prints `-` for zero bytes (`clf_log_bytes_sent`).
+//! `%I`/`%S` (mod_logio's request bytes), `%R`, `%f`, `%{Name}o` and `%L` (`-`: no log ids
+//! without `ErrorLogFormat`) too. Refused with a clear error: `%n`, `%c`, `%^ti`/`%^to`.
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -33,8 +38,40 @@ pub struct AccessEntry<'a> {
     pub status: u16,
     /// Body bytes sent (no headers).
     pub bytes_sent: u64,
-    pub referer: Option<&'a str>,
-    pub user_agent: Option<&'a str>,
+    /// The request's header fields (`%{Name}i`, `%{name}C`); `None` when none were read.
+    pub headers: Option<&'a crate::http::headers::Headers>,
+    /// `%u`: the user authentication named (`r->user`).
+    pub remote_user: Option<&'a str>,
+    /// `%{VAR}e`: the request's environment (mod_setenvif, mod_env).
+    pub env: Option<&'a crate::modules::setenvif::Env>,
+    /// `%U` after an internal redirect (mod_dir's index file); `None`: the request line's path.
+    pub final_uri: Option<&'a str>,
+    /// `%R`: the handler named by `SetHandler` that served it.
+    pub handler: Option<&'a str>,
+    /// `%f`: the file the request mapped to.
+    pub filename: Option<&'a str>,
+    /// `%{Name}o`: the response's header fields as sent.
+    pub response_headers: &'a [(String, String)],
+    /// What the connection adds: addresses, counters (`%A`, `%{remote}p`, `%O`, `%k`, `%X`).
+    pub conn: ConnFacts,
+}
+
+/// The connection's side of a log line.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConnFacts {
+    /// `%A`, `%{local}p`.
+    pub local: Option<std::net::SocketAddr>,
+    /// `%{remote}p`.
+    pub remote_port: u16,
+    /// `%I` (mod_logio): bytes of this request read from the network (line, headers, body).
+    pub bytes_in: u64,
+    /// `%O` (mod_logio): bytes of this response handed to the network, head and framing
+    /// included; 0 when nothing was sent.
+    pub bytes_out: u64,
+    /// `%k`: keep-alive requests before this one on the connection (`c->keepalives - 1`).
+    pub keepalives: u32,
+    /// `%X`: `+` the connection stays open, `-` it closes, `X` it was aborted.
+    pub status: char,
 }
 
 /// A `LogFormat` the access log cannot render.
@@ -89,6 +126,54 @@ pub enum Item {
     Protocol,
     /// `%P`
     Pid,
+    /// `%{VAR}e`
+    Env(String),
+    /// `%{name}C`: one cookie of the `Cookie` header.
+    Cookie(String),
+    /// `%A`
+    LocalIp,
+    /// `%{local}p`, `%{remote}p`
+    LocalPort,
+    RemotePort,
+    /// `%O`
+    BytesOut,
+    /// `%I`
+    BytesIn,
+    /// `%S` (`%I` + `%O`)
+    BytesBoth,
+    /// `%R`: the handler that served the request (`-`: the default handler)
+    Handler,
+    /// `%f`: the file the request mapped to
+    Filename,
+    /// `%{Name}o`: a response header field
+    ResponseHeader(String),
+    /// `%L`: the request's log id (`-`: none, as Apache without `%L` in `ErrorLogFormat`)
+    LogId,
+    /// `%k`
+    Keepalives,
+    /// `%X`
+    ConnStatus,
+    /// `%{tid}P`, `%{hextid}P`
+    Tid {
+        hex: bool,
+    },
+    /// `%{ms}T`, `%{us}T` (`%{s}T` is [`Item::Seconds`])
+    Elapsed {
+        micros: bool,
+    },
+    /// `%{[begin:|end:]format}t`: a strftime format or `sec`, `msec`, `usec`, `msec_frac`,
+    /// `usec_frac`, at the request's start or at log time.
+    TimeFmt {
+        format: String,
+        end: bool,
+    },
+    /// `%400,501{…}i`, `%!200,304{…}i`: the item only for (or except for) these statuses, `-`
+    /// otherwise.
+    Cond {
+        negate: bool,
+        statuses: Vec<u16>,
+        item: Box<Item>,
+    },
 }
 
 /// Compile a `LogFormat` string (`mod_log_config.c: parse_log_string`).
@@ -107,10 +192,27 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
             },
             '%' => {
                 let mut arg = None;
-                // Modifiers: '<' and '>' (original/final request), and '{arg}'.
+                let mut negate = false;
+                let mut statuses: Vec<u16> = Vec::new();
+                let mut digits = String::new();
+                // Modifiers: '<' and '>' (original/final request), '{arg}', and status
+                // conditions `!200,304` (parse_log_item: digits and commas, '!' negates).
                 loop {
                     match chars.peek() {
                         Some('<' | '>') => {
+                            chars.next();
+                        }
+                        Some('!') => {
+                            chars.next();
+                            negate = true;
+                        }
+                        Some(c @ ('0'..='9' | ',')) => {
+                            if *c == ',' {
+                                statuses.extend(digits.parse::<u16>().ok());
+                                digits.clear();
+                            } else {
+                                digits.push(*c);
+                            }
                             chars.next();
                         }
                         Some('{') => {
@@ -121,6 +223,7 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                         _ => break,
                     }
                 }
+                statuses.extend(digits.parse::<u16>().ok());
                 let Some(d) = chars.next() else {
                     return Err(LogFormatError("Unrecognized LogFormat directive %".into()));
                 };
@@ -133,6 +236,27 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                     'l' => Item::RemoteLogname,
                     'u' => Item::RemoteUser,
                     't' if arg.is_none() => Item::Time,
+                    't' => time_item(arg.take().unwrap_or_default())?,
+                    'T' if matches!(arg.as_deref(), Some("s")) => Item::Seconds,
+                    'T' if matches!(arg.as_deref(), Some("ms" | "us")) => Item::Elapsed {
+                        micros: arg.as_deref() == Some("us"),
+                    },
+                    'C' => Item::Cookie(arg.take().unwrap_or_default()),
+                    'A' => Item::LocalIp,
+                    'O' => Item::BytesOut,
+                    'I' => Item::BytesIn,
+                    'S' => Item::BytesBoth,
+                    'R' => Item::Handler,
+                    'f' => Item::Filename,
+                    'o' => Item::ResponseHeader(arg.take().unwrap_or_default()),
+                    'L' => Item::LogId,
+                    'k' => Item::Keepalives,
+                    'X' => Item::ConnStatus,
+                    'p' if matches!(arg.as_deref(), Some("local")) => Item::LocalPort,
+                    'p' if matches!(arg.as_deref(), Some("remote")) => Item::RemotePort,
+                    'P' if matches!(arg.as_deref(), Some("tid" | "hextid")) => Item::Tid {
+                        hex: arg.as_deref() == Some("hextid"),
+                    },
                     'r' => Item::RequestLine,
                     's' => Item::Status,
                     'b' => Item::BytesClf,
@@ -147,10 +271,20 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                     'm' => Item::Method,
                     'H' => Item::Protocol,
                     'P' => Item::Pid,
+                    'e' => Item::Env(arg.take().unwrap_or_default()),
                     other => {
                         return Err(LogFormatError(format!(
-                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P)"
+                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P %{{VAR}}e %{{name}}C %A %O %k %X %{{fmt}}t %{{ms|us|s}}T %{{local|remote|canonical}}p %{{pid|tid|hextid}}P %I %S %R %L %f %{{Name}}o; not %n %^ti %^to %c)"
                         )));
+                    }
+                };
+                let item = if statuses.is_empty() {
+                    item
+                } else {
+                    Item::Cond {
+                        negate,
+                        statuses,
+                        item: Box::new(item),
                     }
                 };
                 if !lit.is_empty() {
@@ -165,6 +299,25 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
         items.push(Item::Literal(lit));
     }
     Ok(items)
+}
+
+/// `%{…}t`: check a strftime format once, at config time (jiff refuses what it cannot print).
+fn time_item(arg: String) -> Result<Item, LogFormatError> {
+    let (format, end) = match (arg.strip_prefix("begin:"), arg.strip_prefix("end:")) {
+        (Some(f), _) => (f.to_string(), false),
+        (_, Some(f)) => (f.to_string(), true),
+        _ => (arg, false),
+    };
+    let named = matches!(
+        format.as_str(),
+        "sec" | "msec" | "usec" | "msec_frac" | "usec_frac"
+    );
+    if !named {
+        let probe = jiff::Timestamp::UNIX_EPOCH.to_zoned(jiff::tz::TimeZone::UTC);
+        jiff::fmt::strtime::format(format.as_str(), &probe)
+            .map_err(|e| LogFormatError(format!("Unsupported time format %{{{format}}}t: {e}")))?;
+    }
+    Ok(Item::TimeFmt { format, end })
 }
 
 /// The access logs of a server (one per `CustomLog`/`TransferLog`; none = nothing logged, as Apache).
@@ -220,6 +373,17 @@ impl AccessLog {
         }
     }
 
+    /// Whether a format logs a response header (`%{Name}o`): only then are they collected.
+    pub fn wants_response_headers(&self) -> bool {
+        self.inner.logs.iter().any(|(_, items)| {
+            items.iter().any(|i| match i {
+                Item::ResponseHeader(_) => true,
+                Item::Cond { item, .. } => matches!(**item, Item::ResponseHeader(_)),
+                _ => false,
+            })
+        })
+    }
+
     /// Whether any log is configured.
     pub fn is_enabled(&self) -> bool {
         !self.inner.logs.is_empty()
@@ -252,13 +416,14 @@ impl Inner {
                 .map(|h| h.trim().to_string())
                 .unwrap_or_else(|_| "localhost".into())
         });
-        // %p is the canonical port: ServerName's port, else the first Listen.
+        // %p is the canonical port (log_server_port: `r->server->port`, else
+        // `ap_default_port`): ServerName's port, else 80 — not the port Listen uses, as a
+        // Debian vhost_combined line shows (`localhost:80` on a server listening on 8080).
         let port = cfg
             .server_name
             .as_deref()
             .and_then(|n| n.rsplit_once(':'))
             .and_then(|(_, p)| p.parse().ok())
-            .or_else(|| cfg.listen.first().map(|l| l.addr.port()))
             .unwrap_or(80);
         let tz = super::local_tz();
         Inner {
@@ -279,50 +444,152 @@ impl Inner {
             Some((p, q)) => (p, Some(q)),
             None => (target, None),
         };
-        let elapsed = SystemTime::now()
-            .duration_since(e.request_time)
-            .unwrap_or_default();
+        let line = LineParts {
+            method,
+            protocol,
+            path,
+            query,
+            now: SystemTime::now(),
+        };
         for item in items {
+            self.render_item(item, e, &line, &mut out);
+        }
+        out
+    }
+
+    fn render_item(&self, item: &Item, e: &AccessEntry<'_>, l: &LineParts<'_>, out: &mut String) {
+        let LineParts {
+            method,
+            protocol,
+            path,
+            query,
+            now,
+        } = *l;
+        let elapsed = now.duration_since(e.request_time).unwrap_or_default();
+        {
             match item {
                 Item::Literal(s) => out.push_str(s),
                 Item::RemoteHost => out.push_str(&e.remote.to_string()),
-                Item::RemoteLogname | Item::RemoteUser => out.push('-'),
+                Item::RemoteLogname => out.push('-'),
+                // mod_log_config `log_remote_user`: an empty user shows as `""`.
+                Item::RemoteUser => match e.remote_user {
+                    None => out.push('-'),
+                    Some("") => out.push_str("\"\""),
+                    Some(u) => escape_logitem(out, u),
+                },
+                // log_env_var: unset is "-", the value escaped as a header's.
+                Item::Env(name) => match e.env.and_then(|env| env.get(name)) {
+                    Some(v) => escape_logitem(out, v),
+                    None => out.push('-'),
+                },
                 Item::Time => out.push_str(&self.clf_time(e.request_time)),
-                Item::RequestLine => escape_logitem(&mut out, e.request_line),
+                Item::RequestLine => escape_logitem(out, e.request_line),
                 Item::Status => out.push_str(&e.status.to_string()),
                 Item::BytesClf if e.bytes_sent == 0 => out.push('-'),
                 Item::BytesClf | Item::Bytes => out.push_str(&e.bytes_sent.to_string()),
-                Item::Header(name) => {
-                    let v = if name.eq_ignore_ascii_case("referer") {
-                        e.referer
-                    } else if name.eq_ignore_ascii_case("user-agent") {
-                        e.user_agent
-                    } else {
-                        None
+                Item::Header(name) => match e.headers.and_then(|h| h.get(name)) {
+                    Some(v) => escape_logitem(out, v),
+                    None => out.push('-'),
+                },
+                Item::Cookie(name) => match e
+                    .headers
+                    .and_then(|h| h.get("Cookie"))
+                    .and_then(|c| cookie(c, name))
+                {
+                    Some(v) => escape_logitem(out, v),
+                    None => out.push('-'),
+                },
+                Item::LocalIp => match e.conn.local {
+                    Some(a) => out.push_str(&a.ip().to_string()),
+                    None => out.push('-'),
+                },
+                Item::LocalPort => match e.conn.local {
+                    Some(a) => out.push_str(&a.port().to_string()),
+                    None => out.push('-'),
+                },
+                Item::RemotePort => out.push_str(&e.conn.remote_port.to_string()),
+                // mod_logio: `-` when nothing was sent... Apache prints 0 only with LogIOTrackTTFB.
+                Item::BytesOut => out.push_str(&e.conn.bytes_out.to_string()),
+                Item::BytesIn => out.push_str(&e.conn.bytes_in.to_string()),
+                Item::BytesBoth => out.push_str(&(e.conn.bytes_in + e.conn.bytes_out).to_string()),
+                Item::Handler | Item::Filename | Item::ResponseHeader(_) => {
+                    let v = match item {
+                        Item::Handler => e.handler,
+                        Item::Filename => e.filename,
+                        Item::ResponseHeader(name) => e
+                            .response_headers
+                            .iter()
+                            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                            .map(|(_, v)| v.as_str()),
+                        _ => None,
                     };
                     match v {
-                        Some(v) => escape_logitem(&mut out, v),
+                        Some(v) => escape_logitem(out, v),
                         None => out.push('-'),
+                    }
+                }
+                Item::LogId => out.push('-'),
+                Item::Keepalives => out.push_str(&e.conn.keepalives.to_string()),
+                Item::ConnStatus => out.push(e.conn.status),
+                Item::Tid { hex: false } => out.push_str(&nix::unistd::gettid().to_string()),
+                Item::Tid { hex: true } => {
+                    out.push_str(&format!("{:x}", nix::unistd::gettid().as_raw()))
+                }
+                Item::Elapsed { micros: true } => out.push_str(&elapsed.as_micros().to_string()),
+                Item::Elapsed { micros: false } => out.push_str(&elapsed.as_millis().to_string()),
+                Item::TimeFmt { format, end } => {
+                    let t = if *end { now } else { e.request_time };
+                    out.push_str(&self.format_time(t, format));
+                }
+                Item::Cond {
+                    negate,
+                    statuses,
+                    item,
+                } => {
+                    if statuses.contains(&e.status) != *negate {
+                        self.render_item(item, e, l, out);
+                    } else {
+                        out.push('-');
                     }
                 }
                 Item::Seconds => out.push_str(&elapsed.as_secs().to_string()),
                 Item::Micros => out.push_str(&elapsed.as_micros().to_string()),
                 Item::ServerName => out.push_str(&self.server_name),
                 Item::Port => out.push_str(&self.port.to_string()),
+                Item::UrlPath if e.final_uri.is_some() => {
+                    escape_logitem(out, e.final_uri.unwrap_or_default())
+                }
                 Item::UrlPath if path.is_empty() => out.push('-'),
-                Item::UrlPath => escape_logitem(&mut out, path),
+                Item::UrlPath => escape_logitem(out, path),
                 Item::Query => {
                     if let Some(q) = query {
                         out.push('?');
-                        escape_logitem(&mut out, q);
+                        escape_logitem(out, q);
                     }
                 }
-                Item::Method => escape_logitem(&mut out, method),
-                Item::Protocol => escape_logitem(&mut out, protocol),
+                Item::Method => escape_logitem(out, method),
+                Item::Protocol => escape_logitem(out, protocol),
                 Item::Pid => out.push_str(&std::process::id().to_string()),
             }
         }
-        out
+    }
+
+    /// `%{format}t` (`log_request_time_custom`): the named forms, else strftime.
+    fn format_time(&self, t: SystemTime, format: &str) -> String {
+        let since = t.duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default();
+        match format {
+            "sec" => since.as_secs().to_string(),
+            "msec" => since.as_millis().to_string(),
+            "usec" => since.as_micros().to_string(),
+            "msec_frac" => format!("{:03}", since.subsec_millis()),
+            "usec_frac" => format!("{:06}", since.subsec_micros()),
+            _ => {
+                let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                // The format was checked at config time; "-" if jiff still refuses.
+                jiff::fmt::strtime::format(format, &ts.to_zoned(self.tz.clone()))
+                    .unwrap_or_else(|_| "-".into())
+            }
+        }
     }
 
     /// `[22/Nov/2026:22:12:05 +0000]` in local time.
@@ -332,6 +599,23 @@ impl Inner {
             .strftime("[%d/%b/%Y:%H:%M:%S %z]")
             .to_string()
     }
+}
+
+/// The split request line and the log time, shared by a line's items.
+struct LineParts<'a> {
+    method: &'a str,
+    protocol: &'a str,
+    path: &'a str,
+    query: Option<&'a str>,
+    now: SystemTime,
+}
+
+/// `log_cookie`: the value of cookie `name` in a `Cookie` header (`a=1; b=2`).
+fn cookie<'a>(header: &'a str, name: &str) -> Option<&'a str> {
+    header.split(';').find_map(|pair| {
+        let (k, v) = pair.trim().split_once('=')?;
+        (k == name).then_some(v)
+    })
 }
 
 /// `ap_escape_logitem`: `"` and `\` get a backslash, `\n \r \t` and other control bytes and
@@ -416,8 +700,74 @@ mod tests {
             request_line: line,
             status,
             bytes_sent: bytes,
-            referer: Some("http://x/\"q\""),
-            user_agent: None,
+            headers: Some(test_headers()),
+            final_uri: None,
+            handler: None,
+            filename: None,
+            response_headers: &[],
+            remote_user: None,
+            env: None,
+            conn: ConnFacts {
+                local: Some("127.0.0.2:8080".parse().unwrap()),
+                remote_port: 50_000,
+                bytes_in: 80,
+                bytes_out: 250,
+                keepalives: 3,
+                status: '+',
+            },
+        }
+    }
+
+    /// Referer with a quote and a Cookie header, made once for the whole test run.
+    fn test_headers() -> &'static crate::http::headers::Headers {
+        static H: std::sync::OnceLock<crate::http::headers::Headers> = std::sync::OnceLock::new();
+        H.get_or_init(|| {
+            let mut h = crate::http::headers::Headers::default();
+            h.add("Referer", "http://x/\"q\"");
+            h.add("Cookie", "a=1; session=xyz; b=2");
+            h
+        })
+    }
+
+    #[test]
+    fn log_config_every_new_format_code() {
+        let cfg = ServerConfig::with_defaults(Path::new("/"));
+        let render = |f: &str, status: u16| {
+            AccessLog::render(&cfg, f, &entry("GET /a?b HTTP/1.1", status, 6)).unwrap()
+        };
+        assert_eq!(
+            render(
+                "%A %{local}p %{remote}p %O %I %S %k %X %{session}C %{nope}C %R %f %L",
+                200
+            ),
+            "127.0.0.2 8080 50000 250 80 330 3 + xyz - - - -"
+        );
+        assert_eq!(render("%400,501{Referer}i|%!200,304{Referer}i", 200), "-|-");
+        assert_eq!(render("%400,501{Referer}i", 501), "http://x/\\\"q\\\"");
+        assert_eq!(
+            render("%{sec}t %{msec_frac}t %{%Y-%m}t", 200),
+            "1795385525 000 2026-11"
+        );
+        assert_eq!(render("%{begin:usec_frac}t", 200), "000000");
+        let tid = render("%{tid}P", 200);
+        assert!(tid.parse::<u32>().is_ok(), "{tid}");
+        assert!(
+            render("%{ms}T %{us}T %{s}T", 200)
+                .split(' ')
+                .all(|n| n.parse::<u64>().is_ok())
+        );
+        for refused in ["%n", "%c", "%{%@}t"] {
+            assert!(compile_format(refused).is_err(), "{refused}");
+        }
+        // Debian's stock LogFormats (apache2.conf) compile.
+        for f in [
+            "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
+            "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"",
+            "%h %l %u %t \"%r\" %>s %O",
+            "%{Referer}i -> %U",
+            "%{User-agent}i",
+        ] {
+            assert!(compile_format(f).is_ok(), "{f}");
         }
     }
 

@@ -22,7 +22,8 @@ mod error_log;
 mod localtime;
 
 pub use access_log::{
-    AccessEntry, AccessLog, COMBINED_FORMAT, COMMON_FORMAT, LogFormatError, compile_format,
+    AccessEntry, AccessLog, COMBINED_FORMAT, COMMON_FORMAT, ConnFacts, LogFormatError,
+    compile_format,
 };
 pub use error_log::ErrorLog;
 pub use localtime::local_tz;

@@ -6,5 +6,21 @@
 //! | module | Apache |
 //! |---|---|
 //! | [`reqtimeout`] | `modules/filters/mod_reqtimeout.c` |
+//! | [`access_compat`] | `modules/aaa/mod_access_compat.c` |
+//! | [`auth_basic`] | `modules/aaa/mod_auth_basic.c`, `mod_authn_core.c` |
+//! | [`authn_file`] | `modules/aaa/mod_authn_file.c`, APR `apr_passwd.c`, `apr_md5.c` |
+//! | [`authz_host`] | `modules/aaa/mod_authz_host.c` (built in, as `authz_core`) |
+//! | [`setenvif`] | `modules/metadata/mod_setenvif.c` |
+//! | [`env`] | `modules/metadata/mod_env.c` |
+//! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`) |
+//! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 
+pub mod access_compat;
+pub mod auth_basic;
+pub mod authn_file;
+pub mod authz;
+pub mod authz_host;
+pub mod env;
+pub mod headers;
 pub mod reqtimeout;
+pub mod setenvif;
