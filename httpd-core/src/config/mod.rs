@@ -44,13 +44,16 @@ pub mod include;
 pub mod modules;
 pub mod mpm;
 pub mod parse;
+pub mod htaccess;
+pub mod sections;
 pub mod server;
 pub mod tokenize;
+pub mod vhost;
 pub mod walk;
 
 pub use mpm::MpmDirectives;
 pub use server::{
-    CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig,
+    AllowOverride, SectionTable, VirtualHost, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig,
 };
 
 use std::fmt;

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::mpm::MpmDirectives;
+pub use super::sections::{AllowOverride, SectionRegex, SectionTable};
+use super::sections::HtaccessReader;
+pub use super::vhost::VirtualHost;
 use crate::log::Level;
 use crate::modules::reqtimeout::{ReqTimeout, ReqTimeoutSetting};
 
@@ -88,15 +91,23 @@ impl Require {
     }
 }
 
-/// A `<Directory>` or `<Location>` section: the per-directory settings we support.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A `<Directory>`, `<Location>`, `<Files>` section (or their `Match`/`~` forms, or a
+/// `.htaccess` file): the per-directory settings we support (`core_dir_config`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Section {
-    /// For `<Directory>`: an absolute file-system path; for `<Location>`: a URL path.
+    /// For `<Directory>`: an absolute file-system path; for `<Location>`: a URL path; for
+    /// `<Files>`: a wildcard; for the regex forms: the pattern as written.
     pub path: String,
     /// `SetHandler` inside the section (`server-status`, or `None`/`default-handler`).
     pub handler: Option<String>,
     /// `Require` inside the section.
     pub require: Option<Require>,
+    /// `Some` for `<DirectoryMatch>`, `<LocationMatch>`, `<FilesMatch>` and the `~` forms.
+    pub regex: Option<SectionRegex>,
+    /// `AllowOverride` / `AllowOverrideList` (`<Directory>` only).
+    pub allow_override: Option<AllowOverride>,
+    /// `<Files>`/`<FilesMatch>` nested in this section (or at top level, in the base section).
+    pub files: Vec<Section>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -138,6 +149,13 @@ pub struct ServerConfig {
     pub extended_status: bool,
     pub locations: Vec<Section>,
     pub directories: Vec<Section>,
+    /// Top-level `<Files>`/`<FilesMatch>` and top-level `SetHandler` (the server's own
+    /// per-directory config, which every section merges over).
+    pub base_section: Section,
+    /// `AccessFileName` (default `.htaccess`).
+    pub access_file_name: Vec<String>,
+    /// `<VirtualHost>` sections in file order (the first one for an address is its default).
+    pub vhosts: Vec<VirtualHost>,
     pub mpm: MpmDirectives,
     /// Non-MPM warnings to print once at start (without prefix, like APLOG_STARTUP).
     pub startup_warnings: Vec<String>,
@@ -196,6 +214,9 @@ impl ServerConfig {
             extended_status: true,
             locations: Vec::new(),
             directories: Vec::new(),
+            base_section: Section::default(),
+            access_file_name: vec![".htaccess".to_string()],
+            vhosts: Vec::new(),
             mpm: MpmDirectives::default(),
             startup_warnings: Vec::new(),
             server_admin: None,
@@ -216,47 +237,32 @@ impl ServerConfig {
         server_root_relative(&self.server_root, p)
     }
 
-    /// The handler named by `SetHandler` in the `<Location>` sections matching `url_path`
-    /// (the last matching section wins, as Apache merges sections in file order).
-    /// `None` and `default-handler` both mean "serve files".
-    pub fn handler_for(&self, url_path: &str) -> Option<&str> {
-        let mut handler = None;
-        for s in self
-            .locations
-            .iter()
-            .filter(|s| location_matches(&s.path, url_path))
-        {
-            if let Some(h) = &s.handler {
-                handler = Some(h.as_str());
-            }
-        }
-        handler.filter(|h| {
-            !h.eq_ignore_ascii_case("none") && !h.eq_ignore_ascii_case("default-handler")
-        })
+    /// The sections of the main server, sorted for the request walk ([`SectionTable::build`]).
+    pub fn section_table(&self) -> SectionTable {
+        SectionTable::build(&self.base_section, &self.directories, &self.locations)
     }
 
-    /// The `Require` in force: `<Directory>` sections (shortest path first, as Apache's
-    /// `ap_directory_walk`), then `<Location>` sections in file order; the last one that sets
-    /// `Require` wins. Without any, access is granted (we have no `<Directory />` denial default).
+    /// The merged per-directory settings for a request, without `.htaccess` files (a
+    /// convenience for tests; the HTTP layer keeps a prebuilt table).
+    fn walk_no_htaccess(&self, url_path: &str, fs_path: &Path) -> Section {
+        let mut none: Box<HtaccessReader<'_>> = Box::new(|_, _| Ok(None));
+        self.section_table()
+            .walk(url_path, fs_path, false, &mut *none)
+            .unwrap_or_default()
+    }
+
+    /// The handler named by `SetHandler` for `url_path` (sections merged in Apache's order).
+    /// `None` and `default-handler` both mean "serve files".
+    pub fn handler_for(&self, url_path: &str) -> Option<String> {
+        let fs = self.document_root.join(url_path.trim_start_matches('/'));
+        self.walk_no_htaccess(url_path, &fs)
+            .effective_handler()
+            .map(str::to_string)
+    }
+
+    /// The `Require` in force for a request (sections merged in Apache's order).
     pub fn require_for(&self, url_path: &str, fs_path: &Path) -> Require {
-        let mut dirs: Vec<&Section> = self
-            .directories
-            .iter()
-            .filter(|s| directory_matches(&s.path, fs_path))
-            .collect();
-        // Stable sort: same-length paths keep file order.
-        dirs.sort_by_key(|s| s.path.trim_end_matches('/').len());
-        let locs = self
-            .locations
-            .iter()
-            .filter(|s| location_matches(&s.path, url_path));
-        // The last section that says something wins: walk from the end.
-        let in_order: Vec<&Section> = dirs.into_iter().chain(locs).collect();
-        in_order
-            .iter()
-            .rev()
-            .find_map(|s| s.require)
-            .unwrap_or(Require::AllGranted)
+        self.walk_no_htaccess(url_path, fs_path).require_or_granted()
     }
 }
 
@@ -270,23 +276,10 @@ pub fn server_root_relative(root: &Path, p: &str) -> PathBuf {
     }
 }
 
-/// `<Location /x>` matches `/x`, `/x/…` (and `/x?query`), not `/xyz` (Apache manual, `<Location>`:
-/// "/private1" matches "/private1/file.txt" but not "/private1other"). A section ending in `/`
-/// matches only below it.
-fn location_matches(section: &str, url_path: &str) -> bool {
-    match url_path.strip_prefix(section) {
-        None => false,
-        Some(rest) => section.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
-    }
-}
-
-/// `<Directory /a/b>` matches `/a/b` and everything below it, component-wise.
-fn directory_matches(section: &str, fs_path: &Path) -> bool {
-    fs_path.starts_with(Path::new(section))
-}
 
 #[cfg(test)]
 mod tests {
+    use super::super::sections::{directory_matches, location_matches};
     use super::*;
 
     fn cfg() -> ServerConfig {
@@ -295,21 +288,25 @@ mod tests {
             path: "/server-status".into(),
             handler: Some("server-status".into()),
             require: Some(Require::Local),
+            ..Section::default()
         });
         c.locations.push(Section {
             path: "/server-status/off".into(),
             handler: Some("None".into()),
             require: None,
+            ..Section::default()
         });
         c.directories.push(Section {
             path: "/www/private".into(),
             handler: None,
             require: Some(Require::AllDenied),
+            ..Section::default()
         });
         c.directories.push(Section {
             path: "/www".into(),
             handler: None,
             require: Some(Require::AllGranted),
+            ..Section::default()
         });
         c
     }
@@ -317,16 +314,16 @@ mod tests {
     #[test]
     fn config_handler_for_last_matching_location_wins() {
         let c = cfg();
-        assert_eq!(c.handler_for("/server-status"), Some("server-status"));
-        assert_eq!(c.handler_for("/server-status?auto"), Some("server-status"));
-        assert_eq!(c.handler_for("/server-status/off/x"), None);
-        assert_eq!(c.handler_for("/index.html"), None);
+        assert_eq!(c.handler_for("/server-status").as_deref(), Some("server-status"));
+        assert_eq!(c.handler_for("/server-status?auto").as_deref(), Some("server-status"));
+        assert_eq!(c.handler_for("/server-status/off/x").as_deref(), None);
+        assert_eq!(c.handler_for("/index.html").as_deref(), None);
         assert_eq!(
-            c.handler_for("/server-statusx"),
+            c.handler_for("/server-statusx").as_deref(),
             None,
             "a whole path segment must match"
         );
-        assert_eq!(c.handler_for("/server-status/"), Some("server-status"));
+        assert_eq!(c.handler_for("/server-status/").as_deref(), Some("server-status"));
         assert!(
             location_matches("/", "/anything")
                 && location_matches("/a/", "/a/b")

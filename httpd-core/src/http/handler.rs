@@ -211,17 +211,24 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     };
     let (url_path, url_bytes) = url;
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
-    let fs_path = x
-        .server
-        .inner
-        .docroot
-        .path
-        .join(decoded.trim_start_matches('/'));
+    // 3a. The virtual host, once per request (vhost.c: address, then Host).
+    let inner = &x.server.inner;
+    let (docroot, table) = match crate::config::vhost::select(
+        &cfg.vhosts,
+        x.local,
+        x.req.checks.hostname.as_deref(),
+    ) {
+        Some(i) => (&inner.vhosts[i].docroot, &inner.vhosts[i].sections),
+        None => (&inner.docroot, &inner.sections),
+    };
+    let fs_path = docroot.path.join(decoded.trim_start_matches('/'));
+    // 3b. The sections in Apache's merge order, .htaccess files included.
+    let dir = match walk_sections(x, table, &decoded, &fs_path) {
+        Ok(d) => d,
+        Err(status) => return x.error(status, None),
+    };
     // 4. Require
-    if !cfg
-        .require_for(&decoded, &fs_path)
-        .allows(x.peer.ip(), x.local.ip())
-    {
+    if !dir.require_or_granted().allows(x.peer.ip(), x.local.ip()) {
         x.log(
             "authz_core",
             Level::Error,
@@ -233,7 +240,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         return x.error(403, None);
     }
     // 5. server-status, or a handler registered with HttpServer::register_handler
-    let handler = cfg.handler_for(&decoded);
+    let handler = dir.effective_handler();
     if handler == Some("server-status")
         && matches!(method, "GET" | "HEAD")
         && let Some(r) = x.server.status_page(x.req, x.local)
@@ -244,7 +251,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         return h(x.req);
     }
     // 6. mod_dir
-    let mut located = x.server.inner.docroot.locate(&url_bytes);
+    let mut located = docroot.locate(&url_bytes);
     if let Located::Dir(dir) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
@@ -259,17 +266,39 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             };
             return Response::error(301, &cx);
         }
+        // mod_dir's subrequest per name: a name whose sections deny it is skipped, and its
+        // status is answered if no other name serves (fixup_dir's error_notfound).
+        let mut error_notfound = None;
         let index = cfg.directory_index.iter().find_map(|name| {
-            match x
-                .server
-                .inner
-                .docroot
-                .locate(&[&url_bytes[..], name.as_bytes()].concat())
-            {
-                f @ Located::File(..) => Some(f),
-                _ => None,
+            let f @ Located::File(..) = docroot.locate(&[&url_bytes[..], name.as_bytes()].concat())
+            else {
+                return None;
+            };
+            let sub_url = format!("{decoded}{name}");
+            let sub_fs = docroot.path.join(sub_url.trim_start_matches('/'));
+            match walk_sections(x, table, &sub_url, &sub_fs) {
+                Ok(d) if d.require_or_granted().allows(x.peer.ip(), x.local.ip()) => Some(f),
+                Ok(_) => {
+                    x.log(
+                        "authz_core",
+                        Level::Error,
+                        format_args!(
+                            "AH01630: client denied by server configuration: {}",
+                            sub_fs.display()
+                        ),
+                    );
+                    error_notfound = Some(403);
+                    None
+                }
+                Err(status) => {
+                    error_notfound = Some(status);
+                    None
+                }
             }
         });
+        if let (None, Some(status)) = (&index, error_notfound) {
+            return x.error(status, None);
+        }
         match index {
             Some(f) => located = f,
             None => {
@@ -287,6 +316,26 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         }
     }
     default_handler(x, located)
+}
+
+/// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
+/// 403 from a bad or unreadable one, logged at `alert` as Apache does).
+fn walk_sections(
+    x: &Exchange<'_>,
+    table: &crate::config::SectionTable,
+    url: &str,
+    fs_path: &std::path::Path,
+) -> Result<crate::config::Section, u16> {
+    let cfg = &x.server.inner.config;
+    // Only a table with AllowOverride somewhere needs to know whether the target is a directory.
+    let is_dir = table.htaccess_possible && fs_path.is_dir();
+    let mut reader = |dir: &std::path::Path, allowed: &crate::config::AllowOverride| {
+        crate::config::htaccess::read(cfg, dir, allowed).map_err(|e| {
+            x.log("core", Level::Alert, format_args!("{}", e.log));
+            e.status
+        })
+    };
+    table.walk(url, fs_path, is_dir, &mut reader)
 }
 
 /// Step 7: `core.c: default_handler`.

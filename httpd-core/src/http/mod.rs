@@ -87,10 +87,20 @@ pub(crate) struct Inner {
     pub mime: mime::MimeTypes,
     /// DocumentRoot, canonical (symlinks resolved), for the containment check.
     pub docroot: static_files::DocRoot,
+    /// The main server's sections, sorted once ([`crate::config::SectionTable`]).
+    pub sections: crate::config::SectionTable,
+    /// One per `<VirtualHost>`, same order as `config.vhosts`.
+    pub vhosts: Vec<VhostRuntime>,
     /// `ap_multipart_boundary`: one per process, random-looking hex.
     pub boundary: String,
     /// Handlers added with [`HttpServer::register_handler`], by `SetHandler` name.
     pub handlers: Vec<(String, CustomHandler)>,
+}
+
+/// What a virtual host needs at request time, built once per process.
+pub(crate) struct VhostRuntime {
+    pub docroot: static_files::DocRoot,
+    pub sections: crate::config::SectionTable,
 }
 
 /// A handler for `SetHandler NAME` (Apache modules register theirs with `ap_hook_handler`).
@@ -126,7 +136,22 @@ impl HttpServer {
             .as_nanos();
         let boundary = format!("{:x}{:x}", seed as u64 ^ 0x5deece66d, std::process::id());
         let handlers = Vec::new();
+        let vhosts = cfg
+            .vhosts
+            .iter()
+            .map(|v| VhostRuntime {
+                docroot: static_files::DocRoot::new(
+                    v.document_root
+                        .canonicalize()
+                        .unwrap_or_else(|_| v.document_root.clone()),
+                ),
+                sections: v.table(&cfg),
+            })
+            .collect();
+        let sections = cfg.section_table();
         let inner = Inner {
+            sections,
+            vhosts,
             config: cfg,
             error_log,
             access_log,
