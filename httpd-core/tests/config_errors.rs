@@ -129,10 +129,17 @@ fn config_error_messages_snapshot() {
         p("listen-loc", "<Location /x>\nListen 80\n</Location>\n"),
     );
     case(
-        "VirtualHost",
+        "Listen inside <VirtualHost>",
         p(
             "vhost",
-            "<VirtualHost *:80>\nServerName x\n</VirtualHost>\n",
+            "<VirtualHost *:80>\nServerName x\nListen 81\n</VirtualHost>\n",
+        ),
+    );
+    case(
+        "AllowOverride outside <Directory>",
+        p(
+            "allowoverride-loc",
+            "<Location /x>\nAllowOverride All\n</Location>\n",
         ),
     );
     case(

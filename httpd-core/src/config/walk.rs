@@ -36,6 +36,28 @@ enum Scope {
     Files,
 }
 
+/// Server-context directives Apache allows in `<VirtualHost>` that mpm-lab does not yet apply
+/// per vhost: refused with a clear message (all others get Apache's `GLOBAL_ONLY` wording).
+const APACHE_VHOST_DIRECTIVES: &[&str] = &[
+    "ErrorLog",
+    "CustomLog",
+    "TransferLog",
+    "LogLevel",
+    "LogFormat",
+    "Timeout",
+    "KeepAlive",
+    "KeepAliveTimeout",
+    "MaxKeepAliveRequests",
+    "LimitRequestLine",
+    "LimitRequestFieldSize",
+    "LimitRequestFields",
+    "LimitRequestBody",
+    "TraceEnable",
+    "HostnameLookups",
+    "HttpProtocolOptions",
+    "RequestReadTimeout",
+];
+
 /// Server-context directives mpm-lab applies per virtual host; any other one inside
 /// `<VirtualHost>` is refused (Apache would apply it to that vhost only).
 const VHOST_DIRECTIVES: &[&str] = &[
@@ -169,10 +191,15 @@ impl<'a> Walker<'a> {
             && def.args != super::directives::Args::Section
             && !VHOST_DIRECTIVES.contains(&def.name)
         {
-            return Err(err(format!(
-                "mpm-lab: {} inside <VirtualHost> is not supported (it would apply to the main server); set it at the top level",
-                def.name
-            )));
+            return Err(err(if APACHE_VHOST_DIRECTIVES.contains(&def.name) {
+                format!(
+                    "mpm-lab: {} inside <VirtualHost> is not supported yet (it would apply to the main server); set it at the top level",
+                    def.name
+                )
+            } else {
+                // ap_check_cmd_context(cmd, GLOBAL_ONLY)
+                format!("{} cannot occur within <VirtualHost> section", def.name)
+            }));
         }
         let allowed = match def.context {
             Context::Server => !in_section,
