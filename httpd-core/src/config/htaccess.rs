@@ -10,7 +10,7 @@
 //! 3. Each directive must have an override category ([`override_category`]) among those
 //!    allowed, or be in `AllowOverrideList`; otherwise `X not allowed here`. An unknown name is
 //!    `Invalid command 'X', perhaps misspelled …`. Either error is a 500, logged at `alert`
-//!    as `AH00529: <path>: <message>`.
+//!    as `<path>: <message>` (Apache logs no AH number for it).
 //! 4. The directives fill a [`Section`] merged at this depth of the walk. Nothing is cached:
 //!    Apache reads the file again on every request, and so do we.
 
@@ -111,7 +111,7 @@ pub fn read(
             .map(Some)
             .map_err(|e| HtaccessError {
                 status: 500,
-                log: format!("AH00529: {}: {}", path.display(), e.message),
+                log: format!("{}: {}", path.display(), e.message),
             });
     }
     Ok(None)
