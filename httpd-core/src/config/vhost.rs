@@ -214,7 +214,8 @@ pub fn dump_vhosts(cfg: &ServerConfig) -> String {
             out.push_str(&format!("{pad}port {} namevhost {name} ({}:{})\n",
                 key.rsplit_once(':').map_or("*", |(_, p)| p), v.file, v.line));
             for a in &v.aliases {
-                out.push_str(&format!("{pad}        alias {a}\n"));
+                let wild = if a.contains(['*', '?']) { "wild " } else { "" };
+                out.push_str(&format!("{pad}        {wild}alias {a}\n"));
             }
         }
     }

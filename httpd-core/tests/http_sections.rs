@@ -1,0 +1,179 @@
+//! Sections, `.htaccess` and virtual hosts over TCP, in Apache's merge order
+//! (`request.c: ap_directory_walk, ap_file_walk, ap_location_walk`, `vhost.c`).
+
+mod http_support;
+
+use std::path::Path;
+
+use http_support::*;
+use httpd_core::config::{ConfigOptions, MpmIdent, ServerConfig, load_text};
+
+fn get(srv: &TestServer, host: &str, target: &str) -> Resp {
+    parse(&srv.send(
+        format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    ))
+}
+
+/// Read `conf` (with `@ROOT@` = the test DocumentRoot) and put its sections, vhosts and
+/// AccessFileName into the test configuration. `files` are created first.
+fn apply(c: &mut ServerConfig, conf: &str, files: &[(&str, &str)]) {
+    let root = c.document_root.clone();
+    for (rel, text) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let text = conf.replace("@ROOT@", &root.display().to_string());
+    let opts = ConfigOptions {
+        skip_document_root_check: true,
+        ..ConfigOptions::default()
+    };
+    let parsed = load_text("test.conf", &text, &opts, &MpmIdent::EVENT).unwrap();
+    c.directories = parsed.directories;
+    c.locations = parsed.locations;
+    c.base_section = parsed.base_section;
+    c.vhosts = parsed.vhosts;
+    c.access_file_name = parsed.access_file_name;
+}
+
+const DENY_HT: &str = "<FilesMatch \"^\\.ht\">\nRequire all denied\n</FilesMatch>\n";
+
+#[test]
+fn sections_files_match_denies_dot_ht_files() {
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            DENY_HT,
+            &[(".htpasswd", "u:x\n"), (".htaccess", "# nothing\n")],
+        )
+    });
+    assert_eq!(get(&srv, "h", "/.htpasswd").status, 403);
+    assert_eq!(get(&srv, "h", "/.htaccess").status, 403);
+    assert_eq!(get(&srv, "h", "/index.html").status, 200);
+    assert!(
+        srv.error_log()
+            .contains("AH01630: client denied by server configuration"),
+        "{}",
+        srv.error_log()
+    );
+}
+
+#[test]
+fn sections_files_match_denies_before_directory_index() {
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            "<Directory @ROOT@/sub>\n<Files index.html>\nRequire all denied\n</Files>\n</Directory>\n",
+            &[],
+        )
+    });
+    // sub/index.html exists, but its section denies it: mod_dir answers the subrequest's 403.
+    assert_eq!(get(&srv, "h", "/sub/").status, 403);
+    assert_eq!(get(&srv, "h", "/sub/index.html").status, 403);
+    assert_eq!(get(&srv, "h", "/").status, 200);
+}
+
+#[test]
+fn sections_directory_match_and_location_match_apply_after_plain_sections() {
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            "<Directory @ROOT@>\nRequire all granted\n</Directory>\n\
+             <DirectoryMatch \"/sub/$\">\nRequire all denied\n</DirectoryMatch>\n\
+             <Directory @ROOT@/sub>\nRequire all granted\n</Directory>\n\
+             <LocationMatch \"^/open\">\nRequire all granted\n</LocationMatch>\n",
+            &[("open/x.txt", "x\n")],
+        )
+    });
+    assert_eq!(
+        get(&srv, "h", "/sub/index.html").status,
+        403,
+        "DirectoryMatch is merged after every <Directory>"
+    );
+    assert_eq!(get(&srv, "h", "/open/x.txt").status, 200);
+}
+
+#[test]
+fn sections_htaccess_is_read_only_where_allow_override_permits() {
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            "<Directory @ROOT@>\nAllowOverride AuthConfig\n</Directory>\n\
+             <Directory @ROOT@/none>\nAllowOverride None\n</Directory>\n\
+             <Directory @ROOT@/fileinfo>\nAllowOverride FileInfo\n</Directory>\n",
+            &[
+                ("deny/.htaccess", "Require all denied\n"),
+                ("deny/a.txt", "a\n"),
+                ("none/.htaccess", "Require all denied\n"),
+                ("none/a.txt", "a\n"),
+                ("bad/.htaccess", "Bogus directive\n"),
+                ("bad/a.txt", "a\n"),
+                ("fileinfo/.htaccess", "Require all denied\n"),
+                ("fileinfo/a.txt", "a\n"),
+            ],
+        )
+    });
+    assert_eq!(get(&srv, "h", "/deny/a.txt").status, 403);
+    assert_eq!(
+        get(&srv, "h", "/none/a.txt").status,
+        200,
+        "AllowOverride None: the .htaccess is not read"
+    );
+    assert_eq!(get(&srv, "h", "/bad/a.txt").status, 500);
+    assert_eq!(
+        get(&srv, "h", "/fileinfo/a.txt").status,
+        500,
+        "Require needs AuthConfig"
+    );
+    let log = srv.error_log();
+    assert!(
+        log.contains("[core:alert]")
+            && log.contains("bad/.htaccess: Invalid command 'Bogus', perhaps misspelled or defined by a module not included in the server configuration"),
+        "{log}"
+    );
+    assert!(
+        log.contains("fileinfo/.htaccess: Require not allowed here"),
+        "{log}"
+    );
+}
+
+#[test]
+fn sections_vhost_by_host_with_default_fallback() {
+    let srv = TestServer::with_config(|c| {
+        let root = c.document_root.clone();
+        let b = root.parent().unwrap().join("b");
+        std::fs::create_dir_all(&b).unwrap();
+        std::fs::write(b.join("index.html"), "site b\n").unwrap();
+        // The main server's DocumentRoot is what a vhost without one inherits.
+        let conf = format!(
+            "DocumentRoot @ROOT@\n<VirtualHost *:*>\nServerName a.example\n</VirtualHost>\n\
+             <VirtualHost *>\nServerName b.example\nServerAlias *.b.example\nDocumentRoot {}\n</VirtualHost>\n",
+            b.display()
+        );
+        apply(c, &conf, &[]);
+    });
+    assert_eq!(get(&srv, "a.example", "/").text(), "hello\n");
+    assert_eq!(get(&srv, "B.Example:80", "/").text(), "site b\n");
+    assert_eq!(get(&srv, "www.b.example", "/").text(), "site b\n");
+    assert_eq!(
+        get(&srv, "unknown.example", "/").text(),
+        "hello\n",
+        "the first vhost is the default"
+    );
+}
+
+#[test]
+fn sections_unknown_regex_feature_is_refused() {
+    let e = load_text(
+        "t.conf",
+        "<LocationMatch \"^/(?=x)\">\n</LocationMatch>\n",
+        &ConfigOptions::default(),
+        &MpmIdent::EVENT,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().ends_with("Regex could not be compiled"),
+        "{e}"
+    );
+    assert!(Path::new("t.conf").is_relative());
+}
