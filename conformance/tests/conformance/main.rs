@@ -47,6 +47,7 @@ mod rules;
 mod service;
 mod status_generation;
 mod status_page;
+mod vhosts;
 
 // The MPM engineers' modules (prefork_*, worker_*, event_*, loom_*) go below this line.
 mod event_props;

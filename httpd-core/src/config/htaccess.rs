@@ -126,6 +126,20 @@ pub fn parse(
 ) -> Result<Section, ConfigError> {
     // Which MPM runs does not matter here: MPM directives are never allowed in .htaccess.
     let mpm = &MpmIdent::PREFORK;
+    // The first pass would run these (EXEC_ON_READ); Apache refuses them in .htaccess
+    // (RSRC_CONF only), so refuse them before reading: no Include of arbitrary files.
+    for ll in super::parse::logical_lines(text) {
+        let (name, _) = super::parse::getword_conf(&ll.text);
+        if let Some(d) = super::directives::lookup(&name)
+            .filter(|d| d.exec_on_read && d.args != super::directives::Args::Section)
+        {
+            return Err(ConfigError::walk(
+                &path.display().to_string(),
+                ll.line,
+                format!("{} not allowed here", d.name),
+            ));
+        }
+    }
     let mut reader = Reader::new(mpm, cfg.server_root.clone(), cfg.defines.clone());
     reader.loaded.clone_from(&cfg.loaded_modules);
     let nodes = reader.read_source(&path.display().to_string(), text)?;
@@ -178,6 +192,8 @@ mod tests {
         assert!(e.message.starts_with("Invalid command 'Bogus', perhaps misspelled"));
         let e = parse(&cfg, p, "Listen 80\n", &allow(AllowOverride::ALL)).unwrap_err();
         assert_eq!(e.message, "Listen not allowed here");
+        let e = parse(&cfg, p, "Include /etc/passwd\n", &allow(AllowOverride::ALL)).unwrap_err();
+        assert_eq!(e.message, "Include not allowed here");
         let list = AllowOverride {
             categories: 0,
             list: vec!["require".into()],

@@ -65,7 +65,6 @@ const VHOST_DIRECTIVES: &[&str] = &[
     "ServerAlias",
     "ServerAdmin",
     "DocumentRoot",
-    "AccessFileName",
 ];
 
 /// The second pass: applies nodes to a [`ServerConfig`].
