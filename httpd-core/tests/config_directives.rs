@@ -381,7 +381,10 @@ fn config_sections_set_handler_and_require() {
          <Directory /srv/www/>\n Require all denied\n Require all granted\n</Directory>\n\
          <Directory /srv/www/private>\n Require all denied\n</Directory>",
     );
-    assert_eq!(c.handler_for("/server-status").as_deref(), Some("server-status"));
+    assert_eq!(
+        c.handler_for("/server-status").as_deref(),
+        Some("server-status")
+    );
     assert_eq!(c.directories[0].path, "/srv/www", "trailing slash dropped");
     assert_eq!(
         c.directories[0].require,
@@ -398,7 +401,9 @@ fn config_sections_set_handler_and_require() {
     );
     // Server-level SetHandler applies everywhere, like a <Location /> before every section.
     assert_eq!(
-        load("SetHandler server-status").handler_for("/x").as_deref(),
+        load("SetHandler server-status")
+            .handler_for("/x")
+            .as_deref(),
         Some("server-status")
     );
     assert_eq!(err("Require all granted"), "Require not allowed here");

@@ -184,12 +184,27 @@ mod tests {
     fn htaccess_categories_and_errors() {
         let cfg = ServerConfig::with_defaults(Path::new("/srv"));
         let p = Path::new("/www/.htaccess");
-        let s = parse(&cfg, p, "Require all denied\n", &allow(AllowOverride::AUTHCFG)).unwrap();
+        let s = parse(
+            &cfg,
+            p,
+            "Require all denied\n",
+            &allow(AllowOverride::AUTHCFG),
+        )
+        .unwrap();
         assert_eq!(s.require, Some(Require::AllDenied));
-        let e = parse(&cfg, p, "Require all denied\n", &allow(AllowOverride::FILEINFO)).unwrap_err();
+        let e = parse(
+            &cfg,
+            p,
+            "Require all denied\n",
+            &allow(AllowOverride::FILEINFO),
+        )
+        .unwrap_err();
         assert_eq!(e.message, "Require not allowed here");
         let e = parse(&cfg, p, "Bogus x\n", &allow(AllowOverride::ALL)).unwrap_err();
-        assert!(e.message.starts_with("Invalid command 'Bogus', perhaps misspelled"));
+        assert!(
+            e.message
+                .starts_with("Invalid command 'Bogus', perhaps misspelled")
+        );
         let e = parse(&cfg, p, "Listen 80\n", &allow(AllowOverride::ALL)).unwrap_err();
         assert_eq!(e.message, "Listen not allowed here");
         let e = parse(&cfg, p, "Include /etc/passwd\n", &allow(AllowOverride::ALL)).unwrap_err();

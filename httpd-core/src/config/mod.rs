@@ -40,11 +40,11 @@
 
 pub mod cmds;
 pub mod directives;
+pub mod htaccess;
 pub mod include;
 pub mod modules;
 pub mod mpm;
 pub mod parse;
-pub mod htaccess;
 pub mod sections;
 pub mod server;
 pub mod tokenize;
@@ -53,7 +53,8 @@ pub mod walk;
 
 pub use mpm::MpmDirectives;
 pub use server::{
-    AllowOverride, SectionTable, VirtualHost, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig,
+    AllowOverride, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section,
+    SectionTable, ServerConfig, VirtualHost,
 };
 
 use std::fmt;

@@ -121,11 +121,7 @@ pub type HtaccessReader<'a> = dyn FnMut(&Path, &AllowOverride) -> Result<Option<
 
 impl SectionTable {
     /// Sort and classify once (`ap_core_reorder_directories`).
-    pub fn build(
-        base: &Section,
-        directories: &[Section],
-        locations: &[Section],
-    ) -> SectionTable {
+    pub fn build(base: &Section, directories: &[Section], locations: &[Section]) -> SectionTable {
         let mut dirs: Vec<(usize, Section)> = directories
             .iter()
             .filter(|s| s.regex.is_none())
@@ -357,11 +353,7 @@ pub fn set_override(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
     }
     let categories = AllowOverride::parse(a)?;
     let s = w.section_mut();
-    let list = s
-        .allow_override
-        .take()
-        .map(|o| o.list)
-        .unwrap_or_default();
+    let list = s.allow_override.take().map(|o| o.list).unwrap_or_default();
     s.allow_override = Some(AllowOverride { categories, list });
     Ok(())
 }
@@ -410,8 +402,14 @@ mod tests {
         assert!(!fnmatch(b".ht*", b"x.htpasswd"));
         assert!(fnmatch(b"*.[gj]if", b"a.gif") && !fnmatch(b"*.[gj]if", b"a.tif"));
         assert!(fnmatch(b"[!a]b", b"cb") && !fnmatch(b"[!a]b", b"ab"));
-        assert!(directory_matches("/home/*/public_html", Path::new("/home/u/public_html/x")));
-        assert!(!directory_matches("/home/*/public_html", Path::new("/home/u/www")));
+        assert!(directory_matches(
+            "/home/*/public_html",
+            Path::new("/home/u/public_html/x")
+        ));
+        assert!(!directory_matches(
+            "/home/*/public_html",
+            Path::new("/home/u/www")
+        ));
     }
 
     #[test]
@@ -440,9 +438,16 @@ mod tests {
         };
         assert_eq!(w("/a", "/www/a"), Require::AllGranted);
         assert_eq!(w("/x", "/etc/x"), Require::AllDenied);
-        assert_eq!(w("/sub/a", "/www/sub/a"), Require::Local, "regex after plain");
+        assert_eq!(
+            w("/sub/a", "/www/sub/a"),
+            Require::Local,
+            "regex after plain"
+        );
         assert_eq!(w("/.htpasswd", "/www/.htpasswd"), Require::AllDenied);
-        assert_eq!(w("/open/.htaccess", "/www/open/.htaccess"), Require::AllGranted);
+        assert_eq!(
+            w("/open/.htaccess", "/www/open/.htaccess"),
+            Require::AllGranted
+        );
     }
 
     #[test]
@@ -463,10 +468,15 @@ mod tests {
         };
         t.walk("/off/a/b", Path::new("/www/off/a/b"), false, &mut reader)
             .unwrap();
-        t.walk("/d/", Path::new("/www/d"), true, &mut reader).unwrap();
+        t.walk("/d/", Path::new("/www/d"), true, &mut reader)
+            .unwrap();
         assert_eq!(
             seen,
-            vec![Path::new("/www").to_path_buf(), "/www".into(), "/www/d".into()]
+            vec![
+                Path::new("/www").to_path_buf(),
+                "/www".into(),
+                "/www/d".into()
+            ]
         );
     }
 

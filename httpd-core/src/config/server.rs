@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::mpm::MpmDirectives;
-pub use super::sections::{AllowOverride, SectionRegex, SectionTable};
 use super::sections::HtaccessReader;
+pub use super::sections::{AllowOverride, SectionRegex, SectionTable};
 pub use super::vhost::VirtualHost;
 use crate::log::Level;
 use crate::modules::reqtimeout::{ReqTimeout, ReqTimeoutSetting};
@@ -262,7 +262,8 @@ impl ServerConfig {
 
     /// The `Require` in force for a request (sections merged in Apache's order).
     pub fn require_for(&self, url_path: &str, fs_path: &Path) -> Require {
-        self.walk_no_htaccess(url_path, fs_path).require_or_granted()
+        self.walk_no_htaccess(url_path, fs_path)
+            .require_or_granted()
     }
 }
 
@@ -275,7 +276,6 @@ pub fn server_root_relative(root: &Path, p: &str) -> PathBuf {
         root.join(path)
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -314,8 +314,14 @@ mod tests {
     #[test]
     fn config_handler_for_last_matching_location_wins() {
         let c = cfg();
-        assert_eq!(c.handler_for("/server-status").as_deref(), Some("server-status"));
-        assert_eq!(c.handler_for("/server-status?auto").as_deref(), Some("server-status"));
+        assert_eq!(
+            c.handler_for("/server-status").as_deref(),
+            Some("server-status")
+        );
+        assert_eq!(
+            c.handler_for("/server-status?auto").as_deref(),
+            Some("server-status")
+        );
         assert_eq!(c.handler_for("/server-status/off/x").as_deref(), None);
         assert_eq!(c.handler_for("/index.html").as_deref(), None);
         assert_eq!(
@@ -323,7 +329,10 @@ mod tests {
             None,
             "a whole path segment must match"
         );
-        assert_eq!(c.handler_for("/server-status/").as_deref(), Some("server-status"));
+        assert_eq!(
+            c.handler_for("/server-status/").as_deref(),
+            Some("server-status")
+        );
         assert!(
             location_matches("/", "/anything")
                 && location_matches("/a/", "/a/b")

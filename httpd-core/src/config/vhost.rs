@@ -160,8 +160,13 @@ pub fn select(vhosts: &[VirtualHost], local: SocketAddr, host: Option<&str>) -> 
     };
     let first = *candidates.first()?;
     Some(
-        host.and_then(|h| candidates.iter().copied().find(|&i| vhosts[i].answers_to(h)))
-            .unwrap_or(first),
+        host.and_then(|h| {
+            candidates
+                .iter()
+                .copied()
+                .find(|&i| vhosts[i].answers_to(h))
+        })
+        .unwrap_or(first),
     )
 }
 
@@ -192,15 +197,15 @@ pub fn dump_vhosts(cfg: &ServerConfig) -> String {
             }
         }
     }
-    let main_name = cfg.server_name.clone().unwrap_or_else(|| "localhost".into());
+    let main_name = cfg
+        .server_name
+        .clone()
+        .unwrap_or_else(|| "localhost".into());
     for (key, list) in &groups {
         let v = &cfg.vhosts[list[0]];
         let name = v.name().unwrap_or_else(|| main_name.clone());
         if list.len() == 1 {
-            out.push_str(&format!(
-                "{key:<22} {name} ({}:{})\n",
-                v.file, v.line
-            ));
+            out.push_str(&format!("{key:<22} {name} ({}:{})\n", v.file, v.line));
             continue;
         }
         out.push_str(&format!("{key:<22} is a NameVirtualHost\n"));
@@ -209,10 +214,17 @@ pub fn dump_vhosts(cfg: &ServerConfig) -> String {
             let name = v.name().unwrap_or_else(|| main_name.clone());
             let pad = "         ";
             if n == 0 {
-                out.push_str(&format!("{pad}default server {name} ({}:{})\n", v.file, v.line));
+                out.push_str(&format!(
+                    "{pad}default server {name} ({}:{})\n",
+                    v.file, v.line
+                ));
             }
-            out.push_str(&format!("{pad}port {} namevhost {name} ({}:{})\n",
-                key.rsplit_once(':').map_or("*", |(_, p)| p), v.file, v.line));
+            out.push_str(&format!(
+                "{pad}port {} namevhost {name} ({}:{})\n",
+                key.rsplit_once(':').map_or("*", |(_, p)| p),
+                v.file,
+                v.line
+            ));
             for a in &v.aliases {
                 let wild = if a.contains(['*', '?']) { "wild " } else { "" };
                 out.push_str(&format!("{pad}        {wild}alias {a}\n"));

@@ -60,12 +60,7 @@ const APACHE_VHOST_DIRECTIVES: &[&str] = &[
 
 /// Server-context directives mpm-lab applies per virtual host; any other one inside
 /// `<VirtualHost>` is refused (Apache would apply it to that vhost only).
-const VHOST_DIRECTIVES: &[&str] = &[
-    "ServerName",
-    "ServerAlias",
-    "ServerAdmin",
-    "DocumentRoot",
-];
+const VHOST_DIRECTIVES: &[&str] = &["ServerName", "ServerAlias", "ServerAdmin", "DocumentRoot"];
 
 /// The second pass: applies nodes to a [`ServerConfig`].
 pub struct Walker<'a> {
