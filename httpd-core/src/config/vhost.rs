@@ -112,18 +112,10 @@ impl VirtualHost {
 
     /// The vhost's sections after the main server's, sorted (`merge_core_dir_configs`).
     pub fn table(&self, main: &ServerConfig) -> SectionTable {
-        let dirs: Vec<Section> = main
-            .directories
-            .iter()
-            .chain(&self.directories)
-            .cloned()
-            .collect();
-        let locs: Vec<Section> = main
-            .locations
-            .iter()
-            .chain(&self.locations)
-            .cloned()
-            .collect();
+        let after_main =
+            |m: &[Section], own: &[Section]| m.iter().chain(own).cloned().collect::<Vec<_>>();
+        let dirs = after_main(&main.directories, &self.directories);
+        let locs = after_main(&main.locations, &self.locations);
         let mut base = main.base_section.clone();
         super::sections::merge_settings(&mut base, &self.base_section);
         base.files.extend(self.base_section.files.iter().cloned());

@@ -272,14 +272,7 @@ impl<'a> Walker<'a> {
             section.path = path;
         }
         self.stack.push(section);
-        let saved = (
-            self.scope,
-            std::mem::replace(&mut self.scope_name, def.name.to_string()),
-        );
-        self.scope = scope;
-        let result = self.walk(children);
-        self.scope = saved.0;
-        self.scope_name = saved.1;
+        let result = self.walk_in(scope, def.name, children);
         // The push above is popped here whatever the result.
         let Some(done) = self.stack.pop() else {
             return result;
@@ -295,6 +288,17 @@ impl<'a> Walker<'a> {
             (_, _, None) => self.cfg.locations.push(done),
         }
         Ok(())
+    }
+
+    /// Walk a section's children in its scope, then restore the enclosing one.
+    fn walk_in(&mut self, scope: Scope, name: &str, children: &[Node]) -> Result<(), ConfigError> {
+        let saved = (
+            std::mem::replace(&mut self.scope, scope),
+            std::mem::replace(&mut self.scope_name, name.to_string()),
+        );
+        let result = self.walk(children);
+        (self.scope, self.scope_name) = saved;
+        result
     }
 
     /// `core.c: virtualhost_section`: read the body into a [`VirtualHost`]; the main server's
@@ -331,14 +335,7 @@ impl<'a> Walker<'a> {
             line: node.line,
             ..VirtualHost::default()
         });
-        let saved = (
-            self.scope,
-            std::mem::replace(&mut self.scope_name, "<VirtualHost".into()),
-        );
-        self.scope = Scope::Vhost;
-        let result = self.walk(children);
-        self.scope = saved.0;
-        self.scope_name = saved.1;
+        let result = self.walk_in(Scope::Vhost, "<VirtualHost", children);
         let mut v = self.vhost.take().unwrap_or_default();
         v.server_name = std::mem::replace(&mut self.cfg.server_name, main_name);
         v.server_admin = std::mem::replace(&mut self.cfg.server_admin, main_admin);
