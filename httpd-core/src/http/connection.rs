@@ -335,6 +335,7 @@ impl Connection {
                     notes: rejection.notes,
                     expect: expect.as_deref(),
                     admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+                    signature: "",
                 };
                 let mut resp = Response::error(rejection.status, &cx);
                 resp.close = true;
@@ -491,6 +492,7 @@ impl Connection {
                 &ka,
                 SystemTime::now(),
                 req.is_some_and(|r| r.is_head()),
+                &ctx.server.inner.banner,
             );
             self.out.push(Chunk::Bytes(head));
         }

@@ -89,18 +89,32 @@ impl Exchange<'_> {
     /// Apache's error page for `status`, with `Allow` on 405/501.
     pub fn error(&self, status: u16, notes: Option<&str>) -> Response {
         let cfg = &self.server.inner.config;
+        let admin = cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN);
+        let signature = self.signature(admin);
         let cx = PageContext {
             method: &self.req.line.method,
             location: None,
             notes,
             expect: self.req.headers.get("Expect"),
-            admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+            admin,
+            signature: &signature,
         };
         let mut r = Response::error(status, &cx);
         if status == 405 || status == 501 {
             r.headers.push(("Allow", self.allow()));
         }
         r
+    }
+
+    /// `ap_psignature`: host and port as `ap_get_server_name`/`ap_get_server_port` give them
+    /// with UseCanonicalName Off (the request's Host, else ServerName, else the local address).
+    fn signature(&self, admin: &str) -> String {
+        let cfg = &self.server.inner.config;
+        if cfg.server_signature == "Off" {
+            return String::new();
+        }
+        let (host, port) = self.server_name_port();
+        super::signature::signature(cfg, &self.server.inner.banner, &host, port, admin)
     }
 
     /// `make_allow` for the default handler: GET, POST, OPTIONS (HEAD comes with GET), and
@@ -120,16 +134,16 @@ impl Exchange<'_> {
         self.error(e.status, None)
     }
 
-    /// `ap_construct_url` with UseCanonicalName Off: host and port from the request's Host,
-    /// else ServerName or the local address.
-    fn absolute_url(&self, path: &str) -> String {
+    /// `ap_get_server_name` and `ap_get_server_port` with UseCanonicalName Off: host and port
+    /// from the request's Host, else ServerName or the local address.
+    fn server_name_port(&self) -> (String, u16) {
         let host_field = self
             .req
             .line
             .uri_host
             .as_deref()
             .or_else(|| self.req.headers.get("Host"));
-        let (name, port) = match (&self.req.checks.hostname, host_field) {
+        match (&self.req.checks.hostname, host_field) {
             (Some(name), Some(field)) => {
                 let port = field.rsplit_once(':').filter(|(_, p)| {
                     p.bytes().all(|b| b.is_ascii_digit()) && !field.ends_with(']')
@@ -150,7 +164,12 @@ impl Exchange<'_> {
                     self.local.port(),
                 )
             }
-        };
+        }
+    }
+
+    /// `ap_construct_url` with UseCanonicalName Off.
+    fn absolute_url(&self, path: &str) -> String {
+        let (name, port) = self.server_name_port();
         if port == 80 {
             format!("http://{name}{path}")
         } else {
@@ -260,8 +279,10 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
                 target.push_str(q);
             }
             let location = x.absolute_url(&target);
+            let signature = x.signature(DEFAULT_ADMIN);
             let cx = PageContext {
                 location: Some(&location),
+                signature: &signature,
                 ..Default::default()
             };
             return Response::error(301, &cx);

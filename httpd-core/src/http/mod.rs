@@ -49,6 +49,7 @@ pub mod read;
 pub mod request;
 pub mod request_line;
 pub mod response;
+pub mod signature;
 pub mod static_files;
 
 use std::io;
@@ -89,6 +90,8 @@ pub(crate) struct Inner {
     pub docroot: static_files::DocRoot,
     /// The main server's sections, sorted once ([`crate::config::SectionTable`]).
     pub sections: crate::config::SectionTable,
+    /// The `Server` header (ServerTokens), built once as Apache's `ap_get_server_banner`.
+    pub banner: String,
     /// One per `<VirtualHost>`, same order as `config.vhosts`.
     pub vhosts: Vec<VhostRuntime>,
     /// `ap_multipart_boundary`: one per process, random-looking hex.
@@ -149,7 +152,9 @@ impl HttpServer {
             })
             .collect();
         let sections = cfg.section_table();
+        let banner = signature::server_banner(&cfg.server_tokens);
         let inner = Inner {
+            banner,
             sections,
             vhosts,
             config: cfg,
