@@ -163,6 +163,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "Name(s) of per-directory config files (default: .htaccess)", super::sections::set_access_name),
     row("ServerAlias", Server, Iterate, ALL, "core", "ServerAlias hostname [hostname] ...", "-",
         "A name or names alternately used to access the server", super::vhost::set_server_alias),
+    row("UseCanonicalName", Server, Take1, ALL, "core", "UseCanonicalName On|Off|DNS", "Off",
+        "How to work out the ServerName : Port when constructing URLs", super::vhost::set_use_canonical_name),
     // ---- read time (EXEC_ON_READ): conditionals, includes, defines ----
     on_read("<IfModule", Sect, "<IfModule [!]module-file|module-identifier> ... </IfModule>",
         "Container for directives based on existence of specified modules"),

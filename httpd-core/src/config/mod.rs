@@ -41,6 +41,7 @@
 pub mod cmds;
 pub mod directives;
 pub mod htaccess;
+pub mod ifversion;
 pub mod include;
 pub mod modules;
 pub mod mpm;

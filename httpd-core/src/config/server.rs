@@ -152,6 +152,8 @@ pub struct ServerConfig {
     /// Top-level `<Files>`/`<FilesMatch>` and top-level `SetHandler` (the server's own
     /// per-directory config, which every section merges over).
     pub base_section: Section,
+    /// `UseCanonicalName On`: self-referential URLs use ServerName and its port, not `Host`.
+    pub use_canonical_name: bool,
     /// `AccessFileName` (default `.htaccess`).
     pub access_file_name: Vec<String>,
     /// `<VirtualHost>` sections in file order (the first one for an address is its default).
@@ -216,6 +218,7 @@ impl ServerConfig {
             directories: Vec::new(),
             base_section: Section::default(),
             access_file_name: vec![".htaccess".to_string()],
+            use_canonical_name: false,
             vhosts: Vec::new(),
             mpm: MpmDirectives::default(),
             startup_warnings: Vec::new(),

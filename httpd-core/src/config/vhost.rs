@@ -235,6 +235,23 @@ pub fn set_server_alias(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> 
     Ok(())
 }
 
+/// `core.c: set_use_canonical_name`. `DNS` would need a reverse lookup of the local address
+/// per request: refused, like `HostnameLookups On`.
+pub fn set_use_canonical_name(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+    w.cfg.use_canonical_name = match a[0].to_ascii_lowercase().as_str() {
+        "on" => true,
+        "off" => false,
+        "dns" => {
+            return Err(
+                "mpm-lab: UseCanonicalName DNS is not supported (no DNS lookups); use On or Off"
+                    .into(),
+            );
+        }
+        _ => return Err("parameter must be 'on', 'off', or 'dns'".into()),
+    };
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

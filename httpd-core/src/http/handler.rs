@@ -134,9 +134,31 @@ impl Exchange<'_> {
         self.error(e.status, None)
     }
 
-    /// `ap_get_server_name` and `ap_get_server_port` with UseCanonicalName Off: host and port
-    /// from the request's Host, else ServerName or the local address.
+    /// `ap_get_server_name` and `ap_get_server_port`: with UseCanonicalName On the server's
+    /// ServerName (and its port, else 80); Off (default): host and port from the request's
+    /// Host, else ServerName or the local address.
     fn server_name_port(&self) -> (String, u16) {
+        let cfg = &self.server.inner.config;
+        if cfg.use_canonical_name {
+            // UseCanonicalName On: the (virtual) server's ServerName and its port, else 80.
+            let vhost = crate::config::vhost::select(
+                &cfg.vhosts,
+                self.local,
+                self.req.checks.hostname.as_deref(),
+            );
+            let name = vhost
+                .and_then(|i| cfg.vhosts[i].server_name.clone())
+                .or_else(|| cfg.server_name.clone());
+            if let Some(n) = name {
+                let n = n.split_once("://").map_or(n.as_str(), |(_, r)| r);
+                return match n.rsplit_once(':') {
+                    Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
+                        (h.to_string(), p.parse().unwrap_or(80))
+                    }
+                    _ => (n.to_string(), 80),
+                };
+            }
+        }
         let host_field = self
             .req
             .line
@@ -154,7 +176,6 @@ impl Exchange<'_> {
                 )
             }
             _ => {
-                let cfg = &self.server.inner.config;
                 let name = cfg
                     .server_name
                     .clone()
