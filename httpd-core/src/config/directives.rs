@@ -165,6 +165,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "A name or names alternately used to access the server", super::vhost::set_server_alias),
     row("UseCanonicalName", Server, Take1, ALL, "core", "UseCanonicalName On|Off|DNS", "Off",
         "How to work out the ServerName : Port when constructing URLs", super::vhost::set_use_canonical_name),
+    row("Protocols", Server, Iterate, ALL, "core", "Protocols protocol ...", "http/1.1 (h2, h2c need mod_http2: never negotiated, as in Apache without it)",
+        "Controls which protocols are allowed", super::vhost::set_protocols),
     // ---- read time (EXEC_ON_READ): conditionals, includes, defines ----
     on_read("<IfModule", Sect, "<IfModule [!]module-file|module-identifier> ... </IfModule>",
         "Container for directives based on existence of specified modules"),

@@ -252,6 +252,17 @@ pub fn set_use_canonical_name(w: &mut Walker<'_>, a: &[String]) -> Result<(), St
     Ok(())
 }
 
+/// `core.c: set_protocols`. Apache 2.4 without mod_http2 (and mpm-lab has none) serves
+/// HTTP/1.x whatever the list says and never negotiates `h2`/`h2c` (checked against Debian's
+/// apache2: `Protocols h2` alone still answers HTTP/1.1 requests and ignores `Upgrade: h2c`),
+/// so the list changes nothing here: the names are only checked to be tokens.
+pub fn set_protocols(_: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+    match a.iter().find(|p| p.is_empty() || p.contains(['"', ','])) {
+        Some(p) => Err(format!("Protocols: invalid protocol name '{p}'")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
