@@ -71,7 +71,8 @@ pub fn override_category(name: &str) -> Option<u8> {
 /// Directives whose effect mpm-lab keeps per directory, so that a `.htaccess` line really
 /// applies. Any other allowed directive in a `.htaccess` is refused (500) rather than accepted
 /// and ignored. The Options engineer's hook: add `Options` here once it is stored in [`Section`].
-const APPLIED_IN_HTACCESS: &[&str] = &["Require", "SetHandler", "<Files", "<FilesMatch"];
+const APPLIED_IN_HTACCESS: &[&str] =
+    &["Require", "SetHandler", "<Files", "<FilesMatch", "FileETag"];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,7 +61,10 @@ mod tests {
         assert!(!evaluate("< 2.4").unwrap());
         assert!(evaluate("2.4.71").unwrap() && !evaluate("2.4").unwrap());
         assert!(evaluate("!= 2").unwrap());
-        assert_eq!(evaluate("! > 2.5").unwrap_err(), "unrecognized operator '!'");
+        assert_eq!(
+            evaluate("! > 2.5").unwrap_err(),
+            "unrecognized operator '!'"
+        );
         assert!(evaluate("~ ^2\\.4").unwrap());
         assert!(evaluate("/^2\\.4\\./").unwrap());
         assert!(evaluate("!> 2.5").unwrap());

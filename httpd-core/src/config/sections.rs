@@ -99,6 +99,88 @@ impl AllowOverride {
     }
 }
 
+/// `FileETag` in one section (`core.c: set_etag_bits`): absolute keywords replace what is
+/// inherited, `+X`/`-X` adjust it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileEtag {
+    Absolute(u8),
+    Relative { add: u8, remove: u8 },
+}
+
+impl FileEtag {
+    pub const INODE: u8 = 1;
+    pub const MTIME: u8 = 2;
+    pub const SIZE: u8 = 4;
+    /// Apache 2.4's default, `MTime Size`.
+    pub const DEFAULT: u8 = FileEtag::MTIME | FileEtag::SIZE;
+
+    /// Parse the arguments in order, as `set_etag_bits` does: a plain keyword sets its
+    /// component (and makes the setting absolute), `+X`/`-X` add or remove one.
+    pub fn parse(args: &[String]) -> Result<FileEtag, String> {
+        let (mut acc, mut add, mut remove, mut absolute) = (0u8, 0u8, 0u8, false);
+        for a in args {
+            let (sign, word) = match a.as_bytes().first() {
+                Some(b'+') => (Some(true), &a[1..]),
+                Some(b'-') => (Some(false), &a[1..]),
+                _ => (None, a.as_str()),
+            };
+            let bit = match word.to_ascii_lowercase().as_str() {
+                "none" if sign.is_none() => 0,
+                "all" => FileEtag::INODE | FileEtag::MTIME | FileEtag::SIZE,
+                "inode" => FileEtag::INODE,
+                "mtime" => FileEtag::MTIME,
+                "size" => FileEtag::SIZE,
+                _ => return Err(format!("Unknown keyword '{word}' for FileETag directive")),
+            };
+            match sign {
+                None => {
+                    absolute = true;
+                    acc |= bit;
+                }
+                Some(true) => {
+                    acc |= bit;
+                    add |= bit;
+                    remove &= !bit;
+                }
+                Some(false) => {
+                    acc &= !bit;
+                    remove |= bit;
+                    add &= !bit;
+                }
+            }
+        }
+        Ok(if absolute {
+            FileEtag::Absolute(acc)
+        } else {
+            FileEtag::Relative { add, remove }
+        })
+    }
+
+    /// This setting over what is inherited (`None` = unset). Relative keywords over an unset
+    /// value start from nothing, as Apache's merge does (verified: `FileETag +INode` alone
+    /// gives an inode-only ETag, `-Size` alone leaves the default).
+    pub fn over(self, inherited: Option<u8>) -> Option<u8> {
+        match self {
+            FileEtag::Absolute(b) => Some(b),
+            FileEtag::Relative { add, remove } => {
+                Some((inherited.unwrap_or(0) | add) & !remove).filter(|b| *b != 0)
+            }
+        }
+    }
+
+    /// The merged components (an unmerged relative setting counts as over unset).
+    pub fn bits(self) -> u8 {
+        self.over(None).unwrap_or(FileEtag::DEFAULT)
+    }
+}
+
+/// `FileETag` directive.
+pub fn set_etag_bits(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+    let e = FileEtag::parse(a)?;
+    w.section_mut().file_etag = Some(e);
+    Ok(())
+}
+
 /// The sections of one server (the main server, or a virtual host merged over it), ordered
 /// for [`walk`](SectionTable::walk).
 #[derive(Debug, Clone, Default)]
@@ -261,12 +343,22 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
     if s.allow_override.is_some() {
         merged.allow_override.clone_from(&s.allow_override);
     }
+    if let Some(e) = s.file_etag {
+        merged.file_etag = e
+            .over(merged.file_etag.map(FileEtag::bits))
+            .map(FileEtag::Absolute);
+    }
 }
 
 impl Section {
     /// The `Require` in force (none set: granted, we have no `<Directory />` denial default).
     pub fn require_or_granted(&self) -> Require {
         self.require.unwrap_or(Require::AllGranted)
+    }
+
+    /// The `FileETag` components in force (Apache 2.4's default: MTime Size).
+    pub fn etag_bits(&self) -> u8 {
+        self.file_etag.map_or(FileEtag::DEFAULT, FileEtag::bits)
     }
 
     /// `SetHandler`, with `None` and `default-handler` meaning "serve files".
@@ -478,6 +570,28 @@ mod tests {
                 "/www/d".into()
             ]
         );
+    }
+
+    #[test]
+    fn file_etag_merges_as_apache() {
+        let p = |a: &[&str]| {
+            FileEtag::parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert_eq!(p(&["+INode"]).bits(), FileEtag::INODE);
+        assert_eq!(p(&["-Size"]).bits(), FileEtag::DEFAULT);
+        assert_eq!(p(&["MTime", "-MTime", "+Size"]).bits(), FileEtag::SIZE);
+        assert_eq!(p(&["None"]).bits(), 0);
+        let mut merged = Section::default();
+        let mut files = Vec::new();
+        for e in [p(&["INode", "MTime"]), p(&["-INode", "+Size"])] {
+            let s = Section {
+                file_etag: Some(e),
+                ..Section::default()
+            };
+            merge(&mut merged, &mut files, &s);
+        }
+        assert_eq!(merged.etag_bits(), FileEtag::MTIME | FileEtag::SIZE);
+        assert!(FileEtag::parse(&["Bogus".to_string()]).is_err());
     }
 
     #[test]

@@ -292,6 +292,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     }
     // 6. mod_dir
     let mut located = docroot.locate(&url_bytes);
+    let mut etag_bits = dir.etag_bits();
     if let Located::Dir(dir) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
@@ -319,7 +320,9 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             let sub_url = format!("{decoded}{name}");
             let sub_fs = docroot.path.join(sub_url.trim_start_matches('/'));
             match walk_sections(x, table, &sub_url, &sub_fs) {
-                Ok(d) if d.require_or_granted().allows(x.peer.ip(), x.local.ip()) => Some(f),
+                Ok(d) if d.require_or_granted().allows(x.peer.ip(), x.local.ip()) => {
+                    Some((f, d.etag_bits()))
+                }
                 Ok(_) => {
                     x.log(
                         "authz_core",
@@ -342,7 +345,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             return x.error(status, None);
         }
         match index {
-            Some(f) => located = f,
+            Some((f, bits)) => (located, etag_bits) = (f, bits),
             None => {
                 x.log(
                     "autoindex",
@@ -357,7 +360,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             }
         }
     }
-    default_handler(x, located)
+    default_handler(x, located, etag_bits)
 }
 
 /// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
@@ -381,7 +384,7 @@ fn walk_sections(
 }
 
 /// Step 7: `core.c: default_handler`.
-fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
+fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {
         return x.body_error(e);
@@ -454,6 +457,7 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         file,
         content_type(&path),
         &x.server.inner.boundary,
+        etag_bits,
     ) {
         Ok(r) => r,
         Err((403, e)) => {

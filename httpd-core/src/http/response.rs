@@ -413,7 +413,14 @@ mod tests {
             keep_alive_field: None,
             connection_field: Some("close"),
         };
-        write_head(&mut out, &r, &d, SystemTime::UNIX_EPOCH, false, crate::SERVER_VERSION);
+        write_head(
+            &mut out,
+            &r,
+            &d,
+            SystemTime::UNIX_EPOCH,
+            false,
+            crate::SERVER_VERSION,
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with("HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: ")

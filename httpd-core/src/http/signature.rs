@@ -51,7 +51,9 @@ mod tests {
     #[test]
     fn banner_per_server_tokens() {
         assert_eq!(server_banner("Prod"), "mpm-lab");
-        assert!(server_banner("Major").starts_with("mpm-lab/") && !server_banner("Major").contains('.'));
+        assert!(
+            server_banner("Major").starts_with("mpm-lab/") && !server_banner("Major").contains('.')
+        );
         assert_eq!(server_banner("Minimal"), format!("mpm-lab/{VERSION}"));
         assert_eq!(server_banner("Full"), crate::SERVER_VERSION);
         let mut cfg = ServerConfig::with_defaults(std::path::Path::new("/srv"));
