@@ -177,3 +177,50 @@ fn sections_unknown_regex_feature_is_refused() {
     );
     assert!(Path::new("t.conf").is_relative());
 }
+
+#[test]
+fn sections_error_document_message_local_and_redirect() {
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            "ErrorDocument 404 /missing.html\n\
+             <Directory @ROOT@/text>\nErrorDocument 404 \"Nothing here, sorry\"\n</Directory>\n\
+             <Directory @ROOT@/away>\nErrorDocument 404 http://example.com/notfound\n</Directory>\n\
+             <Directory @ROOT@/broken>\nErrorDocument 404 /nope.html\n</Directory>\n",
+            &[("missing.html", "custom 404\n")],
+        )
+    });
+    let r = get(&srv, "h", "/zz");
+    assert_eq!((r.status, r.text().as_str()), (404, "custom 404\n"));
+    let r = get(&srv, "h", "/text/zz");
+    assert_eq!((r.status, r.text().as_str()), (404, "Nothing here, sorry"));
+    let r = get(&srv, "h", "/away/zz");
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("Location").as_deref(),
+        Some("http://example.com/notfound")
+    );
+    let r = get(&srv, "h", "/broken/zz");
+    assert_eq!(r.status, 404);
+    assert!(
+        r.text()
+            .contains("<p>Additionally, a 404 Not Found\nerror was encountered")
+    );
+}
+
+#[test]
+fn sections_file_etag_per_directory() {
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            "<Directory @ROOT@/none>\nFileETag None\n</Directory>\n\
+             <Directory @ROOT@/size>\nFileETag Size\n</Directory>\n",
+            &[("none/a.txt", "a\n"), ("size/a.txt", "a\n")],
+        )
+    });
+    assert_eq!(get(&srv, "h", "/none/a.txt").header("ETag"), None);
+    let etag = get(&srv, "h", "/size/a.txt").header("ETag").unwrap();
+    assert!(etag.ends_with("\"2\""), "{etag}");
+    let etag = get(&srv, "h", "/index.html").header("ETag").unwrap();
+    assert!(etag.contains("\"6-"), "default MTime Size: {etag}");
+}

@@ -167,6 +167,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "How to work out the ServerName : Port when constructing URLs", super::vhost::set_use_canonical_name),
     row("Protocols", Server, Iterate, ALL, "core", "Protocols protocol ...", "http/1.1 (h2, h2c need mod_http2: never negotiated, as in Apache without it)",
         "Controls which protocols are allowed", super::vhost::set_protocols),
+    row("ErrorDocument", Any, Take2, ALL, "core", "ErrorDocument error-code document", "-",
+        "Change responses for HTTP errors", crate::http::error_document::set_error_document),
     row("FileETag", Any, Iterate, ALL, "core", "FileETag component ...", "MTime Size",
         "One or more of 'INode', 'MTime', 'Size', 'All', 'None', or '+'/'-' forms of them", super::sections::set_etag_bits),
     // ---- read time (EXEC_ON_READ): conditionals, includes, defines ----

@@ -343,6 +343,10 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
     if s.allow_override.is_some() {
         merged.allow_override.clone_from(&s.allow_override);
     }
+    for (code, doc) in &s.error_documents {
+        merged.error_documents.retain(|(c, _)| c != code);
+        merged.error_documents.push((*code, doc.clone()));
+    }
     if let Some(e) = s.file_etag {
         merged.file_etag = e
             .over(merged.file_etag.map(FileEtag::bits))

@@ -106,6 +106,8 @@ pub struct Section {
     pub regex: Option<SectionRegex>,
     /// `AllowOverride` / `AllowOverrideList` (`<Directory>` only).
     pub allow_override: Option<AllowOverride>,
+    /// `ErrorDocument` entries `(status, document)`; a message keeps Apache's leading `"`.
+    pub error_documents: Vec<(u16, String)>,
     /// `FileETag` (mod_core `OR_FILEINFO`).
     pub file_etag: Option<super::sections::FileEtag>,
     /// `<Files>`/`<FilesMatch>` nested in this section (or at top level, in the base section).

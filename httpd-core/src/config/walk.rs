@@ -114,7 +114,7 @@ impl<'a> Walker<'a> {
         server_root_relative(&self.cfg.server_root, p)
     }
 
-    pub(super) fn section_mut(&mut self) -> &mut Section {
+    pub(crate) fn section_mut(&mut self) -> &mut Section {
         match (self.stack.last_mut(), self.vhost.as_mut()) {
             (Some(s), _) => s,
             (None, Some(v)) => &mut v.base_section,

@@ -199,8 +199,24 @@ impl Exchange<'_> {
     }
 }
 
-/// Steps 1–7 of the module doc.
+/// Steps 1–7 of the module doc, then `ErrorDocument` for an error page (Apache's `ap_die`).
 pub fn handle(x: &mut Exchange<'_>) -> Response {
+    let mut dir = None;
+    let r = route(x, &mut dir);
+    if !r.error_page {
+        return r;
+    }
+    match &dir {
+        Some(d) => super::error_document::apply(x, r, d),
+        None if !x.server.inner.sections.base.error_documents.is_empty() => {
+            super::error_document::apply(x, r, &x.server.inner.sections.base)
+        }
+        None => r,
+    }
+}
+
+/// Steps 1–7; `merged` receives the request's merged sections once they are known.
+fn route(x: &mut Exchange<'_>, merged: &mut Option<crate::config::Section>) -> Response {
     let cfg = &x.server.inner.config;
     let method = x.req.line.method.as_str();
     // 0. An unmet expectation is answered before any hook (ap_check_request_header).
@@ -263,8 +279,8 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     };
     let fs_path = docroot.path.join(decoded.trim_start_matches('/'));
     // 3b. The sections in Apache's merge order, .htaccess files included.
-    let dir = match walk_sections(x, table, &decoded, &fs_path) {
-        Ok(d) => d,
+    let dir: &crate::config::Section = match walk_sections(x, table, &decoded, &fs_path) {
+        Ok(d) => merged.insert(d),
         Err(status) => return x.error(status, None),
     };
     // 4. Require

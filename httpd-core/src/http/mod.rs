@@ -39,6 +39,7 @@
 
 pub mod body;
 pub mod connection;
+pub mod error_document;
 pub mod error_pages;
 pub mod handler;
 pub mod headers;
