@@ -34,9 +34,10 @@ pub fn set_error_document(
     let stored = if msg.contains(' ') || (!msg.starts_with('/') && !is_url) {
         format!("\"{msg}\"")
     } else if code == 401 && is_url {
-        w.cfg.startup_warnings.push(format!(
+        w.cfg.startup_warnings.push(
             "AH00113: cannot use a full URL in a 401 ErrorDocument directive --- ignoring!"
-        ));
+                .to_string(),
+        );
         return Ok(());
     } else {
         msg.clone()
