@@ -31,11 +31,17 @@
 //! | [`response`] | `http_filters.c: ap_http_header_filter`, `http_protocol.c: ap_set_keepalive` | response head, keep-alive decision, output queue with sendfile |
 //! | [`error_pages`] | `http_protocol.c: ap_send_error_response` | Apache's error pages |
 //! | [`mime`] | `mod_mime.c` | content types (TypesConfig or built-in) |
+//! | [`error_document`] | `core.c: set_error_document`, `http_request.c: ap_die` | ErrorDocument |
+//! | [`signature`] | `core.c: ap_get_server_banner`, `ap_psignature` | ServerTokens, ServerSignature |
 //!
-//! ETags have Apache 2.4's default `FileETag MTime Size` form: `"<size hex>-<mtime µs hex>"`.
+//! ETags have Apache 2.4's `ap_make_etag` form, by default `FileETag MTime Size`:
+//! `"<size hex>-<mtime µs hex>"`.
 //!
-//! What this module does not do: virtual hosts, `.htaccess`, CGI, compression, TLS, HTTP/2,
-//! directory listings (mod_autoindex), content negotiation.
+//! Which sections and virtual host apply is decided by [`crate::config::sections`] and
+//! [`crate::config::vhost`]; [`error_document`] and [`signature`] shape error pages.
+//!
+//! What this module does not do: CGI, compression, TLS, HTTP/2, directory listings
+//! (mod_autoindex), content negotiation.
 
 pub mod body;
 pub mod connection;

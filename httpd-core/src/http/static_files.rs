@@ -231,21 +231,24 @@ impl Validators {
             .unwrap_or_default()
             .as_micros();
         let weak = request_time.duration_since(mtime).unwrap_or_default() <= Duration::from_secs(1);
-        let mut parts = Vec::with_capacity(3);
-        if bits & FileEtag::INODE != 0 {
-            parts.push(format!("{:x}", meta.ino()));
+        // One allocation, as before FileETag existed: the default path stays as cheap.
+        let mut etag = String::new();
+        if bits & (FileEtag::INODE | FileEtag::SIZE | FileEtag::MTIME) != 0 {
+            use std::fmt::Write;
+            etag.push_str(if weak { "W/\"" } else { "\"" });
+            let mut sep = "";
+            for (bit, value) in [
+                (FileEtag::INODE, u128::from(meta.ino())),
+                (FileEtag::SIZE, u128::from(meta.len())),
+                (FileEtag::MTIME, usec),
+            ] {
+                if bits & bit != 0 {
+                    let _ = write!(etag, "{sep}{value:x}");
+                    sep = "-";
+                }
+            }
+            etag.push('"');
         }
-        if bits & FileEtag::SIZE != 0 {
-            parts.push(format!("{:x}", meta.len()));
-        }
-        if bits & FileEtag::MTIME != 0 {
-            parts.push(format!("{usec:x}"));
-        }
-        let etag = if parts.is_empty() {
-            String::new()
-        } else {
-            format!("{}\"{}\"", if weak { "W/" } else { "" }, parts.join("-"))
-        };
         Validators { mtime, etag }
     }
     fn mtime_secs(&self) -> u64 {
