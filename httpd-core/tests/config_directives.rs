@@ -445,7 +445,7 @@ fn config_regex_and_file_sections_are_applied() {
     );
     assert_eq!(
         err("<Location /x>\n<Files y>\n</Files>\n</Location>"),
-        "<Files not allowed in <Location> context"
+        "<Files> cannot occur within <Location> section"
     );
 }
 

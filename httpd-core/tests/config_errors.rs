@@ -136,11 +136,8 @@ fn config_error_messages_snapshot() {
         ),
     );
     case(
-        "AllowOverride outside <Directory>",
-        p(
-            "allowoverride-loc",
-            "<Location /x>\nAllowOverride All\n</Location>\n",
-        ),
+        "AllowOverride at top level",
+        p("allowoverride-top", "AllowOverride All\n"),
     );
     case(
         "LoadModule of another MPM",

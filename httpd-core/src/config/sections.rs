@@ -441,6 +441,14 @@ pub fn fnmatch(pat: &[u8], s: &[u8]) -> bool {
 
 /// `core.c: set_override`: `AllowOverride` inside `<Directory>` only.
 pub fn set_override(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+    if w.in_url_or_files() {
+        // core.c: set_override outside <Directory> only warns.
+        let (file, line) = w.at.clone();
+        w.cfg.startup_warnings.push(format!(
+            "AH00114: Useless use of AllowOverride in line {line} of {file}."
+        ));
+        return Ok(());
+    }
     if !w.in_directory() {
         return Err("AllowOverride not allowed here".into());
     }
@@ -456,6 +464,13 @@ pub fn set_override(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
 
 /// `core.c: set_override_list`: directive names allowed in `.htaccess` whatever the categories.
 pub fn set_override_list(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+    if w.in_url_or_files() {
+        let (file, line) = w.at.clone();
+        w.cfg.startup_warnings.push(format!(
+            "AH00115: Useless use of AllowOverrideList at {file}:{line}"
+        ));
+        return Ok(());
+    }
     if !w.in_directory() {
         return Err("AllowOverrideList not allowed here".into());
     }

@@ -73,6 +73,8 @@ pub struct Walker<'a> {
     stack: Vec<Section>,
     /// The `<VirtualHost>` being read.
     pub(super) vhost: Option<VirtualHost>,
+    /// File and line of the directive being applied (for warnings that name them).
+    pub(super) at: (String, u32),
     /// Reading a `.htaccess` file with these overrides allowed ([`super::htaccess`]).
     pub(super) htaccess: Option<AllowOverride>,
     pub(super) log_formats: Vec<(String, String)>,
@@ -96,6 +98,7 @@ impl<'a> Walker<'a> {
             stack: Vec::new(),
             vhost: None,
             htaccess: None,
+            at: (String::new(), 0),
             // `common` and `combined` are predefined (Apache's stock httpd.conf defines them).
             log_formats: vec![
                 ("common".into(), COMMON_FORMAT.into()),
@@ -126,6 +129,11 @@ impl<'a> Walker<'a> {
     /// `AllowOverride`, which Apache allows nowhere else).
     pub(super) fn in_directory(&self) -> bool {
         self.scope == Scope::Directory
+    }
+
+    /// Whether the walker is directly inside a `<Location>`/`<Files>` section.
+    pub(super) fn in_url_or_files(&self) -> bool {
+        matches!(self.scope, Scope::Location | Scope::Files)
     }
 
     pub(super) fn format_or_nickname(&self, s: &str) -> String {
@@ -211,6 +219,7 @@ impl<'a> Walker<'a> {
             return self.section(def, node, children);
         }
         let args = check_args(def, &node.args).map_err(err)?;
+        self.at = (node.file.to_string(), node.line);
         (def.apply)(self, &args).map_err(err)?;
         Ok(())
     }
@@ -254,7 +263,7 @@ impl<'a> Walker<'a> {
         // or another <Files>.
         if scope == Scope::Files && matches!(self.scope, Scope::Location | Scope::Files) {
             return Err(err(format!(
-                "{} not allowed in {}> context",
+                "{}> cannot occur within {}> section",
                 def.name, self.scope_name
             )));
         }
