@@ -224,3 +224,30 @@ fn sections_file_etag_per_directory() {
     let etag = get(&srv, "h", "/index.html").header("ETag").unwrap();
     assert!(etag.contains("\"6-"), "default MTime Size: {etag}");
 }
+
+#[test]
+fn sections_vhost_has_its_own_logs() {
+    let mut logs = std::path::PathBuf::new();
+    let srv = TestServer::with_config(|c| {
+        logs = c.document_root.parent().unwrap().to_path_buf();
+        let conf = format!(
+            "DocumentRoot @ROOT@\n<VirtualHost *>\nServerName main.example\n</VirtualHost>\n\
+             <VirtualHost *>\nServerName own.example\nCustomLog {0}/own_access \"%v %>s %U\"\n\
+             ErrorLog {0}/own_error\nLogLevel info\n</VirtualHost>\n",
+            logs.display()
+        );
+        apply(c, &conf, &[]);
+    });
+    assert_eq!(get(&srv, "own.example", "/missing").status, 404);
+    assert_eq!(get(&srv, "main.example", "/index.html").status, 200);
+    let own = std::fs::read_to_string(logs.join("own_access")).unwrap_or_default();
+    assert!(own.contains("404 /missing"), "{own}");
+    assert!(!own.contains("/index.html"), "{own}");
+    assert!(srv.access_log().contains("/index.html"));
+    assert!(!srv.access_log().contains("/missing"));
+    let own_err = std::fs::read_to_string(logs.join("own_error")).unwrap_or_default();
+    assert!(
+        own_err.contains("AH00128: File does not exist"),
+        "{own_err}"
+    );
+}

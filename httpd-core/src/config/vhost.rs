@@ -14,12 +14,14 @@
 //! A vhost's settings are merged over the main server's at the end of the configuration
 //! (`ap_fixup_virtual_hosts`): an unset `DocumentRoot` or `ServerAdmin` is the main server's,
 //! and its sections come after the main server's (`<Directory>` sections are then sorted again).
+//! A vhost's `ErrorLog`/`LogLevel` and `CustomLog`s, when it has them, replace the main
+//! server's for the requests it answers (`crate::http` opens them at start).
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 use super::sections::{SectionTable, fnmatch};
-use super::server::{Section, ServerConfig};
+use super::server::{CustomLog, ErrorLogTarget, LogLevelConfig, Section, ServerConfig};
 use super::walk::Walker;
 
 /// One address of a `<VirtualHost>` line.
@@ -87,6 +89,15 @@ pub struct VirtualHost {
     pub directories: Vec<Section>,
     pub locations: Vec<Section>,
     pub base_section: Section,
+    /// `ErrorLog` of this vhost; `None`: the main server's.
+    pub error_log: Option<ErrorLogTarget>,
+    /// `LogLevel` of this vhost (starting from the main server's); `None`: the main server's.
+    pub log_level: Option<LogLevelConfig>,
+    /// `CustomLog`/`TransferLog` of this vhost; empty: requests go to the main server's logs
+    /// (Apache: a vhost without its own logs uses the main server's).
+    pub custom_logs: Vec<CustomLog>,
+    /// `(path, format-or-nickname)` until [`super::walk::Walker::finish`] resolves nicknames.
+    pub(super) pending_logs: Vec<(PathBuf, String)>,
 }
 
 impl VirtualHost {

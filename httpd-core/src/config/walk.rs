@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use super::directives::{Context, Directive, check_args, lookup};
 use super::parse::{Node, getword_conf};
 use super::sections::{AllowOverride, SectionRegex};
-use super::server::{CustomLog, Section, ServerConfig, server_root_relative};
+use super::server::{CustomLog, ErrorLogTarget, Section, ServerConfig, server_root_relative};
 use super::vhost::{VhostAddr, VirtualHost};
 use super::{ConfigError, MpmIdent};
 use crate::log::{COMBINED_FORMAT, COMMON_FORMAT, Level, compile_format};
@@ -39,10 +39,6 @@ enum Scope {
 /// Server-context directives Apache allows in `<VirtualHost>` that mpm-lab does not yet apply
 /// per vhost: refused with a clear message (all others get Apache's `GLOBAL_ONLY` wording).
 const APACHE_VHOST_DIRECTIVES: &[&str] = &[
-    "ErrorLog",
-    "CustomLog",
-    "TransferLog",
-    "LogLevel",
     "LogFormat",
     "Timeout",
     "KeepAlive",
@@ -60,7 +56,16 @@ const APACHE_VHOST_DIRECTIVES: &[&str] = &[
 
 /// Server-context directives mpm-lab applies per virtual host; any other one inside
 /// `<VirtualHost>` is refused (Apache would apply it to that vhost only).
-const VHOST_DIRECTIVES: &[&str] = &["ServerName", "ServerAlias", "ServerAdmin", "DocumentRoot"];
+const VHOST_DIRECTIVES: &[&str] = &[
+    "ServerName",
+    "ServerAlias",
+    "ServerAdmin",
+    "DocumentRoot",
+    "ErrorLog",
+    "CustomLog",
+    "TransferLog",
+    "LogLevel",
+];
 
 /// The second pass: applies nodes to a [`ServerConfig`].
 pub struct Walker<'a> {
@@ -338,6 +343,15 @@ impl<'a> Walker<'a> {
         let main_name = self.cfg.server_name.take();
         let main_admin = self.cfg.server_admin.take();
         let main_root = std::mem::take(&mut self.cfg.document_root);
+        // Logs: an empty path marks "ErrorLog not set here"; LogLevel starts from the main
+        // server's (Apache merges the vhost's module levels over it); CustomLogs are collected
+        // apart.
+        let main_error_log = std::mem::replace(
+            &mut self.cfg.error_log,
+            ErrorLogTarget::File(PathBuf::new()),
+        );
+        let main_level = self.cfg.log_level.clone();
+        let main_pending = std::mem::take(&mut self.pending_logs);
         self.vhost = Some(VirtualHost {
             addrs,
             file: node.file.to_string(),
@@ -349,14 +363,38 @@ impl<'a> Walker<'a> {
         v.server_name = std::mem::replace(&mut self.cfg.server_name, main_name);
         v.server_admin = std::mem::replace(&mut self.cfg.server_admin, main_admin);
         v.document_root = std::mem::replace(&mut self.cfg.document_root, main_root);
+        let error_log = std::mem::replace(&mut self.cfg.error_log, main_error_log);
+        v.error_log = Some(error_log).filter(|e| *e != ErrorLogTarget::File(PathBuf::new()));
+        let level = std::mem::replace(&mut self.cfg.log_level, main_level);
+        v.log_level = Some(level).filter(|l| *l != self.cfg.log_level);
+        v.pending_logs = std::mem::replace(&mut self.pending_logs, main_pending);
         result?;
         self.cfg.vhosts.push(v);
         Ok(())
     }
 
+    /// A CustomLog's format: TransferLog's default, a nickname, or the format itself, checked.
+    fn resolve_log_format(&self, fmt: &str) -> Result<String, ConfigError> {
+        let format = if fmt.is_empty() {
+            self.default_format.clone()
+        } else {
+            self.format_or_nickname(fmt)
+        };
+        compile_format(&format).map_err(|e| ConfigError::general(e.to_string()))?;
+        Ok(format)
+    }
+
     /// After the walk: resolve nicknames and paths that depend on the whole file.
     pub fn finish(mut self) -> Result<ServerConfig, ConfigError> {
         // ap_fixup_virtual_hosts: what a vhost leaves unset is the main server's.
+        let mut vhosts = std::mem::take(&mut self.cfg.vhosts);
+        for v in &mut vhosts {
+            for (path, fmt) in std::mem::take(&mut v.pending_logs) {
+                let format = self.resolve_log_format(&fmt)?;
+                v.custom_logs.push(CustomLog { path, format });
+            }
+        }
+        self.cfg.vhosts = vhosts;
         for v in &mut self.cfg.vhosts {
             if v.document_root.as_os_str().is_empty() {
                 v.document_root.clone_from(&self.cfg.document_root);
@@ -366,12 +404,7 @@ impl<'a> Walker<'a> {
             }
         }
         for (path, fmt) in std::mem::take(&mut self.pending_logs) {
-            let format = if fmt.is_empty() {
-                self.default_format.clone()
-            } else {
-                self.format_or_nickname(&fmt)
-            };
-            compile_format(&format).map_err(|e| ConfigError::general(e.to_string()))?;
+            let format = self.resolve_log_format(&fmt)?;
             self.cfg.custom_logs.push(CustomLog { path, format });
         }
         let pid = self

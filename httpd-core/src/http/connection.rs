@@ -315,7 +315,7 @@ impl Connection {
             ReadOutcome::Silent { log_408, time } => {
                 if log_408 {
                     set_status(ctx, WorkerStatus::BusyLog);
-                    self.access_log(ctx, time, "-", 408, 0, None);
+                    self.access_log(ctx, time, "-", (408, None), 0, None);
                 }
                 ConnState::Linger
             }
@@ -394,6 +394,7 @@ impl Connection {
             peer: self.peer,
             local: self.local,
             body: &mut body,
+            vhost: None,
         };
         let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
         let mut resp = match result {
@@ -559,7 +560,7 @@ impl Connection {
             ctx,
             time,
             the_request,
-            resp.status,
+            (resp.status, resp.vhost),
             bytes_sent,
             Some((referer, agent)),
         );
@@ -574,12 +575,12 @@ impl Connection {
         ctx: &ConnCtx<'_>,
         time: SystemTime,
         request_line: &str,
-        status: u16,
+        (status, vhost): (u16, Option<usize>),
         bytes_sent: u64,
         fields: Option<(Option<&str>, Option<&str>)>,
     ) {
         let (referer, user_agent) = fields.unwrap_or((None, None));
-        ctx.server.inner.access_log.log(&AccessEntry {
+        ctx.server.access_log_for(vhost).log(&AccessEntry {
             remote: self.peer.ip(),
             request_time: time,
             request_line,

@@ -16,7 +16,7 @@ use super::error_pages::{PageContext, reason};
 use super::handler::Exchange;
 use super::response::{Chunk, Response};
 use super::static_files::Located;
-use crate::config::{Section, ServerConfig};
+use crate::config::Section;
 
 /// The directive (context: server, sections, `.htaccess` with FileInfo).
 pub fn set_error_document(
@@ -103,12 +103,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// The file a local ErrorDocument URL maps to in the request's (virtual) server, with its type.
 fn local_document(x: &Exchange<'_>, url: &str) -> Option<(Vec<u8>, Option<String>)> {
     let inner = &x.server.inner;
-    let cfg: &ServerConfig = &inner.config;
-    let docroot = match crate::config::vhost::select(
-        &cfg.vhosts,
-        x.local,
-        x.req.checks.hostname.as_deref(),
-    ) {
+    let docroot = match x.vhost {
         Some(i) => &inner.vhosts[i].docroot,
         None => &inner.docroot,
     };

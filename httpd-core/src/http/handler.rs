@@ -76,11 +76,13 @@ pub struct Exchange<'a> {
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub body: &'a mut dyn BodyAccess,
+    /// The `<VirtualHost>` chosen for this request (index in the config), set by [`handle`].
+    pub vhost: Option<usize>,
 }
 
 impl Exchange<'_> {
     fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
-        let log = &self.server.inner.error_log;
+        let log = self.server.error_log_for(self.vhost);
         if log.enabled(module, level) {
             log.log_client(module, level, self.peer, msg);
         }
@@ -141,12 +143,8 @@ impl Exchange<'_> {
         let cfg = &self.server.inner.config;
         if cfg.use_canonical_name {
             // UseCanonicalName On: the (virtual) server's ServerName and its port, else 80.
-            let vhost = crate::config::vhost::select(
-                &cfg.vhosts,
-                self.local,
-                self.req.checks.hostname.as_deref(),
-            );
-            let name = vhost
+            let name = self
+                .vhost
                 .and_then(|i| cfg.vhosts[i].server_name.clone())
                 .or_else(|| cfg.server_name.clone());
             if let Some(n) = name {
@@ -201,6 +199,17 @@ impl Exchange<'_> {
 
 /// Steps 1–7 of the module doc, then `ErrorDocument` for an error page (Apache's `ap_die`).
 pub fn handle(x: &mut Exchange<'_>) -> Response {
+    // The virtual host, once per request (vhost.c: address, then Host).
+    let cfg = &x.server.inner.config;
+    x.vhost = crate::config::vhost::select(&cfg.vhosts, x.local, x.req.checks.hostname.as_deref());
+    let vhost = x.vhost;
+    let mut r = answer(x);
+    r.vhost = vhost;
+    r
+}
+
+/// [`route`], then `ErrorDocument` for an error page.
+fn answer(x: &mut Exchange<'_>) -> Response {
     let mut dir = None;
     let r = route(x, &mut dir);
     if !r.error_page {
@@ -267,13 +276,9 @@ fn route(x: &mut Exchange<'_>, merged: &mut Option<crate::config::Section>) -> R
     };
     let (url_path, url_bytes) = url;
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
-    // 3a. The virtual host, once per request (vhost.c: address, then Host).
+    // 3a. The virtual host chosen by `handle`.
     let inner = &x.server.inner;
-    let (docroot, table) = match crate::config::vhost::select(
-        &cfg.vhosts,
-        x.local,
-        x.req.checks.hostname.as_deref(),
-    ) {
+    let (docroot, table) = match x.vhost {
         Some(i) => (&inner.vhosts[i].docroot, &inner.vhosts[i].sections),
         None => (&inner.docroot, &inner.sections),
     };

@@ -111,6 +111,10 @@ pub(crate) struct Inner {
 pub(crate) struct VhostRuntime {
     pub docroot: static_files::DocRoot,
     pub sections: crate::config::SectionTable,
+    /// The vhost's own CustomLogs; `None`: the main server's.
+    pub access_log: Option<AccessLog>,
+    /// The vhost's own ErrorLog/LogLevel; `None`: the main server's.
+    pub error_log: Option<ErrorLog>,
 }
 
 /// A handler for `SetHandler NAME` (Apache modules register theirs with `ap_hook_handler`).
@@ -146,18 +150,40 @@ impl HttpServer {
             .as_nanos();
         let boundary = format!("{:x}{:x}", seed as u64 ^ 0x5deece66d, std::process::id());
         let handlers = Vec::new();
-        let vhosts = cfg
-            .vhosts
-            .iter()
-            .map(|v| VhostRuntime {
+        let mut vhosts = Vec::with_capacity(cfg.vhosts.len());
+        for v in &cfg.vhosts {
+            // A vhost's logs are opened like the main server's, from a copy of the config
+            // that names them (Apache: open_multi_logs / ap_open_logs per server_rec).
+            let access_log = if v.custom_logs.is_empty() {
+                None
+            } else {
+                let mut own = (*cfg).clone();
+                own.custom_logs.clone_from(&v.custom_logs);
+                Some(AccessLog::open(&own)?)
+            };
+            let error_log = if v.error_log.is_none() && v.log_level.is_none() {
+                None
+            } else {
+                let mut own = (*cfg).clone();
+                if let Some(e) = &v.error_log {
+                    own.error_log = e.clone();
+                }
+                if let Some(l) = &v.log_level {
+                    own.log_level = l.clone();
+                }
+                Some(ErrorLog::open(&own)?)
+            };
+            vhosts.push(VhostRuntime {
                 docroot: static_files::DocRoot::new(
                     v.document_root
                         .canonicalize()
                         .unwrap_or_else(|_| v.document_root.clone()),
                 ),
                 sections: v.table(&cfg),
-            })
-            .collect();
+                access_log,
+                error_log,
+            });
+        }
         let sections = cfg.section_table();
         let banner = signature::server_banner(&cfg.server_tokens);
         let inner = Inner {
@@ -197,6 +223,22 @@ impl HttpServer {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, h)| h)
+    }
+
+    /// The access log of the (virtual) server that answered.
+    pub(crate) fn access_log_for(&self, vhost: Option<usize>) -> &AccessLog {
+        vhost
+            .and_then(|i| self.inner.vhosts.get(i))
+            .and_then(|v| v.access_log.as_ref())
+            .unwrap_or(&self.inner.access_log)
+    }
+
+    /// The error log of the (virtual) server that answers.
+    pub(crate) fn error_log_for(&self, vhost: Option<usize>) -> &ErrorLog {
+        vhost
+            .and_then(|i| self.inner.vhosts.get(i))
+            .and_then(|v| v.error_log.as_ref())
+            .unwrap_or(&self.inner.error_log)
     }
 
     /// The configuration this server runs with.

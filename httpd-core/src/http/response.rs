@@ -60,6 +60,8 @@ pub struct Response {
     pub close: bool,
     /// The body is one of Apache's generated error pages (which a HEAD never generates).
     pub error_page: bool,
+    /// The `<VirtualHost>` (index in the config) that answered, for its access log.
+    pub vhost: Option<usize>,
 }
 
 impl Response {
@@ -74,6 +76,7 @@ impl Response {
             chunked: false,
             close: false,
             error_page: false,
+            vhost: None,
         }
     }
 
