@@ -439,18 +439,31 @@ pub fn fnmatch(pat: &[u8], s: &[u8]) -> bool {
     }
 }
 
-/// `core.c: set_override`: `AllowOverride` inside `<Directory>` only.
-pub fn set_override(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+/// Where `AllowOverride`/`AllowOverrideList` may be: `Ok(true)` in `<Directory>`; in
+/// `<Location>`/`<Files>` Apache only warns (`Ok(false)`, warning built by `warning(file, line)`);
+/// elsewhere "not allowed here".
+fn override_context(
+    w: &mut Walker<'_>,
+    name: &str,
+    warning: impl Fn(&str, u32) -> String,
+) -> Result<bool, String> {
     if w.in_url_or_files() {
-        // core.c: set_override outside <Directory> only warns.
         let (file, line) = w.at.clone();
-        w.cfg.startup_warnings.push(format!(
-            "AH00114: Useless use of AllowOverride in line {line} of {file}."
-        ));
-        return Ok(());
+        w.cfg.startup_warnings.push(warning(&file, line));
+        return Ok(false);
     }
     if !w.in_directory() {
-        return Err("AllowOverride not allowed here".into());
+        return Err(format!("{name} not allowed here"));
+    }
+    Ok(true)
+}
+
+/// `core.c: set_override`: `AllowOverride` inside `<Directory>` only.
+pub fn set_override(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
+    if !override_context(w, "AllowOverride", |file, line| {
+        format!("AH00114: Useless use of AllowOverride in line {line} of {file}.")
+    })? {
+        return Ok(());
     }
     if a.is_empty() {
         return Err("AllowOverride requires at least one argument".into());
@@ -464,15 +477,10 @@ pub fn set_override(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
 
 /// `core.c: set_override_list`: directive names allowed in `.htaccess` whatever the categories.
 pub fn set_override_list(w: &mut Walker<'_>, a: &[String]) -> Result<(), String> {
-    if w.in_url_or_files() {
-        let (file, line) = w.at.clone();
-        w.cfg.startup_warnings.push(format!(
-            "AH00115: Useless use of AllowOverrideList at {file}:{line}"
-        ));
+    if !override_context(w, "AllowOverrideList", |file, line| {
+        format!("AH00115: Useless use of AllowOverrideList at {file}:{line}")
+    })? {
         return Ok(());
-    }
-    if !w.in_directory() {
-        return Err("AllowOverrideList not allowed here".into());
     }
     let list: Vec<String> = if a.len() == 1 && a[0].eq_ignore_ascii_case("none") {
         Vec::new()
