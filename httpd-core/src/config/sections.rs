@@ -26,6 +26,7 @@
 //! at start-up with Apache's `Regex could not be compiled` wording instead of being applied
 //! differently. Named groups are written `(?<name>…)` or `(?P<name>…)` in both.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use regex::Regex;
@@ -239,11 +240,11 @@ impl SectionTable {
         is_dir: bool,
         htaccess: &mut HtaccessReader<'_>,
     ) -> Result<Section, u16> {
-        let mut merged = Section {
-            files: Vec::new(),
-            ..self.base.clone()
-        };
-        let mut files: Vec<Section> = self.base.files.clone();
+        // Only what a section sets is cloned; <Files> sections are borrowed from the table
+        // (owned only when they come from a .htaccess file).
+        let mut merged = Section::default();
+        merge_settings(&mut merged, &self.base);
+        let mut files: Vec<Cow<'_, Section>> = self.base.files.iter().map(Cow::Borrowed).collect();
         // 1. <Directory>, with .htaccess interleaved per depth.
         let matching = self
             .dirs
@@ -266,7 +267,8 @@ impl SectionTable {
                 if let Some(ao) = merged.allow_override.clone().filter(AllowOverride::any)
                     && let Some(h) = htaccess(level, &ao)?
                 {
-                    merge(&mut merged, &mut files, &h);
+                    merge_settings(&mut merged, &h);
+                    files.extend(h.files.into_iter().map(Cow::Owned));
                 }
             }
             for (_, s) in pending {
@@ -327,9 +329,9 @@ impl SectionTable {
 }
 
 /// Merge a section's settings and collect its nested `<Files>`.
-fn merge(merged: &mut Section, files: &mut Vec<Section>, s: &Section) {
+fn merge<'t>(merged: &mut Section, files: &mut Vec<Cow<'t, Section>>, s: &'t Section) {
     merge_settings(merged, s);
-    files.extend(s.files.iter().cloned());
+    files.extend(s.files.iter().map(Cow::Borrowed));
 }
 
 /// `merge_core_dir_configs` for the settings we keep: what the later section sets wins.
@@ -609,13 +611,12 @@ mod tests {
         assert_eq!(p(&["MTime", "-MTime", "+Size"]).bits(), FileEtag::SIZE);
         assert_eq!(p(&["None"]).bits(), 0);
         let mut merged = Section::default();
-        let mut files = Vec::new();
         for e in [p(&["INode", "MTime"]), p(&["-INode", "+Size"])] {
             let s = Section {
                 file_etag: Some(e),
                 ..Section::default()
             };
-            merge(&mut merged, &mut files, &s);
+            merge_settings(&mut merged, &s);
         }
         assert_eq!(merged.etag_bits(), FileEtag::MTIME | FileEtag::SIZE);
         assert!(FileEtag::parse(&["Bogus".to_string()]).is_err());

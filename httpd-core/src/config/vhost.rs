@@ -103,18 +103,16 @@ pub struct VirtualHost {
 impl VirtualHost {
     /// `ServerName` without a port, lower case.
     pub fn name(&self) -> Option<String> {
-        self.server_name.as_deref().map(|n| {
-            let n = n.split_once("://").map_or(n, |(_, rest)| rest);
-            n.rsplit_once(':')
-                .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
-                .map_or(n, |(h, _)| h)
-                .to_ascii_lowercase()
-        })
+        self.server_name
+            .as_deref()
+            .map(|n| bare_name(n).to_ascii_lowercase())
     }
 
     /// `check_hostalias`: ServerName exactly, or a ServerAlias (with wildcards).
     pub fn answers_to(&self, host: &str) -> bool {
-        self.name().is_some_and(|n| n == host)
+        self.server_name
+            .as_deref()
+            .is_some_and(|n| bare_name(n).eq_ignore_ascii_case(host))
             || self
                 .aliases
                 .iter()
@@ -141,36 +139,47 @@ pub fn select(vhosts: &[VirtualHost], local: SocketAddr, host: Option<&str>) -> 
         return None;
     }
     let ip = canonical(local.ip());
-    let exact: Vec<usize> = (0..vhosts.len())
-        .filter(|&i| {
-            vhosts[i]
-                .addrs
-                .iter()
-                .any(|a| a.ip.map(canonical) == Some(ip) && a.port_matches(local.port()))
-        })
-        .collect();
-    let candidates = if exact.is_empty() {
-        (0..vhosts.len())
-            .filter(|&i| {
-                vhosts[i]
-                    .addrs
-                    .iter()
-                    .any(|a| a.ip.is_none() && a.port_matches(local.port()))
-            })
-            .collect()
-    } else {
-        exact
+    let port = local.port();
+    let exact = |v: &VirtualHost| {
+        v.addrs
+            .iter()
+            .any(|a| a.ip.map(canonical) == Some(ip) && a.port_matches(port))
     };
-    let first = *candidates.first()?;
+    let wildcard = |v: &VirtualHost| {
+        v.addrs
+            .iter()
+            .any(|a| a.ip.is_none() && a.port_matches(port))
+    };
+    // Step 1 without allocating: IP-based candidates if there are any, else wildcard ones.
+    let is_candidate: &dyn Fn(&VirtualHost) -> bool = if vhosts.iter().any(exact) {
+        &exact
+    } else {
+        &wildcard
+    };
+    let mut candidates = vhosts
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| is_candidate(v))
+        .map(|(i, _)| i);
+    let first = candidates.next()?;
+    // Step 2.
+    let Some(h) = host else { return Some(first) };
+    if vhosts[first].answers_to(h) {
+        return Some(first);
+    }
     Some(
-        host.and_then(|h| {
-            candidates
-                .iter()
-                .copied()
-                .find(|&i| vhosts[i].answers_to(h))
-        })
-        .unwrap_or(first),
+        candidates
+            .find(|&i| vhosts[i].answers_to(h))
+            .unwrap_or(first),
     )
+}
+
+/// `ServerName [scheme://]name[:port]` → `name`.
+fn bare_name(n: &str) -> &str {
+    let n = n.split_once("://").map_or(n, |(_, rest)| rest);
+    n.rsplit_once(':')
+        .filter(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(n, |(h, _)| h)
 }
 
 /// IPv4-mapped IPv6 addresses compare as IPv4 (a dual-stack listener reports them).
