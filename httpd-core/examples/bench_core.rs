@@ -8,7 +8,10 @@
 //! ```
 //!
 //! With `reqtimeout`, mod_reqtimeout runs with Debian's defaults (what `LoadModule
-//! reqtimeout_module` gives): the cost of its per-read deadline.
+//! reqtimeout_module` gives): the cost of its per-read deadline. With `sections`, the
+//! request walks the sections of Debian's `apache2.conf` (`<Directory />` denied,
+//! `<Directory /var/www/>`-like granted, `<FilesMatch "^\.ht">` denied) and two name-based
+//! virtual hosts: the cost of the section walk and the vhost choice.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -36,6 +39,27 @@ fn main() {
     if reqtimeout {
         cfg.request_read_timeout =
             httpd_core::modules::reqtimeout::ReqTimeoutSetting::default().effective();
+    }
+    if args.get(3).is_some_and(|a| a == "sections") {
+        let conf = format!(
+            "<Directory />\nAllowOverride None\nRequire all denied\n</Directory>\n\
+             <Directory {0}>\nAllowOverride None\nRequire all granted\n</Directory>\n\
+             <FilesMatch \"^\\.ht\">\nRequire all denied\n</FilesMatch>\n\
+             DocumentRoot {0}\n\
+             <VirtualHost *>\nServerName a.example\n</VirtualHost>\n\
+             <VirtualHost *>\nServerName b.example\n</VirtualHost>\n",
+            cfg.document_root.display()
+        );
+        let parsed = httpd_core::config::load_text(
+            "bench.conf",
+            &conf,
+            &httpd_core::config::ConfigOptions::default(),
+            &httpd_core::config::MpmIdent::WORKER,
+        )
+        .expect("bench sections config");
+        cfg.directories = parsed.directories;
+        cfg.base_section = parsed.base_section;
+        cfg.vhosts = parsed.vhosts;
     }
     let server = HttpServer::new(
         Arc::new(cfg),

@@ -10,9 +10,9 @@
 use crate::config::modules::{BUILTIN_MODULES, LOADABLE_MODULES};
 use crate::config::{ErrorLogTarget, MpmIdent, ServerConfig};
 
-/// `-t -D DUMP_VHOSTS`: mpm-lab has no virtual hosts, so only the title.
-pub fn vhosts() -> String {
-    "VirtualHost configuration:\n".to_string()
+/// `-t -D DUMP_VHOSTS`: the `<VirtualHost>` table (`vhost.c: ap_dump_vhost_config`).
+pub fn vhosts(cfg: &ServerConfig) -> String {
+    crate::config::vhost::dump_vhosts(cfg)
 }
 
 /// `-t -D DUMP_RUN_CFG`: core's and unixd's part.
@@ -89,7 +89,7 @@ pub fn for_defines(mpm: &MpmIdent, cfg: &ServerConfig) -> String {
     let has = |d: &str| cfg.defines.iter().any(|x| x == d);
     let mut out = String::new();
     if has("DUMP_VHOSTS") {
-        out.push_str(&vhosts());
+        out.push_str(&vhosts(cfg));
     }
     if has("DUMP_RUN_CFG") {
         out.push_str(&run_cfg(cfg));

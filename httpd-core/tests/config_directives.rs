@@ -381,7 +381,10 @@ fn config_sections_set_handler_and_require() {
          <Directory /srv/www/>\n Require all denied\n Require all granted\n</Directory>\n\
          <Directory /srv/www/private>\n Require all denied\n</Directory>",
     );
-    assert_eq!(c.handler_for("/server-status"), Some("server-status"));
+    assert_eq!(
+        c.handler_for("/server-status").as_deref(),
+        Some("server-status")
+    );
     assert_eq!(c.directories[0].path, "/srv/www", "trailing slash dropped");
     assert_eq!(
         c.directories[0].require,
@@ -400,7 +403,9 @@ fn config_sections_set_handler_and_require() {
     );
     // Server-level SetHandler applies everywhere, like a <Location /> before every section.
     assert_eq!(
-        load("SetHandler server-status").handler_for("/x"),
+        load("SetHandler server-status")
+            .handler_for("/x")
+            .as_deref(),
         Some("server-status")
     );
     assert_eq!(err("Require all granted"), "Require not allowed here");
@@ -419,20 +424,34 @@ fn config_sections_set_handler_and_require() {
 }
 
 #[test]
-fn config_regex_and_file_sections_are_checked_not_applied() {
+fn config_regex_and_file_sections_are_applied() {
     let c = load(
         "<FilesMatch \"^\\.ht\">\n Require all denied\n</FilesMatch>\n<Location ~ \"/x\">\n SetHandler server-status\n</Location>",
     );
-    assert!(c.locations.is_empty() && c.directories.is_empty());
+    assert_eq!(c.base_section.files.len(), 1);
+    assert!(c.startup_warnings.is_empty(), "{:?}", c.startup_warnings);
+    let root = &c.document_root;
     assert_eq!(
-        c.startup_warnings
-            .iter()
-            .filter(|w| w.contains("is checked but not applied"))
-            .count(),
-        2
+        c.access_for("/.htpasswd", &root.join(".htpasswd")).require,
+        vec![Require::AllDenied]
     );
-    assert!(err("<Files x>\nBogus 1\n</Files>").starts_with("Invalid command 'Bogus'"));
-    assert!(err("<VirtualHost *:80>\n</VirtualHost>").contains("not supported by mpm-lab"));
+    assert_eq!(
+        c.access_for("/a.htpasswd", &root.join("a.htpasswd"))
+            .require
+            .is_empty(),
+        true,
+        "no Require in force: granted"
+    );
+    assert_eq!(c.handler_for("/a/xy").as_deref(), Some("server-status"));
+    assert_eq!(c.handler_for("/a").as_deref(), None);
+    assert_eq!(
+        err("<DirectoryMatch \"(a)\\1\">\n</DirectoryMatch>"),
+        "Regex could not be compiled"
+    );
+    assert_eq!(
+        err("<Location /x>\n<Files y>\n</Files>\n</Location>"),
+        "<Files> cannot occur within <Location> section"
+    );
 }
 
 #[test]
@@ -505,19 +524,20 @@ fn config_trailing_hash_is_not_a_comment() {
 }
 
 #[test]
-fn config_set_handler_in_ignored_section_stays_ignored() {
+fn config_set_handler_in_files_section_applies() {
     let c = load("<Files x>\nSetHandler server-status\n</Files>\nKeepAlive On");
-    assert_eq!(c.handler_for("/x"), None);
+    assert_eq!(c.handler_for("/x").as_deref(), Some("server-status"));
+    assert_eq!(c.handler_for("/y").as_deref(), None);
     let c = load(
         "SetHandler server-status\nSetHandler none\n<Location /a>\nSetHandler server-status\n</Location>",
     );
     assert_eq!(
-        c.handler_for("/b"),
+        c.handler_for("/b").as_deref(),
         None,
         "the last server-level SetHandler wins"
     );
     assert_eq!(
-        c.handler_for("/a"),
+        c.handler_for("/a").as_deref(),
         Some("server-status"),
         "sections override the server level"
     );

@@ -129,11 +129,15 @@ fn config_error_messages_snapshot() {
         p("listen-loc", "<Location /x>\nListen 80\n</Location>\n"),
     );
     case(
-        "VirtualHost",
+        "Listen inside <VirtualHost>",
         p(
             "vhost",
-            "<VirtualHost *:80>\nServerName x\n</VirtualHost>\n",
+            "<VirtualHost *:80>\nServerName x\nListen 81\n</VirtualHost>\n",
         ),
+    );
+    case(
+        "AllowOverride at top level",
+        p("allowoverride-top", "AllowOverride All\n"),
     );
     case(
         "LoadModule of another MPM",

@@ -225,7 +225,10 @@ fn config_embedded_default_for_each_mpm() {
         assert_eq!(c.log_level.level_for(ident.module), Level::Info);
         assert_eq!(c.log_level.level_for("core"), Level::Warn);
         assert_eq!((c.user.as_str(), c.group.as_str()), ("nobody", "nogroup"));
-        assert_eq!(c.handler_for("/server-status"), Some("server-status"));
+        assert_eq!(
+            c.handler_for("/server-status").as_deref(),
+            Some("server-status")
+        );
         assert_eq!(
             c.access_for("/server-status", &c.document_root.join("server-status"))
                 .require,

@@ -64,8 +64,11 @@ fn config_reference_configs_load_with_their_mpm() {
         assert_eq!(c.directory_index, ["index.html"]);
         assert!(c.extended_status && c.keep_alive);
         assert_eq!(c.keep_alive_timeout, Duration::from_secs(5));
-        assert_eq!(c.handler_for("/server-status"), Some("server-status"));
-        assert_eq!(c.handler_for("/index.html"), None);
+        assert_eq!(
+            c.handler_for("/server-status").as_deref(),
+            Some("server-status")
+        );
+        assert_eq!(c.handler_for("/index.html").as_deref(), None);
         assert_eq!(
             c.access_for("/", Path::new("/tmp/lab/www/index.html"))
                 .require,

@@ -51,6 +51,7 @@ mod service;
 mod status_generation;
 mod status_page;
 mod top_live;
+mod vhosts;
 
 // The MPM engineers' modules (prefork_*, worker_*, event_*, loom_*) go below this line.
 mod event_props;

@@ -33,26 +33,35 @@
 //! MPM directives are stored raw in [`MpmDirectives`]; each MPM clamps them in its own
 //! `check_config` (STYLE.md: "configuration in two stages").
 //!
-//! Not supported (each is a clear error or a startup warning, never silently wrong): virtual
-//! hosts, `.htaccess`, regex sections (`<DirectoryMatch>`, `<LocationMatch>`, `<Files>`,
-//! `<FilesMatch>`, `<If>`, `<Limit>` are syntax-checked but not applied, with a warning), piped
-//! and syslog logs, `HostnameLookups On`.
+//! | [`sections`] | `request.c: ap_directory_walk, ap_file_walk, ap_location_walk`, `core.c: ap_core_reorder_directories` |
+//! | [`htaccess`] | `config.c: ap_parse_htaccess` |
+//! | [`vhost`] | `vhost.c` (`<VirtualHost>`, name- and IP-based selection, `-S`) |
+//! | [`ifversion`] | `mod_version.c` |
+//!
+//! Not supported (each is a clear error or a startup warning, never silently wrong): per-vhost
+//! logs and server settings other than the names and DocumentRoot, most directives in
+//! `.htaccess` (see [`htaccess`]), piped and syslog logs, `HostnameLookups On`.
 
 pub mod cmds;
 pub mod cmds_aaa;
 pub mod cmds_env;
 pub mod directives;
+pub mod htaccess;
+pub mod ifversion;
 pub mod include;
 pub mod modules;
 pub mod mpm;
 pub mod parse;
+pub mod sections;
 pub mod server;
 pub mod tokenize;
+pub mod vhost;
 pub mod walk;
 
 pub use mpm::MpmDirectives;
 pub use server::{
-    CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section, ServerConfig,
+    AllowOverride, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section,
+    SectionTable, ServerConfig, VirtualHost,
 };
 
 use std::fmt;

@@ -259,7 +259,7 @@ impl<'a> Reader<'a> {
         let kind = section.to_ascii_lowercase();
         if !matches!(
             kind.as_str(),
-            "ifmodule" | "ifdefine" | "iffile" | "ifdirective"
+            "ifmodule" | "ifdefine" | "iffile" | "ifdirective" | "ifversion"
         ) {
             return Ok(None);
         }
@@ -267,6 +267,9 @@ impl<'a> Reader<'a> {
             return Err(format!("<{section}> directive missing closing '>'"));
         };
         let inner = args[..end].trim();
+        if kind == "ifversion" {
+            return super::ifversion::evaluate(inner).map(Some);
+        }
         let (not, arg) = match inner.strip_prefix('!') {
             Some(rest) => (true, rest),
             None => (false, inner),

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::mpm::MpmDirectives;
+use super::sections::HtaccessReader;
+pub use super::sections::{AllowOverride, SectionRegex, SectionTable};
+pub use super::vhost::VirtualHost;
 use crate::log::Level;
 use crate::modules::reqtimeout::{ReqTimeout, ReqTimeoutSetting};
 
@@ -74,7 +77,8 @@ pub use crate::modules::authz::Require;
 /// A `<Directory>` or `<Location>` section: the per-directory settings we support.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Section {
-    /// For `<Directory>`: an absolute file-system path; for `<Location>`: a URL path.
+    /// For `<Directory>`: an absolute file-system path; for `<Location>`: a URL path; for
+    /// `<Files>`: a wildcard; for the regex forms: the pattern as written.
     pub path: String,
     /// `SetHandler` inside the section (`server-status`, or `None`/`default-handler`).
     pub handler: Option<String>,
@@ -91,6 +95,16 @@ pub struct Section {
     pub env_cmds: Vec<crate::modules::env::EnvCmd>,
     /// `Header` lines in file order (mod_headers).
     pub headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// `Some` for `<DirectoryMatch>`, `<LocationMatch>`, `<FilesMatch>` and the `~` forms.
+    pub regex: Option<SectionRegex>,
+    /// `AllowOverride` / `AllowOverrideList` (`<Directory>` only).
+    pub allow_override: Option<AllowOverride>,
+    /// `ErrorDocument` entries `(status, document)`; a message keeps Apache's leading `"`.
+    pub error_documents: Vec<(u16, String)>,
+    /// `FileETag` (mod_core `OR_FILEINFO`).
+    pub file_etag: Option<super::sections::FileEtag>,
+    /// `<Files>`/`<FilesMatch>` nested in this section (or at top level, in the base section).
+    pub files: Vec<Section>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -132,6 +146,15 @@ pub struct ServerConfig {
     pub extended_status: bool,
     pub locations: Vec<Section>,
     pub directories: Vec<Section>,
+    /// Top-level `<Files>`/`<FilesMatch>` and top-level `SetHandler` (the server's own
+    /// per-directory config, which every section merges over).
+    pub base_section: Section,
+    /// `UseCanonicalName On`: self-referential URLs use ServerName and its port, not `Host`.
+    pub use_canonical_name: bool,
+    /// `AccessFileName` (default `.htaccess`).
+    pub access_file_name: Vec<String>,
+    /// `<VirtualHost>` sections in file order (the first one for an address is its default).
+    pub vhosts: Vec<VirtualHost>,
     pub mpm: MpmDirectives,
     /// Non-MPM warnings to print once at start (without prefix, like APLOG_STARTUP).
     pub startup_warnings: Vec<String>,
@@ -197,6 +220,10 @@ impl ServerConfig {
             extended_status: true,
             locations: Vec::new(),
             directories: Vec::new(),
+            base_section: Section::default(),
+            access_file_name: vec![".htaccess".to_string()],
+            use_canonical_name: false,
+            vhosts: Vec::new(),
             mpm: MpmDirectives::default(),
             startup_warnings: Vec::new(),
             server_admin: None,
@@ -220,60 +247,32 @@ impl ServerConfig {
         server_root_relative(&self.server_root, p)
     }
 
-    /// The handler named by `SetHandler` in the `<Location>` sections matching `url_path`
-    /// (the last matching section wins, as Apache merges sections in file order).
+    /// The sections of the main server, sorted for the request walk ([`SectionTable::build`]).
+    pub fn section_table(&self) -> SectionTable {
+        SectionTable::build(&self.base_section, &self.directories, &self.locations)
+    }
+
+    /// The merged per-directory settings for a request, without `.htaccess` files (a
+    /// convenience for tests; the HTTP layer keeps a prebuilt table).
+    fn walk_no_htaccess(&self, url_path: &str, fs_path: &Path) -> Section {
+        let mut none: Box<HtaccessReader<'_>> = Box::new(|_, _| Ok(None));
+        self.section_table()
+            .walk(url_path, fs_path, false, &mut *none)
+            .unwrap_or_default()
+    }
+
+    /// The handler named by `SetHandler` for `url_path` (sections merged in Apache's order).
     /// `None` and `default-handler` both mean "serve files".
-    pub fn handler_for(&self, url_path: &str) -> Option<&str> {
-        let mut handler = None;
-        for s in self
-            .locations
-            .iter()
-            .filter(|s| location_matches(&s.path, url_path))
-        {
-            if let Some(h) = &s.handler {
-                handler = Some(h.as_str());
-            }
-        }
-        handler.filter(|h| {
-            !h.eq_ignore_ascii_case("none") && !h.eq_ignore_ascii_case("default-handler")
-        })
+    pub fn handler_for(&self, url_path: &str) -> Option<String> {
+        let fs = self.document_root.join(url_path.trim_start_matches('/'));
+        self.walk_no_htaccess(url_path, &fs)
+            .effective_handler()
+            .map(str::to_string)
     }
 
-    /// The sections that apply to a request, in Apache's merge order: `<Directory>` sections
-    /// (shortest path first, as `ap_directory_walk`), then `<Location>` sections in file order.
-    pub fn sections_for(&self, url_path: &str, fs_path: &Path) -> Vec<&Section> {
-        let mut dirs: Vec<&Section> = self
-            .directories
-            .iter()
-            .filter(|s| directory_matches(&s.path, fs_path))
-            .collect();
-        // Stable sort: same-length paths keep file order.
-        dirs.sort_by_key(|s| s.path.trim_end_matches('/').len());
-        let locs = self
-            .locations
-            .iter()
-            .filter(|s| location_matches(&s.path, url_path));
-        dirs.into_iter().chain(locs).collect()
-    }
-
-    /// The access settings in force: `<Directory>` sections (shortest path first, as Apache's
-    /// `ap_directory_walk`), then `<Location>` sections in file order, merged in that order.
-    /// The last section with `Require` lines replaces the others' (`AuthMerging Off`); each
-    /// `Auth*` value overrides the outer one; the last section using mod_access_compat replaces
-    /// its settings whole (the module has no merge function). Without any `Require`, access is
-    /// granted (we have no `<Directory />` denial default).
+    /// The `Require` in force for a request (sections merged in Apache's order).
     pub fn access_for(&self, url_path: &str, fs_path: &Path) -> crate::modules::authz::DirAccess {
-        let mut access = crate::modules::authz::DirAccess::default();
-        for s in self.sections_for(url_path, fs_path) {
-            if let Some(r) = &s.require {
-                access.require = r.clone();
-            }
-            access.authn = access.authn.merged(&s.authn);
-            if s.compat.is_some() {
-                access.compat = s.compat.clone();
-            }
-        }
-        access
+        self.walk_no_htaccess(url_path, fs_path).access()
     }
 }
 
@@ -287,23 +286,9 @@ pub fn server_root_relative(root: &Path, p: &str) -> PathBuf {
     }
 }
 
-/// `<Location /x>` matches `/x`, `/x/…` (and `/x?query`), not `/xyz` (Apache manual, `<Location>`:
-/// "/private1" matches "/private1/file.txt" but not "/private1other"). A section ending in `/`
-/// matches only below it.
-fn location_matches(section: &str, url_path: &str) -> bool {
-    match url_path.strip_prefix(section) {
-        None => false,
-        Some(rest) => section.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?']),
-    }
-}
-
-/// `<Directory /a/b>` matches `/a/b` and everything below it, component-wise.
-fn directory_matches(section: &str, fs_path: &Path) -> bool {
-    fs_path.starts_with(Path::new(section))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::sections::{directory_matches, location_matches};
     use super::*;
 
     fn cfg() -> ServerConfig {
@@ -337,16 +322,25 @@ mod tests {
     #[test]
     fn config_handler_for_last_matching_location_wins() {
         let c = cfg();
-        assert_eq!(c.handler_for("/server-status"), Some("server-status"));
-        assert_eq!(c.handler_for("/server-status?auto"), Some("server-status"));
-        assert_eq!(c.handler_for("/server-status/off/x"), None);
-        assert_eq!(c.handler_for("/index.html"), None);
         assert_eq!(
-            c.handler_for("/server-statusx"),
+            c.handler_for("/server-status").as_deref(),
+            Some("server-status")
+        );
+        assert_eq!(
+            c.handler_for("/server-status?auto").as_deref(),
+            Some("server-status")
+        );
+        assert_eq!(c.handler_for("/server-status/off/x").as_deref(), None);
+        assert_eq!(c.handler_for("/index.html").as_deref(), None);
+        assert_eq!(
+            c.handler_for("/server-statusx").as_deref(),
             None,
             "a whole path segment must match"
         );
-        assert_eq!(c.handler_for("/server-status/"), Some("server-status"));
+        assert_eq!(
+            c.handler_for("/server-status/").as_deref(),
+            Some("server-status")
+        );
         assert!(
             location_matches("/", "/anything")
                 && location_matches("/a/", "/a/b")

@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 
 use super::directives::{Context, Directive, check_args, lookup};
 use super::parse::{Node, getword_conf};
-use super::server::{CustomLog, Section, ServerConfig, server_root_relative};
+use super::sections::{AllowOverride, SectionRegex};
+use super::server::{CustomLog, ErrorLogTarget, Section, ServerConfig, server_root_relative};
+use super::vhost::{VhostAddr, VirtualHost};
 use super::{ConfigError, MpmIdent};
 use crate::log::{COMBINED_FORMAT, COMMON_FORMAT, Level, compile_format};
 
@@ -27,11 +29,43 @@ use crate::log::{COMBINED_FORMAT, COMMON_FORMAT, Level, compile_format};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Scope {
     Server,
-    Directory(usize),
-    Location(usize),
-    /// A section we check but do not apply (regex sections, `<Files>`).
-    Ignored,
+    /// Inside `<VirtualHost>` (server context, restricted to [`VHOST_DIRECTIVES`]).
+    Vhost,
+    Directory,
+    Location,
+    Files,
 }
+
+/// Server-context directives Apache allows in `<VirtualHost>` that mpm-lab does not yet apply
+/// per vhost: refused with a clear message (all others get Apache's `GLOBAL_ONLY` wording).
+const APACHE_VHOST_DIRECTIVES: &[&str] = &[
+    "LogFormat",
+    "Timeout",
+    "KeepAlive",
+    "KeepAliveTimeout",
+    "MaxKeepAliveRequests",
+    "LimitRequestLine",
+    "LimitRequestFieldSize",
+    "LimitRequestFields",
+    "LimitRequestBody",
+    "TraceEnable",
+    "HostnameLookups",
+    "HttpProtocolOptions",
+    "RequestReadTimeout",
+];
+
+/// Server-context directives mpm-lab applies per virtual host; any other one inside
+/// `<VirtualHost>` is refused (Apache would apply it to that vhost only).
+const VHOST_DIRECTIVES: &[&str] = &[
+    "ServerName",
+    "ServerAlias",
+    "ServerAdmin",
+    "DocumentRoot",
+    "ErrorLog",
+    "CustomLog",
+    "TransferLog",
+    "LogLevel",
+];
 
 /// The second pass: applies nodes to a [`ServerConfig`].
 pub struct Walker<'a> {
@@ -40,10 +74,14 @@ pub struct Walker<'a> {
     scope: Scope,
     /// The name of the enclosing section as written (`<Directory`), for "not allowed in" errors.
     scope_name: String,
-    /// Server-level settings of per-directory directives (`SetHandler` at top level, which
-    /// Apache allows), and the sink for sections we check but do not apply.
-    server_section: Section,
-    ignored_section: Section,
+    /// The sections being read, innermost last (`<Files>` may sit in a `<Directory>`).
+    stack: Vec<Section>,
+    /// The `<VirtualHost>` being read.
+    pub(super) vhost: Option<VirtualHost>,
+    /// File and line of the directive being applied (for warnings that name them).
+    pub(super) at: (String, u32),
+    /// Reading a `.htaccess` file with these overrides allowed ([`super::htaccess`]).
+    pub(super) htaccess: Option<AllowOverride>,
     pub(super) log_formats: Vec<(String, String)>,
     pub(super) default_format: String,
     /// `(path, format-or-nickname)`; an empty format means TransferLog's default format.
@@ -62,11 +100,10 @@ impl<'a> Walker<'a> {
             cfg: ServerConfig::with_defaults(server_root),
             scope: Scope::Server,
             scope_name: String::new(),
-            server_section: Section {
-                path: "/".into(),
-                ..Default::default()
-            },
-            ignored_section: Section::default(),
+            stack: Vec::new(),
+            vhost: None,
+            htaccess: None,
+            at: (String::new(), 0),
             // `common` and `combined` are predefined (Apache's stock httpd.conf defines them).
             log_formats: vec![
                 ("common".into(), COMMON_FORMAT.into()),
@@ -85,13 +122,23 @@ impl<'a> Walker<'a> {
         server_root_relative(&self.cfg.server_root, p)
     }
 
-    pub(super) fn section_mut(&mut self) -> &mut Section {
-        match self.scope {
-            Scope::Directory(i) => &mut self.cfg.directories[i],
-            Scope::Location(i) => &mut self.cfg.locations[i],
-            Scope::Server => &mut self.server_section,
-            Scope::Ignored => &mut self.ignored_section,
+    pub(crate) fn section_mut(&mut self) -> &mut Section {
+        match (self.stack.last_mut(), self.vhost.as_mut()) {
+            (Some(s), _) => s,
+            (None, Some(v)) => &mut v.base_section,
+            (None, None) => &mut self.cfg.base_section,
         }
+    }
+
+    /// Whether the walker is directly inside a `<Directory>`/`<DirectoryMatch>` (for
+    /// `AllowOverride`, which Apache allows nowhere else).
+    pub(super) fn in_directory(&self) -> bool {
+        self.scope == Scope::Directory
+    }
+
+    /// Whether the walker is directly inside a `<Location>`/`<Files>` section.
+    pub(super) fn in_url_or_files(&self) -> bool {
+        matches!(self.scope, Scope::Location | Scope::Files)
     }
 
     pub(super) fn format_or_nickname(&self, s: &str) -> String {
@@ -141,7 +188,26 @@ impl<'a> Walker<'a> {
                 node.name
             ))
         })?;
-        let in_section = self.scope != Scope::Server;
+        if let Some(allowed) = &self.htaccess {
+            super::htaccess::check(def.name, allowed).map_err(err)?;
+        }
+        let in_section =
+            !matches!(self.scope, Scope::Server | Scope::Vhost) || self.htaccess.is_some();
+        if self.scope == Scope::Vhost
+            && def.context == Context::Server
+            && def.args != super::directives::Args::Section
+            && !VHOST_DIRECTIVES.contains(&def.name)
+        {
+            return Err(err(if APACHE_VHOST_DIRECTIVES.contains(&def.name) {
+                format!(
+                    "mpm-lab: {} inside <VirtualHost> is not supported yet (it would apply to the main server); set it at the top level",
+                    def.name
+                )
+            } else {
+                // ap_check_cmd_context(cmd, GLOBAL_ONLY)
+                format!("{} cannot occur within <VirtualHost> section", def.name)
+            }));
+        }
         let allowed = match def.context {
             Context::Server => !in_section,
             Context::Directory => in_section,
@@ -158,6 +224,7 @@ impl<'a> Walker<'a> {
             return self.section(def, node, children);
         }
         let args = check_args(def, &node.args).map_err(err)?;
+        self.at = (node.file.to_string(), node.line);
         (def.apply)(self, &args).map_err(err)?;
         Ok(())
     }
@@ -180,69 +247,169 @@ impl<'a> Walker<'a> {
                 def.name
             )));
         }
-        let regex = arg == "~";
-        let scope = match def.name {
-            "<VirtualHost" => {
-                return Err(err(
-                    "<VirtualHost> is not supported by mpm-lab: it runs one server; put these directives at the top level"
-                        .into(),
-                ));
-            }
-            "<Directory" if !regex => {
-                let path = self.root_relative(&arg);
-                let mut path = path.display().to_string();
-                while path.len() > 1 && path.ends_with('/') {
-                    path.pop();
-                }
-                self.cfg.directories.push(Section {
-                    path,
-                    ..Default::default()
-                });
-                Scope::Directory(self.cfg.directories.len() - 1)
-            }
-            "<Location" if !regex => {
-                self.cfg.locations.push(Section {
-                    path: arg,
-                    ..Default::default()
-                });
-                Scope::Location(self.cfg.locations.len() - 1)
-            }
-            _ => {
-                self.cfg.startup_warnings.push(format!(
-                    "mpm-lab: {}> at {}:{} is checked but not applied (regex and file sections are not implemented)",
-                    def.name, node.file, node.line
-                ));
-                Scope::Ignored
-            }
+        let name = def.name.to_ascii_lowercase();
+        if name == "<virtualhost" {
+            return self.virtual_host(node, &node.args[..end], children);
+        }
+        let regex = name.ends_with("match") || arg == "~";
+        let pattern = if arg == "~" {
+            getword_conf(getword_conf(&node.args[..end]).1).0
+        } else {
+            arg
         };
+        let (scope, path) = if name.starts_with("<directory") {
+            (Scope::Directory, pattern)
+        } else if name.starts_with("<location") {
+            (Scope::Location, pattern)
+        } else {
+            (Scope::Files, pattern)
+        };
+        // core.c: filesection is allowed in <Directory> and at top level, not in <Location>
+        // or another <Files>.
+        if scope == Scope::Files && matches!(self.scope, Scope::Location | Scope::Files) {
+            return Err(err(format!(
+                "{}> cannot occur within {}> section",
+                def.name, self.scope_name
+            )));
+        }
+        let mut section = Section::default();
+        if regex {
+            section.regex = Some(SectionRegex::compile(&path, false).map_err(err)?);
+            section.path = path;
+        } else if scope == Scope::Directory {
+            let mut p = self.root_relative(&path).display().to_string();
+            while p.len() > 1 && p.ends_with('/') {
+                p.pop();
+            }
+            section.path = p;
+        } else {
+            section.path = path;
+        }
+        self.stack.push(section);
+        let result = self.walk_in(scope, def.name, children);
+        // The push above is popped here whatever the result.
+        let Some(done) = self.stack.pop() else {
+            return result;
+        };
+        result?;
+        match (scope, self.stack.last_mut(), self.vhost.as_mut()) {
+            (Scope::Files, Some(parent), _) => parent.files.push(done),
+            (Scope::Files, None, Some(v)) => v.base_section.files.push(done),
+            (Scope::Files, None, None) => self.cfg.base_section.files.push(done),
+            (Scope::Directory, _, Some(v)) => v.directories.push(done),
+            (Scope::Directory, _, None) => self.cfg.directories.push(done),
+            (_, _, Some(v)) => v.locations.push(done),
+            (_, _, None) => self.cfg.locations.push(done),
+        }
+        Ok(())
+    }
+
+    /// Walk a section's children in its scope, then restore the enclosing one.
+    fn walk_in(&mut self, scope: Scope, name: &str, children: &[Node]) -> Result<(), ConfigError> {
         let saved = (
-            self.scope,
-            std::mem::replace(&mut self.scope_name, def.name.to_string()),
+            std::mem::replace(&mut self.scope, scope),
+            std::mem::replace(&mut self.scope_name, name.to_string()),
         );
-        self.scope = scope;
         let result = self.walk(children);
-        self.scope = saved.0;
-        self.scope_name = saved.1;
+        (self.scope, self.scope_name) = saved;
         result
+    }
+
+    /// `core.c: virtualhost_section`: read the body into a [`VirtualHost`]; the main server's
+    /// values the vhost leaves unset are filled in by [`Walker::finish`].
+    fn virtual_host(
+        &mut self,
+        node: &Node,
+        args: &str,
+        children: &[Node],
+    ) -> Result<(), ConfigError> {
+        let err = |msg: String| ConfigError::walk(&node.file, node.line, msg);
+        if self.scope != Scope::Server {
+            return Err(err(
+                "<VirtualHost> cannot occur within <VirtualHost> section".into(),
+            ));
+        }
+        let mut addrs = Vec::new();
+        let mut rest = args;
+        loop {
+            let (w, r) = getword_conf(rest);
+            if w.is_empty() {
+                break;
+            }
+            addrs.push(VhostAddr::parse(&w).map_err(err)?);
+            rest = r;
+        }
+        // The vhost's own values start unset; the main server's are put back afterwards.
+        let main_name = self.cfg.server_name.take();
+        let main_admin = self.cfg.server_admin.take();
+        let main_root = std::mem::take(&mut self.cfg.document_root);
+        // Logs: an empty path marks "ErrorLog not set here"; LogLevel starts from the main
+        // server's (Apache merges the vhost's module levels over it); CustomLogs are collected
+        // apart.
+        let main_error_log = std::mem::replace(
+            &mut self.cfg.error_log,
+            ErrorLogTarget::File(PathBuf::new()),
+        );
+        let main_level = self.cfg.log_level.clone();
+        let main_pending = std::mem::take(&mut self.pending_logs);
+        self.vhost = Some(VirtualHost {
+            addrs,
+            file: node.file.to_string(),
+            line: node.line,
+            ..VirtualHost::default()
+        });
+        let result = self.walk_in(Scope::Vhost, "<VirtualHost", children);
+        let mut v = self.vhost.take().unwrap_or_default();
+        v.server_name = std::mem::replace(&mut self.cfg.server_name, main_name);
+        v.server_admin = std::mem::replace(&mut self.cfg.server_admin, main_admin);
+        v.document_root = std::mem::replace(&mut self.cfg.document_root, main_root);
+        let error_log = std::mem::replace(&mut self.cfg.error_log, main_error_log);
+        v.error_log = Some(error_log).filter(|e| *e != ErrorLogTarget::File(PathBuf::new()));
+        let level = std::mem::replace(&mut self.cfg.log_level, main_level);
+        v.log_level = Some(level).filter(|l| *l != self.cfg.log_level);
+        v.pending_logs = std::mem::replace(&mut self.pending_logs, main_pending);
+        result?;
+        self.cfg.vhosts.push(v);
+        Ok(())
+    }
+
+    /// A CustomLog's format: TransferLog's default, a nickname, or the format itself, checked.
+    fn resolve_log_format(&self, fmt: &str) -> Result<String, ConfigError> {
+        let format = if fmt.is_empty() {
+            self.default_format.clone()
+        } else {
+            self.format_or_nickname(fmt)
+        };
+        compile_format(&format).map_err(|e| ConfigError::general(e.to_string()))?;
+        Ok(format)
     }
 
     /// After the walk: resolve nicknames and paths that depend on the whole file.
     pub fn finish(mut self) -> Result<ServerConfig, ConfigError> {
-        // Server-level mod_setenvif/mod_env lines run before every section's (not as a section).
-        self.cfg.server_setenvif = std::mem::take(&mut self.server_section.setenvif);
-        self.cfg.server_env_cmds = std::mem::take(&mut self.server_section.env_cmds);
-        self.cfg.server_headers = std::mem::take(&mut self.server_section.headers);
-        // Server-level SetHandler: a <Location /> before every real section, so sections win.
-        if self.server_section.handler.is_some() {
-            self.cfg.locations.insert(0, self.server_section.clone());
+        // Server-level mod_setenvif/mod_env/mod_headers lines run before every section's (not
+        // as a section of the walk).
+        self.cfg.server_setenvif = std::mem::take(&mut self.cfg.base_section.setenvif);
+        self.cfg.server_env_cmds = std::mem::take(&mut self.cfg.base_section.env_cmds);
+        self.cfg.server_headers = std::mem::take(&mut self.cfg.base_section.headers);
+        // ap_fixup_virtual_hosts: what a vhost leaves unset is the main server's.
+        let mut vhosts = std::mem::take(&mut self.cfg.vhosts);
+        for v in &mut vhosts {
+            for (path, fmt) in std::mem::take(&mut v.pending_logs) {
+                let format = self.resolve_log_format(&fmt)?;
+                v.custom_logs.push(CustomLog { path, format });
+            }
+        }
+        self.cfg.vhosts = vhosts;
+        for v in &mut self.cfg.vhosts {
+            if v.document_root.as_os_str().is_empty() {
+                v.document_root.clone_from(&self.cfg.document_root);
+            }
+            if v.server_admin.is_none() {
+                v.server_admin.clone_from(&self.cfg.server_admin);
+            }
         }
         for (path, fmt) in std::mem::take(&mut self.pending_logs) {
-            let format = if fmt.is_empty() {
-                self.default_format.clone()
-            } else {
-                self.format_or_nickname(&fmt)
-            };
-            compile_format(&format).map_err(|e| ConfigError::general(e.to_string()))?;
+            let format = self.resolve_log_format(&fmt)?;
             self.cfg.custom_logs.push(CustomLog { path, format });
         }
         let pid = self

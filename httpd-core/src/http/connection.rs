@@ -322,7 +322,7 @@ impl Connection {
             ReadOutcome::Silent { log_408, time } => {
                 if log_408 {
                     set_status(ctx, WorkerStatus::BusyLog);
-                    self.access_log(ctx, time, "-", 408, 0, None);
+                    self.access_log(ctx, time, "-", (408, None), 0, None);
                 }
                 ConnState::Linger
             }
@@ -342,6 +342,7 @@ impl Connection {
                     notes: rejection.notes,
                     expect: expect.as_deref(),
                     admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+                    signature: "",
                 };
                 let mut resp = Response::error(rejection.status, &cx);
                 resp.close = true;
@@ -405,6 +406,7 @@ impl Connection {
             peer: self.peer,
             local: self.local,
             body: &mut body,
+            vhost: None,
         };
         let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
         let mut resp = match result {
@@ -521,7 +523,14 @@ impl Connection {
         let mut bytes_out = 0u64;
         if !http09 {
             let mut bytes = Vec::with_capacity(512);
-            write_head(&mut bytes, &resp, &ka, SystemTime::now(), head);
+            write_head(
+                &mut bytes,
+                &resp,
+                &ka,
+                SystemTime::now(),
+                head,
+                &ctx.server.inner.banner,
+            );
             bytes_out += bytes.len() as u64;
             self.out.push(Chunk::Bytes(bytes));
         }
@@ -607,7 +616,7 @@ impl Connection {
             ctx,
             time,
             the_request,
-            resp.status,
+            (resp.status, resp.vhost),
             bytes_sent,
             Some(LogFields {
                 headers: req.map(|r| &r.headers),
@@ -631,7 +640,7 @@ impl Connection {
         ctx: &ConnCtx<'_>,
         time: SystemTime,
         request_line: &str,
-        status: u16,
+        (status, vhost): (u16, Option<usize>),
         bytes_sent: u64,
         fields: Option<LogFields<'_>>,
     ) {
@@ -651,7 +660,7 @@ impl Connection {
                 ..Default::default()
             },
         });
-        ctx.server.inner.access_log.log(&AccessEntry {
+        ctx.server.access_log_for(vhost).log(&AccessEntry {
             remote: self.peer.ip(),
             request_time: time,
             request_line,

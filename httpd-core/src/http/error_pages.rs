@@ -57,6 +57,8 @@ pub struct PageContext<'a> {
     pub expect: Option<&'a str>,
     /// `ServerAdmin` (the 500 page names it).
     pub admin: &'a str,
+    /// `ServerSignature` line (`ap_psignature`), empty when Off.
+    pub signature: &'a str,
 }
 
 /// The full HTML page Apache sends for `status`.
@@ -71,6 +73,7 @@ pub fn error_page(status: u16, cx: &PageContext<'_>) -> String {
     page.push_str(reason(status));
     page.push_str("</h1>\n");
     page.push_str(&canned_text(status, cx));
+    page.push_str(cx.signature);
     page.push_str("</body></html>\n");
     page
 }

@@ -82,11 +82,13 @@ pub struct Exchange<'a> {
     pub peer: SocketAddr,
     pub local: SocketAddr,
     pub body: &'a mut dyn BodyAccess,
+    /// The `<VirtualHost>` chosen for this request (index in the config), set by [`handle`].
+    pub vhost: Option<usize>,
 }
 
 impl Exchange<'_> {
     pub(super) fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
-        let log = &self.server.inner.error_log;
+        let log = self.server.error_log_for(self.vhost);
         if log.enabled(module, level) {
             log.log_client(module, level, self.peer, msg);
         }
@@ -95,18 +97,32 @@ impl Exchange<'_> {
     /// Apache's error page for `status`, with `Allow` on 405/501.
     pub fn error(&self, status: u16, notes: Option<&str>) -> Response {
         let cfg = &self.server.inner.config;
+        let admin = cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN);
+        let signature = self.signature(admin);
         let cx = PageContext {
             method: &self.req.line.method,
             location: None,
             notes,
             expect: self.req.headers.get("Expect"),
-            admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
+            admin,
+            signature: &signature,
         };
         let mut r = Response::error(status, &cx);
         if status == 405 || status == 501 {
             r.headers.push(("Allow", self.allow()));
         }
         r
+    }
+
+    /// `ap_psignature`: host and port as `ap_get_server_name`/`ap_get_server_port` give them
+    /// with UseCanonicalName Off (the request's Host, else ServerName, else the local address).
+    fn signature(&self, admin: &str) -> String {
+        let cfg = &self.server.inner.config;
+        if cfg.server_signature == "Off" {
+            return String::new();
+        }
+        let (host, port) = self.server_name_port();
+        super::signature::signature(cfg, &self.server.inner.banner, &host, port, admin)
     }
 
     /// `make_allow` for the default handler: GET, POST, OPTIONS (HEAD comes with GET), and
@@ -126,17 +142,34 @@ impl Exchange<'_> {
         self.error(e.status, None)
     }
 
-    /// `ap_construct_url` with UseCanonicalName Off: host and port from the request's Host,
-    /// else ServerName (or the local address) with ServerName's port or 80: with
-    /// UseCanonicalPhysicalPort Off, `ap_get_server_port` never looks at the local port.
-    fn absolute_url(&self, path: &str) -> String {
+    /// `ap_get_server_name` and `ap_get_server_port`: with UseCanonicalName On the server's
+    /// ServerName (and its port, else 80); Off (default): host and port from the request's
+    /// Host, else ServerName or the local address.
+    fn server_name_port(&self) -> (String, u16) {
+        let cfg = &self.server.inner.config;
+        if cfg.use_canonical_name {
+            // UseCanonicalName On: the (virtual) server's ServerName and its port, else 80.
+            let name = self
+                .vhost
+                .and_then(|i| cfg.vhosts[i].server_name.clone())
+                .or_else(|| cfg.server_name.clone());
+            if let Some(n) = name {
+                let n = n.split_once("://").map_or(n.as_str(), |(_, r)| r);
+                return match n.rsplit_once(':') {
+                    Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
+                        (h.to_string(), p.parse().unwrap_or(80))
+                    }
+                    _ => (n.to_string(), 80),
+                };
+            }
+        }
         let host_field = self
             .req
             .line
             .uri_host
             .as_deref()
             .or_else(|| self.req.headers.get("Host"));
-        let (name, port) = match (&self.req.checks.hostname, host_field) {
+        match (&self.req.checks.hostname, host_field) {
             (Some(name), Some(field)) => {
                 let port = field.rsplit_once(':').filter(|(_, p)| {
                     p.bytes().all(|b| b.is_ascii_digit()) && !field.ends_with(']')
@@ -155,7 +188,12 @@ impl Exchange<'_> {
                 };
                 (name, port)
             }
-        };
+        }
+    }
+
+    /// `ap_construct_url` with UseCanonicalName Off.
+    fn absolute_url(&self, path: &str) -> String {
+        let (name, port) = self.server_name_port();
         if port == 80 {
             format!("http://{name}{path}")
         } else {
@@ -164,11 +202,17 @@ impl Exchange<'_> {
     }
 }
 
-/// Steps 0–7 of the module doc; the response carries the user step 4 found (`%u`).
+/// Steps 0–7 of the module doc, then `ErrorDocument` for an error page (Apache's `ap_die`);
+/// the response carries the user step 4 found (`%u`).
 pub fn handle(x: &mut Exchange<'_>) -> Response {
+    // The virtual host, once per request (vhost.c: address, then Host).
+    let cfg = &x.server.inner.config;
+    x.vhost = crate::config::vhost::select(&cfg.vhosts, x.local, x.req.checks.hostname.as_deref());
+    let vhost = x.vhost;
     let mut user = None;
     let mut out = RequestNotes::default();
-    let mut r = handle_steps(x, &mut user, &mut out);
+    let mut r = answer(x, &mut user, &mut out);
+    r.vhost = vhost;
     r.user = user;
     // `nokeepalive` (Debian's setenvif.conf sets it for old browsers): http_protocol.c's
     // ap_set_keepalive closes the connection after this response.
@@ -185,8 +229,26 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     r
 }
 
-fn handle_steps(
+/// [`route`], then `ErrorDocument` for an error page.
+fn answer(x: &mut Exchange<'_>, user_out: &mut Option<String>, out: &mut RequestNotes) -> Response {
+    let mut dir = None;
+    let r = route(x, &mut dir, user_out, out);
+    if !r.error_page {
+        return r;
+    }
+    match &dir {
+        Some(d) => super::error_document::apply(x, r, d),
+        None if !x.server.inner.sections.base.error_documents.is_empty() => {
+            super::error_document::apply(x, r, &x.server.inner.sections.base)
+        }
+        None => r,
+    }
+}
+
+/// Steps 0–7; `merged` receives the request's merged sections once they are known.
+fn route(
     x: &mut Exchange<'_>,
+    merged: &mut Option<crate::config::Section>,
     user_out: &mut Option<String>,
     out: &mut RequestNotes,
 ) -> Response {
@@ -242,37 +304,36 @@ fn handle_steps(
         return trace(x);
     }
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
-    let fs_path = x
-        .server
-        .inner
-        .docroot
-        .path
-        .join(decoded.trim_start_matches('/'));
+    // 3a. The virtual host chosen by `handle`.
+    let inner = &x.server.inner;
+    let (docroot, table) = match x.vhost {
+        Some(i) => (&inner.vhosts[i].docroot, &inner.vhosts[i].sections),
+        None => (&inner.docroot, &inner.sections),
+    };
+    let fs_path = docroot.path.join(decoded.trim_start_matches('/'));
+    // 3b. The sections in Apache's merge order, .htaccess files included.
+    let dir: &crate::config::Section = match walk_sections(x, table, &decoded, &fs_path) {
+        Ok(d) => merged.insert(d),
+        Err(status) => return x.error(status, None),
+    };
     // 4. access control, authentication, authorization (modules/authz.rs: check_access)
-    let sections = cfg.sections_for(&decoded, &fs_path);
     out.filename = Some(fs_path.display().to_string());
-    out.header_cmds = sections
-        .iter()
-        .flat_map(|s| s.headers.iter().cloned())
-        .collect();
-    let mut env = setenvif(x, &decoded, &sections);
-    let (verdict, user) = access_check(x, &decoded, &fs_path, &env);
+    out.header_cmds = dir.headers.clone();
+    let mut env = setenvif(x, &decoded, &[dir]);
+    let (verdict, user) = access_check(x, &dir.access(), &fs_path, &env);
     *user_out = user;
     if let Some(r) = verdict {
         out.env = env;
         return r;
     }
     // mod_env's fixups: after access control, before the handler.
-    for cmd in cfg
-        .server_env_cmds
-        .iter()
-        .chain(sections.iter().flat_map(|s| &s.env_cmds))
-    {
+    for cmd in cfg.server_env_cmds.iter().chain(&dir.env_cmds) {
         cmd.apply(&mut env);
     }
     out.env = env;
+    let env_now = out.env.clone();
     // 5. server-status, or a handler registered with HttpServer::register_handler
-    let handler = cfg.handler_for(&decoded);
+    let handler = dir.effective_handler();
     out.handler = handler.map(str::to_string);
     if handler == Some("server-status")
         && matches!(method, "GET" | "HEAD")
@@ -284,7 +345,8 @@ fn handle_steps(
         return h(x.req);
     }
     // 6. mod_dir
-    let mut located = x.server.inner.docroot.locate(&url_bytes);
+    let mut located = docroot.locate(&url_bytes);
+    let mut etag_bits = dir.etag_bits();
     if let Located::Dir(dir) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
@@ -293,29 +355,47 @@ fn handle_steps(
                 target.push_str(q);
             }
             let location = x.absolute_url(&target);
+            let signature = x.signature(DEFAULT_ADMIN);
             let cx = PageContext {
                 location: Some(&location),
+                signature: &signature,
                 ..Default::default()
             };
             return Response::error(301, &cx);
         }
+        // mod_dir's subrequest per name: a name whose sections deny it is skipped, and its
+        // status is answered if no other name serves (fixup_dir's error_notfound).
+        let mut error_notfound = None;
         let index = cfg.directory_index.iter().find_map(|name| {
-            match x
-                .server
-                .inner
-                .docroot
-                .locate(&[&url_bytes[..], name.as_bytes()].concat())
-            {
-                f @ Located::File(..) => Some((f, name)),
-                _ => None,
+            let f @ Located::File(..) = docroot.locate(&[&url_bytes[..], name.as_bytes()].concat())
+            else {
+                return None;
+            };
+            let sub_url = format!("{decoded}{name}");
+            let sub_fs = docroot.path.join(sub_url.trim_start_matches('/'));
+            match walk_sections(x, table, &sub_url, &sub_fs) {
+                Ok(d) => match access_check(x, &d.access(), &sub_fs, &env_now).0 {
+                    None => Some((f, name, d.etag_bits())),
+                    Some(denied) => {
+                        error_notfound = Some(denied.status);
+                        None
+                    }
+                },
+                Err(status) => {
+                    error_notfound = Some(status);
+                    None
+                }
             }
         });
+        if let (None, Some(status)) = (&index, error_notfound) {
+            return x.error(status, None);
+        }
         match index {
-            Some((f, name)) => {
+            Some((f, name, bits)) => {
                 // mod_dir's internal redirect: the access log's %U shows the index file.
                 out.uri = Some(format!("{decoded}{name}"));
                 out.filename = Some(format!("{}{name}", fs_path.display()));
-                located = f
+                (located, etag_bits) = (f, bits);
             }
             // No index: mod_autoindex, when loaded, refuses the listing (403, AH01276);
             // without it the directory reaches the default handler, which will not serve a
@@ -335,11 +415,31 @@ fn handle_steps(
             None => {}
         }
     }
-    default_handler(x, located)
+    default_handler(x, located, etag_bits)
+}
+
+/// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
+/// 403 from a bad or unreadable one, logged at `alert` as Apache does).
+fn walk_sections(
+    x: &Exchange<'_>,
+    table: &crate::config::SectionTable,
+    url: &str,
+    fs_path: &std::path::Path,
+) -> Result<crate::config::Section, u16> {
+    let cfg = &x.server.inner.config;
+    // Only a table with AllowOverride somewhere needs to know whether the target is a directory.
+    let is_dir = table.htaccess_possible && fs_path.is_dir();
+    let mut reader = |dir: &std::path::Path, allowed: &crate::config::AllowOverride| {
+        crate::config::htaccess::read(cfg, dir, allowed).map_err(|e| {
+            x.log("core", Level::Alert, format_args!("{}", e.log));
+            e.status
+        })
+    };
+    table.walk(url, fs_path, is_dir, &mut reader)
 }
 
 /// Step 7: `core.c: default_handler`.
-fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
+fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {
         return x.body_error(e);
@@ -408,6 +508,7 @@ fn default_handler(x: &mut Exchange<'_>, located: Located) -> Response {
         file,
         content_type(&path),
         &x.server.inner.boundary,
+        etag_bits,
     ) {
         Ok(r) => r,
         Err((403, e)) => {

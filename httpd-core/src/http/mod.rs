@@ -32,14 +32,21 @@
 //! | [`response`] | `http_filters.c: ap_http_header_filter`, `http_protocol.c: ap_set_keepalive` | response head, keep-alive decision, output queue with sendfile |
 //! | [`error_pages`] | `http_protocol.c: ap_send_error_response` | Apache's error pages |
 //! | [`mime`] | `mod_mime.c` | content types (TypesConfig or built-in) |
+//! | [`error_document`] | `core.c: set_error_document`, `http_request.c: ap_die` | ErrorDocument |
+//! | [`signature`] | `core.c: ap_get_server_banner`, `ap_psignature` | ServerTokens, ServerSignature |
 //!
-//! ETags have Apache 2.4's default `FileETag MTime Size` form: `"<size hex>-<mtime µs hex>"`.
+//! ETags have Apache 2.4's `ap_make_etag` form, by default `FileETag MTime Size`:
+//! `"<size hex>-<mtime µs hex>"`.
 //!
-//! What this module does not do: virtual hosts, `.htaccess`, CGI, compression, TLS, HTTP/2,
-//! directory listings (mod_autoindex), content negotiation.
+//! Which sections and virtual host apply is decided by [`crate::config::sections`] and
+//! [`crate::config::vhost`]; [`error_document`] and [`signature`] shape error pages.
+//!
+//! What this module does not do: CGI, compression, TLS, HTTP/2, directory listings
+//! (mod_autoindex), content negotiation.
 
 pub mod body;
 pub mod connection;
+pub mod error_document;
 pub mod error_pages;
 pub mod handler;
 pub mod headers;
@@ -52,6 +59,7 @@ pub mod read;
 pub mod request;
 pub mod request_line;
 pub mod response;
+pub mod signature;
 pub mod static_files;
 
 use std::io;
@@ -90,10 +98,26 @@ pub(crate) struct Inner {
     pub mime: mime::MimeTypes,
     /// DocumentRoot, canonical (symlinks resolved), for the containment check.
     pub docroot: static_files::DocRoot,
+    /// The main server's sections, sorted once ([`crate::config::SectionTable`]).
+    pub sections: crate::config::SectionTable,
+    /// The `Server` header (ServerTokens), built once as Apache's `ap_get_server_banner`.
+    pub banner: String,
+    /// One per `<VirtualHost>`, same order as `config.vhosts`.
+    pub vhosts: Vec<VhostRuntime>,
     /// `ap_multipart_boundary`: one per process, random-looking hex.
     pub boundary: String,
     /// Handlers added with [`HttpServer::register_handler`], by `SetHandler` name.
     pub handlers: Vec<(String, CustomHandler)>,
+}
+
+/// What a virtual host needs at request time, built once per process.
+pub(crate) struct VhostRuntime {
+    pub docroot: static_files::DocRoot,
+    pub sections: crate::config::SectionTable,
+    /// The vhost's own CustomLogs; `None`: the main server's.
+    pub access_log: Option<AccessLog>,
+    /// The vhost's own ErrorLog/LogLevel; `None`: the main server's.
+    pub error_log: Option<ErrorLog>,
 }
 
 /// A handler for `SetHandler NAME` (Apache modules register theirs with `ap_hook_handler`).
@@ -129,7 +153,46 @@ impl HttpServer {
             .as_nanos();
         let boundary = format!("{:x}{:x}", seed as u64 ^ 0x5deece66d, std::process::id());
         let handlers = Vec::new();
+        let mut vhosts = Vec::with_capacity(cfg.vhosts.len());
+        for v in &cfg.vhosts {
+            // A vhost's logs are opened like the main server's, from a copy of the config
+            // that names them (Apache: open_multi_logs / ap_open_logs per server_rec).
+            let access_log = if v.custom_logs.is_empty() {
+                None
+            } else {
+                let mut own = (*cfg).clone();
+                own.custom_logs.clone_from(&v.custom_logs);
+                Some(AccessLog::open(&own)?)
+            };
+            let error_log = if v.error_log.is_none() && v.log_level.is_none() {
+                None
+            } else {
+                let mut own = (*cfg).clone();
+                if let Some(e) = &v.error_log {
+                    own.error_log = e.clone();
+                }
+                if let Some(l) = &v.log_level {
+                    own.log_level = l.clone();
+                }
+                Some(ErrorLog::open(&own)?)
+            };
+            vhosts.push(VhostRuntime {
+                docroot: static_files::DocRoot::new(
+                    v.document_root
+                        .canonicalize()
+                        .unwrap_or_else(|_| v.document_root.clone()),
+                ),
+                sections: v.table(&cfg),
+                access_log,
+                error_log,
+            });
+        }
+        let sections = cfg.section_table();
+        let banner = signature::server_banner(&cfg.server_tokens);
         let inner = Inner {
+            banner,
+            sections,
+            vhosts,
             config: cfg,
             error_log,
             access_log,
@@ -163,6 +226,22 @@ impl HttpServer {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, h)| h)
+    }
+
+    /// The access log of the (virtual) server that answered.
+    pub(crate) fn access_log_for(&self, vhost: Option<usize>) -> &AccessLog {
+        vhost
+            .and_then(|i| self.inner.vhosts.get(i))
+            .and_then(|v| v.access_log.as_ref())
+            .unwrap_or(&self.inner.access_log)
+    }
+
+    /// The error log of the (virtual) server that answers.
+    pub(crate) fn error_log_for(&self, vhost: Option<usize>) -> &ErrorLog {
+        vhost
+            .and_then(|i| self.inner.vhosts.get(i))
+            .and_then(|v| v.error_log.as_ref())
+            .unwrap_or(&self.inner.error_log)
     }
 
     /// The configuration this server runs with.

@@ -213,16 +213,15 @@ pub(super) fn setenvif(
 /// sets `r->user` before checking the password).
 pub(super) fn access_check(
     x: &Exchange<'_>,
-    uri: &str,
+    access: &crate::modules::authz::DirAccess,
     fs_path: &std::path::Path,
     env: &crate::modules::setenvif::Env,
 ) -> (Option<Response>, Option<String>) {
     use crate::modules::authz::{Access, Request as AuthzRequest, check_access};
-    let access = x.server.inner.config.access_for(uri, fs_path);
     let filename = fs_path.display().to_string();
     let has_env = |name: &str| env.get(name).is_some();
     let verdict = check_access(
-        &access,
+        access,
         &AuthzRequest {
             client: x.peer.ip(),
             local: x.local.ip(),

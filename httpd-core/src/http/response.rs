@@ -86,6 +86,8 @@ pub struct Response {
     pub handler: Option<String>,
     /// `r->filename`: the file the request mapped to (`%f`).
     pub filename: Option<String>,
+    /// The `<VirtualHost>` (index in the config) that answered, for its access log.
+    pub vhost: Option<usize>,
 }
 
 impl Response {
@@ -126,6 +128,7 @@ impl Response {
             added_headers: Vec::new(),
             handler: None,
             filename: None,
+            vhost: None,
         }
     }
 
@@ -269,13 +272,14 @@ pub fn write_head(
     ka: &KeepAliveDecision,
     now: SystemTime,
     head: bool,
+    server: &str,
 ) {
     let _ = write!(out, "HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
     let _ = write!(
         out,
         "Date: {}\r\nServer: {}\r\n",
         httpdate::fmt_http_date(now),
-        crate::SERVER_VERSION
+        server
     );
     for (n, v) in &resp.err_headers {
         let _ = write!(out, "{n}: {v}\r\n");
@@ -490,7 +494,14 @@ mod tests {
             keep_alive_field: None,
             connection_field: Some("close"),
         };
-        write_head(&mut out, &r, &d, SystemTime::UNIX_EPOCH, false);
+        write_head(
+            &mut out,
+            &r,
+            &d,
+            SystemTime::UNIX_EPOCH,
+            false,
+            crate::SERVER_VERSION,
+        );
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.starts_with("HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nServer: ")

@@ -213,18 +213,42 @@ pub struct Validators {
 
 impl Validators {
     pub fn new(meta: &Metadata, request_time: SystemTime) -> Validators {
+        Validators::with_etag_bits(
+            meta,
+            request_time,
+            crate::config::sections::FileEtag::DEFAULT,
+        )
+    }
+
+    /// `ap_make_etag` with `FileETag` components `bits` (inode, size, mtime in that order,
+    /// hex, joined by `-`); no component: no ETag.
+    pub fn with_etag_bits(meta: &Metadata, request_time: SystemTime, bits: u8) -> Validators {
+        use crate::config::sections::FileEtag;
+        use std::os::unix::fs::MetadataExt;
         let mtime = meta.modified().unwrap_or(UNIX_EPOCH).min(request_time);
         let usec = mtime
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_micros();
         let weak = request_time.duration_since(mtime).unwrap_or_default() <= Duration::from_secs(1);
-        let etag = format!(
-            "{}\"{:x}-{:x}\"",
-            if weak { "W/" } else { "" },
-            meta.len(),
-            usec
-        );
+        // One allocation, as before FileETag existed: the default path stays as cheap.
+        let mut etag = String::new();
+        if bits & (FileEtag::INODE | FileEtag::SIZE | FileEtag::MTIME) != 0 {
+            use std::fmt::Write;
+            etag.push_str(if weak { "W/\"" } else { "\"" });
+            let mut sep = "";
+            for (bit, value) in [
+                (FileEtag::INODE, u128::from(meta.ino())),
+                (FileEtag::SIZE, u128::from(meta.len())),
+                (FileEtag::MTIME, usec),
+            ] {
+                if bits & bit != 0 {
+                    let _ = write!(etag, "{sep}{value:x}");
+                    sep = "-";
+                }
+            }
+            etag.push('"');
+        }
         Validators { mtime, etag }
     }
     fn mtime_secs(&self) -> u64 {
@@ -315,16 +339,19 @@ pub fn serve_file(
     file: Option<File>,
     content_type: Option<String>,
     boundary: &str,
+    etag_bits: u8,
 ) -> Result<Response, (u16, std::io::Error)> {
     let file = match file {
         Some(f) => f,
         None => File::open(path).map_err(|e| (403, e))?,
     };
-    let v = Validators::new(meta, req.time);
+    let v = Validators::with_etag_bits(meta, req.time, etag_bits);
     let mut resp = Response::new(200);
     resp.headers
         .push(("Last-Modified", httpdate::fmt_http_date(v.mtime)));
-    resp.headers.push(("ETag", v.etag.clone()));
+    if !v.etag.is_empty() {
+        resp.headers.push(("ETag", v.etag.clone()));
+    }
     resp.headers.push(("Accept-Ranges", "bytes".into()));
     resp.content_type = content_type;
     if let Some(status) = meets_conditions(req, &v) {
