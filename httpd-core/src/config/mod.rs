@@ -43,6 +43,7 @@ pub mod directives;
 pub mod include;
 pub mod modules;
 pub mod mpm;
+pub mod options;
 pub mod parse;
 pub mod server;
 pub mod tokenize;

@@ -24,7 +24,12 @@ pub const BUILTIN_MODULES: &[(&str, &str)] = &[
 ];
 
 /// Built in, but off until `LoadModule` names them: (short name, source file).
-pub const LOADABLE_MODULES: &[(&str, &str)] = &[("reqtimeout", "mod_reqtimeout.c")];
+pub const LOADABLE_MODULES: &[(&str, &str)] = &[
+    ("reqtimeout", "mod_reqtimeout.c"),
+    ("alias", "mod_alias.c"),
+    ("cgi", "mod_cgi.c"),
+    ("cgid", "mod_cgid.c"),
+];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,
 /// `mod_status.c`.
@@ -57,6 +62,10 @@ pub fn module_is_loaded(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> bool {
 /// Whether the directives of `module` (a directive table's module column) can be used: always,
 /// unless it is one of [`LOADABLE_MODULES`] not loaded.
 pub fn directives_available(module: &str, loaded: &[&str]) -> bool {
+    // mod_cgid declares mod_cgi's ScriptLog directives too.
+    if module == "cgi" && loaded.contains(&"cgid") {
+        return true;
+    }
     find(LOADABLE_MODULES, module).is_none_or(|short| loaded.contains(&short))
 }
 

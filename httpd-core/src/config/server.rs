@@ -89,7 +89,7 @@ impl Require {
 }
 
 /// A `<Directory>` or `<Location>` section: the per-directory settings we support.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Section {
     /// For `<Directory>`: an absolute file-system path; for `<Location>`: a URL path.
     pub path: String,
@@ -97,6 +97,8 @@ pub struct Section {
     pub handler: Option<String>,
     /// `Require` inside the section.
     pub require: Option<Require>,
+    /// `Options` inside the section ([`super::options`]).
+    pub options: Option<super::options::OptionsSetting>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -164,6 +166,10 @@ pub struct ServerConfig {
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
     /// costs a connection nothing.
     pub request_read_timeout: Option<ReqTimeout>,
+    /// mod_alias (`Alias`, `ScriptAlias`, `Redirect`, …).
+    pub alias: crate::modules::alias::AliasConfig,
+    /// mod_cgi/mod_cgid settings and mod_mime's `AddHandler`.
+    pub cgi: crate::modules::cgi_script::CgiConfig,
 }
 
 impl ServerConfig {
@@ -208,6 +214,12 @@ impl ServerConfig {
             loaded_modules: Vec::new(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
+            alias: Default::default(),
+            cgi: crate::modules::cgi_script::CgiConfig {
+                script_log_length: 10_385_760,
+                script_log_buffer: 1024,
+                ..Default::default()
+            },
         }
     }
 
@@ -239,6 +251,25 @@ impl ServerConfig {
     /// `ap_directory_walk`), then `<Location>` sections in file order; the last one that sets
     /// `Require` wins. Without any, access is granted (we have no `<Directory />` denial default).
     pub fn require_for(&self, url_path: &str, fs_path: &Path) -> Require {
+        self.sections_for(url_path, fs_path)
+            .iter()
+            .rev()
+            .find_map(|s| s.require)
+            .unwrap_or(Require::AllGranted)
+    }
+
+    /// `Options` in force for a file ([`super::options::merge`] over the same sections, same
+    /// order as [`ServerConfig::require_for`]).
+    pub fn options_for(&self, url_path: &str, fs_path: &Path) -> u8 {
+        super::options::merge(
+            self.sections_for(url_path, fs_path)
+                .iter()
+                .filter_map(|s| s.options.as_ref()),
+        )
+    }
+
+    /// The sections that apply, in Apache's merge order.
+    fn sections_for(&self, url_path: &str, fs_path: &Path) -> Vec<&Section> {
         let mut dirs: Vec<&Section> = self
             .directories
             .iter()
@@ -251,12 +282,7 @@ impl ServerConfig {
             .iter()
             .filter(|s| location_matches(&s.path, url_path));
         // The last section that says something wins: walk from the end.
-        let in_order: Vec<&Section> = dirs.into_iter().chain(locs).collect();
-        in_order
-            .iter()
-            .rev()
-            .find_map(|s| s.require)
-            .unwrap_or(Require::AllGranted)
+        dirs.into_iter().chain(locs).collect()
     }
 }
 
@@ -295,21 +321,25 @@ mod tests {
             path: "/server-status".into(),
             handler: Some("server-status".into()),
             require: Some(Require::Local),
+            options: None,
         });
         c.locations.push(Section {
             path: "/server-status/off".into(),
             handler: Some("None".into()),
             require: None,
+            options: None,
         });
         c.directories.push(Section {
             path: "/www/private".into(),
             handler: None,
             require: Some(Require::AllDenied),
+            options: None,
         });
         c.directories.push(Section {
             path: "/www".into(),
             handler: None,
             require: Some(Require::AllGranted),
+            options: None,
         });
         c
     }

@@ -64,13 +64,11 @@ impl<'a> Walker<'a> {
             scope_name: String::new(),
             server_section: Section {
                 path: "/".into(),
-                handler: None,
-                require: None,
+                ..Default::default()
             },
             ignored_section: Section {
                 path: String::new(),
-                handler: None,
-                require: None,
+                ..Default::default()
             },
             // `common` and `combined` are predefined (Apache's stock httpd.conf defines them).
             log_formats: vec![
@@ -201,16 +199,14 @@ impl<'a> Walker<'a> {
                 }
                 self.cfg.directories.push(Section {
                     path,
-                    handler: None,
-                    require: None,
+                    ..Default::default()
                 });
                 Scope::Directory(self.cfg.directories.len() - 1)
             }
             "<Location" if !regex => {
                 self.cfg.locations.push(Section {
                     path: arg,
-                    handler: None,
-                    require: None,
+                    ..Default::default()
                 });
                 Scope::Location(self.cfg.locations.len() - 1)
             }
@@ -236,7 +232,7 @@ impl<'a> Walker<'a> {
     /// After the walk: resolve nicknames and paths that depend on the whole file.
     pub fn finish(mut self) -> Result<ServerConfig, ConfigError> {
         // Server-level SetHandler: a <Location /> before every real section, so sections win.
-        if self.server_section.handler.is_some() {
+        if self.server_section.handler.is_some() || self.server_section.options.is_some() {
             self.cfg.locations.insert(0, self.server_section.clone());
         }
         for (path, fmt) in std::mem::take(&mut self.pending_logs) {

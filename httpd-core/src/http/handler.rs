@@ -26,7 +26,12 @@ use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
 use super::request::Request;
 use super::response::{Chunk, Response};
-use super::static_files::{Located, PathError, normalize_path, serve_file, unescape_path};
+use super::static_files::{
+    DocRoot, Located, PathError, normalize_path, serve_file, unescape_path,
+};
+use crate::config::options::symlinks_allowed;
+use crate::modules::alias::Translated;
+use crate::modules::cgi_handler;
 use crate::log::Level;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
@@ -67,6 +72,9 @@ pub trait BodyAccess {
     /// Read and drop the whole body (`ap_discard_request_body`), sending `100 Continue` first
     /// when the client asked for it.
     fn discard(&mut self) -> Result<(), BodyError>;
+    /// Read the whole body like [`BodyAccess::discard`], handing each piece to `out` as it
+    /// arrives (mod_cgi feeding a script's stdin).
+    fn stream_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), BodyError>;
 }
 
 /// One request being handled.
@@ -211,12 +219,12 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     };
     let (url_path, url_bytes) = url;
     let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
-    let fs_path = x
-        .server
-        .inner
-        .docroot
-        .path
-        .join(decoded.trim_start_matches('/'));
+    // 3b. translate_name: mod_alias's redirects and aliases, else DocumentRoot.
+    let mapped = match map_url(x, &decoded) {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let fs_path = mapped.fs_path.clone();
     // 4. Require
     if !cfg
         .require_for(&decoded, &fs_path)
@@ -243,8 +251,16 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     if let Some(h) = handler.and_then(|name| x.server.custom_handler(name)) {
         return h(x.req);
     }
+    let options = cfg.options_for(&decoded, &fs_path);
+    // 5b. cgi-script (mod_cgi/mod_cgid): SetHandler, ScriptAlias or AddHandler.
+    if cgi_handler::wants_cgi(x, handler, mapped.script, &fs_path) {
+        return cgi_handler::run(x, &decoded, &fs_path, options, mapped.script);
+    }
+    let url_bytes = mapped.rel_bytes(url_bytes);
+    let root = mapped.root(&x.server.inner.docroot);
+    let root = root.as_ref().unwrap_or(&x.server.inner.docroot);
     // 6. mod_dir
-    let mut located = x.server.inner.docroot.locate(&url_bytes);
+    let mut located = root.locate(&url_bytes);
     if let Located::Dir(dir) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
@@ -260,11 +276,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             return Response::error(301, &cx);
         }
         let index = cfg.directory_index.iter().find_map(|name| {
-            match x
-                .server
-                .inner
-                .docroot
-                .locate(&[&url_bytes[..], name.as_bytes()].concat())
+            match root.locate(&[&url_bytes[..], name.as_bytes()].concat())
             {
                 f @ Located::File(..) => Some(f),
                 _ => None,
@@ -286,7 +298,95 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             }
         }
     }
+    // Options FollowSymLinks / SymLinksIfOwnerMatch (core's resolve_symlink).
+    if let Located::File(p, ..) = &located
+        && let Err(link) = symlinks_allowed(options, &root.path, &root.path.join(p.strip_prefix(&root.path).unwrap_or(p)))
+    {
+        x.log(
+            "core",
+            Level::Error,
+            format_args!(
+                "AH00037: Symbolic link not allowed or link target not accessible: {}",
+                link.display()
+            ),
+        );
+        return x.error(403, None);
+    }
     default_handler(x, located)
+}
+
+/// Where step 3b mapped a URL.
+struct Mapped {
+    fs_path: std::path::PathBuf,
+    /// A ScriptAlias forced `cgi-script`.
+    script: bool,
+    /// The Alias target the file is under (`None`: DocumentRoot).
+    alias_root: Option<std::path::PathBuf>,
+}
+
+impl Mapped {
+    /// The bytes to locate under [`Mapped::root`].
+    fn rel_bytes(&self, url_bytes: Vec<u8>) -> Vec<u8> {
+        match &self.alias_root {
+            None => url_bytes,
+            Some(r) => {
+                let rel = self.fs_path.strip_prefix(r).unwrap_or(&self.fs_path);
+                let mut b = b"/".to_vec();
+                b.extend_from_slice(rel.as_os_str().as_encoded_bytes());
+                if url_bytes.ends_with(b"/") && !b.ends_with(b"/") {
+                    b.push(b'/');
+                }
+                b
+            }
+        }
+    }
+
+    /// The root to locate files under, when it is not DocumentRoot.
+    fn root(&self, _docroot: &DocRoot) -> Option<DocRoot> {
+        let r = self.alias_root.as_ref()?;
+        Some(DocRoot::new(r.canonicalize().unwrap_or_else(|_| r.clone())))
+    }
+}
+
+/// Step 3b (`ap_process_request_internal` → `translate_name`): mod_alias when loaded, else
+/// DocumentRoot joined with the path. `Err` is the redirect (or gone) answer.
+fn map_url(x: &Exchange<'_>, decoded: &str) -> Result<Mapped, Response> {
+    let cfg = &x.server.inner.config;
+    let docroot = || Mapped {
+        fs_path: x.server.inner.docroot.path.join(decoded.trim_start_matches('/')),
+        script: false,
+        alias_root: None,
+    };
+    if !cfg.loaded_modules.contains(&"alias") {
+        return Ok(docroot());
+    }
+    match cfg
+        .alias
+        .translate(decoded, x.req.line.query.as_deref(), |p| x.absolute_url(p))
+    {
+        None => Ok(docroot()),
+        Some(Translated::Redirect { status, location }) => {
+            let cx = PageContext {
+                location: location.as_deref(),
+                method: &x.req.line.method,
+                ..Default::default()
+            };
+            let mut r = Response::error(status, &cx);
+            if !(300..400).contains(&status) {
+                r = x.error(status, None);
+            }
+            Err(r)
+        }
+        Some(Translated::File {
+            path,
+            script,
+            alias_root,
+        }) => Ok(Mapped {
+            fs_path: path,
+            script,
+            alias_root: Some(alias_root),
+        }),
+    }
 }
 
 /// Step 7: `core.c: default_handler`.

@@ -6,5 +6,14 @@
 //! | module | Apache |
 //! |---|---|
 //! | [`reqtimeout`] | `modules/filters/mod_reqtimeout.c` |
+//! | [`alias`] | `modules/mappers/mod_alias.c` |
+//! | [`cgi_script`] | `server/util_script.c`, `modules/generators/cgi_common.h` |
+//! | [`cgi`] | `modules/generators/mod_cgi.c` |
+//! | [`cgid`] | `modules/generators/mod_cgid.c` |
 
+pub mod alias;
+pub mod cgi;
+pub mod cgi_handler;
+pub mod cgi_script;
+pub mod cgid;
 pub mod reqtimeout;
