@@ -32,6 +32,7 @@ mod sync {
 use sync::{Arc, Condvar, Mutex, MutexGuard, atomic, lock, thread, wait};
 
 // The harness and the core HTTP behaviour, checked against all three MPM binaries.
+mod cgi;
 mod harness_selftest;
 mod http_errors;
 mod http_keepalive;

@@ -307,7 +307,9 @@ pub struct Output {
 }
 
 /// Steps 3–4: feed the body, then read stdout and stderr until both end or a wait exceeds
-/// `timeout`. `on_stderr` gets each complete stderr line.
+/// `timeout`. `on_stderr` gets each complete stderr line. While the script's stdin is full,
+/// its output is read meanwhile, so a script that echoes a large body (`cat`) cannot block
+/// itself and us (Apache's mod_cgi writes the whole body first and would wait for Timeout).
 pub fn exchange(
     x: &mut Exchange<'_>,
     script: &mut Script,
@@ -315,84 +317,130 @@ pub fn exchange(
     on_stderr: &mut dyn FnMut(&str),
 ) -> Result<Output, crate::http::body::BodyError> {
     let mut stdin = script.stdin.take();
-    let r = x.body.stream_to(&mut |piece| {
-        if let Some(w) = &mut stdin
-            && !write_within(w, piece, timeout)
+    let mut pump = Pump {
+        out: Vec::new(),
+        err: Vec::new(),
+        out_open: true,
+        err_open: true,
+    };
+    let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+    let r = x.body.stream_to(&mut |mut piece| {
+        while let Some(w) = &mut stdin
+            && !piece.is_empty()
         {
-            // The script stopped reading (or died): the rest of the body is discarded.
-            stdin = None;
+            match pump.turn(script, Some(w), ms, on_stderr) {
+                Turn::Writable => match w.write(piece) {
+                    Ok(n) if n > 0 => piece = &piece[n..],
+                    // The script stopped reading (or died): the rest of the body is dropped.
+                    _ => stdin = None,
+                },
+                Turn::Read => {}
+                Turn::TimedOut | Turn::Done => stdin = None,
+            }
         }
     });
     drop(stdin);
     r?;
-    let mut out = Vec::new();
-    let mut err_buf = Vec::new();
-    let (mut out_open, mut err_open) = (true, true);
-    let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
     let mut timed_out = false;
-    let mut buf = [0u8; 16 * 1024];
-    while out_open || err_open {
-        let (o, e) = (script.stdout.as_fd(), script.stderr.as_fd());
-        let mut fds = Vec::new();
-        if out_open {
-            fds.push(PollFd::new(o, PollFlags::POLLIN));
-        }
-        if err_open {
-            fds.push(PollFd::new(e, PollFlags::POLLIN));
-        }
-        let ready = poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0);
-        if ready == 0 {
-            timed_out = out_open;
+    while pump.out_open || pump.err_open {
+        if pump.turn(script, None, ms, on_stderr) == Turn::TimedOut {
+            timed_out = pump.out_open;
             break;
         }
-        let readable: Vec<bool> = fds
-            .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        let mut i = 0;
-        if out_open {
-            if readable[i] {
-                match script.stdout.read(&mut buf) {
-                    Ok(0) | Err(_) => out_open = false,
-                    Ok(n) => out.extend_from_slice(&buf[..n]),
-                }
-            }
-            i += 1;
-        }
-        if err_open && readable[i] {
-            match script.stderr.read(&mut buf) {
-                Ok(0) | Err(_) => err_open = false,
-                Ok(n) => err_buf.extend_from_slice(&buf[..n]),
-            }
-            while let Some(p) = err_buf.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = err_buf.drain(..=p).collect();
-                on_stderr(String::from_utf8_lossy(&line[..p]).trim_end_matches('\r'));
-            }
-        }
     }
-    if !err_buf.is_empty() {
-        on_stderr(&String::from_utf8_lossy(&err_buf));
+    if !pump.err.is_empty() {
+        on_stderr(&String::from_utf8_lossy(&pump.err));
     }
     Ok(Output {
-        stdout: out,
+        stdout: pump.out,
         timed_out,
     })
 }
 
-/// Write all of `data` to a pipe, each wait for room bounded by `timeout`.
-fn write_within(w: &mut File, mut data: &[u8], timeout: Duration) -> bool {
-    let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
-    while !data.is_empty() {
-        let mut fds = [PollFd::new(w.as_fd(), PollFlags::POLLOUT)];
-        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) == 0 {
-            return false;
+/// Step 4's state: what was read so far and which pipes are still open.
+struct Pump {
+    out: Vec<u8>,
+    err: Vec<u8>,
+    out_open: bool,
+    err_open: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Turn {
+    /// stdin has room.
+    Writable,
+    /// Something was read from stdout or stderr.
+    Read,
+    TimedOut,
+    /// Nothing left to wait for.
+    Done,
+}
+
+impl Pump {
+    /// One `poll(2)` on the open pipes (and stdin when given), at most `ms` long.
+    fn turn(
+        &mut self,
+        script: &mut Script,
+        stdin: Option<&File>,
+        ms: u16,
+        on_stderr: &mut dyn FnMut(&str),
+    ) -> Turn {
+        let mut fds = Vec::new();
+        if self.out_open {
+            fds.push(PollFd::new(script.stdout.as_fd(), PollFlags::POLLIN));
         }
-        match w.write(data) {
-            Ok(0) | Err(_) => return false,
-            Ok(n) => data = &data[n..],
+        if self.err_open {
+            fds.push(PollFd::new(script.stderr.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(w) = stdin {
+            fds.push(PollFd::new(w.as_fd(), PollFlags::POLLOUT));
+        }
+        if fds.is_empty() {
+            return Turn::Done;
+        }
+        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) == 0 {
+            return Turn::TimedOut;
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        let mut i = 0;
+        let mut buf = [0u8; 16 * 1024];
+        let mut read = false;
+        if self.out_open {
+            if ready[i] {
+                read = true;
+                match script.stdout.read(&mut buf) {
+                    Ok(0) | Err(_) => self.out_open = false,
+                    Ok(n) => self.out.extend_from_slice(&buf[..n]),
+                }
+            }
+            i += 1;
+        }
+        if self.err_open {
+            if ready[i] {
+                read = true;
+                match script.stderr.read(&mut buf) {
+                    Ok(0) | Err(_) => self.err_open = false,
+                    Ok(n) => self.err.extend_from_slice(&buf[..n]),
+                }
+                while let Some(p) = self.err.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = self.err.drain(..=p).collect();
+                    on_stderr(String::from_utf8_lossy(&line[..p]).trim_end_matches('\r'));
+                }
+            }
+            i += 1;
+        }
+        if read {
+            Turn::Read
+        } else if stdin.is_some() && ready.get(i) == Some(&true) {
+            Turn::Writable
+        } else {
+            Turn::Read
         }
     }
-    true
 }
 
 /// Kill a script's whole process group (step 4, timeout).

@@ -48,6 +48,46 @@ pub fn socket_path(cfg: &ServerConfig, parent: u32) -> PathBuf {
     PathBuf::from(format!("{}.{parent}", base.display()))
 }
 
+/// The daemon of this parent (the control process is single-threaded: the lock is never
+/// contended; it only makes the static safe to share).
+static DAEMON: crate::sync::Mutex<Option<CgidDaemon>> = crate::sync::Mutex::new(None);
+
+/// Step 1 at start-up, once the listeners and logs are open and the process has detached:
+/// start the daemon when `LoadModule cgid_module` is in the configuration. A failure is
+/// logged (AH01243) and CGI requests then answer 500, as Apache's would.
+pub fn start_if_loaded(cfg: &ServerConfig, log: &crate::log::ErrorLog) {
+    if !cfg.loaded_modules.contains(&"cgid") || crate::sync::lock(&DAEMON).is_some() {
+        return;
+    }
+    let started = Identity::resolve(&cfg.user, &cfg.group)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|id| CgidDaemon::start(cfg, &id));
+    match started {
+        Ok(d) => *crate::sync::lock(&DAEMON) = Some(d),
+        Err(e) => log.log(
+            "cgid",
+            crate::log::Level::Error,
+            format_args!("AH01243: Couldn't spawn cgid daemon process: {e}"),
+        ),
+    }
+}
+
+/// `cgid_maint` from the parent's reaping loop: `true` when `pid` was the daemon (a new one
+/// has been forked).
+pub fn maint(pid: Pid) -> bool {
+    crate::sync::lock(&DAEMON)
+        .as_mut()
+        .is_some_and(|d| d.reaped(pid))
+}
+
+/// The parent is ending (called with the PidFile's removal): stop the daemon and remove its
+/// socket (`cgid`'s pool cleanup).
+pub fn shutdown() {
+    if let Some(d) = crate::sync::lock(&DAEMON).take() {
+        d.stop();
+    }
+}
+
 /// The parent's handle on the daemon (step 1).
 pub struct CgidDaemon {
     pid: Pid,
@@ -116,10 +156,6 @@ impl CgidDaemon {
 
 /// The daemon (steps 1 and 3).
 fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 {
-    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
-    if nix::unistd::getppid() != parent {
-        return 0;
-    }
     // SAFETY: SIG_IGN installs no handler code; with SIGCHLD ignored the kernel reaps scripts.
     #[allow(unsafe_code)]
     let _ = unsafe {
@@ -130,6 +166,11 @@ fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 
     };
     if identity.drop_privileges().is_err() {
         return 1;
+    }
+    // After the drop: a change of credentials clears the parent-death signal (prctl(2)).
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
+    if nix::unistd::getppid() != parent {
+        return 0;
     }
     for conn in listener.incoming() {
         let Ok(mut conn) = conn else { continue };

@@ -1,0 +1,248 @@
+//! CGI on every MPM (httpd-core `modules/cgi_script.rs`, steps 1–5; `cgi.rs` for prefork,
+//! `cgid.rs` for worker and event): output, environment, request bodies, `Status:`/`Location:`,
+//! nph-, stderr, the Timeout kill, the scripts' uid, the `W` slot, and that a threaded child
+//! never forks. The servers run as root and drop to `nobody`, as Debian's do to `www-data`.
+
+use conformance::{Mpm, ServerTest, for_each_mpm};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+/// The scripts every test server has, in `htdocs/cgi-bin/` (mapped by a ScriptAlias).
+const SCRIPTS: &[(&str, &str)] = &[
+    (
+        "hello.cgi",
+        "#!/bin/sh\nprintf 'Status: 201 Created\\nX-Test: yes\\nContent-Type: text/plain\\n\\nhello\\n'\n",
+    ),
+    (
+        "env.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nenv\necho \"UID=$(id -u)\"\necho \"PPID=$PPID\"\n",
+    ),
+    ("cat.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\ncat\n"),
+    ("local.cgi", "#!/bin/sh\nprintf 'Location: /index.html\\n\\n'\n"),
+    (
+        "away.cgi",
+        "#!/bin/sh\nprintf 'Location: http://example.com/x\\n\\n'\n",
+    ),
+    (
+        "nph-raw.cgi",
+        "#!/bin/sh\nprintf 'HTTP/1.1 202 Accepted\\nX-Nph: 1\\nContent-Type: text/plain\\n\\nraw\\n'\n",
+    ),
+    (
+        "err.cgi",
+        "#!/bin/sh\necho 'something went wrong' >&2\nprintf 'Content-Type: text/plain\\n\\nok\\n'\n",
+    ),
+    // Never answers: writes its pid where the test can find it, then sleeps.
+    ("hang.cgi", "#!/bin/sh\necho $$ > \"${SCRIPT_FILENAME%/*}/hang.pid\"\nexec sleep 100\n"),
+    ("sleep.cgi", "#!/bin/sh\nsleep \"${QUERY_STRING:-1}\"\nprintf 'Content-Type: text/plain\\n\\nslept\\n'\n"),
+];
+
+fn server(mpm: Mpm, extra: &[&str]) -> conformance::Server {
+    let module = match mpm {
+        Mpm::Prefork => "LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so",
+        _ => "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so",
+    };
+    let mut t = ServerTest::new(mpm)
+        .directive("LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so")
+        .directive(module)
+        .directive("User nobody")
+        .directive("Group nogroup")
+        .directive("Timeout 2");
+    if mpm != Mpm::Prefork {
+        // The harness has no ServerRoot/logs (the default runtime directory).
+        t = t.directive("ScriptSock \"@DIR@/cgisock\"");
+    }
+    for (name, body) in SCRIPTS {
+        t = t.file(&format!("cgi-bin/{name}"), *body);
+    }
+    for e in extra {
+        t = t.directive(e);
+    }
+    let s = t.start();
+    let bin = s.dir().join("htdocs/cgi-bin");
+    for (name, _) in SCRIPTS {
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // hang.cgi writes its pid here; nobody must be able to write.
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o777)).unwrap();
+    s
+}
+
+/// The server with Debian's ScriptAlias for its `cgi-bin`.
+fn cgi_server(mpm: Mpm) -> conformance::Server {
+    server(mpm, &["ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\""])
+}
+
+fn cgi_output_status_headers_and_body(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.get("/cgi-bin/hello.cgi");
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.header("X-Test"), Some("yes"));
+    assert_eq!(r.header("Content-Type"), Some("text/plain"));
+    assert_eq!(r.text(), "hello\n");
+}
+for_each_mpm!(cgi_output_status_headers_and_body);
+
+fn cgi_environment_is_rfc3875(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.raw(
+        b"GET /cgi-bin/env.cgi/extra/path?a=1&b=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Foo: bar\r\nConnection: close\r\n\r\n",
+    );
+    let r = r.response();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let env = r.text();
+    for want in [
+        "GATEWAY_INTERFACE=CGI/1.1",
+        "REQUEST_METHOD=GET",
+        "QUERY_STRING=a=1&b=2",
+        "SCRIPT_NAME=/cgi-bin/env.cgi",
+        "PATH_INFO=/extra/path",
+        "HTTP_X_FOO=bar",
+        "SERVER_PROTOCOL=HTTP/1.1",
+        "REMOTE_ADDR=127.0.0.1",
+        "REQUEST_URI=/cgi-bin/env.cgi/extra/path?a=1&b=2",
+        "UID=65534",
+    ] {
+        assert!(env.lines().any(|l| l == want), "{want} missing in\n{env}");
+    }
+    let file = s.dir().join("htdocs/cgi-bin/env.cgi");
+    assert!(
+        env.contains(&format!("SCRIPT_FILENAME={}", file.display())),
+        "{env}"
+    );
+    assert!(env.contains(&format!("SERVER_PORT={}", s.port())), "{env}");
+    // Who started the script: the prefork child itself, or the cgid daemon (a worker/event
+    // child never forks).
+    let ppid: i32 = env
+        .lines()
+        .find_map(|l| l.strip_prefix("PPID="))
+        .and_then(|p| p.parse().ok())
+        .expect("PPID line");
+    let children = s.children();
+    match mpm {
+        Mpm::Prefork => assert!(children.contains(&ppid), "{ppid} not in {children:?}"),
+        _ => {
+            // The script's parent is the cgid daemon: a child of the server's parent with one
+            // thread, never a (multi-threaded) worker/event child.
+            assert_ne!(ppid, s.pid());
+            let status = std::fs::read_to_string(format!("/proc/{ppid}/status")).unwrap();
+            let threads = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+            assert_eq!(threads, "Threads:\t1", "the script's parent is single-threaded");
+            let parent_line = status.lines().find(|l| l.starts_with("PPid:")).unwrap();
+            assert!(
+                parent_line.ends_with(&format!("\t{}", s.pid())),
+                "the cgid daemon is a child of the parent: {parent_line}"
+            );
+            let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+            assert!(uid_line.contains("65534"), "daemon dropped to User: {uid_line}");
+        }
+    }
+}
+for_each_mpm!(cgi_environment_is_rfc3875);
+
+fn cgi_request_body_is_streamed_to_the_script(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let body = "x".repeat(200_000);
+    let req = format!(
+        "POST /cgi-bin/cat.cgi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let r = s.raw(req.as_bytes()).response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text().len(), body.len());
+    let chunked = b"POST /cgi-bin/cat.cgi HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let r = s.raw(chunked).response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "hello world");
+}
+for_each_mpm!(cgi_request_body_is_streamed_to_the_script);
+
+fn cgi_location_local_and_client_redirects_and_nph(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.get("/cgi-bin/local.cgi");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "<html><body>lab</body></html>\n");
+    let r = s.get("/cgi-bin/away.cgi");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("Location"), Some("http://example.com/x"));
+    let r = s.get("/cgi-bin/nph-raw.cgi");
+    assert_eq!(r.status, 202);
+    assert_eq!(r.header("X-Nph"), Some("1"));
+    assert_eq!(r.text(), "raw\n");
+}
+for_each_mpm!(cgi_location_local_and_client_redirects_and_nph);
+
+fn cgi_stderr_goes_to_the_error_log_as_ah01215(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.get("/cgi-bin/err.cgi");
+    assert_eq!(r.status, 200);
+    let line = s.wait_for_log("AH01215", Duration::from_secs(5));
+    let module = if mpm == Mpm::Prefork { "cgi" } else { "cgid" };
+    assert!(line.contains(&format!("[{module}:error]")), "{line}");
+    assert!(
+        line.contains("err.cgi: something went wrong"),
+        "{line}"
+    );
+}
+for_each_mpm!(cgi_stderr_goes_to_the_error_log_as_ah01215);
+
+fn cgi_script_that_never_answers_is_killed_after_timeout(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let started = Instant::now();
+    let r = s.get("/cgi-bin/hang.cgi");
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid_file = s.dir().join("htdocs/cgi-bin/hang.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("hang.cgi wrote its pid")
+        .trim()
+        .parse()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+    {
+        assert!(Instant::now() < deadline, "script {pid} still alive");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    s.wait_for_log("AH01220", Duration::from_secs(5));
+    // The worker is free again.
+    assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+}
+for_each_mpm!(cgi_script_that_never_answers_is_killed_after_timeout);
+
+fn cgi_sleeping_script_holds_a_w_slot(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let mut c = s.connect();
+    c.write_all(b"GET /cgi-bin/sleep.cgi?1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let st = s.status_auto();
+    // The status request itself is one W; the sleeping script holds another.
+    assert!(st.count('W') >= 2, "scoreboard {}", st.scoreboard);
+    let ex = conformance::http::read_until_close(&mut c, Duration::from_secs(5)).unwrap();
+    assert_eq!(ex.response().text(), "slept\n");
+}
+for_each_mpm!(cgi_sleeping_script_holds_a_w_slot);
+
+fn cgi_needs_execcgi_outside_script_alias(mpm: Mpm) {
+    let s = server(mpm, &["AddHandler cgi-script .cgi"]);
+    let r = s.get("/cgi-bin/hello.cgi");
+    assert_eq!(r.status, 403);
+    let line = s.wait_for_log("AH02809", Duration::from_secs(5));
+    assert!(line.contains("Options ExecCGI is off in this directory"), "{line}");
+    drop(s);
+    let s = server(
+        mpm,
+        &[
+            "AddHandler cgi-script .cgi",
+            "<Directory htdocs/cgi-bin>",
+            "Options +ExecCGI",
+            "</Directory>",
+        ],
+    );
+    assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+    // A file without the extension is served as a file.
+    assert_eq!(s.get("/index.html").status, 200);
+}
+for_each_mpm!(cgi_needs_execcgi_outside_script_alias);
