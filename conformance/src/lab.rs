@@ -193,7 +193,11 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             *addr,
             *pid,
             opts.tpc.unwrap_or(0),
-            format!("{} (http://{addr}), phases {}", url_label(*addr), opts.phases),
+            format!(
+                "{} (http://{addr}), phases {}",
+                url_label(*addr),
+                opts.phases
+            ),
         ),
     };
     let t0 = Instant::now();

@@ -103,6 +103,7 @@ fn expect_100_continue_is_sent_only_when_the_body_is_read() {
             path: c.document_root.display().to_string(),
             handler: None,
             require: Some(httpd_core::config::Require::AllDenied),
+            options: None,
         })
     });
     let mut s = srv.connect();
@@ -120,6 +121,7 @@ fn a_panicking_handler_gets_a_500_and_an_error_log_line() {
                 path: "/boom".into(),
                 handler: Some("boom".into()),
                 require: None,
+                options: None,
             })
         },
         |s| {

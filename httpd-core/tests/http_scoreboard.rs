@@ -22,6 +22,7 @@ fn slot_shows_r_w_k_c_and_records_the_request() {
                 path: "/slow".into(),
                 handler: Some("slow".into()),
                 require: None,
+                options: None,
             })
         },
         |srv| {

@@ -143,6 +143,7 @@ fn require_all_denied_is_403_and_unreadable_file_is_403() {
             path: c.document_root.join("sub").display().to_string(),
             handler: None,
             require: Some(Require::AllDenied),
+            options: None,
         })
     });
     let r = get(&srv, "/sub/index.html", "");

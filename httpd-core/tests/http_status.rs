@@ -21,6 +21,7 @@ fn status_server(require: Require) -> (std::net::SocketAddr, std::path::PathBuf)
         path: "/server-status".into(),
         handler: Some("server-status".into()),
         require: Some(require),
+        options: None,
     });
     let (e, a) = (
         ErrorLog::open(&cfg).unwrap(),

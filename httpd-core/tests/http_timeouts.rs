@@ -84,6 +84,7 @@ fn rule_70_stopping_closes_keepalive_after_the_inflight_request() {
                 path: "/slow".into(),
                 handler: Some("slow".into()),
                 require: None,
+                options: None,
             })
         },
         |s| {

@@ -18,8 +18,14 @@ const SCRIPTS: &[(&str, &str)] = &[
         "env.cgi",
         "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nenv\necho \"UID=$(id -u)\"\necho \"PPID=$PPID\"\n",
     ),
-    ("cat.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\ncat\n"),
-    ("local.cgi", "#!/bin/sh\nprintf 'Location: /index.html\\n\\n'\n"),
+    (
+        "cat.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\ncat\n",
+    ),
+    (
+        "local.cgi",
+        "#!/bin/sh\nprintf 'Location: /index.html\\n\\n'\n",
+    ),
     (
         "away.cgi",
         "#!/bin/sh\nprintf 'Location: http://example.com/x\\n\\n'\n",
@@ -33,8 +39,14 @@ const SCRIPTS: &[(&str, &str)] = &[
         "#!/bin/sh\necho 'something went wrong' >&2\nprintf 'Content-Type: text/plain\\n\\nok\\n'\n",
     ),
     // Never answers: writes its pid where the test can find it, then sleeps.
-    ("hang.cgi", "#!/bin/sh\necho $$ > \"${SCRIPT_FILENAME%/*}/hang.pid\"\nexec sleep 100\n"),
-    ("sleep.cgi", "#!/bin/sh\nsleep \"${QUERY_STRING:-1}\"\nprintf 'Content-Type: text/plain\\n\\nslept\\n'\n"),
+    (
+        "hang.cgi",
+        "#!/bin/sh\necho $$ > \"${SCRIPT_FILENAME%/*}/hang.pid\"\nexec sleep 100\n",
+    ),
+    (
+        "sleep.cgi",
+        "#!/bin/sh\nsleep \"${QUERY_STRING:-1}\"\nprintf 'Content-Type: text/plain\\n\\nslept\\n'\n",
+    ),
 ];
 
 fn server(mpm: Mpm, extra: &[&str]) -> conformance::Server {
@@ -127,14 +139,20 @@ fn cgi_environment_is_rfc3875(mpm: Mpm) {
             assert_ne!(ppid, s.pid());
             let status = std::fs::read_to_string(format!("/proc/{ppid}/status")).unwrap();
             let threads = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
-            assert_eq!(threads, "Threads:\t1", "the script's parent is single-threaded");
+            assert_eq!(
+                threads, "Threads:\t1",
+                "the script's parent is single-threaded"
+            );
             let parent_line = status.lines().find(|l| l.starts_with("PPid:")).unwrap();
             assert!(
                 parent_line.ends_with(&format!("\t{}", s.pid())),
                 "the cgid daemon is a child of the parent: {parent_line}"
             );
             let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-            assert!(uid_line.contains("65534"), "daemon dropped to User: {uid_line}");
+            assert!(
+                uid_line.contains("65534"),
+                "daemon dropped to User: {uid_line}"
+            );
         }
     }
 }
@@ -179,10 +197,7 @@ fn cgi_stderr_goes_to_the_error_log_as_ah01215(mpm: Mpm) {
     let line = s.wait_for_log("AH01215", Duration::from_secs(5));
     let module = if mpm == Mpm::Prefork { "cgi" } else { "cgid" };
     assert!(line.contains(&format!("[{module}:error]")), "{line}");
-    assert!(
-        line.contains("err.cgi: something went wrong"),
-        "{line}"
-    );
+    assert!(line.contains("err.cgi: something went wrong"), "{line}");
 }
 for_each_mpm!(cgi_stderr_goes_to_the_error_log_as_ah01215);
 
@@ -230,7 +245,10 @@ fn cgi_needs_execcgi_outside_script_alias(mpm: Mpm) {
     let r = s.get("/cgi-bin/hello.cgi");
     assert_eq!(r.status, 403);
     let line = s.wait_for_log("AH02809", Duration::from_secs(5));
-    assert!(line.contains("Options ExecCGI is off in this directory"), "{line}");
+    assert!(
+        line.contains("Options ExecCGI is off in this directory"),
+        "{line}"
+    );
     drop(s);
     let s = server(
         mpm,

@@ -381,7 +381,10 @@ pub fn add_handler(w: &mut Walker<'_>, a: &[String]) -> R {
     }
     for e in exts {
         let ext = e.trim_start_matches('.').to_ascii_lowercase();
-        w.cfg.cgi.handlers_by_ext.push((ext, handler.to_ascii_lowercase()));
+        w.cfg
+            .cgi
+            .handlers_by_ext
+            .push((ext, handler.to_ascii_lowercase()));
     }
     Ok(())
 }
@@ -419,11 +422,15 @@ pub fn set_scriptlog(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 pub fn set_scriptlog_length(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.cfg.cgi.script_log_length = a[0].parse().map_err(|_| "ScriptLogLength must be a number".to_string())?;
+    w.cfg.cgi.script_log_length = a[0]
+        .parse()
+        .map_err(|_| "ScriptLogLength must be a number".to_string())?;
     Ok(())
 }
 pub fn set_scriptlog_buffer(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.cfg.cgi.script_log_buffer = a[0].parse().map_err(|_| "ScriptLogBuffer must be a number".to_string())?;
+    w.cfg.cgi.script_log_buffer = a[0]
+        .parse()
+        .map_err(|_| "ScriptLogBuffer must be a number".to_string())?;
     Ok(())
 }
 /// `mod_cgid.c: set_script_socket`, `set_script_timeout`.
@@ -432,7 +439,9 @@ pub fn set_script_socket(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 pub fn set_script_timeout(w: &mut Walker<'_>, a: &[String]) -> R {
-    let secs: u64 = a[0].parse().map_err(|_| "CGIDScriptTimeout: invalid time".to_string())?;
+    let secs: u64 = a[0]
+        .parse()
+        .map_err(|_| "CGIDScriptTimeout: invalid time".to_string())?;
     w.cfg.cgi.cgid_timeout = Duration::from_secs(secs);
     Ok(())
 }

@@ -34,7 +34,8 @@ pub const OPT_INC_WITH_EXEC: u8 = 32;
 pub const OPT_SYM_OWNER: u8 = 64;
 pub const OPT_MULTI: u8 = 128;
 /// `OPT_ALL`: everything but MultiViews and SymLinksIfOwnerMatch.
-pub const OPT_ALL: u8 = OPT_INDEXES | OPT_INCLUDES | OPT_INC_WITH_EXEC | OPT_SYM_LINKS | OPT_EXECCGI;
+pub const OPT_ALL: u8 =
+    OPT_INDEXES | OPT_INCLUDES | OPT_INC_WITH_EXEC | OPT_SYM_LINKS | OPT_EXECCGI;
 /// The 2.4 default at server level (`create_core_dir_config`: `OPT_SYM_LINKS` since 2.3.11).
 pub const DEFAULT_OPTIONS: u8 = OPT_SYM_LINKS;
 
@@ -131,8 +132,8 @@ pub fn symlinks_allowed(opts: u8, root: &Path, path: &Path) -> Result<(), std::p
         if !lm.file_type().is_symlink() {
             continue;
         }
-        let owner_ok = opts & OPT_SYM_OWNER != 0
-            && std::fs::metadata(&cur).is_ok_and(|t| t.uid() == lm.uid());
+        let owner_ok =
+            opts & OPT_SYM_OWNER != 0 && std::fs::metadata(&cur).is_ok_and(|t| t.uid() == lm.uid());
         if !owner_ok {
             return Err(cur);
         }

@@ -266,8 +266,7 @@ impl BodyAccess for RequestBody<'_> {
                     })?;
                 self.expecting_100 = false;
             }
-            self.reader
-                .read_all(self.input, self.stream, out)
+            self.reader.read_all(self.input, self.stream, out)
         })();
         if result.is_err() {
             self.failed = true;

@@ -26,13 +26,11 @@ use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
 use super::request::Request;
 use super::response::{Chunk, Response};
-use super::static_files::{
-    DocRoot, Located, PathError, normalize_path, serve_file, unescape_path,
-};
+use super::static_files::{DocRoot, Located, PathError, normalize_path, serve_file, unescape_path};
 use crate::config::options::symlinks_allowed;
+use crate::log::Level;
 use crate::modules::alias::Translated;
 use crate::modules::cgi_handler;
-use crate::log::Level;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
 const KNOWN_METHODS: &[&str] = &[
@@ -222,7 +220,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     // 3b. translate_name: mod_alias's redirects and aliases, else DocumentRoot.
     let mapped = match map_url(x, &decoded) {
         Ok(m) => m,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let fs_path = mapped.fs_path.clone();
     // 4. Require
@@ -276,8 +274,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
             return Response::error(301, &cx);
         }
         let index = cfg.directory_index.iter().find_map(|name| {
-            match root.locate(&[&url_bytes[..], name.as_bytes()].concat())
-            {
+            match root.locate(&[&url_bytes[..], name.as_bytes()].concat()) {
                 f @ Located::File(..) => Some(f),
                 _ => None,
             }
@@ -300,7 +297,11 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     }
     // Options FollowSymLinks / SymLinksIfOwnerMatch (core's resolve_symlink).
     if let Located::File(p, ..) = &located
-        && let Err(link) = symlinks_allowed(options, &root.path, &root.path.join(p.strip_prefix(&root.path).unwrap_or(p)))
+        && let Err(link) = symlinks_allowed(
+            options,
+            &root.path,
+            &root.path.join(p.strip_prefix(&root.path).unwrap_or(p)),
+        )
     {
         x.log(
             "core",
@@ -350,10 +351,15 @@ impl Mapped {
 
 /// Step 3b (`ap_process_request_internal` → `translate_name`): mod_alias when loaded, else
 /// DocumentRoot joined with the path. `Err` is the redirect (or gone) answer.
-fn map_url(x: &Exchange<'_>, decoded: &str) -> Result<Mapped, Response> {
+fn map_url(x: &Exchange<'_>, decoded: &str) -> Result<Mapped, Box<Response>> {
     let cfg = &x.server.inner.config;
     let docroot = || Mapped {
-        fs_path: x.server.inner.docroot.path.join(decoded.trim_start_matches('/')),
+        fs_path: x
+            .server
+            .inner
+            .docroot
+            .path
+            .join(decoded.trim_start_matches('/')),
         script: false,
         alias_root: None,
     };
@@ -375,7 +381,7 @@ fn map_url(x: &Exchange<'_>, decoded: &str) -> Result<Mapped, Response> {
             if !(300..400).contains(&status) {
                 r = x.error(status, None);
             }
-            Err(r)
+            Err(Box::new(r))
         }
         Some(Translated::File {
             path,

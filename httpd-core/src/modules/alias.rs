@@ -57,7 +57,10 @@ pub struct AliasConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Translated {
     /// Answer with this status; `location` is the `Location` field for a 3xx.
-    Redirect { status: u16, location: Option<String> },
+    Redirect {
+        status: u16,
+        location: Option<String>,
+    },
     /// The URL maps to this file; `script` when a ScriptAlias forced `cgi-script`.
     /// `alias_root` is the alias target the file is under (for the symlink check).
     File {
@@ -279,6 +282,7 @@ impl AliasConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
@@ -329,7 +333,7 @@ mod tests {
         );
         assert!(matches!(
             c.translate("/img/a.png", None, abs),
-            Some(Translated::File { path, script: false, .. }) if path == PathBuf::from("/srv/png/a.png")
+            Some(Translated::File { path, script: false, .. }) if path == Path::new("/srv/png/a.png")
         ));
         assert_eq!(c.translate("/other", None, abs), None);
     }

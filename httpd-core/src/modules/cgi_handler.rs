@@ -20,7 +20,11 @@ thread_local! {
 /// `AddHandler cgi-script .ext` for the file's extension (a SetHandler of another name wins).
 pub fn wants_cgi(x: &Exchange<'_>, set_handler: Option<&str>, aliased: bool, file: &Path) -> bool {
     let cfg = &x.server.inner.config;
-    if !cfg.loaded_modules.iter().any(|m| *m == "cgi" || *m == "cgid") {
+    if !cfg
+        .loaded_modules
+        .iter()
+        .any(|m| *m == "cgi" || *m == "cgid")
+    {
         return false;
     }
     if let Some(h) = set_handler {
@@ -136,7 +140,7 @@ pub fn run(
                 x,
                 module,
                 Level::Error,
-                &format!("AH01225: Error reading request entity data"),
+                "AH01225: Error reading request entity data",
             );
             return x.error(e.status, None);
         }

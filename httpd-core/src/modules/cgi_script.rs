@@ -181,7 +181,9 @@ pub fn environment(x: &Exchange<'_>, i: &EnvInput<'_>) -> Vec<(String, String)> 
     );
     put(
         "SERVER_ADMIN",
-        cfg.server_admin.clone().unwrap_or_else(|| "[no address given]".into()),
+        cfg.server_admin
+            .clone()
+            .unwrap_or_else(|| "[no address given]".into()),
     );
     put("SCRIPT_FILENAME", i.filename.display().to_string());
     put("REMOTE_PORT", x.peer.port().to_string());
@@ -196,9 +198,7 @@ pub fn environment(x: &Exchange<'_>, i: &EnvInput<'_>) -> Vec<(String, String)> 
     put("SCRIPT_NAME", i.script_name.to_string());
     if !i.path_info.is_empty() {
         put("PATH_INFO", i.path_info.to_string());
-        let translated = i
-            .document_root
-            .join(i.path_info.trim_start_matches('/'));
+        let translated = i.document_root.join(i.path_info.trim_start_matches('/'));
         put("PATH_TRANSLATED", translated.display().to_string());
     }
     env
@@ -512,7 +512,11 @@ mod tests {
 
     #[test]
     fn header_block_status_location_and_errors() {
-        let p = parse_output(b"Status: 201 Created\nX-A: 1\nContent-Type: text/plain\n\nhi", "s", false);
+        let p = parse_output(
+            b"Status: 201 Created\nX-A: 1\nContent-Type: text/plain\n\nhi",
+            "s",
+            false,
+        );
         assert_eq!(
             p,
             Parsed::Answer {

@@ -207,7 +207,8 @@ fn spawn_local(cmd: &ScriptCommand) -> std::io::Result<(i32, [OwnedFd; 3])> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c.spawn()?;
-    let (Some(i), Some(o), Some(e)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
+    let (Some(i), Some(o), Some(e)) =
+        (child.stdin.take(), child.stdout.take(), child.stderr.take())
     else {
         return Err(std::io::Error::other("pipes missing"));
     };
