@@ -264,3 +264,56 @@ fn cgi_needs_execcgi_outside_script_alias(mpm: Mpm) {
     assert_eq!(s.get("/index.html").status, 200);
 }
 for_each_mpm!(cgi_needs_execcgi_outside_script_alias);
+
+/// Debian's `conf-enabled/serve-cgi-bin.conf`, unchanged (`conformance/fixtures/debian/`): its
+/// `<IfModule mod_alias.c>`, `<IfModule mod_cgi.c>`/`<IfModule mod_cgid.c>`, `Define` and
+/// `<IfDefine>` turn on the ScriptAlias for `/usr/lib/cgi-bin/`, which the cgi module then
+/// answers (a missing script is its 404 with AH02811, not the file handler's AH00128).
+fn cgi_debian_serve_cgi_bin_conf_loads_unchanged(mpm: Mpm) {
+    let text = include_str!("../../fixtures/debian/serve-cgi-bin.conf");
+    let lines: Vec<&str> = text.lines().collect();
+    let s = server(mpm, &lines);
+    let r = s.get("/cgi-bin/no-such-script-mpm-lab");
+    assert_eq!(r.status, 404);
+    let line = s.wait_for_log("AH02811", Duration::from_secs(5));
+    assert!(
+        line.contains(
+            "script not found or unable to stat: /usr/lib/cgi-bin/no-such-script-mpm-lab"
+        ),
+        "{line}"
+    );
+}
+for_each_mpm!(cgi_debian_serve_cgi_bin_conf_loads_unchanged);
+
+/// mod_alias: `Redirect` answers before any alias (with the query appended), `gone` is a 410,
+/// `Alias` serves files from outside DocumentRoot, and without FollowSymLinks a symbolic link
+/// there is a 403 with AH00037.
+fn alias_redirect_and_symlink_options(mpm: Mpm) {
+    let s = server(
+        mpm,
+        &[
+            "Redirect permanent /old http://example.com/new",
+            "Redirect gone /dead",
+            "Alias /files/ \"@DIR@/htdocs/cgi-bin/\"",
+            "<Directory htdocs/cgi-bin>",
+            "Options -FollowSymLinks",
+            "</Directory>",
+        ],
+    );
+    let r = s.get("/old/page?q=1");
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("Location"),
+        Some("http://example.com/new/page?q=1")
+    );
+    assert_eq!(s.get("/dead").status, 410);
+    let r = s.get("/files/hello.cgi");
+    assert_eq!(r.status, 200, "served as a file, not run");
+    assert!(r.text().starts_with("#!/bin/sh"));
+    let dir = s.dir().join("htdocs/cgi-bin");
+    std::os::unix::fs::symlink(dir.join("hello.cgi"), dir.join("link.txt")).unwrap();
+    assert_eq!(s.get("/files/link.txt").status, 403);
+    let line = s.wait_for_log("AH00037", Duration::from_secs(5));
+    assert!(line.contains("link.txt"), "{line}");
+}
+for_each_mpm!(alias_redirect_and_symlink_options);

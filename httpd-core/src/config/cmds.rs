@@ -389,6 +389,19 @@ pub fn add_handler(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `core.c: set_override`, only `None`: mpm-lab reads no `.htaccess` files, which is what
+/// `None` asks for (Debian's serve-cgi-bin.conf says it). Anything else is refused until
+/// `.htaccess` support exists.
+pub fn set_override(_: &mut Walker<'_>, a: &[String]) -> R {
+    match a {
+        [one] if one.eq_ignore_ascii_case("none") => Ok(()),
+        _ => Err(format!(
+            "AllowOverride {}: mpm-lab reads no .htaccess files; only AllowOverride None is accepted",
+            a.join(" ")
+        )),
+    }
+}
+
 /// `mod_alias.c: add_alias`, `add_alias_regex`, and the ScriptAlias variants.
 pub fn add_alias(w: &mut Walker<'_>, a: &[String]) -> R {
     w.cfg.alias.add_alias(a, false, false)

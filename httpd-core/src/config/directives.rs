@@ -253,6 +253,8 @@ pub static DIRECTIVES: &[Directive] = &[
     // ---- Options, AddHandler, mod_alias, mod_cgi, mod_cgid (issue #14) ----
     row("Options", Any, Argv, ALL, "core", "Options [+|-]option [[+|-]option] ...", "FollowSymLinks (core.c, 2.3.11+)",
         "Set a number of attributes for a given directory", cmds::set_options),
+    row("AllowOverride", Directory, Argv, ALL, "core", "AllowOverride None", "None (core.c, 2.3.9+)",
+        "Controls what groups of directives can be configured by per-directory config files", cmds::set_override),
     row("AddHandler", Any, Argv, ALL, "mime", "AddHandler handler-name extension [extension] ...", "-",
         "a handler name followed by one or more file extensions", cmds::add_handler),
     row("Alias", Server, Take2, ALL, "alias", "Alias URL-path file-path|directory-path", "-",

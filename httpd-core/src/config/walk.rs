@@ -232,7 +232,19 @@ impl<'a> Walker<'a> {
     /// After the walk: resolve nicknames and paths that depend on the whole file.
     pub fn finish(mut self) -> Result<ServerConfig, ConfigError> {
         // Server-level SetHandler: a <Location /> before every real section, so sections win.
-        if self.server_section.handler.is_some() || self.server_section.options.is_some() {
+        // Server-level Options: a <Directory /> before every other, so every section merges
+        // over it (Apache's per-server default dir config).
+        if let Some(options) = self.server_section.options.take() {
+            self.cfg.directories.insert(
+                0,
+                Section {
+                    path: "/".into(),
+                    options: Some(options),
+                    ..Default::default()
+                },
+            );
+        }
+        if self.server_section.handler.is_some() {
             self.cfg.locations.insert(0, self.server_section.clone());
         }
         for (path, fmt) in std::mem::take(&mut self.pending_logs) {

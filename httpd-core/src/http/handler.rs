@@ -19,6 +19,7 @@
 //!    POST → 405 (AH00131), unreadable → 403 (AH00132), else the file.
 
 use std::net::SocketAddr;
+use std::os::unix::ffi::OsStrExt;
 
 use super::HttpServer;
 use super::body::BodyError;
@@ -296,12 +297,19 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
         }
     }
     // Options FollowSymLinks / SymLinksIfOwnerMatch (core's resolve_symlink).
+    // The path as requested (the located one may have its links already resolved), plus the
+    // DirectoryIndex name when mod_dir chose one.
+    let mut requested = root.path.join(std::ffi::OsStr::from_bytes(
+        url_bytes.strip_prefix(b"/").unwrap_or(&url_bytes),
+    ));
     if let Located::File(p, ..) = &located
-        && let Err(link) = symlinks_allowed(
-            options,
-            &root.path,
-            &root.path.join(p.strip_prefix(&root.path).unwrap_or(p)),
-        )
+        && url_bytes.ends_with(b"/")
+        && let Some(name) = p.file_name()
+    {
+        requested.push(name);
+    }
+    if let Located::File(..) = &located
+        && let Err(link) = symlinks_allowed(options, &root.path, &requested)
     {
         x.log(
             "core",
