@@ -97,6 +97,17 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Where a per-directory directive is being applied (`AddHandler`'s scope).
+    pub(super) fn handler_scope(&self) -> crate::modules::cgi_script::HandlerScope {
+        use crate::modules::cgi_script::HandlerScope;
+        match self.scope {
+            Scope::Directory(i) => HandlerScope::Directory(self.cfg.directories[i].path.clone()),
+            Scope::Location(i) => HandlerScope::Location(self.cfg.locations[i].path.clone()),
+            Scope::Server => HandlerScope::Server,
+            Scope::Ignored => HandlerScope::Nowhere,
+        }
+    }
+
     pub(super) fn format_or_nickname(&self, s: &str) -> String {
         self.log_formats
             .iter()

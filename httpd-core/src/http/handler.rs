@@ -252,7 +252,7 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     }
     let options = cfg.options_for(&decoded, &fs_path);
     // 5b. cgi-script (mod_cgi/mod_cgid): SetHandler, ScriptAlias or AddHandler.
-    if cgi_handler::wants_cgi(x, handler, mapped.script, &fs_path) {
+    if cgi_handler::wants_cgi(x, handler, mapped.script, &decoded, &fs_path) {
         return cgi_handler::run(x, &decoded, &fs_path, options, mapped.script);
     }
     let url_bytes = mapped.rel_bytes(url_bytes);

@@ -12,8 +12,11 @@ use std::process::{Command, Stdio};
 
 use super::cgi_script::{Script, ScriptCommand};
 
-/// Start `cmd` with three pipes (step 2 of [`super::cgi_script`]).
-pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
+/// Start `cmd` with three pipes, in its own process group, in its directory, with exactly
+/// its environment (`run_cgi_child`). mod_cgid's daemon starts scripts with this too.
+pub fn spawn_piped(
+    cmd: &ScriptCommand,
+) -> std::io::Result<(std::process::Child, [std::os::fd::OwnedFd; 3])> {
     let mut c = Command::new(&cmd.program);
     if let Some((first, rest)) = cmd.argv.split_first() {
         c.arg0(first).args(rest);
@@ -30,11 +33,17 @@ pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
     let (Some(i), Some(o), Some(e)) = pipes else {
         return Err(std::io::Error::other("pipes missing"));
     };
+    Ok((child, [i.into(), o.into(), e.into()]))
+}
+
+/// Step 2 of [`super::cgi_script`] in the prefork child.
+pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
+    let (child, [i, o, e]) = spawn_piped(cmd)?;
     Ok(Script {
         pid: child.id() as i32,
-        stdin: Some(std::fs::File::from(std::os::fd::OwnedFd::from(i))),
-        stdout: std::fs::File::from(std::os::fd::OwnedFd::from(o)),
-        stderr: std::fs::File::from(std::os::fd::OwnedFd::from(e)),
+        stdin: Some(i.into()),
+        stdout: o.into(),
+        stderr: e.into(),
         child: Some(child),
     })
 }

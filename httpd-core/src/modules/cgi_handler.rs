@@ -18,7 +18,13 @@ thread_local! {
 
 /// Whether this request goes to the CGI handler: `SetHandler cgi-script`, a ScriptAlias, or
 /// `AddHandler cgi-script .ext` for the file's extension (a SetHandler of another name wins).
-pub fn wants_cgi(x: &Exchange<'_>, set_handler: Option<&str>, aliased: bool, file: &Path) -> bool {
+pub fn wants_cgi(
+    x: &Exchange<'_>,
+    set_handler: Option<&str>,
+    aliased: bool,
+    url_path: &str,
+    file: &Path,
+) -> bool {
     let cfg = &x.server.inner.config;
     if !cfg
         .loaded_modules
@@ -42,7 +48,7 @@ pub fn wants_cgi(x: &Exchange<'_>, set_handler: Option<&str>, aliased: bool, fil
         cfg.cgi
             .handlers_by_ext
             .iter()
-            .any(|(e, h)| e == ext && h == "cgi-script")
+            .any(|(e, h, scope)| e == ext && h == "cgi-script" && scope.covers(url_path, file))
     })
 }
 

@@ -24,9 +24,7 @@
 use std::io::{IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -193,26 +191,11 @@ fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 
     0
 }
 
-/// Step 3 in the daemon: start the script, return its pid and the handler's pipe ends.
+/// Step 3 in the daemon: start the script (as mod_cgi does), return its pid and the handler's
+/// pipe ends. The `Child` is dropped unwaited: SIGCHLD is ignored, the kernel reaps it.
 fn spawn_local(cmd: &ScriptCommand) -> std::io::Result<(i32, [OwnedFd; 3])> {
-    let mut c = Command::new(&cmd.program);
-    if let Some((first, rest)) = cmd.argv.split_first() {
-        c.arg0(first).args(rest);
-    }
-    c.env_clear()
-        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
-        .current_dir(&cmd.dir)
-        .process_group(0)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn()?;
-    let (Some(i), Some(o), Some(e)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        return Err(std::io::Error::other("pipes missing"));
-    };
-    Ok((child.id() as i32, [i.into(), o.into(), e.into()]))
+    let (child, fds) = super::cgi::spawn_piped(cmd)?;
+    Ok((child.id() as i32, fds))
 }
 
 fn send_with_fds(conn: &UnixStream, data: &[u8], fds: &[RawFd]) -> nix::Result<usize> {
