@@ -38,6 +38,11 @@ const SCRIPTS: &[(&str, &str)] = &[
         "err.cgi",
         "#!/bin/sh\necho 'something went wrong' >&2\nprintf 'Content-Type: text/plain\\n\\nok\\n'\n",
     ),
+    // Headers and a first piece, then silence.
+    (
+        "partial.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\npart\\n'\necho $$ > \"${SCRIPT_FILENAME%/*}/partial.pid\"\nexec sleep 100\n",
+    ),
     // Never answers: writes its pid where the test can find it, then sleeps.
     (
         "hang.cgi",
@@ -50,9 +55,16 @@ const SCRIPTS: &[(&str, &str)] = &[
 ];
 
 fn server(mpm: Mpm, extra: &[&str]) -> conformance::Server {
-    let module = match mpm {
-        Mpm::Prefork => "LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so",
-        _ => "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so",
+    server_with(mpm, mpm != Mpm::Prefork, extra)
+}
+
+/// As Debian: mod_cgi for prefork, mod_cgid for the others, unless `cgid` asks for mod_cgid
+/// everywhere (Apache allows it with prefork too).
+fn server_with(mpm: Mpm, cgid: bool, extra: &[&str]) -> conformance::Server {
+    let module = if cgid {
+        "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so"
+    } else {
+        "LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so"
     };
     let mut t = ServerTest::new(mpm)
         .directive("LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so")
@@ -60,7 +72,7 @@ fn server(mpm: Mpm, extra: &[&str]) -> conformance::Server {
         .directive("User nobody")
         .directive("Group nogroup")
         .directive("Timeout 2");
-    if mpm != Mpm::Prefork {
+    if cgid {
         // The harness has no ServerRoot/logs (the default runtime directory).
         t = t.directive("ScriptSock \"@DIR@/cgisock\"");
     }
@@ -213,13 +225,7 @@ fn cgi_script_that_never_answers_is_killed_after_timeout(mpm: Mpm) {
         .trim()
         .parse()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while std::path::Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
-    {
-        assert!(Instant::now() < deadline, "script {pid} still alive");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_gone(pid);
     s.wait_for_log("AH01220", Duration::from_secs(5));
     // The worker is free again.
     assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
@@ -317,3 +323,83 @@ fn alias_redirect_and_symlink_options(mpm: Mpm) {
     assert!(line.contains("link.txt"), "{line}");
 }
 for_each_mpm!(alias_redirect_and_symlink_options);
+
+/// A script that sent its headers and part of its body, then went silent: after Timeout the
+/// client gets what was sent and the connection closes; the script is killed and the worker
+/// serves the next request.
+fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let ex = s.raw_timeout(
+        b"GET /cgi-bin/partial.cgi HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert!(ex.closed, "the connection is closed after the cut");
+    let r = ex.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "part\n");
+    let pid: i32 = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/partial.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_gone(pid);
+    assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+}
+for_each_mpm!(cgi_script_silent_mid_response_is_cut_and_killed);
+
+/// `pid` has exited (or is a zombie about to be reaped), within 5 s.
+fn wait_gone(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z ")) {
+        assert!(Instant::now() < deadline, "script {pid} still alive");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// mod_cgid on every MPM (prefork too, as Apache allows): when the daemon dies the parent forks
+/// a new one (`cgid_maint`) and scripts run again; ScriptLog records the stderr lines.
+fn cgid_daemon_is_reforked_and_scriptlog_records(mpm: Mpm) {
+    let s = server_with(
+        mpm,
+        true,
+        &[
+            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
+            "ScriptLog htdocs/cgi-bin/script.log",
+        ],
+    );
+    let ppid = |s: &conformance::Server| -> i32 {
+        let env = s.get("/cgi-bin/env.cgi").text();
+        env.lines()
+            .find_map(|l| l.strip_prefix("PPID="))
+            .and_then(|p| p.parse().ok())
+            .expect("PPID line")
+    };
+    let daemon = ppid(&s);
+    assert!(!s.children().is_empty());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let new = loop {
+        let r = s.get("/cgi-bin/env.cgi");
+        if r.status == 200 {
+            break ppid(&s);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new cgid daemon: {}",
+            s.error_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_ne!(new, daemon);
+    assert_eq!(s.get("/cgi-bin/err.cgi").status, 200);
+    let log = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/script.log")).unwrap();
+    assert!(
+        log.contains("stderr from") && log.contains("something went wrong"),
+        "{log}"
+    );
+}
+for_each_mpm!(cgid_daemon_is_reforked_and_scriptlog_records);
