@@ -153,6 +153,10 @@ pub fn run(
     };
     if output.timed_out {
         kill_script(script.pid);
+    }
+    // mod_cgi's read loop logs AH01220; mod_cgid's only the "timed out" line below (as
+    // Apache 2.4.71 does, checked with the reference apache.sh).
+    if output.timed_out && module == "cgi" {
         let msg = format!(
             "AH01220: Timeout waiting for output from CGI script {}",
             file.display()

@@ -14,7 +14,8 @@
 //! 4. Its stdout is read, each wait bounded by `Timeout` (`CGIDScriptTimeout` for cgid); stderr
 //!    lines go to the error log as `AH01215: stderr from FILE: line` (and to ScriptLog). A wait
 //!    that expires kills the process group (SIGKILL): before the header block the client gets a
-//!    504 (`Script timed out before returning headers`, AH01220), after it what was read, and the
+//!    504 (`Script timed out before returning headers`; mod_cgi warns AH01220 first), after it
+//!    what was read (200 with the part, as Apache 2.4.71 answers), and the
 //!    connection is closed.
 //! 5. The header block (up to the empty line) becomes the response: `Status:` sets the status,
 //!    `Location:` with a local path and no `Status:` is an internal redirect (a GET of that path,
