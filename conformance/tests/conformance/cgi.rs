@@ -322,6 +322,7 @@ fn alias_redirect_and_symlink_options(mpm: Mpm) {
             "Redirect permanent /old http://example.com/new",
             "Redirect gone /dead",
             "Alias /files/ \"@DIR@/htdocs/cgi-bin/\"",
+            "ScriptAlias /run/ \"@DIR@/htdocs/cgi-bin/\"",
             "<Directory htdocs/cgi-bin>",
             "Options -FollowSymLinks",
             "</Directory>",
@@ -342,6 +343,10 @@ fn alias_redirect_and_symlink_options(mpm: Mpm) {
     assert_eq!(s.get("/files/link.txt").status, 403);
     let line = s.wait_for_log("AH00037", Duration::from_secs(5));
     assert!(line.contains("link.txt"), "{line}");
+    // The same for a script behind a link (through the ScriptAlias of the same directory).
+    assert_eq!(s.get("/run/hello.cgi").status, 201);
+    std::os::unix::fs::symlink(dir.join("hello.cgi"), dir.join("link.cgi")).unwrap();
+    assert_eq!(s.get("/run/link.cgi").status, 403);
 }
 for_each_mpm!(alias_redirect_and_symlink_options);
 

@@ -253,6 +253,13 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     let options = cfg.options_for(&decoded, &fs_path);
     // 5b. cgi-script (mod_cgi/mod_cgid): SetHandler, ScriptAlias or AddHandler.
     if cgi_handler::wants_cgi(x, handler, mapped.script, &decoded, &fs_path) {
+        let root = mapped
+            .alias_root
+            .clone()
+            .unwrap_or_else(|| x.server.inner.docroot.path.clone());
+        if let Err(link) = symlinks_allowed(options, &root, &fs_path) {
+            return symlink_refused(x, &link);
+        }
         return cgi_handler::run(x, &decoded, &fs_path, options, mapped.script);
     }
     let url_bytes = mapped.rel_bytes(url_bytes);
@@ -311,17 +318,22 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     if let Located::File(..) = &located
         && let Err(link) = symlinks_allowed(options, &root.path, &requested)
     {
-        x.log(
-            "core",
-            Level::Error,
-            format_args!(
-                "AH00037: Symbolic link not allowed or link target not accessible: {}",
-                link.display()
-            ),
-        );
-        return x.error(403, None);
+        return symlink_refused(x, &link);
     }
     default_handler(x, located)
+}
+
+/// 403 with AH00037 (`core.c: resolve_symlink` refused by Options).
+fn symlink_refused(x: &Exchange<'_>, link: &std::path::Path) -> Response {
+    x.log(
+        "core",
+        Level::Error,
+        format_args!(
+            "AH00037: Symbolic link not allowed or link target not accessible: {}",
+            link.display()
+        ),
+    );
+    x.error(403, None)
 }
 
 /// Where step 3b mapped a URL.
