@@ -44,6 +44,7 @@ simulate 04-memory-budget         simulate prefork 0:3,30:10,60:10,0:5
 
 if [ "$run_real" = 1 ]; then
   run 01-prefork-growth       run         mpm-prefork "$REFERENCE_PHASES"
+  run 01-prefork-growth       run-cgi     mpm-prefork "$REFERENCE_PHASES" --mode cgi
   run 02-worker-spare-threads run         mpm-worker  "$REFERENCE_PHASES"
   run 03-event-keepalive      run-worker  mpm-worker  0:3,80:20,0:5 --mode keepalive
   run 03-event-keepalive      run-event   mpm-event   0:3,80:20,0:5 --mode keepalive

@@ -21,6 +21,7 @@ use nix::unistd::Pid;
 use std::fs;
 use std::io::{self, Write};
 use std::net::SocketAddr;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -173,11 +174,17 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
         } => {
             let text = fs::read_to_string(config)?;
             let tpc = opts.tpc.unwrap_or_else(|| threads_per_child(&text, *mpm));
-            let s = ServerTest::new(*mpm)
+            let mut t = ServerTest::new(*mpm)
                 .binary(binary)
-                .config_file(fs::canonicalize(config)?)
-                .try_start()
-                .map_err(|e| io::Error::other(e.to_string()))?;
+                .config_file(fs::canonicalize(config)?);
+            if opts.mode == Mode::Cgi {
+                t = with_sleep_cgi(t, *mpm);
+            }
+            let s = t.try_start().map_err(|e| io::Error::other(e.to_string()))?;
+            if opts.mode == Mode::Cgi {
+                let script = s.dir().join("htdocs/cgi-bin/sleep.cgi");
+                fs::set_permissions(&script, fs::Permissions::from_mode(0o755))?;
+            }
             let (a, p) = (s.addr(), s.pid());
             fs::copy(s.config_path(), opts.out.join("httpd.conf"))?;
             let title = format!(
@@ -559,4 +566,33 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> io::Result<String> {
         .collect();
     plot::plot_panels(&out.join("compare.svg"), &refs)?;
     Ok(text)
+}
+
+/// `--mode cgi` on our server: the bundled sleep CGI in `htdocs/cgi-bin/`, mod_alias with
+/// Debian's ScriptAlias, and mod_cgi (prefork) or mod_cgid (worker, event), as the reference
+/// `apache.sh` does with `CGI=1`. Modules the configuration already loads are not loaded again.
+fn with_sleep_cgi(t: ServerTest, mpm: Mpm) -> ServerTest {
+    let (module, file) = match mpm {
+        Mpm::Prefork => ("cgi_module", "mod_cgi"),
+        _ => ("cgid_module", "mod_cgid"),
+    };
+    let mut t = t
+        .file(
+            "cgi-bin/sleep.cgi",
+            include_str!("../fixtures/cgi-bin/sleep.cgi"),
+        )
+        .directive("<IfModule !mod_alias.c>")
+        .directive("LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so")
+        .directive("</IfModule>")
+        .directive(&format!("<IfModule !{file}.c>"))
+        .directive(&format!(
+            "LoadModule {module} /usr/lib/apache2/modules/{file}.so"
+        ))
+        .directive("</IfModule>")
+        .directive("ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"");
+    if mpm != Mpm::Prefork {
+        // The rewritten configuration may have no ServerRoot/logs for the default socket.
+        t = t.directive("ScriptSock \"@DIR@/cgisock\"");
+    }
+    t
 }

@@ -210,6 +210,25 @@ pub enum Mode {
     /// One complete keep-alive request, then idle: prefork and worker keep a worker in `K`
     /// for KeepAliveTimeout, event parks the connection without a thread.
     KeepAlive,
+    /// A complete `GET /cgi-bin/sleep.cgi?SECONDS` with `Connection: close`, SECONDS being how
+    /// long the slot is planned to stay (1–60): the worker sits in `W` while the script
+    /// sleeps (`load.py --mode cgi`; the script is `conformance/fixtures/cgi-bin/sleep.cgi`).
+    Cgi,
+}
+
+/// The CGI path [`Mode::Cgi`] requests (as `load.py --cgi-path`).
+pub const CGI_SLEEP_PATH: &str = "/cgi-bin/sleep.cgi";
+
+/// `load.py: planned_close` for [`Mode::Cgi`]: whole seconds until slot `slot` is dropped
+/// (the first later phase with fewer connections, or the end), from `now` seconds into
+/// phase `phase`, between 1 and 60.
+pub fn cgi_seconds(spans: &[(f64, f64, usize)], phase: usize, slot: usize, now: f64) -> u64 {
+    let end = spans[phase..]
+        .iter()
+        .take_while(|&&(_, _, target)| target > slot)
+        .last()
+        .map_or(now, |&(_, e, _)| e);
+    ((end - now).ceil() as u64).clamp(1, 60)
 }
 
 /// Open one connection of `mode` and send its request: a partial one (then it is held), or a
@@ -217,7 +236,8 @@ pub enum Mode {
 fn open_held(addr: SocketAddr, mode: Mode, partial: &str) -> io::Result<TcpStream> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(100))?;
     match mode {
-        Mode::Partial => s.write_all(partial.as_bytes())?,
+        // Partial: the unfinished request; Cgi: the whole sleep.cgi request (built by the caller).
+        Mode::Partial | Mode::Cgi => s.write_all(partial.as_bytes())?,
         Mode::KeepAlive => {
             let req = format!("GET /index.html HTTP/1.1\r\nHost: {addr}\r\n\r\n");
             s.write_all(req.as_bytes())?;
@@ -263,7 +283,8 @@ pub fn run_phases(
     let mut slots: Vec<Slot> = Vec::new();
     let mut row = LoadRow::default();
     let req = partial_request(addr, "/1k.bin");
-    for (pi, (_, end, target)) in phases.spans().into_iter().enumerate() {
+    let spans = phases.spans();
+    for (pi, &(_, end, target)) in spans.iter().enumerate() {
         while slots.len() > target {
             if let Some(Slot::Held(_)) = slots.pop() {
                 row.client_closed += 1;
@@ -281,16 +302,27 @@ pub fn run_phases(
                 break;
             }
             let mut connecting = 0;
-            for slot in slots.iter_mut() {
+            for (si, slot) in slots.iter_mut().enumerate() {
                 match slot {
                     Slot::Empty { since } => {
                         if since.is_some_and(|s| s.elapsed() < Duration::from_millis(500)) {
                             continue;
                         }
+                        let cgi_req;
+                        let req = if mode == Mode::Cgi {
+                            let secs = cgi_seconds(&spans, pi, si, now);
+                            cgi_req = format!(
+                                "GET {CGI_SLEEP_PATH}?{secs} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                            );
+                            &cgi_req
+                        } else {
+                            &req
+                        };
                         // connect() succeeds once the kernel queues the connection, so a
                         // backlog-full server shows up as slow connects, not failures.
-                        match open_held(addr, mode, &req) {
-                            Ok(s) if mode == Mode::Partial => {
+                        match open_held(addr, mode, req) {
+                            // Cgi: held until the script answers and the server closes.
+                            Ok(s) if mode != Mode::KeepAlive => {
                                 row.opened += 1;
                                 *slot = Slot::Held(s);
                             }

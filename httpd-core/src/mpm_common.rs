@@ -50,7 +50,12 @@ pub fn wait_or_timeout_with(
 pub fn wait_or_timeout(signals: &ParentSignals) -> Turn {
     wait_or_timeout_with(
         || match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => Some(s),
+            // mod_cgid's daemon is re-forked, not treated as a child (`cgid_maint`).
+            Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..)))
+                if !s.pid().is_some_and(crate::modules::cgid::maint) =>
+            {
+                Some(s)
+            }
             _ => None,
         },
         |d| signals.wait(d),

@@ -37,6 +37,8 @@ pub fn write(path: &Path, log: &ErrorLog) -> io::Result<()> {
 
 /// Remove it on stop and graceful stop (rule 45), logging AH00096 at info.
 pub fn remove(path: &Path, log: &ErrorLog) {
+    // mod_cgid's daemon and socket go with the PidFile, at every end of the parent.
+    crate::modules::cgid::shutdown();
     if std::fs::remove_file(path).is_ok() {
         httpd_log_info(log, path);
     }

@@ -67,13 +67,16 @@ impl Started {
     }
 
     /// [`crate::service::open_logs`] with this start's settings.
+    /// mod_cgid's daemon starts here, before any child (`cgid_init`).
     pub fn open_logs(&self) -> Result<crate::service::Opened, ExitCode> {
-        crate::service::open_logs(
+        let opened = crate::service::open_logs(
             &self.config,
             self.ident.binary,
             self.startup_log_level(),
             self.detach,
-        )
+        )?;
+        crate::modules::cgid::start_if_loaded(&self.config, &opened.log);
+        Ok(opened)
     }
 
     /// Re-read the configuration with the same command-line options (restart, graceful restart).

@@ -542,3 +542,29 @@ fn config_set_handler_in_files_section_applies() {
         "sections override the server level"
     );
 }
+
+#[test]
+fn config_options_merge_over_sections_and_errors() {
+    let c = load(
+        "ServerRoot /srv\nOptions Indexes FollowSymLinks\n<Directory /srv/cgi>\nOptions -FollowSymLinks +ExecCGI\n</Directory>\n<Directory /srv/cgi/plain>\nOptions None\n</Directory>",
+    );
+    use httpd_core::config::options::{OPT_EXECCGI, OPT_INDEXES, OPT_SYM_LINKS};
+    assert_eq!(
+        c.options_for("/x", Path::new("/srv/htdocs/x")),
+        OPT_INDEXES | OPT_SYM_LINKS
+    );
+    assert_eq!(
+        c.options_for("/cgi-bin/a", Path::new("/srv/cgi/a")),
+        OPT_INDEXES | OPT_EXECCGI
+    );
+    assert_eq!(c.options_for("/p", Path::new("/srv/cgi/plain/a")), 0);
+    assert_eq!(
+        err("Options +Indexes ExecCGI"),
+        "Either all Options must start with + or -, or no Option may."
+    );
+    assert_eq!(
+        err("LoadModule alias_module x.so\nAlias /a"),
+        "Alias takes two arguments, a fakename and a realname, or a realname in a Location"
+    );
+    assert!(err("ScriptLog x").starts_with("Invalid command 'ScriptLog'"));
+}

@@ -329,6 +329,9 @@ impl Parent {
                         }
                     } else if self.extras.remove(&pid).is_some() {
                         // An old process that had lost its slot to a squatter.
+                    } else {
+                        // mod_cgid's daemon is re-forked (`cgid_maint`).
+                        httpd_core::modules::cgid::maint(pid);
                     }
                     let signaled = matches!(status, WaitStatus::Signaled(..));
                     if slot.is_none() || !signaled {

@@ -177,6 +177,9 @@ enum LoadMode {
     Partial,
     /// one complete request, then the connection idles (K, or parked in event)
     Keepalive,
+    /// GET /cgi-bin/sleep.cgi?SECONDS: a worker sits in W while the script sleeps (our server
+    /// gets the ScriptAlias and the bundled sleep.cgi; a URL target must serve it itself)
+    Cgi,
 }
 
 #[derive(Parser)]
@@ -536,6 +539,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         mode: match a.mode {
             LoadMode::Partial => Mode::Partial,
             LoadMode::Keepalive => Mode::KeepAlive,
+            LoadMode::Cgi => Mode::Cgi,
         },
         out: a.out.clone(),
         before: a.before,

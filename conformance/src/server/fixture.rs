@@ -53,7 +53,8 @@ fn unquote(s: &str) -> &str {
     s.trim().trim_matches('"')
 }
 
-/// Step 2 of the module doc: rewrite a fixture config into `dir` and append `extra` lines.
+/// Step 2 of the module doc: rewrite a fixture config into `dir` and append `extra` lines
+/// (where `@DIR@` stands for `dir`).
 pub fn render_config(text: &str, dir: &Path, extra: &[String]) -> String {
     let docroot = dir.join("htdocs");
     let mut old_docroot: Option<String> = None;
@@ -130,7 +131,9 @@ pub fn render_config(text: &str, dir: &Path, extra: &[String]) -> String {
     all.extend(out);
     if !extra.is_empty() {
         all.push("# ---- test directives ----".into());
-        all.extend(extra.iter().cloned());
+        // `@DIR@` names the test directory (an Alias target is not ServerRoot-relative).
+        let d = dir.display().to_string();
+        all.extend(extra.iter().map(|l| l.replace("@DIR@", &d)));
     }
     all.push(String::new());
     all.join("\n")

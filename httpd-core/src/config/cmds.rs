@@ -362,6 +362,89 @@ pub fn set_sethandler(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `core.c: set_options` ([`super::options`]); several lines in one section accumulate.
+pub fn set_options(w: &mut Walker<'_>, a: &[String]) -> R {
+    let s = w.section_mut();
+    s.options = Some(s.options.unwrap_or_default().parse(a)?);
+    Ok(())
+}
+
+/// `mod_mime.c: add_handler` (ITERATE2): `AddHandler name .ext …`, for the section it is in.
+pub fn add_handler(w: &mut Walker<'_>, a: &[String]) -> R {
+    let [handler, exts @ ..] = a else {
+        return Err("AddHandler requires at least two arguments, a handler name followed by one or more file extensions".into());
+    };
+    if exts.is_empty() {
+        return Err("AddHandler requires at least two arguments, a handler name followed by one or more file extensions".into());
+    }
+    let scope = w.handler_scope();
+    for e in exts {
+        let ext = e.trim_start_matches('.').to_ascii_lowercase();
+        w.cfg
+            .cgi
+            .handlers_by_ext
+            .push((ext, handler.to_ascii_lowercase(), scope.clone()));
+    }
+    Ok(())
+}
+
+/// `mod_alias.c: add_alias`, `add_alias_regex`, and the ScriptAlias variants.
+pub fn add_alias(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_alias(a, false, false)
+}
+pub fn add_alias_regex(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_alias(a, true, false)
+}
+pub fn add_script_alias(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_alias(a, false, true)
+}
+pub fn add_script_alias_regex(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_alias(a, true, true)
+}
+/// `mod_alias.c: add_redirect`, `add_redirect_regex`, `add_redirect2` (Temp/Permanent).
+pub fn add_redirect(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_redirect(a, false, None)
+}
+pub fn add_redirect_regex(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_redirect(a, true, None)
+}
+pub fn add_redirect_temp(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_redirect(a, false, Some(302))
+}
+pub fn add_redirect_permanent(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.alias.add_redirect(a, false, Some(301))
+}
+
+/// `mod_cgi.c: set_scriptlog` and friends.
+pub fn set_scriptlog(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.cgi.script_log = Some(w.root_relative(&a[0]));
+    Ok(())
+}
+pub fn set_scriptlog_length(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.cgi.script_log_length = a[0]
+        .parse()
+        .map_err(|_| "ScriptLogLength must be a number".to_string())?;
+    Ok(())
+}
+pub fn set_scriptlog_buffer(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.cgi.script_log_buffer = a[0]
+        .parse()
+        .map_err(|_| "ScriptLogBuffer must be a number".to_string())?;
+    Ok(())
+}
+/// `mod_cgid.c: set_script_socket`, `set_script_timeout`.
+pub fn set_script_socket(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.cgi.script_sock = Some(a[0].clone());
+    Ok(())
+}
+pub fn set_script_timeout(w: &mut Walker<'_>, a: &[String]) -> R {
+    let secs: u64 = a[0]
+        .parse()
+        .map_err(|_| "CGIDScriptTimeout: invalid time".to_string())?;
+    w.cfg.cgi.cgid_timeout = Duration::from_secs(secs);
+    Ok(())
+}
+
 // ---- MPM directives: raw atoi (prefork.c, worker.c, event.c, mpm_common.c) ----
 
 pub fn set_daemons_to_start(w: &mut Walker<'_>, a: &[String]) -> R {

@@ -71,8 +71,34 @@ pub fn override_category(name: &str) -> Option<u8> {
 /// Directives whose effect mpm-lab keeps per directory, so that a `.htaccess` line really
 /// applies. Any other allowed directive in a `.htaccess` is refused (500) rather than accepted
 /// and ignored. The Options engineer's hook: add `Options` here once it is stored in [`Section`].
-const APPLIED_IN_HTACCESS: &[&str] =
-    &["Require", "SetHandler", "<Files", "<FilesMatch", "FileETag"];
+const APPLIED_IN_HTACCESS: &[&str] = &[
+    "Require",
+    "SetHandler",
+    "<Files",
+    "<FilesMatch",
+    "FileETag",
+    // core's Options (merged over the sections' as `merge_settings` does)
+    "Options",
+    // mod_authn_core, mod_auth_basic, mod_authn_file, mod_access_compat (the merged section
+    // carries them to the access check)
+    "AuthType",
+    "AuthName",
+    "AuthBasicProvider",
+    "AuthUserFile",
+    "Order",
+    "Allow",
+    "Deny",
+    "Satisfy",
+    // mod_setenvif, mod_env, mod_headers (their commands are appended in merge order)
+    "SetEnvIf",
+    "SetEnvIfNoCase",
+    "BrowserMatch",
+    "BrowserMatchNoCase",
+    "SetEnv",
+    "UnsetEnv",
+    "PassEnv",
+    "Header",
+];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -51,6 +51,7 @@ pub mod ifversion;
 pub mod include;
 pub mod modules;
 pub mod mpm;
+pub mod options;
 pub mod parse;
 pub mod sections;
 pub mod server;

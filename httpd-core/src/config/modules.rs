@@ -34,6 +34,9 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("setenvif", "mod_setenvif.c"),
     ("env", "mod_env.c"),
     ("headers", "mod_headers.c"),
+    ("alias", "mod_alias.c"),
+    ("cgi", "mod_cgi.c"),
+    ("cgid", "mod_cgid.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,
@@ -73,6 +76,10 @@ pub fn module_is_loaded(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> bool {
 /// Whether the directives of `module` (a directive table's module column) can be used: always,
 /// unless it is one of [`LOADABLE_MODULES`] not loaded.
 pub fn directives_available(module: &str, loaded: &[&str]) -> bool {
+    // mod_cgid declares mod_cgi's ScriptLog directives too.
+    if module == "cgi" && loaded.contains(&"cgid") {
+        return true;
+    }
     find(LOADABLE_MODULES, module).is_none_or(|short| loaded.contains(&short))
 }
 

@@ -356,6 +356,16 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
     if s.allow_override.is_some() {
         merged.allow_override.clone_from(&s.allow_override);
     }
+    // core's Options: a plain list replaces what is inherited, +/- adjust it; the merged
+    // section keeps the result as an absolute setting.
+    if let Some(o) = &s.options {
+        let abs = super::options::merge(merged.options.iter().chain(std::iter::once(o)));
+        merged.options = Some(super::options::OptionsSetting {
+            opts: Some(abs),
+            add: 0,
+            remove: 0,
+        });
+    }
     for (code, doc) in &s.error_documents {
         merged.error_documents.retain(|(c, _)| c != code);
         merged.error_documents.push((*code, doc.clone()));

@@ -105,6 +105,9 @@ pub struct Section {
     pub file_etag: Option<super::sections::FileEtag>,
     /// `<Files>`/`<FilesMatch>` nested in this section (or at top level, in the base section).
     pub files: Vec<Section>,
+    /// `Options` inside the section ([`super::options`]); in a merged section, the options in
+    /// force as an absolute setting.
+    pub options: Option<super::options::OptionsSetting>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -188,6 +191,10 @@ pub struct ServerConfig {
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
     /// costs a connection nothing.
     pub request_read_timeout: Option<ReqTimeout>,
+    /// mod_alias (`Alias`, `ScriptAlias`, `Redirect`, …).
+    pub alias: crate::modules::alias::AliasConfig,
+    /// mod_cgi/mod_cgid settings and mod_mime's `AddHandler`.
+    pub cgi: crate::modules::cgi_script::CgiConfig,
 }
 
 impl ServerConfig {
@@ -239,6 +246,12 @@ impl ServerConfig {
             server_headers: Vec::new(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
+            alias: Default::default(),
+            cgi: crate::modules::cgi_script::CgiConfig {
+                script_log_length: 10_385_760,
+                script_log_buffer: 1024,
+                ..Default::default()
+            },
         }
     }
 
@@ -273,6 +286,11 @@ impl ServerConfig {
     /// The `Require` in force for a request (sections merged in Apache's order).
     pub fn access_for(&self, url_path: &str, fs_path: &Path) -> crate::modules::authz::DirAccess {
         self.walk_no_htaccess(url_path, fs_path).access()
+    }
+
+    /// `Options` in force for a file (sections merged in Apache's order, no `.htaccess`).
+    pub fn options_for(&self, url_path: &str, fs_path: &Path) -> u8 {
+        super::options::merge(self.walk_no_htaccess(url_path, fs_path).options.iter())
     }
 }
 

@@ -91,19 +91,19 @@ impl BodyReader {
         }
     }
 
-    /// Read the whole body, keeping at most `keep` bytes of it in `out` (the rest is discarded).
+    /// Read the whole body, handing each piece as it arrives to `out` (a CGI script's stdin;
+    /// a no-op to discard).
     pub fn read_all(
         &mut self,
         input: &mut Input,
         stream: &TcpStream,
-        out: &mut Vec<u8>,
-        keep: usize,
+        out: &mut dyn FnMut(&[u8]),
     ) -> Result<(), BodyError> {
         self.check_declared_length()?;
         match self.framing {
             BodyFraming::None => Ok(()),
-            BodyFraming::Length(n) => self.read_exact(input, stream, n, out, keep),
-            BodyFraming::Chunked => self.read_chunked(input, stream, out, keep),
+            BodyFraming::Length(n) => self.read_exact(input, stream, n, out),
+            BodyFraming::Chunked => self.read_chunked(input, stream, out),
         }
     }
 
@@ -112,16 +112,14 @@ impl BodyReader {
         input: &mut Input,
         stream: &TcpStream,
         mut remaining: u64,
-        out: &mut Vec<u8>,
-        keep: usize,
+        out: &mut dyn FnMut(&[u8]),
     ) -> Result<(), BodyError> {
         while remaining > 0 {
             if !input.has_data() {
                 input.fill(stream).map_err(BodyError::read)?;
             }
             let take = (input.data().len() as u64).min(remaining) as usize;
-            let room = keep.saturating_sub(out.len()).min(take);
-            out.extend_from_slice(&input.data()[..room]);
+            out(&input.data()[..take]);
             input.consume(take);
             remaining -= take as u64;
             self.total += take as u64;
@@ -133,8 +131,7 @@ impl BodyReader {
         &mut self,
         input: &mut Input,
         stream: &TcpStream,
-        out: &mut Vec<u8>,
-        keep: usize,
+        out: &mut dyn FnMut(&[u8]),
     ) -> Result<(), BodyError> {
         loop {
             let line = input
@@ -168,7 +165,7 @@ impl BodyReader {
                     ),
                 ));
             }
-            self.read_exact(input, stream, size, out, keep)?;
+            self.read_exact(input, stream, size, out)?;
             // The chunk data must be followed by exactly CRLF.
             let crlf = input.read_line(stream, 2).map_err(chunk_line_error)?;
             if !crlf.is_empty() {
@@ -267,6 +264,10 @@ impl BodyAccess for RequestBody<'_> {
     }
 
     fn discard(&mut self) -> Result<(), BodyError> {
+        self.stream_to(&mut |_| {})
+    }
+
+    fn stream_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), BodyError> {
         if self.consumed {
             return Ok(());
         }
@@ -286,8 +287,7 @@ impl BodyAccess for RequestBody<'_> {
                     })?;
                 self.expecting_100 = false;
             }
-            self.reader
-                .read_all(self.input, self.stream, &mut Vec::new(), 0)
+            self.reader.read_all(self.input, self.stream, out)
         })();
         if result.is_err() {
             self.failed = true;

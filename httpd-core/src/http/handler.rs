@@ -23,6 +23,7 @@
 //!    GET (Apache's `deliver_script` is on for every request).
 
 use std::net::SocketAddr;
+use std::os::unix::ffi::OsStrExt;
 
 use super::HttpServer;
 use super::body::BodyError;
@@ -31,9 +32,12 @@ use super::mime::with_default_charset;
 use super::module_hooks::{RequestNotes, access_check, apply_headers, cfg_has_headers, setenvif};
 use super::request::Request;
 use super::response::{Chunk, Response};
-use super::static_files::{Located, PathError, normalize_path, serve_file, unescape_path};
+use super::static_files::{DocRoot, Located, PathError, normalize_path, serve_file, unescape_path};
 use crate::config::modules;
+use crate::config::options::symlinks_allowed;
 use crate::log::Level;
+use crate::modules::alias::Translated;
+use crate::modules::cgi_handler;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
 const KNOWN_METHODS: &[&str] = &[
@@ -73,6 +77,9 @@ pub trait BodyAccess {
     /// Read and drop the whole body (`ap_discard_request_body`), sending `100 Continue` first
     /// when the client asked for it.
     fn discard(&mut self) -> Result<(), BodyError>;
+    /// Read the whole body like [`BodyAccess::discard`], handing each piece to `out` as it
+    /// arrives (mod_cgi feeding a script's stdin).
+    fn stream_to(&mut self, out: &mut dyn FnMut(&[u8])) -> Result<(), BodyError>;
 }
 
 /// One request being handled.
@@ -310,8 +317,13 @@ fn route(
         Some(i) => (&inner.vhosts[i].docroot, &inner.vhosts[i].sections),
         None => (&inner.docroot, &inner.sections),
     };
-    let fs_path = docroot.path.join(decoded.trim_start_matches('/'));
-    // 3b. The sections in Apache's merge order, .htaccess files included.
+    // 3b. translate_name: mod_alias's redirects and aliases, else DocumentRoot.
+    let mapped = match map_url(x, docroot, &decoded) {
+        Ok(m) => m,
+        Err(r) => return *r,
+    };
+    let fs_path = mapped.fs_path.clone();
+    // 3c. The sections in Apache's merge order, .htaccess files included.
     let dir: &crate::config::Section = match walk_sections(x, table, &decoded, &fs_path) {
         Ok(d) => merged.insert(d),
         Err(status) => return x.error(status, None),
@@ -344,8 +356,23 @@ fn route(
     if let Some(h) = handler.and_then(|name| x.server.custom_handler(name)) {
         return h(x.req);
     }
+    let options = crate::config::options::merge(dir.options.iter());
+    // 5b. cgi-script (mod_cgi/mod_cgid): SetHandler, ScriptAlias or AddHandler.
+    if cgi_handler::wants_cgi(x, handler, mapped.script, &decoded, &fs_path) {
+        let root = mapped
+            .alias_root
+            .clone()
+            .unwrap_or_else(|| docroot.path.clone());
+        if let Err(link) = symlinks_allowed(options, &root, &fs_path) {
+            return symlink_refused(x, &link);
+        }
+        return cgi_handler::run(x, &decoded, &fs_path, options, mapped.script);
+    }
+    let url_bytes = mapped.rel_bytes(url_bytes);
+    let alias_root = mapped.root(docroot);
+    let root = alias_root.as_ref().unwrap_or(docroot);
     // 6. mod_dir
-    let mut located = docroot.locate(&url_bytes);
+    let mut located = root.locate(&url_bytes);
     let mut etag_bits = dir.etag_bits();
     if let Located::Dir(dir) = &located {
         if !url_path.ends_with('/') {
@@ -367,12 +394,12 @@ fn route(
         // status is answered if no other name serves (fixup_dir's error_notfound).
         let mut error_notfound = None;
         let index = cfg.directory_index.iter().find_map(|name| {
-            let f @ Located::File(..) = docroot.locate(&[&url_bytes[..], name.as_bytes()].concat())
+            let f @ Located::File(..) = root.locate(&[&url_bytes[..], name.as_bytes()].concat())
             else {
                 return None;
             };
             let sub_url = format!("{decoded}{name}");
-            let sub_fs = docroot.path.join(sub_url.trim_start_matches('/'));
+            let sub_fs = fs_path.join(name);
             match walk_sections(x, table, &sub_url, &sub_fs) {
                 Ok(d) => match access_check(x, &d.access(), &sub_fs, &env_now).0 {
                     None => Some((f, name, d.etag_bits())),
@@ -415,6 +442,23 @@ fn route(
             None => {}
         }
     }
+    // Options FollowSymLinks / SymLinksIfOwnerMatch (core's resolve_symlink).
+    // The path as requested (the located one may have its links already resolved), plus the
+    // DirectoryIndex name when mod_dir chose one.
+    let mut requested = root.path.join(std::ffi::OsStr::from_bytes(
+        url_bytes.strip_prefix(b"/").unwrap_or(&url_bytes),
+    ));
+    if let Located::File(p, ..) = &located
+        && url_bytes.ends_with(b"/")
+        && let Some(name) = p.file_name()
+    {
+        requested.push(name);
+    }
+    if let Located::File(..) = &located
+        && let Err(link) = symlinks_allowed(options, &root.path, &requested)
+    {
+        return symlink_refused(x, &link);
+    }
     default_handler(x, located, etag_bits)
 }
 
@@ -436,6 +480,93 @@ fn walk_sections(
         })
     };
     table.walk(url, fs_path, is_dir, &mut reader)
+}
+
+/// 403 with AH00037 (`core.c: resolve_symlink` refused by Options).
+fn symlink_refused(x: &Exchange<'_>, link: &std::path::Path) -> Response {
+    x.log(
+        "core",
+        Level::Error,
+        format_args!(
+            "AH00037: Symbolic link not allowed or link target not accessible: {}",
+            link.display()
+        ),
+    );
+    x.error(403, None)
+}
+
+/// Where step 3b mapped a URL.
+struct Mapped {
+    fs_path: std::path::PathBuf,
+    /// A ScriptAlias forced `cgi-script`.
+    script: bool,
+    /// The Alias target the file is under (`None`: DocumentRoot).
+    alias_root: Option<std::path::PathBuf>,
+}
+
+impl Mapped {
+    /// The bytes to locate under [`Mapped::root`].
+    fn rel_bytes(&self, url_bytes: Vec<u8>) -> Vec<u8> {
+        match &self.alias_root {
+            None => url_bytes,
+            Some(r) => {
+                let rel = self.fs_path.strip_prefix(r).unwrap_or(&self.fs_path);
+                let mut b = b"/".to_vec();
+                b.extend_from_slice(rel.as_os_str().as_encoded_bytes());
+                if url_bytes.ends_with(b"/") && !b.ends_with(b"/") {
+                    b.push(b'/');
+                }
+                b
+            }
+        }
+    }
+
+    /// The root to locate files under, when it is not DocumentRoot.
+    fn root(&self, _docroot: &DocRoot) -> Option<DocRoot> {
+        let r = self.alias_root.as_ref()?;
+        Some(DocRoot::new(r.canonicalize().unwrap_or_else(|_| r.clone())))
+    }
+}
+
+/// Step 3b (`ap_process_request_internal` → `translate_name`): mod_alias when loaded, else
+/// DocumentRoot joined with the path. `Err` is the redirect (or gone) answer.
+fn map_url(x: &Exchange<'_>, root: &DocRoot, decoded: &str) -> Result<Mapped, Box<Response>> {
+    let cfg = &x.server.inner.config;
+    let docroot = || Mapped {
+        fs_path: root.path.join(decoded.trim_start_matches('/')),
+        script: false,
+        alias_root: None,
+    };
+    if !cfg.loaded_modules.contains(&"alias") {
+        return Ok(docroot());
+    }
+    match cfg
+        .alias
+        .translate(decoded, x.req.line.query.as_deref(), |p| x.absolute_url(p))
+    {
+        None => Ok(docroot()),
+        Some(Translated::Redirect { status, location }) => {
+            let cx = PageContext {
+                location: location.as_deref(),
+                method: &x.req.line.method,
+                ..Default::default()
+            };
+            let mut r = Response::error(status, &cx);
+            if !(300..400).contains(&status) {
+                r = x.error(status, None);
+            }
+            Err(Box::new(r))
+        }
+        Some(Translated::File {
+            path,
+            script,
+            alias_root,
+        }) => Ok(Mapped {
+            fs_path: path,
+            script,
+            alias_root: Some(alias_root),
+        }),
+    }
 }
 
 /// Step 7: `core.c: default_handler`.

@@ -52,6 +52,8 @@ pub struct Response {
     pub headers: Vec<(&'static str, String)>,
     /// Fields that Apache sets after the length (`Content-Range`).
     pub late_headers: Vec<(&'static str, String)>,
+    /// Fields a CGI script sent (any name), written after `headers`.
+    pub script_headers: Vec<(String, String)>,
     pub content_type: Option<String>,
     pub body: Vec<Chunk>,
     /// Send the body with `Transfer-Encoding: chunked` (HTTP/1.1, length unknown to Apache: TRACE).
@@ -113,6 +115,7 @@ impl Response {
             status,
             headers: Vec::new(),
             late_headers: Vec::new(),
+            script_headers: Vec::new(),
             content_type: None,
             body: Vec::new(),
             chunked: false,
@@ -285,6 +288,9 @@ pub fn write_head(
         let _ = write!(out, "{n}: {v}\r\n");
     }
     for (n, v) in &resp.headers {
+        let _ = write!(out, "{n}: {v}\r\n");
+    }
+    for (n, v) in &resp.script_headers {
         let _ = write!(out, "{n}: {v}\r\n");
     }
     let header_only = status_is_header_only(resp.status);

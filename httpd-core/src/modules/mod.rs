@@ -14,12 +14,21 @@
 //! | [`env`] | `modules/metadata/mod_env.c` |
 //! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`) |
 //! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
+//! | [`alias`] | `modules/mappers/mod_alias.c` |
+//! | [`cgi_script`] | `server/util_script.c`, `modules/generators/cgi_common.h` |
+//! | [`cgi`] | `modules/generators/mod_cgi.c` |
+//! | [`cgid`] | `modules/generators/mod_cgid.c` |
 
 pub mod access_compat;
+pub mod alias;
 pub mod auth_basic;
 pub mod authn_file;
 pub mod authz;
 pub mod authz_host;
+pub mod cgi;
+pub mod cgi_handler;
+pub mod cgi_script;
+pub mod cgid;
 pub mod env;
 pub mod headers;
 pub mod reqtimeout;

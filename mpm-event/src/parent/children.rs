@@ -91,6 +91,8 @@ impl Parent {
             };
             let Some(pid) = status.pid() else { continue };
             let Some(slot) = self.slot_of(pid) else {
+                // mod_cgid's daemon is re-forked (`cgid_maint`).
+                httpd_core::modules::cgid::maint(pid);
                 continue;
             };
             let old_generation =

@@ -1,0 +1,431 @@
+//! CGI on every MPM (httpd-core `modules/cgi_script.rs`, steps 1–5; `cgi.rs` for prefork,
+//! `cgid.rs` for worker and event): output, environment, request bodies, `Status:`/`Location:`,
+//! nph-, stderr, the Timeout kill, the scripts' uid, the `W` slot, and that a threaded child
+//! never forks. The servers run as root and drop to `nobody`, as Debian's do to `www-data`.
+
+use conformance::{Mpm, ServerTest, for_each_mpm};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+fn root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// The scripts every test server has, in `htdocs/cgi-bin/` (mapped by a ScriptAlias).
+const SCRIPTS: &[(&str, &str)] = &[
+    (
+        "hello.cgi",
+        "#!/bin/sh\nprintf 'Status: 201 Created\\nX-Test: yes\\nContent-Type: text/plain\\n\\nhello\\n'\n",
+    ),
+    (
+        "env.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\nenv\necho \"UID=$(id -u)\"\necho \"PPID=$PPID\"\n",
+    ),
+    (
+        "cat.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\ncat\n",
+    ),
+    (
+        "local.cgi",
+        "#!/bin/sh\nprintf 'Location: /index.html\\n\\n'\n",
+    ),
+    (
+        "away.cgi",
+        "#!/bin/sh\nprintf 'Location: http://example.com/x\\n\\n'\n",
+    ),
+    (
+        "nph-raw.cgi",
+        "#!/bin/sh\nprintf 'HTTP/1.1 202 Accepted\\nX-Nph: 1\\nContent-Type: text/plain\\n\\nraw\\n'\n",
+    ),
+    (
+        "err.cgi",
+        "#!/bin/sh\necho 'something went wrong' >&2\nprintf 'Content-Type: text/plain\\n\\nok\\n'\n",
+    ),
+    // Headers and a first piece, then silence.
+    (
+        "partial.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\npart\\n'\necho $$ > \"${SCRIPT_FILENAME%/*}/partial.pid\"\nexec sleep 100\n",
+    ),
+    // Never answers: writes its pid where the test can find it, then sleeps.
+    (
+        "hang.cgi",
+        "#!/bin/sh\necho $$ > \"${SCRIPT_FILENAME%/*}/hang.pid\"\nexec sleep 100\n",
+    ),
+    (
+        "sleep.cgi",
+        "#!/bin/sh\nsleep \"${QUERY_STRING:-1}\"\nprintf 'Content-Type: text/plain\\n\\nslept\\n'\n",
+    ),
+];
+
+fn server(mpm: Mpm, extra: &[&str]) -> conformance::Server {
+    server_with(mpm, mpm != Mpm::Prefork, extra)
+}
+
+/// As Debian: mod_cgi for prefork, mod_cgid for the others, unless `cgid` asks for mod_cgid
+/// everywhere (Apache allows it with prefork too).
+fn server_with(mpm: Mpm, cgid: bool, extra: &[&str]) -> conformance::Server {
+    let module = if cgid {
+        "LoadModule cgid_module /usr/lib/apache2/modules/mod_cgid.so"
+    } else {
+        "LoadModule cgi_module /usr/lib/apache2/modules/mod_cgi.so"
+    };
+    let mut t = ServerTest::new(mpm)
+        .directive("LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so")
+        .directive(module)
+        .directive("User nobody")
+        .directive("Group nogroup")
+        .directive("Timeout 2");
+    if cgid {
+        // The harness has no ServerRoot/logs (the default runtime directory).
+        t = t.directive("ScriptSock \"@DIR@/cgisock\"");
+    }
+    for (name, body) in SCRIPTS {
+        t = t.file(&format!("cgi-bin/{name}"), *body);
+    }
+    for e in extra {
+        t = t.directive(e);
+    }
+    let s = t.start();
+    let bin = s.dir().join("htdocs/cgi-bin");
+    for (name, _) in SCRIPTS {
+        std::fs::set_permissions(bin.join(name), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    // hang.cgi writes its pid here; nobody must be able to write.
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o777)).unwrap();
+    s
+}
+
+/// The server with Debian's ScriptAlias for its `cgi-bin`.
+fn cgi_server(mpm: Mpm) -> conformance::Server {
+    server(mpm, &["ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\""])
+}
+
+fn cgi_output_status_headers_and_body(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.get("/cgi-bin/hello.cgi");
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert_eq!(r.header("X-Test"), Some("yes"));
+    assert_eq!(r.header("Content-Type"), Some("text/plain"));
+    assert_eq!(r.text(), "hello\n");
+}
+for_each_mpm!(cgi_output_status_headers_and_body);
+
+fn cgi_environment_is_rfc3875(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.raw(
+        b"GET /cgi-bin/env.cgi/extra/path?a=1&b=2 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Foo: bar\r\nConnection: close\r\n\r\n",
+    );
+    let r = r.response();
+    assert_eq!(r.status, 200, "{}", r.text());
+    let env = r.text();
+    for want in [
+        "GATEWAY_INTERFACE=CGI/1.1",
+        "REQUEST_METHOD=GET",
+        "QUERY_STRING=a=1&b=2",
+        "SCRIPT_NAME=/cgi-bin/env.cgi",
+        "PATH_INFO=/extra/path",
+        "HTTP_X_FOO=bar",
+        "SERVER_PROTOCOL=HTTP/1.1",
+        "REMOTE_ADDR=127.0.0.1",
+        "REQUEST_URI=/cgi-bin/env.cgi/extra/path?a=1&b=2",
+    ] {
+        assert!(env.lines().any(|l| l == want), "{want} missing in\n{env}");
+    }
+    // Started as root the server drops to User nobody, and so do the scripts (never root).
+    let uid = if root() {
+        65534
+    } else {
+        nix::unistd::geteuid().as_raw()
+    };
+    assert!(env.lines().any(|l| l == format!("UID={uid}")), "{env}");
+    let file = s.dir().join("htdocs/cgi-bin/env.cgi");
+    assert!(
+        env.contains(&format!("SCRIPT_FILENAME={}", file.display())),
+        "{env}"
+    );
+    assert!(env.contains(&format!("SERVER_PORT={}", s.port())), "{env}");
+    // Who started the script: the prefork child itself, or the cgid daemon (a worker/event
+    // child never forks).
+    let ppid: i32 = env
+        .lines()
+        .find_map(|l| l.strip_prefix("PPID="))
+        .and_then(|p| p.parse().ok())
+        .expect("PPID line");
+    let children = s.children();
+    match mpm {
+        Mpm::Prefork => assert!(children.contains(&ppid), "{ppid} not in {children:?}"),
+        _ => {
+            // The script's parent is the cgid daemon: a child of the server's parent with one
+            // thread, never a (multi-threaded) worker/event child.
+            assert_ne!(ppid, s.pid());
+            let status = std::fs::read_to_string(format!("/proc/{ppid}/status")).unwrap();
+            let threads = status.lines().find(|l| l.starts_with("Threads:")).unwrap();
+            assert_eq!(
+                threads, "Threads:\t1",
+                "the script's parent is single-threaded"
+            );
+            let parent_line = status.lines().find(|l| l.starts_with("PPid:")).unwrap();
+            assert!(
+                parent_line.ends_with(&format!("\t{}", s.pid())),
+                "the cgid daemon is a child of the parent: {parent_line}"
+            );
+            let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+            assert!(
+                !root() || uid_line.contains("65534"),
+                "daemon dropped to User: {uid_line}"
+            );
+        }
+    }
+}
+for_each_mpm!(cgi_environment_is_rfc3875);
+
+fn cgi_request_body_is_streamed_to_the_script(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let body = "x".repeat(200_000);
+    let req = format!(
+        "POST /cgi-bin/cat.cgi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let r = s.raw(req.as_bytes()).response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text().len(), body.len());
+    let chunked = b"POST /cgi-bin/cat.cgi HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let r = s.raw(chunked).response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "hello world");
+}
+for_each_mpm!(cgi_request_body_is_streamed_to_the_script);
+
+fn cgi_location_local_and_client_redirects_and_nph(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.get("/cgi-bin/local.cgi");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "<html><body>lab</body></html>\n");
+    let r = s.get("/cgi-bin/away.cgi");
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("Location"), Some("http://example.com/x"));
+    let r = s.get("/cgi-bin/nph-raw.cgi");
+    assert_eq!(r.status, 202);
+    assert_eq!(r.header("X-Nph"), Some("1"));
+    assert_eq!(r.text(), "raw\n");
+}
+for_each_mpm!(cgi_location_local_and_client_redirects_and_nph);
+
+fn cgi_stderr_goes_to_the_error_log_as_ah01215(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let r = s.get("/cgi-bin/err.cgi");
+    assert_eq!(r.status, 200);
+    let line = s.wait_for_log("AH01215", Duration::from_secs(5));
+    let module = if mpm == Mpm::Prefork { "cgi" } else { "cgid" };
+    assert!(line.contains(&format!("[{module}:error]")), "{line}");
+    assert!(line.contains("err.cgi: something went wrong"), "{line}");
+}
+for_each_mpm!(cgi_stderr_goes_to_the_error_log_as_ah01215);
+
+fn cgi_script_that_never_answers_is_killed_after_timeout(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let started = Instant::now();
+    let r = s.get("/cgi-bin/hang.cgi");
+    assert_eq!(r.status, 504, "{}", r.text());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    let pid_file = s.dir().join("htdocs/cgi-bin/hang.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("hang.cgi wrote its pid")
+        .trim()
+        .parse()
+        .unwrap();
+    wait_gone(pid);
+    // Apache's lines: mod_cgi warns AH01220 first; both log the timeout before the headers.
+    let line = s.wait_for_log(
+        "Script timed out before returning headers",
+        Duration::from_secs(5),
+    );
+    assert!(line.contains("hang.cgi"), "{line}");
+    if mpm == Mpm::Prefork {
+        s.wait_for_log(
+            "AH01220: Timeout waiting for output from CGI script",
+            Duration::from_secs(5),
+        );
+    }
+    // The worker is free again.
+    assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+}
+for_each_mpm!(cgi_script_that_never_answers_is_killed_after_timeout);
+
+fn cgi_sleeping_script_holds_a_w_slot(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let mut c = s.connect();
+    c.write_all(b"GET /cgi-bin/sleep.cgi?1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let st = s.status_auto();
+    // The status request itself is one W; the sleeping script holds another.
+    assert!(st.count('W') >= 2, "scoreboard {}", st.scoreboard);
+    let ex = conformance::http::read_until_close(&mut c, Duration::from_secs(5)).unwrap();
+    assert_eq!(ex.response().text(), "slept\n");
+}
+for_each_mpm!(cgi_sleeping_script_holds_a_w_slot);
+
+fn cgi_needs_execcgi_outside_script_alias(mpm: Mpm) {
+    let s = server(mpm, &["AddHandler cgi-script .cgi"]);
+    let r = s.get("/cgi-bin/hello.cgi");
+    assert_eq!(r.status, 403);
+    let line = s.wait_for_log("AH02809", Duration::from_secs(5));
+    assert!(
+        line.contains("Options ExecCGI is off in this directory"),
+        "{line}"
+    );
+    drop(s);
+    let s = server(
+        mpm,
+        &[
+            "AddHandler cgi-script .cgi",
+            "<Directory htdocs/cgi-bin>",
+            "Options +ExecCGI",
+            "</Directory>",
+        ],
+    );
+    assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+    // A file without the extension is served as a file.
+    assert_eq!(s.get("/index.html").status, 200);
+}
+for_each_mpm!(cgi_needs_execcgi_outside_script_alias);
+
+/// Debian's `conf-enabled/serve-cgi-bin.conf`, unchanged (`conformance/fixtures/debian/`): its
+/// `<IfModule mod_alias.c>`, `<IfModule mod_cgi.c>`/`<IfModule mod_cgid.c>`, `Define` and
+/// `<IfDefine>` turn on the ScriptAlias for `/usr/lib/cgi-bin/`, which the cgi module then
+/// answers (a missing script is its 404 with AH02811, not the file handler's AH00128).
+fn cgi_debian_serve_cgi_bin_conf_loads_unchanged(mpm: Mpm) {
+    let text = include_str!("../../fixtures/debian/serve-cgi-bin.conf");
+    let lines: Vec<&str> = text.lines().collect();
+    let s = server(mpm, &lines);
+    let r = s.get("/cgi-bin/no-such-script-mpm-lab");
+    assert_eq!(r.status, 404);
+    let line = s.wait_for_log("AH02811", Duration::from_secs(5));
+    assert!(
+        line.contains(
+            "script not found or unable to stat: /usr/lib/cgi-bin/no-such-script-mpm-lab"
+        ),
+        "{line}"
+    );
+}
+for_each_mpm!(cgi_debian_serve_cgi_bin_conf_loads_unchanged);
+
+/// mod_alias: `Redirect` answers before any alias (with the query appended), `gone` is a 410,
+/// `Alias` serves files from outside DocumentRoot, and without FollowSymLinks a symbolic link
+/// there is a 403 with AH00037.
+fn alias_redirect_and_symlink_options(mpm: Mpm) {
+    let s = server(
+        mpm,
+        &[
+            "Redirect permanent /old http://example.com/new",
+            "Redirect gone /dead",
+            "Alias /files/ \"@DIR@/htdocs/cgi-bin/\"",
+            "ScriptAlias /run/ \"@DIR@/htdocs/cgi-bin/\"",
+            "<Directory htdocs/cgi-bin>",
+            "Options -FollowSymLinks",
+            "</Directory>",
+        ],
+    );
+    let r = s.get("/old/page?q=1");
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("Location"),
+        Some("http://example.com/new/page?q=1")
+    );
+    assert_eq!(s.get("/dead").status, 410);
+    let r = s.get("/files/hello.cgi");
+    assert_eq!(r.status, 200, "served as a file, not run");
+    assert!(r.text().starts_with("#!/bin/sh"));
+    let dir = s.dir().join("htdocs/cgi-bin");
+    std::os::unix::fs::symlink(dir.join("hello.cgi"), dir.join("link.txt")).unwrap();
+    assert_eq!(s.get("/files/link.txt").status, 403);
+    let line = s.wait_for_log("AH00037", Duration::from_secs(5));
+    assert!(line.contains("link.txt"), "{line}");
+    // The same for a script behind a link (through the ScriptAlias of the same directory).
+    assert_eq!(s.get("/run/hello.cgi").status, 201);
+    std::os::unix::fs::symlink(dir.join("hello.cgi"), dir.join("link.cgi")).unwrap();
+    assert_eq!(s.get("/run/link.cgi").status, 403);
+}
+for_each_mpm!(alias_redirect_and_symlink_options);
+
+/// A script that sent its headers and part of its body, then went silent: after Timeout the
+/// client gets what was sent and the connection closes; the script is killed and the worker
+/// serves the next request.
+fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let ex = s.raw_timeout(
+        b"GET /cgi-bin/partial.cgi HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(10),
+    );
+    assert!(ex.closed, "the connection is closed after the cut");
+    let r = ex.response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.text(), "part\n");
+    let pid: i32 = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/partial.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_gone(pid);
+    assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+}
+for_each_mpm!(cgi_script_silent_mid_response_is_cut_and_killed);
+
+/// `pid` has exited (or is a zombie about to be reaped), within 5 s.
+fn wait_gone(pid: i32) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z ")) {
+        assert!(Instant::now() < deadline, "script {pid} still alive");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// mod_cgid on every MPM (prefork too, as Apache allows): when the daemon dies the parent forks
+/// a new one (`cgid_maint`) and scripts run again; ScriptLog records the stderr lines.
+fn cgid_daemon_is_reforked_and_scriptlog_records(mpm: Mpm) {
+    let s = server_with(
+        mpm,
+        true,
+        &[
+            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
+            "ScriptLog htdocs/cgi-bin/script.log",
+        ],
+    );
+    let ppid = |s: &conformance::Server| -> i32 {
+        let env = s.get("/cgi-bin/env.cgi").text();
+        env.lines()
+            .find_map(|l| l.strip_prefix("PPID="))
+            .and_then(|p| p.parse().ok())
+            .expect("PPID line")
+    };
+    let daemon = ppid(&s);
+    assert!(!s.children().is_empty());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let new = loop {
+        let r = s.get("/cgi-bin/env.cgi");
+        if r.status == 200 {
+            break ppid(&s);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new cgid daemon: {}",
+            s.error_log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_ne!(new, daemon);
+    assert_eq!(s.get("/cgi-bin/err.cgi").status, 200);
+    let log = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/script.log")).unwrap();
+    assert!(
+        log.contains("stderr from") && log.contains("something went wrong"),
+        "{log}"
+    );
+}
+for_each_mpm!(cgid_daemon_is_reforked_and_scriptlog_records);

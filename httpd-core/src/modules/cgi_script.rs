@@ -1,0 +1,579 @@
+//! What mod_cgi and mod_cgid share: the checks before a script runs, its CGI/1.1 environment
+//! (RFC 3875; Apache `server/util_script.c: ap_add_common_vars, ap_add_cgi_vars`), feeding it
+//! the request body, reading its output within `Timeout`, and turning its header block into a
+//! response (`ap_scan_script_header_err_brigade`, `modules/generators/cgi_common.h`).
+//!
+//! The `cgi-script` handler, step by step (`cgi_handler`):
+//! 1. `Options ExecCGI` must be on, unless a `ScriptAlias` mapped the URL (403, AH02809);
+//!    a missing file is a 404 (AH02811), a directory a 403 (AH02812).
+//! 2. The script starts with the environment below, as the configured User/Group: by the
+//!    prefork child itself ([`super::cgi`]) or by the cgid daemon ([`super::cgid`]); failure is
+//!    a 500 (AH01223). It runs in its own process group, so a kill reaches what it started.
+//! 3. The request body is streamed to its stdin as it arrives (Content-Length or chunked),
+//!    then stdin is closed. A script that stops reading loses the rest (it is discarded).
+//! 4. Its stdout is read, each wait bounded by `Timeout` (`CGIDScriptTimeout` for cgid); stderr
+//!    lines go to the error log as `AH01215: stderr from FILE: line` (and to ScriptLog). A wait
+//!    that expires kills the process group (SIGKILL): before the header block the client gets a
+//!    504 (`Script timed out before returning headers`; mod_cgi warns AH01220 first), after it
+//!    what was read (200 with the part, as Apache 2.4.71 answers), and the
+//!    connection is closed.
+//! 5. The header block (up to the empty line) becomes the response: `Status:` sets the status,
+//!    `Location:` with a local path and no `Status:` is an internal redirect (a GET of that path,
+//!    `REDIRECT_STATUS=200` in the new environment), an absolute URL a 302; `Content-Type` and
+//!    every other field pass through. No empty line at all is a 500 (`End of script output
+//!    before headers`). An `nph-` script's output is its own status line and header block,
+//!    parsed the same way (mpm-lab does not hand the socket to the script: `Date` and `Server`
+//!    are ours).
+//!
+//! What this leaves out: the response is collected before it is sent (Apache streams it),
+//! so a script's output must fit in memory; `ScriptLog` records the stderr lines and failures
+//! but not the request and response dumps Apache adds.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::http::handler::Exchange;
+use crate::http::response::{Chunk, Response};
+use crate::log::Level;
+
+/// mod_cgi's settings (`cgi_server_conf`, plus cgid's socket and timeout).
+#[derive(Debug, Clone, Default)]
+pub struct CgiConfig {
+    /// `ScriptLog` (absolute), `None` when off.
+    pub script_log: Option<PathBuf>,
+    /// `ScriptLogLength` (default 10385760, `DEFAULT_LOGBYTES`).
+    pub script_log_length: u64,
+    /// `ScriptLogBuffer` (default 1024, `DEFAULT_BUFBYTES`): how much of a POST body ScriptLog
+    /// would record (accepted; mpm-lab logs no body dumps).
+    pub script_log_buffer: u64,
+    /// `ScriptSock` as written (default `cgisock`, under DefaultRuntimeDir, `.PID` appended).
+    pub script_sock: Option<String>,
+    /// `CGIDScriptTimeout`: 0 means `Timeout`.
+    pub cgid_timeout: Duration,
+    /// `AddHandler handler .ext` (mod_mime), in file order: `(extension without dot, handler,
+    /// where it was written)`.
+    pub handlers_by_ext: Vec<(String, String, HandlerScope)>,
+}
+
+/// Where an `AddHandler` applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerScope {
+    Server,
+    /// Files under this directory.
+    Directory(String),
+    /// URLs under this path.
+    Location(String),
+    /// A section mpm-lab checks but does not apply (regex sections, `<Files>`).
+    Nowhere,
+}
+
+impl HandlerScope {
+    /// Whether it covers this request.
+    pub fn covers(&self, url_path: &str, file: &Path) -> bool {
+        match self {
+            HandlerScope::Server => true,
+            HandlerScope::Directory(d) => file.starts_with(d),
+            HandlerScope::Location(l) => url_path.starts_with(l.as_str()),
+            HandlerScope::Nowhere => false,
+        }
+    }
+}
+
+/// What a launcher needs to start a script (`ap_os_create_privileged_process`' arguments).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptCommand {
+    pub program: PathBuf,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// The script's directory (Apache `chdir`s there).
+    pub dir: PathBuf,
+}
+
+/// A running script: its process group and its three pipes.
+pub struct Script {
+    /// The script's pid, which is also its process group.
+    pub pid: i32,
+    pub stdin: Option<File>,
+    pub stdout: File,
+    pub stderr: File,
+    /// mod_cgi: the child we must reap. cgid scripts are reaped by the daemon.
+    pub child: Option<std::process::Child>,
+}
+
+/// Step 1's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 403, AH02809.
+    ExecCgiOff,
+    /// 404, AH02811.
+    NotFound,
+    /// 403, AH02812.
+    Directory,
+}
+
+/// Step 1: may `file` run as a script?
+pub fn check(file: &Path, exec_cgi: bool, script_aliased: bool) -> Result<(), Refusal> {
+    if !exec_cgi && !script_aliased {
+        return Err(Refusal::ExecCgiOff);
+    }
+    match std::fs::metadata(file) {
+        Err(_) => Err(Refusal::NotFound),
+        Ok(m) if m.is_dir() => Err(Refusal::Directory),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// `ap_find_path_info` for a script: the longest leading part of `path` that exists and is
+/// not a directory is the script, the rest is PATH_INFO.
+pub fn split_path_info(path: &Path) -> (PathBuf, String) {
+    let mut file = path.to_path_buf();
+    let mut info = String::new();
+    while std::fs::metadata(&file).is_err() {
+        let (Some(parent), Some(name)) = (file.parent(), file.file_name()) else {
+            return (path.to_path_buf(), String::new());
+        };
+        info = format!("/{}{info}", name.to_string_lossy());
+        file = parent.to_path_buf();
+    }
+    if std::fs::metadata(&file).is_ok_and(|m| m.is_dir()) && !info.is_empty() {
+        return (path.to_path_buf(), String::new());
+    }
+    (file, info)
+}
+
+/// The per-request values of the environment, gathered by the handler.
+pub struct EnvInput<'a> {
+    pub script_name: &'a str,
+    pub path_info: &'a str,
+    pub filename: &'a Path,
+    pub document_root: &'a Path,
+    pub redirect_status: Option<u16>,
+}
+
+/// `ap_add_common_vars` + `ap_add_cgi_vars` (RFC 3875 section 4.1).
+pub fn environment(x: &Exchange<'_>, i: &EnvInput<'_>) -> Vec<(String, String)> {
+    let cfg = &x.server.inner.config;
+    let req = x.req;
+    let mut env: Vec<(String, String)> = Vec::new();
+    for (n, v) in req.headers.iter() {
+        let key = match n.to_ascii_lowercase().as_str() {
+            "content-type" => "CONTENT_TYPE".to_string(),
+            "content-length" => "CONTENT_LENGTH".to_string(),
+            // Never the credentials (SECURITY_HOLE_PASS_AUTHORIZATION is off).
+            "authorization" | "proxy-authorization" => continue,
+            _ => format!("HTTP_{}", n.to_ascii_uppercase().replace('-', "_")),
+        };
+        if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            continue;
+        }
+        match env.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, old)) => *old = format!("{old}, {v}"),
+            None => env.push((key, v.to_string())),
+        }
+    }
+    let path = std::env::var("PATH")
+        .unwrap_or_else(|_| "/bin:/usr/bin:/usr/ucb:/usr/bsd:/usr/local/bin".into());
+    let host = req
+        .headers
+        .get("Host")
+        .map(|h| h.split(':').next().unwrap_or("").to_string());
+    let server_name = host
+        .filter(|h| !h.is_empty())
+        .or_else(|| cfg.server_name.clone())
+        .unwrap_or_else(|| x.local.ip().to_string());
+    let protocol = match req.line.version {
+        crate::http::request_line::Version::Http09 => "HTTP/0.9".to_string(),
+        crate::http::request_line::Version::Http(a, b) => format!("HTTP/{a}.{b}"),
+    };
+    let mut put = |k: &str, v: String| env.push((k.to_string(), v));
+    put("PATH", path);
+    put("SERVER_SIGNATURE", String::new());
+    put("SERVER_SOFTWARE", crate::SERVER_VERSION.to_string());
+    put("SERVER_NAME", server_name);
+    put("SERVER_ADDR", x.local.ip().to_string());
+    put("SERVER_PORT", x.local.port().to_string());
+    put("REMOTE_ADDR", x.peer.ip().to_string());
+    put("DOCUMENT_ROOT", i.document_root.display().to_string());
+    put("REQUEST_SCHEME", "http".into());
+    put("CONTEXT_PREFIX", String::new());
+    put(
+        "CONTEXT_DOCUMENT_ROOT",
+        i.document_root.display().to_string(),
+    );
+    put(
+        "SERVER_ADMIN",
+        cfg.server_admin
+            .clone()
+            .unwrap_or_else(|| "[no address given]".into()),
+    );
+    put("SCRIPT_FILENAME", i.filename.display().to_string());
+    put("REMOTE_PORT", x.peer.port().to_string());
+    if let Some(s) = i.redirect_status {
+        put("REDIRECT_STATUS", s.to_string());
+    }
+    put("GATEWAY_INTERFACE", "CGI/1.1".into());
+    put("SERVER_PROTOCOL", protocol);
+    put("REQUEST_METHOD", req.line.method.clone());
+    put("QUERY_STRING", req.line.query.clone().unwrap_or_default());
+    put("REQUEST_URI", req.line.target.clone());
+    put("SCRIPT_NAME", i.script_name.to_string());
+    if !i.path_info.is_empty() {
+        put("PATH_INFO", i.path_info.to_string());
+        let translated = i.document_root.join(i.path_info.trim_start_matches('/'));
+        put("PATH_TRANSLATED", translated.display().to_string());
+    }
+    env
+}
+
+/// mod_cgi's argv: the script, then the query's `+`-separated words when it has no `=`
+/// (the ISINDEX convention, RFC 3875 section 4.4).
+pub fn argv(program: &Path, query: Option<&str>) -> Vec<String> {
+    let mut v = vec![program.display().to_string()];
+    if let Some(q) = query.filter(|q| !q.is_empty() && !q.contains('=')) {
+        v.extend(q.split('+').map(|w| {
+            crate::http::static_files::unescape_path(w)
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_else(|_| w.to_string())
+        }));
+    }
+    v
+}
+
+/// Step 5's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    /// A response to send: status, fields, Content-Type, body.
+    Answer {
+        status: u16,
+        headers: Vec<(String, String)>,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    },
+    /// `Location: /local` without `Status:`: serve this path instead (GET).
+    LocalRedirect(String),
+    /// 500 with this log message.
+    Malformed(String),
+}
+
+/// Step 5: parse `out` (the script's whole output). `name` is the script's file name.
+pub fn parse_output(out: &[u8], name: &str, nph: bool) -> Parsed {
+    let end = out
+        .windows(2)
+        .position(|w| w == b"\n\n")
+        .map(|p| (p, p + 2))
+        .into_iter()
+        .chain(
+            out.windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| (p, p + 4)),
+        )
+        .min();
+    let Some((head_end, body_start)) = end else {
+        return Parsed::Malformed(format!("End of script output before headers: {name}"));
+    };
+    let head = String::from_utf8_lossy(&out[..head_end]);
+    let mut status = None;
+    let mut location = None;
+    let mut content_type = None;
+    let mut headers = Vec::new();
+    for (i, line) in head.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if nph && i == 0 && line.starts_with("HTTP/") {
+            status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok());
+            continue;
+        }
+        let Some((n, v)) = line.split_once(':') else {
+            let bad: String = line.chars().take(30).collect();
+            return Parsed::Malformed(format!(
+                "malformed header from script '{name}': Bad header: {bad}"
+            ));
+        };
+        let v = v.trim().to_string();
+        match n.to_ascii_lowercase().as_str() {
+            "status" => match v.get(..3).and_then(|c| c.parse::<u16>().ok()) {
+                Some(c) if (100..600).contains(&c) => status = Some(c),
+                _ => {
+                    let bad: String = v.chars().take(30).collect();
+                    return Parsed::Malformed(format!(
+                        "Invalid status line from script '{name}': {bad}"
+                    ));
+                }
+            },
+            "location" => location = Some(v),
+            "content-type" => content_type = Some(v),
+            // Framing is ours to decide.
+            "content-length" | "transfer-encoding" | "connection" | "date" | "server" => {}
+            _ => headers.push((n.to_string(), v)),
+        }
+    }
+    if let Some(loc) = &location {
+        if status.is_none() && loc.starts_with('/') {
+            return Parsed::LocalRedirect(loc.clone());
+        }
+        headers.insert(0, ("Location".into(), loc.clone()));
+    }
+    let status = status.unwrap_or(if location.is_some() { 302 } else { 200 });
+    Parsed::Answer {
+        status,
+        headers,
+        content_type,
+        body: out[body_start..].to_vec(),
+    }
+}
+
+/// How step 4 ended.
+pub struct Output {
+    pub stdout: Vec<u8>,
+    pub timed_out: bool,
+}
+
+/// Steps 3–4: feed the body, then read stdout and stderr until both end or a wait exceeds
+/// `timeout`. `on_stderr` gets each complete stderr line. While the script's stdin is full,
+/// its output is read meanwhile, so a script that echoes a large body (`cat`) cannot block
+/// itself and us (Apache's mod_cgi writes the whole body first and would wait for Timeout).
+pub fn exchange(
+    x: &mut Exchange<'_>,
+    script: &mut Script,
+    timeout: Duration,
+    on_stderr: &mut dyn FnMut(&str),
+) -> Result<Output, crate::http::body::BodyError> {
+    let mut stdin = script.stdin.take();
+    let mut pump = Pump {
+        out: Vec::new(),
+        err: Vec::new(),
+        out_open: true,
+        err_open: true,
+    };
+    let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+    let r = x.body.stream_to(&mut |mut piece| {
+        while let Some(w) = &mut stdin
+            && !piece.is_empty()
+        {
+            match pump.turn(script, Some(w), ms, on_stderr) {
+                Turn::Writable => match w.write(piece) {
+                    Ok(n) if n > 0 => piece = &piece[n..],
+                    // The script stopped reading (or died): the rest of the body is dropped.
+                    _ => stdin = None,
+                },
+                Turn::Read => {}
+                Turn::TimedOut | Turn::Done => stdin = None,
+            }
+        }
+    });
+    drop(stdin);
+    r?;
+    let mut timed_out = false;
+    while pump.out_open || pump.err_open {
+        if pump.turn(script, None, ms, on_stderr) == Turn::TimedOut {
+            timed_out = pump.out_open;
+            break;
+        }
+    }
+    if !pump.err.is_empty() {
+        on_stderr(&String::from_utf8_lossy(&pump.err));
+    }
+    Ok(Output {
+        stdout: pump.out,
+        timed_out,
+    })
+}
+
+/// Step 4's state: what was read so far and which pipes are still open.
+struct Pump {
+    out: Vec<u8>,
+    err: Vec<u8>,
+    out_open: bool,
+    err_open: bool,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Turn {
+    /// stdin has room.
+    Writable,
+    /// Something was read from stdout or stderr.
+    Read,
+    TimedOut,
+    /// Nothing left to wait for.
+    Done,
+}
+
+impl Pump {
+    /// One `poll(2)` on the open pipes (and stdin when given), at most `ms` long.
+    fn turn(
+        &mut self,
+        script: &mut Script,
+        stdin: Option<&File>,
+        ms: u16,
+        on_stderr: &mut dyn FnMut(&str),
+    ) -> Turn {
+        let mut fds = Vec::new();
+        if self.out_open {
+            fds.push(PollFd::new(script.stdout.as_fd(), PollFlags::POLLIN));
+        }
+        if self.err_open {
+            fds.push(PollFd::new(script.stderr.as_fd(), PollFlags::POLLIN));
+        }
+        if let Some(w) = stdin {
+            fds.push(PollFd::new(w.as_fd(), PollFlags::POLLOUT));
+        }
+        if fds.is_empty() {
+            return Turn::Done;
+        }
+        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) == 0 {
+            return Turn::TimedOut;
+        }
+        let ready: Vec<bool> = fds
+            .iter()
+            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        drop(fds);
+        let mut i = 0;
+        let mut buf = [0u8; 16 * 1024];
+        let mut read = false;
+        if self.out_open {
+            if ready[i] {
+                read = true;
+                match script.stdout.read(&mut buf) {
+                    Ok(0) | Err(_) => self.out_open = false,
+                    Ok(n) => self.out.extend_from_slice(&buf[..n]),
+                }
+            }
+            i += 1;
+        }
+        if self.err_open {
+            if ready[i] {
+                read = true;
+                match script.stderr.read(&mut buf) {
+                    Ok(0) | Err(_) => self.err_open = false,
+                    Ok(n) => self.err.extend_from_slice(&buf[..n]),
+                }
+                while let Some(p) = self.err.iter().position(|&b| b == b'\n') {
+                    let line: Vec<u8> = self.err.drain(..=p).collect();
+                    on_stderr(String::from_utf8_lossy(&line[..p]).trim_end_matches('\r'));
+                }
+            }
+            i += 1;
+        }
+        if read {
+            Turn::Read
+        } else if stdin.is_some() && ready.get(i) == Some(&true) {
+            Turn::Writable
+        } else {
+            Turn::Read
+        }
+    }
+}
+
+/// Kill a script's whole process group (step 4, timeout).
+pub fn kill_script(pid: i32) {
+    let _ = nix::sys::signal::killpg(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+}
+
+/// Append to ScriptLog (`log_scripterror`), unless it is off or longer than ScriptLogLength.
+pub fn script_log(cfg: &CgiConfig, line: &str) {
+    let Some(path) = &cfg.script_log else { return };
+    if std::fs::metadata(path).is_ok_and(|m| m.len() > cfg.script_log_length) {
+        return;
+    }
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(path)
+    {
+        let _ = writeln!(f, "%% {line}");
+    }
+}
+
+/// Build the final response from step 5 (the local redirect is handled by the caller).
+pub fn into_response(x: &Exchange<'_>, parsed: Parsed, timed_out: bool) -> Response {
+    match parsed {
+        Parsed::Answer {
+            status,
+            headers,
+            content_type,
+            body,
+        } => {
+            let mut r = Response::new(status);
+            r.script_headers = headers;
+            r.content_type = content_type;
+            if !body.is_empty() {
+                r.body.push(Chunk::Bytes(body));
+            }
+            r.close = timed_out;
+            r
+        }
+        Parsed::LocalRedirect(_) | Parsed::Malformed(_) => x.error(500, None),
+    }
+}
+
+/// The log line for a refusal, and its status.
+pub fn refusal(r: &Refusal, file: &Path) -> (u16, String) {
+    let (status, msg) = match r {
+        Refusal::ExecCgiOff => (403, "AH02809: Options ExecCGI is off in this directory"),
+        Refusal::NotFound => (404, "AH02811: script not found or unable to stat"),
+        Refusal::Directory => (403, "AH02812: attempt to invoke directory as script"),
+    };
+    (status, format!("{msg}: {}", file.display()))
+}
+
+/// Log at error level for module `module` with the client's address.
+pub fn log(x: &Exchange<'_>, module: &str, level: Level, msg: &str) {
+    let log = &x.server.inner.error_log;
+    if log.enabled(module, level) {
+        log.log_client(module, level, x.peer, format_args!("{msg}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_status_location_and_errors() {
+        let p = parse_output(
+            b"Status: 201 Created\nX-A: 1\nContent-Type: text/plain\n\nhi",
+            "s",
+            false,
+        );
+        assert_eq!(
+            p,
+            Parsed::Answer {
+                status: 201,
+                headers: vec![("X-A".into(), "1".into())],
+                content_type: Some("text/plain".into()),
+                body: b"hi".to_vec()
+            }
+        );
+        assert_eq!(
+            parse_output(b"Location: /x\r\n\r\n", "s", false),
+            Parsed::LocalRedirect("/x".into())
+        );
+        assert!(matches!(
+            parse_output(b"Location: http://e/\n\n", "s", false),
+            Parsed::Answer { status: 302, .. }
+        ));
+        assert_eq!(
+            parse_output(b"oops", "s.cgi", false),
+            Parsed::Malformed("End of script output before headers: s.cgi".into())
+        );
+        assert!(matches!(
+            parse_output(b"HTTP/1.1 202 OK\nX: y\n\n", "nph-s", true),
+            Parsed::Answer { status: 202, .. }
+        ));
+    }
+
+    #[test]
+    fn argv_takes_isindex_words_only() {
+        let p = Path::new("/s");
+        assert_eq!(argv(p, Some("a+b%20c")), vec!["/s", "a", "b c"]);
+        assert_eq!(argv(p, Some("a=1")), vec!["/s"]);
+    }
+}

@@ -1,0 +1,317 @@
+//! mod_cgid: CGI for the threaded MPMs (Apache `modules/generators/mod_cgid.c`).
+//!
+//! Why: `fork()` in a multi-threaded process copies only the calling thread; a lock another
+//! worker thread held at that instant (the allocator's, a log's) stays locked forever in the
+//! copy. A worker/event child therefore never forks. Instead:
+//!
+//! 1. The parent forks the cgid daemon *before* any child (`cgid_init`), while it is still
+//!    single-threaded. The daemon binds a Unix socket, `ScriptSock` (default
+//!    `cgisock.PARENTPID` under DefaultRuntimeDir), owned by User so the children may connect,
+//!    then drops to User/Group (`cgid_server`: `ap_unixd_setup_child`) and dies with the parent
+//!    (`PR_SET_PDEATHSIG`). The parent forks it again if it dies (`cgid_maint`:
+//!    [`CgidDaemon::reaped`]).
+//! 2. A worker thread connects and sends the script's program, argv, directory and environment
+//!    (`send_req`).
+//! 3. The daemon — single-threaded, so forking is safe — starts the script in its own process
+//!    group with three pipes, and sends back the script's pid and the handler's ends of the
+//!    pipes over the socket as `SCM_RIGHTS` ancillary data. It keeps nothing: its copies close,
+//!    and `SIGCHLD` ignored makes the kernel reap the script.
+//! 4. From there the worker thread drives the script exactly as mod_cgi does
+//!    ([`super::cgi_script`]), and kills its process group on `CGIDScriptTimeout` (Apache asks
+//!    the daemon to kill; here the thread and the script run as the same User, so it may
+//!    signal it directly).
+
+use std::io::{IoSlice, IoSliceMut, Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg};
+use nix::unistd::{ForkResult, Pid, fork};
+
+use super::cgi_script::{Script, ScriptCommand};
+use crate::config::ServerConfig;
+use crate::unixd::Identity;
+
+/// The socket the children connect to, set in the parent before the children are forked
+/// (they inherit it).
+static SOCKET: OnceLock<PathBuf> = OnceLock::new();
+
+/// `ScriptSock` resolved: DefaultRuntimeDir-relative, `.PID` of the parent appended.
+pub fn socket_path(cfg: &ServerConfig, parent: u32) -> PathBuf {
+    let name = cfg.cgi.script_sock.as_deref().unwrap_or("cgisock");
+    let base = crate::config::server::server_root_relative(&cfg.runtime_dir, name);
+    PathBuf::from(format!("{}.{parent}", base.display()))
+}
+
+/// The daemon of this parent (the control process is single-threaded: the lock is never
+/// contended; it only makes the static safe to share).
+static DAEMON: crate::sync::Mutex<Option<CgidDaemon>> = crate::sync::Mutex::new(None);
+
+/// Step 1 at start-up, once the listeners and logs are open and the process has detached:
+/// start the daemon when `LoadModule cgid_module` is in the configuration. A failure is
+/// logged (AH01243) and CGI requests then answer 500, as Apache's would.
+pub fn start_if_loaded(cfg: &ServerConfig, log: &crate::log::ErrorLog) {
+    if !cfg.loaded_modules.contains(&"cgid") || crate::sync::lock(&DAEMON).is_some() {
+        return;
+    }
+    let started = Identity::resolve(&cfg.user, &cfg.group)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+        .and_then(|id| CgidDaemon::start(cfg, &id));
+    match started {
+        Ok(d) => *crate::sync::lock(&DAEMON) = Some(d),
+        Err(e) => log.log(
+            "cgid",
+            crate::log::Level::Error,
+            format_args!("AH01243: Couldn't spawn cgid daemon process: {e}"),
+        ),
+    }
+}
+
+/// `cgid_maint` from the parent's reaping loop: `true` when `pid` was the daemon (a new one
+/// has been forked).
+pub fn maint(pid: Pid) -> bool {
+    crate::sync::lock(&DAEMON)
+        .as_mut()
+        .is_some_and(|d| d.reaped(pid))
+}
+
+/// The parent is ending (called with the PidFile's removal): stop the daemon and remove its
+/// socket (`cgid`'s pool cleanup).
+pub fn shutdown() {
+    if let Some(d) = crate::sync::lock(&DAEMON).take() {
+        d.stop();
+    }
+}
+
+/// The parent's handle on the daemon (step 1).
+pub struct CgidDaemon {
+    pid: Pid,
+    socket: PathBuf,
+    identity: Identity,
+}
+
+impl CgidDaemon {
+    /// Bind the socket and fork the daemon. Call in the parent before any child is forked.
+    pub fn start(cfg: &ServerConfig, identity: &Identity) -> std::io::Result<CgidDaemon> {
+        let socket = socket_path(cfg, std::process::id());
+        let _ = std::fs::remove_file(&socket);
+        let _ = SOCKET.set(socket.clone());
+        let mut d = CgidDaemon {
+            pid: Pid::from_raw(0),
+            socket,
+            identity: identity.clone(),
+        };
+        d.fork_daemon()?;
+        Ok(d)
+    }
+
+    fn fork_daemon(&mut self) -> std::io::Result<()> {
+        let _ = std::fs::remove_file(&self.socket);
+        let listener = UnixListener::bind(&self.socket)?;
+        // The children run as User and must be able to connect (`cgid_init`: chown).
+        let _ = nix::unistd::chown(&self.socket, Some(self.identity.uid().into()), None);
+        let parent = nix::unistd::getpid();
+        // SAFETY: called by the control process, which is single-threaded (see the MPMs'
+        // make_child); the daemon child only runs `daemon_main` and exits.
+        #[allow(unsafe_code)]
+        match unsafe { fork() }? {
+            ForkResult::Child => {
+                crate::signals::child_reset();
+                let code = daemon_main(listener, &self.identity, parent);
+                std::process::exit(code);
+            }
+            ForkResult::Parent { child } => {
+                self.pid = child;
+                Ok(())
+            }
+        }
+    }
+
+    /// `cgid_maint`: if `pid` was the daemon, fork a new one and say so.
+    pub fn reaped(&mut self, pid: Pid) -> bool {
+        if pid != self.pid {
+            return false;
+        }
+        let _ = self.fork_daemon();
+        true
+    }
+
+    /// The daemon's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Stop the daemon and remove its socket (shutdown, `cleanup_script_sock`).
+    pub fn stop(&self) {
+        let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::wait::waitpid(self.pid, None);
+        let _ = std::fs::remove_file(&self.socket);
+    }
+}
+
+/// The daemon (steps 1 and 3).
+fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 {
+    // SAFETY: SIG_IGN installs no handler code; with SIGCHLD ignored the kernel reaps scripts.
+    #[allow(unsafe_code)]
+    let _ = unsafe {
+        nix::sys::signal::signal(
+            nix::sys::signal::Signal::SIGCHLD,
+            nix::sys::signal::SigHandler::SigIgn,
+        )
+    };
+    if identity.drop_privileges().is_err() {
+        return 1;
+    }
+    // After the drop: a change of credentials clears the parent-death signal (prctl(2)).
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM);
+    if nix::unistd::getppid() != parent {
+        return 0;
+    }
+    for conn in listener.incoming() {
+        let Ok(mut conn) = conn else { continue };
+        let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+        let reply = match read_request(&mut conn) {
+            Some(cmd) => spawn_local(&cmd),
+            None => continue,
+        };
+        match reply {
+            Ok((pid, fds)) => {
+                let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+                let _ = send_with_fds(&conn, &pid.to_le_bytes(), &raw);
+            }
+            Err(e) => {
+                let code = -(e.raw_os_error().unwrap_or(libc::EIO));
+                let _ = send_with_fds(&conn, &code.to_le_bytes(), &[]);
+            }
+        }
+    }
+    0
+}
+
+/// Step 3 in the daemon: start the script (as mod_cgi does), return its pid and the handler's
+/// pipe ends. The `Child` is dropped unwaited: SIGCHLD is ignored, the kernel reaps it.
+fn spawn_local(cmd: &ScriptCommand) -> std::io::Result<(i32, [OwnedFd; 3])> {
+    let (child, fds) = super::cgi::spawn_piped(cmd)?;
+    Ok((child.id() as i32, fds))
+}
+
+fn send_with_fds(conn: &UnixStream, data: &[u8], fds: &[RawFd]) -> nix::Result<usize> {
+    let iov = [IoSlice::new(data)];
+    let cmsg = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage] = if fds.is_empty() { &[] } else { &cmsg };
+    sendmsg::<()>(conn.as_raw_fd(), &iov, cmsgs, MsgFlags::empty(), None)
+}
+
+/// Step 2's message: length-prefixed, NUL-separated `program, dir, argc, argv…, K=V…`.
+fn encode(cmd: &ScriptCommand) -> Vec<u8> {
+    let mut fields: Vec<String> = vec![
+        cmd.program.display().to_string(),
+        cmd.dir.display().to_string(),
+        cmd.argv.len().to_string(),
+    ];
+    fields.extend(cmd.argv.iter().cloned());
+    fields.extend(cmd.env.iter().map(|(k, v)| format!("{k}={v}")));
+    let body = fields.join("\0").into_bytes();
+    let mut out = (body.len() as u32).to_le_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+fn decode(body: &[u8]) -> Option<ScriptCommand> {
+    let text = String::from_utf8_lossy(body);
+    let mut it = text.split('\0');
+    let program = PathBuf::from(it.next()?);
+    let dir = PathBuf::from(it.next()?);
+    let argc: usize = it.next()?.parse().ok()?;
+    let argv: Vec<String> = it.by_ref().take(argc).map(String::from).collect();
+    let env = it
+        .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.into(), v.into())))
+        .collect();
+    Some(ScriptCommand {
+        program,
+        argv,
+        env,
+        dir,
+    })
+}
+
+fn read_request(conn: &mut UnixStream) -> Option<ScriptCommand> {
+    let mut len = [0u8; 4];
+    conn.read_exact(&mut len).ok()?;
+    let len = u32::from_le_bytes(len) as usize;
+    if len > 16 << 20 {
+        return None;
+    }
+    let mut body = vec![0u8; len];
+    conn.read_exact(&mut body).ok()?;
+    decode(&body)
+}
+
+/// Steps 2–3 from a worker thread: ask the daemon to start `cmd`. `Err` when there is no
+/// daemon or it failed (the handler answers 500).
+pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
+    let path: &Path = SOCKET
+        .get()
+        .ok_or_else(|| std::io::Error::other("no cgid daemon"))?;
+    let mut conn = UnixStream::connect(path)?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    conn.write_all(&encode(cmd))?;
+    let mut pid = [0u8; 4];
+    let mut space = nix::cmsg_space!([RawFd; 3]);
+    let mut fds = Vec::new();
+    {
+        let mut iov = [IoSliceMut::new(&mut pid)];
+        let msg = recvmsg::<()>(
+            conn.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )?;
+        for c in msg.cmsgs()? {
+            if let ControlMessageOwned::ScmRights(r) = c {
+                fds.extend(r);
+            }
+        }
+    }
+    // SAFETY: the kernel just installed these descriptors in this process for us (SCM_RIGHTS);
+    // nothing else owns them.
+    #[allow(unsafe_code)]
+    let owned: Vec<OwnedFd> = fds
+        .into_iter()
+        .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
+        .collect();
+    let pid = i32::from_le_bytes(pid);
+    if pid <= 0 {
+        return Err(std::io::Error::from_raw_os_error(-pid));
+    }
+    let [i, o, e]: [OwnedFd; 3] = owned
+        .try_into()
+        .map_err(|_| std::io::Error::other("cgid sent no pipes"))?;
+    Ok(Script {
+        pid,
+        stdin: Some(i.into()),
+        stdout: o.into(),
+        stderr: e.into(),
+        child: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_round_trips() {
+        let cmd = ScriptCommand {
+            program: "/x/s.cgi".into(),
+            argv: vec!["/x/s.cgi".into(), "a b".into()],
+            env: vec![("A".into(), "1=2".into()), ("B".into(), String::new())],
+            dir: "/x".into(),
+        };
+        let wire = encode(&cmd);
+        assert_eq!(decode(&wire[4..]), Some(cmd));
+    }
+}
