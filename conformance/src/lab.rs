@@ -182,8 +182,7 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             }
             let s = t.try_start().map_err(|e| io::Error::other(e.to_string()))?;
             if opts.mode == Mode::Cgi {
-                let script = s.dir().join("htdocs/cgi-bin/sleep.cgi");
-                fs::set_permissions(&script, fs::Permissions::from_mode(0o755))?;
+                sleep_cgi_executable(&s)?;
             }
             let (a, p) = (s.addr(), s.pid());
             fs::copy(s.config_path(), opts.out.join("httpd.conf"))?;
@@ -568,10 +567,16 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> io::Result<String> {
     Ok(text)
 }
 
-/// `--mode cgi` on our server: the bundled sleep CGI in `htdocs/cgi-bin/`, mod_alias with
+/// The bundled sleep CGI is written by the harness as a plain file: make it executable.
+pub fn sleep_cgi_executable(s: &crate::Server) -> io::Result<()> {
+    let script = s.dir().join("htdocs/cgi-bin/sleep.cgi");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755))
+}
+
+/// `--mode cgi` on our server (and every server `mpm-lab top` starts): the bundled sleep CGI in `htdocs/cgi-bin/`, mod_alias with
 /// Debian's ScriptAlias, and mod_cgi (prefork) or mod_cgid (worker, event), as the reference
 /// `apache.sh` does with `CGI=1`. Modules the configuration already loads are not loaded again.
-fn with_sleep_cgi(t: ServerTest, mpm: Mpm) -> ServerTest {
+pub fn with_sleep_cgi(t: ServerTest, mpm: Mpm) -> ServerTest {
     let (module, file) = match mpm {
         Mpm::Prefork => ("cgi_module", "mod_cgi"),
         _ => ("cgid_module", "mod_cgid"),

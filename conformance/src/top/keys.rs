@@ -8,6 +8,7 @@
 use crate::load::{Burst, Held};
 use crossbeam_channel::{Receiver, Sender};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,9 @@ use std::time::Duration;
 pub const PARTIAL_STEP: usize = 10;
 /// Idle keep-alive connections added or released per key press.
 pub const KEEPALIVE_STEP: usize = 100;
+/// CGI sleeps started per key press, and how long each script sleeps.
+pub const CGI_STEP: usize = 10;
+pub const CGI_SECONDS: u64 = 60;
 
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +31,7 @@ pub enum Action {
     ReleasePartial,
     AddKeepAlive,
     ReleaseKeepAlive,
-    /// 10 CGI sleeps: not possible until the servers run CGI (issue 14).
+    /// 10 requests to the bundled sleep CGI (a worker in `W` each while the script sleeps).
     Cgi,
     Burst,
     /// `graceful`, `restart` or `graceful-stop` (names of [`crate::lab::parse_signal`]).
@@ -72,6 +76,7 @@ enum Command {
     ReleasePartial(usize),
     AddKeepAlive(usize),
     ReleaseKeepAlive(usize),
+    AddCgi(usize),
     Burst(usize),
 }
 
@@ -127,6 +132,9 @@ impl Loader {
     }
     pub fn release_keepalive(&self) {
         self.send(Command::ReleaseKeepAlive(KEEPALIVE_STEP));
+    }
+    pub fn add_cgi(&self) {
+        self.send(Command::AddCgi(CGI_STEP));
     }
     pub fn burst(&self, n: usize) {
         self.send(Command::Burst(n));
@@ -235,6 +243,35 @@ fn loader_loop(addr: SocketAddr, rx: &Receiver<Command>, tx: &Sender<Report>, st
                 keepalive.truncate(keepalive.len() - n);
                 format!("k: released {n} keep-alive connections")
             }
+            Command::AddCgi(n) => {
+                // `/cgi-bin/sleep.cgi?60`, as `mpm-lab run --mode cgi` sends it: the connection
+                // is held (counted with the partial requests, `r` releases it) until the script
+                // answers and the server closes.
+                let req = format!(
+                    "GET {}?{CGI_SECONDS} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+                    crate::load::CGI_SLEEP_PATH
+                );
+                let mut opened = 0;
+                let mut err = None;
+                while opened < n && !stop.load(Ordering::Relaxed) {
+                    let c = TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+                        .and_then(|mut c| c.write_all(req.as_bytes()).map(|()| c));
+                    match c {
+                        Ok(c) => {
+                            partial.push(c);
+                            opened += 1;
+                        }
+                        Err(e) => {
+                            err = Some(e);
+                            break;
+                        }
+                    }
+                }
+                match err {
+                    None => format!("W: +{opened} CGI sleeps ({CGI_SECONDS} s each)"),
+                    Some(e) => format!("W: +{opened} of {n} CGI sleeps ({e})"),
+                }
+            }
             Command::Burst(n) => {
                 // Its own thread: a burst against a full pool waits in the backlog.
                 let tx = tx.clone();
@@ -284,6 +321,6 @@ mod tests {
             assert_eq!(action_for(key(k)), Some(Action::Signal(a)));
             assert!(crate::lab::parse_signal(&format!("0:{a}")).is_ok());
         }
-        assert!(super::super::render::HELP.contains("needs CGI (issue 14)"));
+        assert!(super::super::render::HELP.contains("10 CGI sleeps"));
     }
 }

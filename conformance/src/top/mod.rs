@@ -299,7 +299,6 @@ fn act(
     match (action, source) {
         (Action::Quit, _) => {}
         (Action::Help, _) => model.show_help = !model.show_help,
-        (Action::Cgi, _) => model.action(t, "W: needs CGI (issue 14): our servers do not run CGI yet"),
         (Action::Pause, Source::Replay(_) | Source::Sim(_)) => clock.paused = !clock.paused,
         (Action::Faster, Source::Replay(_) | Source::Sim(_)) => clock.speed = (clock.speed * 2.0).min(64.0),
         (Action::Slower, Source::Replay(_) | Source::Sim(_)) => clock.speed = (clock.speed / 2.0).max(0.125),
@@ -362,6 +361,7 @@ fn act(
                 Action::AddKeepAlive => loader.add_keepalive(),
                 Action::ReleaseKeepAlive => loader.release_keepalive(),
                 Action::Burst => loader.burst(opts.burst),
+                Action::Cgi => loader.add_cgi(),
                 _ => {}
             }
         }

@@ -345,7 +345,7 @@ mpm-lab top: watch the pool move, push it from the keyboard
 
  R / r   hold 10 more partial requests (a worker in R each) / release 10
  K / k   hold 100 more idle keep-alive connections / release 100
- W       10 CGI sleeps: needs CGI (issue 14), not there yet
+ W       10 CGI sleeps (/cgi-bin/sleep.cgi?60: a worker in W each)
  b       a burst of N complete requests (--burst, 200 by default)
  g       graceful restart (SIGUSR1)     h  restart (SIGHUP)
  s       graceful stop (SIGWINCH)

@@ -169,7 +169,7 @@ fn help_screen_fits_80x24() {
     let mut m = after_graceful();
     m.show_help = true;
     let s = screen(&m, 80, 24);
-    assert!(s.contains("needs CGI (issue 14)"));
+    assert!(s.contains("10 CGI sleeps"));
     insta::assert_snapshot!("help_80x24", s);
 }
 

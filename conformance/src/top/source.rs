@@ -48,11 +48,14 @@ pub fn open(opts: &Options) -> Result<(Source, Model, Option<String>), String> {
                 .map_err(|e| format!("{}: {e}", config.display()))?;
             let tpc = crate::lab::threads_per_child(&text, *mpm);
             let canon = std::fs::canonicalize(config).map_err(|e| e.to_string())?;
-            let server = ServerTest::new(*mpm)
-                .binary(binary)
-                .config_file(canon)
-                .try_start()
-                .map_err(|e| e.to_string())?;
+            // With the bundled sleep CGI, so that `W` has something to run.
+            let server = crate::lab::with_sleep_cgi(
+                ServerTest::new(*mpm).binary(binary).config_file(canon),
+                *mpm,
+            )
+            .try_start()
+            .map_err(|e| e.to_string())?;
+            crate::lab::sleep_cgi_executable(&server).map_err(|e| e.to_string())?;
             let (addr, pid) = (server.addr(), server.pid());
             let conf_copy = std::fs::read_to_string(server.config_path()).ok();
             let error_log = server.dir().join("error_log");

@@ -375,3 +375,26 @@ fn top_on_a_terminal_that_hangs_up_stops_its_server_and_records() {
         .expect("the session was recorded");
     assert!(!tl.rows.is_empty());
 }
+
+/// `W` starts 10 requests to the bundled sleep CGI: the server `top` started has the script and
+/// mod_cgi, and the scoreboard line shows workers in `W` (prefork: one child each), where `R`
+/// would show reading workers.
+#[test]
+fn top_cgi_key_fills_w_slots_on_prefork() {
+    let mut top = TopInPty::start("cgi");
+    let (server_pid, _) = top.server_pid();
+    top.press(b"W");
+    let s = top.wait_screen("10 CGI sleeps in W", Duration::from_secs(30), |s| {
+        s.line(1).contains("held R 10")
+            && s.text()
+                .lines()
+                .filter(|l| l.contains('│'))
+                .map(|l| l.matches('W').count())
+                .sum::<usize>()
+                >= 10
+    });
+    assert!(s.text().contains("CGI sleeps"), "{}", s.text());
+    top.press(b"q");
+    top.wait_exit("q");
+    top.assert_nothing_left(server_pid);
+}
