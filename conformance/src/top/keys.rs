@@ -169,6 +169,27 @@ impl Drop for Loader {
     }
 }
 
+/// Open up to `n` connections with `open` into `held`, one at a time, until an error or a stop:
+/// how many were opened, and the error that ended it early.
+fn open_up_to(
+    n: usize,
+    stop: &AtomicBool,
+    held: &mut Vec<TcpStream>,
+    mut open: impl FnMut() -> std::io::Result<Vec<TcpStream>>,
+) -> (usize, Option<std::io::Error>) {
+    let mut opened = 0;
+    while opened < n && !stop.load(Ordering::Relaxed) {
+        match open() {
+            Ok(mut c) => {
+                held.append(&mut c);
+                opened += 1;
+            }
+            Err(e) => return (opened, Some(e)),
+        }
+    }
+    (opened, None)
+}
+
 fn loader_loop(addr: SocketAddr, rx: &Receiver<Command>, tx: &Sender<Report>, stop: &AtomicBool) {
     let mut partial: Vec<TcpStream> = Vec::new();
     let mut keepalive: Vec<TcpStream> = Vec::new();
@@ -219,20 +240,9 @@ fn loader_loop(addr: SocketAddr, rx: &Receiver<Command>, tx: &Sender<Report>, st
                 format!("r: released {n} partial requests")
             }
             Command::AddKeepAlive(n) => {
-                let mut opened = 0;
-                let mut err = None;
-                while opened < n && !stop.load(Ordering::Relaxed) {
-                    match Held::keepalive(addr, 1) {
-                        Ok(mut h) => {
-                            keepalive.append(h.streams());
-                            opened += 1;
-                        }
-                        Err(e) => {
-                            err = Some(e);
-                            break;
-                        }
-                    }
-                }
+                let (opened, err) = open_up_to(n, stop, &mut keepalive, || {
+                    Held::keepalive(addr, 1).map(|mut h| std::mem::take(h.streams()))
+                });
                 match err {
                     None => format!("K: +{opened} idle keep-alive connections"),
                     Some(e) => format!("K: +{opened} of {n} keep-alive connections ({e})"),
@@ -251,22 +261,11 @@ fn loader_loop(addr: SocketAddr, rx: &Receiver<Command>, tx: &Sender<Report>, st
                     "GET {}?{CGI_SECONDS} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
                     crate::load::CGI_SLEEP_PATH
                 );
-                let mut opened = 0;
-                let mut err = None;
-                while opened < n && !stop.load(Ordering::Relaxed) {
-                    let c = TcpStream::connect_timeout(&addr, Duration::from_millis(500))
-                        .and_then(|mut c| c.write_all(req.as_bytes()).map(|()| c));
-                    match c {
-                        Ok(c) => {
-                            partial.push(c);
-                            opened += 1;
-                        }
-                        Err(e) => {
-                            err = Some(e);
-                            break;
-                        }
-                    }
-                }
+                let (opened, err) = open_up_to(n, stop, &mut partial, || {
+                    let mut c = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
+                    c.write_all(req.as_bytes())?;
+                    Ok(vec![c])
+                });
                 match err {
                     None => format!("W: +{opened} CGI sleeps ({CGI_SECONDS} s each)"),
                     Some(e) => format!("W: +{opened} of {n} CGI sleeps ({e})"),
