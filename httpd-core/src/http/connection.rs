@@ -535,12 +535,15 @@ impl Connection {
             self.out.push(Chunk::Bytes(bytes));
         }
         // %{Name}o: only built when a log format asks for it.
-        let response_headers: Vec<(String, String)> =
-            if ctx.server.inner.access_log.wants_response_headers() {
-                resp.logged_headers()
-            } else {
-                Vec::new()
-            };
+        let response_headers: Vec<(String, String)> = if ctx
+            .server
+            .access_log_for(resp.vhost)
+            .wants_response_headers()
+        {
+            resp.logged_headers()
+        } else {
+            Vec::new()
+        };
         let mut bytes_sent = 0;
         if !head_only {
             bytes_sent = resp.body_len();
