@@ -34,6 +34,7 @@ fn apply(c: &mut ServerConfig, conf: &str, files: &[(&str, &str)]) {
     c.base_section = parsed.base_section;
     c.vhosts = parsed.vhosts;
     c.access_file_name = parsed.access_file_name;
+    c.loaded_modules = parsed.loaded_modules;
 }
 
 const DENY_HT: &str = "<FilesMatch \"^\\.ht\">\nRequire all denied\n</FilesMatch>\n";
@@ -250,4 +251,45 @@ fn sections_vhost_has_its_own_logs() {
         own_err.contains("AH00128: File does not exist"),
         "{own_err}"
     );
+}
+
+/// mod_auth_basic in a `.htaccess` (AllowOverride AuthConfig), the commonest use of the file:
+/// the merged section carries AuthType/AuthName/AuthUserFile/Require to the access check.
+#[test]
+fn sections_htaccess_basic_auth_applies() {
+    let htpasswd =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/htpasswd/all.htpasswd");
+    let htaccess = format!(
+        "AuthType Basic\nAuthName lab\nAuthUserFile {}\nRequire valid-user\n",
+        htpasswd.display()
+    );
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            "LoadModule authn_core_module x.so\nLoadModule auth_basic_module x.so\n\
+             LoadModule authn_file_module x.so\nLoadModule authz_user_module x.so\n\
+             <Directory @ROOT@>\nAllowOverride AuthConfig\n</Directory>\n",
+            &[
+                ("auth/.htaccess", &htaccess),
+                ("auth/a.txt", "a\n"),
+                ("open.txt", "o\n"),
+            ],
+        )
+    });
+    let r = get(&srv, "h", "/auth/a.txt");
+    assert_eq!(r.status, 401);
+    assert!(
+        r.header("WWW-Authenticate")
+            .is_some_and(|v| v.contains("realm=\"lab\""))
+    );
+    assert_eq!(
+        get(&srv, "h", "/open.txt").status,
+        200,
+        "outside the .htaccess directory"
+    );
+    // bcrypt:pw-bcrypt, as `htpasswd -B` wrote it into the fixture.
+    let ok = parse(&srv.send(
+        b"GET /auth/a.txt HTTP/1.1\r\nHost: h\r\nAuthorization: Basic YmNyeXB0OnB3LWJjcnlwdA==\r\nConnection: close\r\n\r\n",
+    ));
+    assert_eq!(ok.status, 200);
 }
