@@ -55,37 +55,36 @@ impl Assignment {
     }
 }
 
+/// A graded test: where it runs, what it is worth, and whether it starts a real server.
+const fn check(
+    runner: Runner,
+    real_server: bool,
+    (test, rule, rule_es): (&'static str, &'static str, &'static str),
+    points: u32,
+) -> Check {
+    Check {
+        runner,
+        test,
+        rule,
+        rule_es,
+        points,
+        real_server,
+    }
+}
+
+/// A property test or loom model of the conformance suite.
 const fn prop(test: &'static str, rule: &'static str, rule_es: &'static str, points: u32) -> Check {
-    Check {
-        runner: Runner::Conformance,
-        test,
-        rule,
-        rule_es,
-        points,
-        real_server: false,
-    }
+    check(Runner::Conformance, false, (test, rule, rule_es), points)
 }
 
+/// A conformance test that starts the real binary.
 const fn real(test: &'static str, rule: &'static str, rule_es: &'static str, points: u32) -> Check {
-    Check {
-        runner: Runner::Conformance,
-        test,
-        rule,
-        rule_es,
-        points,
-        real_server: true,
-    }
+    check(Runner::Conformance, true, (test, rule, rule_es), points)
 }
 
+/// A unit test of httpd-core's library.
 const fn unit(test: &'static str, rule: &'static str, rule_es: &'static str, points: u32) -> Check {
-    Check {
-        runner: Runner::HttpdCoreLib,
-        test,
-        rule,
-        rule_es,
-        points,
-        real_server: false,
-    }
+    check(Runner::HttpdCoreLib, false, (test, rule, rule_es), points)
 }
 
 /// Every assignment, in handout order.
