@@ -25,6 +25,7 @@
 mod fixture;
 mod mpm;
 mod running;
+mod tree;
 
 use fixture::unique_dir;
 pub use fixture::{render_config, write_site};
@@ -134,6 +135,8 @@ pub struct ServerTest {
     directives: Vec<String>,
     args: Vec<String>,
     files: Vec<(String, Vec<u8>)>,
+    env: Vec<(String, String)>,
+    tree: Option<tree::Tree>,
     wait_ready: bool,
     start_timeout: Duration,
     stop_timeout: Duration,
@@ -152,6 +155,8 @@ impl ServerTest {
             directives: vec![],
             args: vec![],
             files: vec![],
+            env: vec![],
+            tree: None,
             wait_ready: true,
             start_timeout: START_TIMEOUT,
             stop_timeout: STOP_TIMEOUT,
@@ -248,15 +253,27 @@ impl ServerTest {
         Ok((dir, conf))
     }
 
+    /// The scratch directory and config of this run: a rendered fixture, or the caller's tree.
+    fn dir_and_config(&self) -> Result<(PathBuf, PathBuf), StartError> {
+        match &self.tree {
+            Some(t) => Ok((t.root.clone(), t.server_root.join("apache2.conf"))),
+            None => self.prepare(),
+        }
+    }
+
     fn spawn(&self, dir: &Path, conf: &Path) -> Result<Child, StartError> {
         let bin = match &self.binary {
             Some(b) => b.clone(),
             None => self.mpm.binary().ok_or(StartError::NoBinary(self.mpm))?,
         };
-        let child = Command::new(bin)
-            .arg("-f")
-            .arg(conf)
+        let mut cmd = Command::new(bin);
+        match &self.tree {
+            Some(t) => cmd.arg("-d").arg(&t.server_root),
+            None => cmd.arg("-f").arg(conf),
+        };
+        let child = cmd
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .current_dir(dir)
             // Lets one wrapper script serve all three MPMs (tools/apache-shim.sh runs real Apache).
             .env("MPM_LAB_MPM", self.mpm.name())
@@ -270,23 +287,38 @@ impl ServerTest {
         Ok(child)
     }
 
-    /// Start and wait until ready (steps 1–5 of the module doc).
-    pub fn try_start(self) -> Result<Server, StartError> {
-        let (dir, conf) = self.prepare()?;
-        let child = self.spawn(&dir, &conf)?;
-        let pid = child.id() as i32;
-        let mut server = Server {
+    /// The running server for `child` (its logs where the config or the tree puts them).
+    fn server(&self, dir: PathBuf, conf: PathBuf, child: Child) -> Server {
+        let (error_log, access_log) = match &self.tree {
+            Some(t) => (t.error_log.clone(), t.access_log.clone()),
+            None => (dir.join("error_log"), dir.join("access_log")),
+        };
+        Server {
             mpm: self.mpm,
+            pid: child.id() as i32,
             child: Some(child),
-            pid,
             port: 0,
+            keep_dir: self.tree.is_some(),
+            error_log,
+            access_log,
             dir,
             conf,
             exit: None,
             stop_timeout: self.stop_timeout,
-        };
-        // Step 4: the port, from the error log (or stderr when there is no ErrorLog file).
+        }
+    }
+
+    /// Start and wait until ready (steps 1–5 of the module doc).
+    pub fn try_start(self) -> Result<Server, StartError> {
+        let (dir, conf) = self.dir_and_config()?;
+        let child = self.spawn(&dir, &conf)?;
+        let mut server = self.server(dir, conf, child);
+        // Step 4: the port, from the error log (or stderr when there is no ErrorLog file); a
+        // tree's is known (its Listen names it).
         let port = try_wait_until(self.start_timeout, || {
+            if let Some(t) = &self.tree {
+                return Some(Ok(t.port));
+            }
             if let Some(p) = server.logged_port() {
                 return Some(Ok(p));
             }
@@ -349,19 +381,9 @@ impl ServerTest {
     /// Run the server to completion (for `-t`, `-v`, config errors): returns its exit status,
     /// stdout, stderr and error log. Killed after `timeout`.
     pub fn run_to_exit(self, timeout: Duration) -> Result<Finished, StartError> {
-        let (dir, conf) = self.prepare()?;
+        let (dir, conf) = self.dir_and_config()?;
         let child = self.spawn(&dir, &conf)?;
-        let pid = child.id() as i32;
-        let mut server = Server {
-            mpm: self.mpm,
-            child: Some(child),
-            pid,
-            port: 0,
-            dir,
-            conf,
-            exit: None,
-            stop_timeout: self.stop_timeout,
-        };
+        let mut server = self.server(dir, conf, child);
         let status = server.wait_exit(timeout);
         Ok(Finished {
             status,

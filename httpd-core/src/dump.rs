@@ -5,7 +5,8 @@
 //!
 //! Left out: the `Mutex` lines of `-S` (mpm-lab has no `Mutex` directive: the accept mutex of
 //! prefork is not configurable), `Define: NAME=value` values (names only), and
-//! `-D DUMP_INCLUDES`, which prints nothing here (the include tree is not kept).
+//! `-D DUMP_INCLUDES`, which prints nothing here (the include tree is not kept), and
+//! `watchdog_module` in `-M` and `-l` (mpm-lab has no mod_watchdog).
 
 use crate::config::modules::{BUILTIN_MODULES, LOADABLE_MODULES};
 use crate::config::{ErrorLogTarget, MpmIdent, ServerConfig};
@@ -60,14 +61,42 @@ fn id_of(name: &str, user: bool) -> u32 {
     found.unwrap_or(u32::MAX)
 }
 
-/// `-M` / `-t -D DUMP_MODULES`: the modules in force; those a `LoadModule` switched on show as
-/// `(shared)`, as Debian's loaded `.so` files do.
+/// Apache's statically linked modules on Debian, in `ap_prelinked_modules` order (`apache2 -l`);
+/// `watchdog` is the one mpm-lab has not (no module of ours needs its timer threads).
+const DEBIAN_STATIC_ORDER: [&str; 8] = [
+    "core",
+    "so",
+    "watchdog",
+    "http",
+    "log_config",
+    "logio",
+    "version",
+    "unixd",
+];
+
+/// `-M` / `-t -D DUMP_MODULES` (`mod_so.c: dump_loaded_modules`): first the modules no
+/// `LoadModule` named, `(static)` (Debian's static ones in Apache's order, then the other
+/// built-in ones and the MPM), then every module a `LoadModule` named, `(shared)`, in load
+/// order, as Debian's loaded `.so` files. On Debian's own tree this is Apache's list but for
+/// `watchdog_module`.
 pub fn loaded_modules(mpm: &MpmIdent, cfg: &ServerConfig) -> String {
+    let not_loaded = |m: &&str| !cfg.loaded_modules.contains(m);
+    let static_ones = DEBIAN_STATIC_ORDER
+        .iter()
+        .copied()
+        .filter(|m| crate::config::modules::is_built_in(m))
+        .chain(
+            BUILTIN_MODULES
+                .iter()
+                .map(|(short, _)| *short)
+                .filter(|m| !DEBIAN_STATIC_ORDER.contains(m)),
+        )
+        .chain(std::iter::once(mpm.module))
+        .filter(not_loaded);
     let mut out = String::from("Loaded Modules:\n");
-    for (short, _) in BUILTIN_MODULES {
+    for short in static_ones {
         out.push_str(&format!(" {short}_module (static)\n"));
     }
-    out.push_str(&format!(" {}_module (static)\n", mpm.module));
     for short in &cfg.loaded_modules {
         out.push_str(&format!(" {short}_module (shared)\n"));
     }
@@ -124,6 +153,17 @@ mod tests {
         let m = loaded_modules(&MpmIdent::PREFORK, &cfg);
         assert!(m.starts_with("Loaded Modules:\n core_module (static)\n so_module (static)\n"));
         assert!(m.ends_with(" mpm_prefork_module (static)\n reqtimeout_module (shared)\n"));
+        // Debian's tree loads mime, dir, status, authz_* and the MPM from `.so` files: those
+        // move to the shared part, in load order, and the static part is Apache's.
+        cfg.loaded_modules = vec!["authz_core", "mime", "mpm_prefork", "status", "dir", "authz_host"];
+        assert_eq!(
+            loaded_modules(&MpmIdent::PREFORK, &cfg),
+            "Loaded Modules:\n core_module (static)\n so_module (static)\n http_module (static)\n \
+             log_config_module (static)\n logio_module (static)\n version_module (static)\n \
+             unixd_module (static)\n authz_core_module (shared)\n mime_module (shared)\n \
+             mpm_prefork_module (shared)\n status_module (shared)\n dir_module (shared)\n \
+             authz_host_module (shared)\n"
+        );
         let l = compiled_modules(&MpmIdent::EVENT);
         assert!(l.starts_with("Compiled in modules:\n  core.c\n  mod_so.c\n"));
         assert!(l.contains("  mod_reqtimeout.c\n") && l.ends_with("  event.c\n"));

@@ -27,6 +27,12 @@ pub struct Server {
     pub(super) port: u16,
     pub(super) dir: PathBuf,
     pub(super) conf: PathBuf,
+    /// Where the config's ErrorLog and CustomLog write (`dir/error_log`, `dir/access_log` for a
+    /// rendered fixture).
+    pub(super) error_log: PathBuf,
+    pub(super) access_log: PathBuf,
+    /// A tree run: the caller owns `dir`, Drop leaves it.
+    pub(super) keep_dir: bool,
     pub(super) exit: Option<ExitStatus>,
     pub(super) stop_timeout: Duration,
 }
@@ -215,12 +221,12 @@ impl Server {
 
     /// The whole error log ("" if none yet).
     pub fn error_log(&self) -> String {
-        fs::read_to_string(self.dir.join("error_log")).unwrap_or_default()
+        fs::read_to_string(&self.error_log).unwrap_or_default()
     }
 
     /// The access log ("" if the config has no CustomLog).
     pub fn access_log(&self) -> String {
-        fs::read_to_string(self.dir.join("access_log")).unwrap_or_default()
+        fs::read_to_string(&self.access_log).unwrap_or_default()
     }
 
     /// What the server wrote to stderr (start-up warnings go there, without a prefix).
@@ -396,7 +402,7 @@ impl Drop for Server {
             self.print_diagnostics();
         }
         self.stop();
-        if !failing && std::env::var_os("MPM_LAB_KEEP").is_none() {
+        if !failing && !self.keep_dir && std::env::var_os("MPM_LAB_KEEP").is_none() {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }

@@ -20,6 +20,10 @@ pub const BUILTIN_MODULES: &[(&str, &str)] = &[
     ("authz_core", "mod_authz_core.c"),
     ("authz_host", "mod_authz_host.c"),
     ("log_config", "mod_log_config.c"),
+    // %I/%O/%S of log/access_log.rs and <IfVersion> of config/ifversion.rs: static in
+    // Debian's apache2 too.
+    ("logio", "mod_logio.c"),
+    ("version", "mod_version.c"),
     ("unixd", "mod_unixd.c"),
 ];
 

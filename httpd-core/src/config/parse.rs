@@ -59,7 +59,8 @@ pub struct Reader<'a> {
     pub server_root: PathBuf,
     /// Warnings to print once at start-up (AH00111, ignored directives).
     pub warnings: Vec<String>,
-    /// [`modules::LOADABLE_MODULES`] switched on by `LoadModule` so far.
+    /// The modules `LoadModule` named so far, in order: [`modules::LOADABLE_MODULES`] it switched
+    /// on, and built-in ones (always on) it named.
     pub loaded: Vec<&'static str>,
     include_depth: u32,
 }
@@ -356,6 +357,9 @@ impl<'a> Reader<'a> {
             }
             "LoadModule" => {
                 let on = modules::load_module(self.mpm, &argv[0], &argv[1]).map_err(err)?;
+                // A built-in module named by LoadModule is recorded too, in load order: `-M`
+                // shows it `(shared)`, as Apache shows the `.so` it loaded.
+                let on = on.or_else(|| modules::module_short_name(self.mpm, &argv[0], &[]));
                 if let Some(short) = on.filter(|s| !self.loaded.contains(s)) {
                     self.loaded.push(short);
                 }

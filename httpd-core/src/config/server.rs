@@ -176,8 +176,9 @@ pub struct ServerConfig {
     pub runtime_dir: PathBuf,
     /// Defines in force at the end of the read (`-D` and `Define`), e.g. for `-t -D DUMP_RUN_CFG`.
     pub defines: Vec<String>,
-    /// Modules that are off until `LoadModule` names them ([`super::modules::LOADABLE_MODULES`])
-    /// and that the configuration loaded.
+    /// The modules the configuration's `LoadModule` lines name, in order: those that are off
+    /// until loaded ([`super::modules::LOADABLE_MODULES`]) and built-in ones (`-M` shows all of
+    /// them `(shared)`).
     pub loaded_modules: Vec<&'static str>,
     /// Server-level `SetEnvIf`/`BrowserMatch` lines, run when the request has been read
     /// (mod_setenvif `post_read_request`), before any section's.
