@@ -155,7 +155,14 @@ mod tests {
         assert!(m.ends_with(" mpm_prefork_module (static)\n reqtimeout_module (shared)\n"));
         // Debian's tree loads mime, dir, status, authz_* and the MPM from `.so` files: those
         // move to the shared part, in load order, and the static part is Apache's.
-        cfg.loaded_modules = vec!["authz_core", "mime", "mpm_prefork", "status", "dir", "authz_host"];
+        cfg.loaded_modules = vec![
+            "authz_core",
+            "mime",
+            "mpm_prefork",
+            "status",
+            "dir",
+            "authz_host",
+        ];
         assert_eq!(
             loaded_modules(&MpmIdent::PREFORK, &cfg),
             "Loaded Modules:\n core_module (static)\n so_module (static)\n http_module (static)\n \

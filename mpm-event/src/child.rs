@@ -9,8 +9,9 @@
 //!
 //! 1. Reset the parent's signal handling, then block the child's signals before any thread
 //!    exists (threaded step 1), so SIGTERM only wakes the main thread (rule 51).
-//! 2. Open the access log (still root), drop privileges (rule 55; failure = exit 15, which
-//!    stops the whole server), build the HTTP server with mod_status on our scoreboard.
+//! 2. Open the access log and build the HTTP server with mod_status on our scoreboard (still
+//!    root: it opens the virtual hosts' logs), then drop privileges (rule 55; failure = exit
+//!    15, which stops the whole server).
 //! 3. Start ThreadsPerChild workers (status `S`, then `_`) and the listener thread.
 //! 4. The main thread waits on the pipe of death (threaded step 2); on a byte it tells the
 //!    threads (threaded step 4), joins them and exits 0.
@@ -100,12 +101,6 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
             return APEXIT_CHILDFATAL;
         }
     };
-    if let Some(id) = args.identity
-        && let Err(e) = id.drop_privileges()
-    {
-        args.log.log("unixd", Level::Alert, format_args!("{e}"));
-        return APEXIT_CHILDFATAL;
-    }
     let status = StatusContext {
         scoreboard: Arc::clone(&args.scoreboard),
         info: status_info(args.event),
@@ -126,6 +121,14 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
             return APEXIT_CHILDSICK;
         }
     };
+    // The server is built while still root: it opens the virtual hosts' own logs (Debian's
+    // ${APACHE_LOG_DIR} is root:adm 0750), as Apache opens every log before the children drop.
+    if let Some(id) = args.identity
+        && let Err(e) = id.drop_privileges()
+    {
+        args.log.log("unixd", Level::Alert, format_args!("{e}"));
+        return APEXIT_CHILDFATAL;
+    }
     let waker = match EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC) {
         Ok(w) => w,
         Err(e) => {

@@ -47,7 +47,11 @@ impl ServerTest {
 
     /// The error and access logs a tree's `ErrorLog`/`CustomLog` write (after
     /// [`ServerTest::config_tree`]).
-    pub fn log_files(mut self, error_log: impl Into<PathBuf>, access_log: impl Into<PathBuf>) -> Self {
+    pub fn log_files(
+        mut self,
+        error_log: impl Into<PathBuf>,
+        access_log: impl Into<PathBuf>,
+    ) -> Self {
         if let Some(t) = self.tree.as_mut() {
             t.error_log = error_log.into();
             t.access_log = access_log.into();

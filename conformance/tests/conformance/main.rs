@@ -34,6 +34,7 @@ use sync::{Arc, Condvar, Mutex, MutexGuard, atomic, lock, thread, wait};
 // The harness and the core HTTP behaviour, checked against all three MPM binaries.
 mod auth_basic;
 mod cgi;
+mod debian_tree;
 mod differential;
 mod harness_selftest;
 mod http_errors;
