@@ -323,6 +323,15 @@ fn debian_tree_runs_unchanged(mpm: Mpm) {
             )),
         "{vhosts}"
     );
+    // envvars reached the server: User, Group and the log directory.
+    let error_log = copy.root.join("log/error.log");
+    for line in [
+        "User: name=\"www-data\"".to_string(),
+        "Group: name=\"www-data\"".to_string(),
+        format!("Main ErrorLog: \"{}\"", error_log.display()),
+    ] {
+        assert!(vhosts.contains(&line), "{line} in {vhosts}");
+    }
 
     // The server, over TCP.
     let ours: Vec<Answer> = {
@@ -365,14 +374,14 @@ fn debian_tree_runs_unchanged(mpm: Mpm) {
         println!("SKIPPED the Apache half: {APACHE} is not installed (ours checked alone)");
         return;
     }
-    compare_with_apache(mpm, &copy, &modules, &vhosts, &ours);
+    compare_with_apache(mpm, &copy, &modules, &ours);
 }
 for_each_mpm!(debian_tree_runs_unchanged);
 
-/// Apache on the same copy with the same MPM: `-M` and `-S` as ours (but for the lines the
+/// Apache on the same copy with the same MPM: `-M`, `-S` and the `DUMP_*` defines as ours (but for the lines the
 /// module doc of `httpd-core/src/dump.rs` leaves out), the same status for every URL and the
 /// same bodies (see [`Same`]). Prints the side-by-side table.
-fn compare_with_apache(mpm: Mpm, copy: &Copy, modules: &str, vhosts: &str, ours: &[Answer]) {
+fn compare_with_apache(mpm: Mpm, copy: &Copy, modules: &str, ours: &[Answer]) {
     let (ok, apache_modules, stderr) = copy.run(mpm, Some(APACHE), &["-M"]);
     assert!(ok, "apache2 -M: {stderr}");
     let apache_modules = apache_modules.replace(" watchdog_module (static)\n", "");
@@ -380,7 +389,6 @@ fn compare_with_apache(mpm: Mpm, copy: &Copy, modules: &str, vhosts: &str, ours:
         modules, apache_modules,
         "-M as Apache's (but watchdog_module)"
     );
-    let (_, apache_vhosts, _) = copy.run(mpm, Some(APACHE), &["-S"]);
     // Left out by ours: Mutex lines; the main server's compiled-in DocumentRoot; the main
     // ServerName Apache guesses from the host name (AH00558) where ours says localhost.
     let comparable = |s: &str| -> Vec<String> {
@@ -389,11 +397,19 @@ fn compare_with_apache(mpm: Mpm, copy: &Copy, modules: &str, vhosts: &str, ours:
             .map(|l| l.replacen(" 127.0.0.1 (", " localhost (", 1))
             .collect()
     };
-    assert_eq!(
-        comparable(vhosts),
-        comparable(&apache_vhosts),
-        "-S as Apache's"
-    );
+    for args in [
+        &["-S"][..],
+        &["-t", "-D", "DUMP_VHOSTS"],
+        &["-t", "-D", "DUMP_RUN_CFG"],
+    ] {
+        let (_, theirs, _) = copy.run(mpm, Some(APACHE), args);
+        let (_, ours, _) = copy.run(mpm, None, args);
+        assert_eq!(
+            comparable(&ours),
+            comparable(&theirs),
+            "{args:?} as Apache's"
+        );
+    }
 
     let apache: Vec<Answer> = {
         let s = copy.server(mpm, Some(APACHE)).start();
