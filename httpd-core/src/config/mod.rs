@@ -37,6 +37,7 @@
 //! | [`htaccess`] | `config.c: ap_parse_htaccess` |
 //! | [`vhost`] | `vhost.c` (`<VirtualHost>`, name- and IP-based selection, `-S`) |
 //! | [`ifversion`] | `mod_version.c` |
+//! | [`local_host`] | `util.c: ap_get_local_host` (the main server's name without ServerName) |
 //!
 //! Not supported (each is a clear error or a startup warning, never silently wrong): per-vhost
 //! logs and server settings other than the names and DocumentRoot, most directives in
@@ -49,6 +50,7 @@ pub mod directives;
 pub mod htaccess;
 pub mod ifversion;
 pub mod include;
+pub mod local_host;
 pub mod modules;
 pub mod mpm;
 pub mod options;
@@ -207,10 +209,17 @@ pub const DEMO_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/demo");
 /// Read and check the whole configuration: the file (or the embedded default), `-C`/`-c`
 /// directives and `-D` defines. Errors carry Apache's wording; nothing is printed here.
 pub fn load(opts: &ConfigOptions, mpm: &MpmIdent) -> Result<ServerConfig, ConfigError> {
-    parse::load(opts, mpm).map_err(|mut e| {
+    let mut cfg = parse::load(opts, mpm).map_err(|mut e| {
         e.argv0 = mpm.binary.to_string();
         e
-    })
+    })?;
+    // ap_fini_vhost_config: no global ServerName, so guess one (AH00558 on the console).
+    if cfg.server_name.is_none() {
+        let guessed = local_host::guess(mpm.binary);
+        cfg.server_name = Some(guessed.name);
+        cfg.startup_warnings.extend(guessed.messages);
+    }
+    Ok(cfg)
 }
 
 /// As [`load`], with the main configuration given as text; `name` is the file name shown in

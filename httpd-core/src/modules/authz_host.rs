@@ -145,7 +145,7 @@ pub fn resolves_to(name: &str, client: IpAddr) -> bool {
 }
 
 /// `getnameinfo(NI_NAMEREQD)`: the address's name, `None` without one.
-fn reverse_lookup(ip: IpAddr) -> Option<String> {
+pub(crate) fn reverse_lookup(ip: IpAddr) -> Option<String> {
     let sa = socket2::SockAddr::from(std::net::SocketAddr::new(ip, 0));
     let mut host = [0 as libc::c_char; libc::NI_MAXHOST as usize];
     // SAFETY: `sa` is a valid sockaddr of `sa.len()` bytes; `host` is a writable buffer whose
