@@ -24,7 +24,8 @@
 //! group. Checked over TCP: Debian's index page byte for byte through the virtual host, `/icons/`
 //! through mod_alias, `.ht*` files refused, `/server-status` for 127.0.0.1 (status.conf), the
 //! combined line in `${APACHE_LOG_DIR}/access.log`, `/cgi-bin/` as serve-cgi-bin.conf leaves it
-//! (no mod_cgi/mod_cgid in the default install, so no ScriptAlias: 404), and `-t`, `-M`,
+//! (no mod_cgi/mod_cgid in the default install, so no ScriptAlias: 404; after `a2enmod cgi` or
+//! `cgid` the script in the cgi-bin copy runs), and `-t`, `-M`,
 //! `-t -D DUMP_MODULES`, `-S`. With `/usr/sbin/apache2` installed, Apache then runs on the same
 //! copy with the same MPM and every URL's status and body are compared (a printed table).
 //!
@@ -59,9 +60,10 @@ struct Copy {
 }
 
 impl Copy {
-    fn new(mpm: Mpm) -> Copy {
+    /// A copy for the test `name` (one directory per test and MPM: they run in parallel).
+    fn new(name: &str, mpm: Mpm) -> Copy {
         let root = std::env::temp_dir().join("mpm-lab-tests").join(format!(
-            "debian-tree-{}-{}",
+            "{name}-{}-{}",
             mpm.name(),
             std::process::id()
         ));
@@ -122,6 +124,20 @@ impl Copy {
             server_root,
             port,
             env,
+        }
+    }
+
+    /// `a2enmod NAME`: link `mods-enabled/NAME.load` (and `.conf` when there is one).
+    fn a2enmod(&self, name: &str) {
+        for ext in ["load", "conf"] {
+            let file = format!("{name}.{ext}");
+            if self.server_root.join("mods-available").join(&file).exists() {
+                symlink(
+                    format!("../mods-available/{file}"),
+                    self.server_root.join("mods-enabled").join(&file),
+                )
+                .unwrap();
+            }
         }
     }
 
@@ -286,7 +302,7 @@ fn redact_signature(body: &[u8]) -> String {
 }
 
 fn debian_tree_runs_unchanged(mpm: Mpm) {
-    let copy = Copy::new(mpm);
+    let copy = Copy::new("debian-tree", mpm);
     let fixture = |p: &str| std::fs::read(Path::new(FIXTURE).join(p)).unwrap();
 
     // -t, -M, -t -D DUMP_MODULES, -S.
@@ -453,3 +469,51 @@ fn compare_with_apache(mpm: Mpm, copy: &Copy, modules: &str, ours: &[Answer]) {
         assert!(verdict, "{mpm} GET {url}: body differs from Apache's");
     }
 }
+
+/// serve-cgi-bin.conf's `ScriptAlias /cgi-bin/` once a CGI module is enabled the Debian way:
+/// `a2enmod cgid` under a threaded MPM, `a2enmod cgi` under prefork (a2enmod's own choice).
+/// The script in the cgi-bin copy runs, a missing one is 404, and with `/usr/sbin/apache2`
+/// installed Apache answers the same on the same copy.
+fn debian_tree_cgi_bin_after_a2enmod(mpm: Mpm) {
+    let copy = Copy::new("debian-cgi-bin", mpm);
+    let module = if mpm == Mpm::Prefork { "cgi" } else { "cgid" };
+    copy.a2enmod(module);
+    // apache2ctl's `mkdir_chown $APACHE_RUN_USER $APACHE_RUN_DIR/socks`: cgid.conf's ScriptSock.
+    let socks = copy.root.join("run/socks");
+    std::fs::create_dir_all(&socks).unwrap();
+    if nix::unistd::geteuid().is_root() {
+        let user = nix::unistd::User::from_name("www-data").ok().flatten();
+        if let Some(u) = user {
+            nix::unistd::chown(&socks, Some(u.uid), None).unwrap();
+        }
+    }
+    let answers = |binary: Option<&str>| -> Vec<Answer> {
+        let s = copy.server(mpm, binary).start();
+        ["/cgi-bin/hello.cgi", "/cgi-bin/missing.cgi"]
+            .iter()
+            .map(|url| {
+                let r = s.get(url);
+                (r.status, r.body)
+            })
+            .collect()
+    };
+    let ours = answers(None);
+    assert_eq!(ours[0], (200, b"hello\n".to_vec()), "{mpm}: the script ran");
+    assert_eq!(ours[1].0, 404, "{mpm}: a missing script");
+    if !Path::new(APACHE).exists() {
+        println!("SKIPPED the Apache half: {APACHE} is not installed (ours checked alone)");
+        return;
+    }
+    let apache = answers(Some(APACHE));
+    assert_eq!(ours[0], apache[0], "{mpm}: /cgi-bin/hello.cgi as Apache");
+    assert_eq!(
+        ours[1].0, apache[1].0,
+        "{mpm}: /cgi-bin/missing.cgi as Apache"
+    );
+    assert_eq!(
+        redact_signature(&ours[1].1),
+        redact_signature(&apache[1].1),
+        "{mpm}: the 404 page as Apache's"
+    );
+}
+for_each_mpm!(debian_tree_cgi_bin_after_a2enmod);
