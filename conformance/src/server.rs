@@ -21,6 +21,8 @@
 //!
 //! This file holds the builder and steps 3–5; `server/fixture.rs` steps 1–2, `server/running.rs`
 //! the running [`Server`] and step 6, `server/mpm.rs` the [`Mpm`] names and binaries.
+//! `server/tree.rs` replaces steps 1–2 and 4 for a whole configuration tree run with `-d DIR`
+//! (Debian's layout): the caller prepares the copy and names its port and logs.
 
 mod fixture;
 mod mpm;
