@@ -9,8 +9,10 @@
 //!
 //! 1. Reset the parent's signal handling, then block the child's signals before any thread
 //!    exists (threaded step 1), so SIGTERM only wakes the main thread (rule 51).
-//! 2. Open the access log (still root), drop privileges (rule 55; failure = exit 15, which
-//!    stops the whole server), build the HTTP server with mod_status on our scoreboard.
+//! 2. Open the access log and build the HTTP server with mod_status on our scoreboard while
+//!    still root (it opens the virtual hosts' own logs: Debian's `/var/log/apache2` is not
+//!    writable by `User`), then drop privileges (rule 55; failure = exit 15, which stops the
+//!    whole server).
 //! 3. Start ThreadsPerChild workers (status `S`, then `_`) and the listener thread.
 //! 4. The main thread waits on the pipe of death (threaded step 2); on a byte it tells the
 //!    threads (threaded step 4), joins them and exits 0.
@@ -100,12 +102,6 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
             return APEXIT_CHILDFATAL;
         }
     };
-    if let Some(id) = args.identity
-        && let Err(e) = id.drop_privileges()
-    {
-        args.log.log("unixd", Level::Alert, format_args!("{e}"));
-        return APEXIT_CHILDFATAL;
-    }
     let status = StatusContext {
         scoreboard: Arc::clone(&args.scoreboard),
         info: status_info(args.event),
@@ -126,6 +122,14 @@ pub fn child_main(args: ChildArgs<'_>) -> i32 {
             return APEXIT_CHILDSICK;
         }
     };
+    // Only now: the server above opened the virtual hosts' logs, which User may not write
+    // (Apache opens every log in the parent, as root).
+    if let Some(id) = args.identity
+        && let Err(e) = id.drop_privileges()
+    {
+        args.log.log("unixd", Level::Alert, format_args!("{e}"));
+        return APEXIT_CHILDFATAL;
+    }
     let waker = match EventFd::from_flags(EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC) {
         Ok(w) => w,
         Err(e) => {
