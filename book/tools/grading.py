@@ -28,6 +28,7 @@ LABS = {
     "05-graceful-restart": (ALL, [41, 42, 43, 47, 48, 70]),
     "06-max-connections-per-child": (ALL, [52, 53, 54]),
     "07-slow-clients": (ALL, [68, 69]),
+    "09-privileges": (ALL, [55]),
 }
 
 

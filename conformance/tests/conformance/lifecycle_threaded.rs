@@ -57,6 +57,62 @@ fn children_drop_root(mpm: Mpm) {
     s.assert_children_run_as("nobody", "nogroup", 3);
 }
 
+/// Rule 55 with a virtual host whose logs are in a directory only root may enter (as Debian's
+/// `/var/log/apache2` is to `www-data`): the logs are opened before the children drop root, as
+/// Apache's parent opens them, so the children start, serve, and write to them.
+fn vhost_logs_in_a_root_only_directory(mpm: Mpm) {
+    use std::os::unix::fs::DirBuilderExt;
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    struct RemoveOnDrop(std::path::PathBuf);
+    impl Drop for RemoveOnDrop {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let logs = std::env::temp_dir().join(format!(
+        "mpm-lab-rootlogs-{}-{}",
+        mpm.name(),
+        std::process::id()
+    ));
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&logs)
+        .expect("a root-only log directory");
+    let _cleanup = RemoveOnDrop(logs.clone());
+    let vhost = format!(
+        "<VirtualHost *>\n    ServerName v.example\n    ErrorLog {0}/error_log\n    \
+         CustomLog {0}/access_log \"%h \\\"%r\\\" %>s\"\n</VirtualHost>",
+        logs.display()
+    );
+    let s = ServerTest::new(mpm)
+        .directive("User nobody")
+        .directive("Group nogroup")
+        .directive(&vhost)
+        .start();
+    s.assert_children_run_as("nobody", "nogroup", 3);
+    assert_eq!(s.get("/index.html").status, 200);
+    let line = wait_until(
+        "the request in the virtual host's access log",
+        Duration::from_secs(5),
+        || std::fs::read_to_string(logs.join("access_log")).unwrap_or_default(),
+        |l| l.contains("\"GET /index.html HTTP/1.1\" 200"),
+    );
+    assert!(line.contains(" 200"), "access log: {line}");
+}
+
+#[test]
+fn rule_55_vhost_logs_in_a_root_only_directory_worker() {
+    vhost_logs_in_a_root_only_directory(Mpm::Worker);
+}
+
+#[test]
+fn rule_55_vhost_logs_in_a_root_only_directory_event() {
+    vhost_logs_in_a_root_only_directory(Mpm::Event);
+}
+
 #[test]
 fn rule_02_defaults_three_children_of_27_threads_event() {
     default_shape(Mpm::Event);
