@@ -35,6 +35,7 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("env", "mod_env.c"),
     ("headers", "mod_headers.c"),
     ("alias", "mod_alias.c"),
+    ("autoindex", "mod_autoindex.c"),
     ("cgi", "mod_cgi.c"),
     ("cgid", "mod_cgid.c"),
 ];

@@ -1,0 +1,623 @@
+//! mod_autoindex's per-directory configuration: the directives (`add_opts`, `add_icon`,
+//! `add_alt`, `add_desc`, `add_ignore`, `set_default_order`) and the merge of one section over
+//! another (`merge_autoindex_configs`), as `mod_autoindex.c` has them.
+//!
+//! `IndexOptions` follows Apache's three-way bookkeeping:
+//! 1. A keyword without `+`/`-` sets `opts` and forgets the `+`/`-` words seen before it.
+//! 2. `+X` / `-X` go to `incremented` / `decremented`, each removing X from the other.
+//! 3. Merging: a section whose `opts` is set (any plain keyword) takes it as the whole answer
+//!    (its own `+`/`-` words are dropped, as Apache's merge drops them); a section with only
+//!    `+`/`-` words applies them to what it inherits and passes them further down.
+//!
+//! The lists (icons, alts, descriptions, ignores) are appended with the deeper section's
+//! entries first (`apr_array_append(add, base)`), so the first match wins from the inside out.
+
+use std::sync::Arc;
+
+use super::format::{fnmatch_test, is_matchexp};
+
+pub const NO_OPTIONS: u32 = 1 << 0;
+pub const ICONS_ARE_LINKS: u32 = 1 << 1;
+pub const SCAN_HTML_TITLES: u32 = 1 << 2;
+pub const SUPPRESS_ICON: u32 = 1 << 3;
+pub const SUPPRESS_LAST_MOD: u32 = 1 << 4;
+pub const SUPPRESS_SIZE: u32 = 1 << 5;
+pub const SUPPRESS_DESC: u32 = 1 << 6;
+pub const SUPPRESS_PREAMBLE: u32 = 1 << 7;
+pub const SUPPRESS_COLSORT: u32 = 1 << 8;
+pub const SUPPRESS_RULES: u32 = 1 << 9;
+pub const FOLDERS_FIRST: u32 = 1 << 10;
+pub const VERSION_SORT: u32 = 1 << 11;
+pub const TRACK_MODIFIED: u32 = 1 << 12;
+pub const FANCY_INDEXING: u32 = 1 << 13;
+pub const TABLE_INDEXING: u32 = 1 << 14;
+pub const IGNORE_CLIENT: u32 = 1 << 15;
+pub const IGNORE_CASE: u32 = 1 << 16;
+pub const EMIT_XHTML: u32 = 1 << 17;
+pub const SHOW_FORBIDDEN: u32 = 1 << 18;
+pub const ADDALTCLASS: u32 = 1 << 19;
+pub const OPTION_UNSET: u32 = 1 << 20;
+
+/// `DEFAULT_ICON_WIDTH`, `DEFAULT_ICON_HEIGHT`: Apache's own icons.
+const DEFAULT_ICON_WIDTH: i32 = 20;
+const DEFAULT_ICON_HEIGHT: i32 = 22;
+/// `DEFAULT_NAME_WIDTH`, `DEFAULT_DESC_WIDTH`.
+pub const DEFAULT_NAME_WIDTH: usize = 23;
+pub const DEFAULT_DESC_WIDTH: usize = 23;
+
+/// `NameWidth`/`DescriptionWidth` state (`K_NOADJUST`, `K_ADJUST`, `K_UNSET`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjust {
+    /// A fixed width.
+    Fixed,
+    /// `=*`: as wide as the longest entry.
+    Auto,
+    /// Not set here: inherit.
+    Unset,
+}
+
+/// What an `AddIcon*`/`AddAlt*`/`IndexIgnore` entry is matched against (`BY_PATH`, `BY_TYPE`,
+/// `BY_ENCODING`; `IndexIgnore` entries have no type in Apache).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    Path,
+    Type,
+    Encoding,
+    Ignore,
+}
+
+/// `struct item`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    pub by: By,
+    /// The pattern for the name, type or encoding (`*` prepended to a plain path suffix).
+    pub apply_to: String,
+    /// `cmd->path` of the section plus `*`: which files the entry may apply to at all.
+    pub apply_path: String,
+    /// The icon URL or alt text (empty for ignores).
+    pub data: String,
+}
+
+/// `ai_desc_t`: one `AddDescription`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desc {
+    pub pattern: String,
+    pub description: String,
+    /// The pattern holds a `/`: matched against the whole path.
+    pub full_path: bool,
+    /// Matched with `fnmatch`, else as a substring.
+    pub wildcards: bool,
+}
+
+/// `autoindex_config_rec`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AutoindexConfig {
+    pub default_icon: Option<String>,
+    pub style_sheet: Option<String>,
+    pub head_insert: Option<String>,
+    pub header: Option<String>,
+    pub readme: Option<String>,
+    pub opts: u32,
+    pub incremented: u32,
+    pub decremented: u32,
+    pub name_width: usize,
+    pub name_adjust: Adjust,
+    pub desc_width: usize,
+    pub desc_adjust: Adjust,
+    pub icon_width: i32,
+    pub icon_height: i32,
+    /// `IndexOrderDefault`: `N`, `M`, `S` or `D`.
+    pub default_key: Option<u8>,
+    /// `A` or `D`.
+    pub default_direction: Option<u8>,
+    pub icons: Vec<Item>,
+    pub alts: Vec<Item>,
+    pub descs: Vec<Desc>,
+    pub ignores: Vec<Item>,
+    /// `IndexIgnoreReset On`.
+    pub ignore_reset: bool,
+    pub ctype: Option<String>,
+    pub charset: Option<String>,
+    pub datetime_format: Option<String>,
+    /// Set at server level (Apache's `lookup_defaults`): used as the base without a merge.
+    pub server_level: bool,
+}
+
+impl Default for AutoindexConfig {
+    /// `create_autoindex_config`.
+    fn default() -> Self {
+        AutoindexConfig {
+            default_icon: None,
+            style_sheet: None,
+            head_insert: None,
+            header: None,
+            readme: None,
+            opts: OPTION_UNSET,
+            incremented: 0,
+            decremented: 0,
+            name_width: DEFAULT_NAME_WIDTH,
+            name_adjust: Adjust::Unset,
+            desc_width: DEFAULT_DESC_WIDTH,
+            desc_adjust: Adjust::Unset,
+            icon_width: 0,
+            icon_height: 0,
+            default_key: None,
+            default_direction: None,
+            icons: Vec::new(),
+            alts: Vec::new(),
+            descs: Vec::new(),
+            ignores: Vec::new(),
+            ignore_reset: false,
+            ctype: None,
+            charset: None,
+            datetime_format: None,
+            server_level: false,
+        }
+    }
+}
+
+/// The autoindex settings of the sections a request matched, kept unmerged so that a request
+/// that is no listing pays one `Arc` clone at most ([`Layers::resolve`] merges on demand).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Layers {
+    #[default]
+    None,
+    One(Arc<AutoindexConfig>),
+    Many(Vec<Arc<AutoindexConfig>>),
+}
+
+impl Layers {
+    /// The section's own settings, created on first use by a directive.
+    pub fn own_mut(&mut self) -> &mut AutoindexConfig {
+        if let Layers::None = self {
+            *self = Layers::One(Arc::new(AutoindexConfig::default()));
+        }
+        match self {
+            Layers::One(a) => Arc::make_mut(a),
+            Layers::Many(v) => {
+                if v.is_empty() {
+                    v.push(Arc::new(AutoindexConfig::default()));
+                }
+                // A section holds one layer; `Many` only appears in merged sections.
+                let last = v.len() - 1;
+                Arc::make_mut(&mut v[last])
+            }
+            Layers::None => unreachable!("set just above"),
+        }
+    }
+
+    /// Append another section's layers (the merge order of the section walk).
+    pub fn extend(&mut self, other: &Layers) {
+        let add: &[Arc<AutoindexConfig>] = match other {
+            Layers::None => return,
+            Layers::One(a) => std::slice::from_ref(a),
+            Layers::Many(v) => v,
+        };
+        match self {
+            Layers::None if add.len() == 1 => *self = Layers::One(add[0].clone()),
+            Layers::None => *self = Layers::Many(add.to_vec()),
+            Layers::One(a) => {
+                let mut v = vec![a.clone()];
+                v.extend(add.iter().cloned());
+                *self = Layers::Many(v);
+            }
+            Layers::Many(v) => v.extend(add.iter().cloned()),
+        }
+    }
+
+    /// The merged configuration for a listing: server-level settings are the base as they
+    /// are, a section's are merged over the defaults, and the result is merged once more with
+    /// an empty section (Apache merges every matching section, `<Directory />` at least,
+    /// which applies inherited `+`/`-` options).
+    pub fn resolve(&self) -> AutoindexConfig {
+        let layers: &[Arc<AutoindexConfig>] = match self {
+            Layers::None => &[],
+            Layers::One(a) => std::slice::from_ref(a),
+            Layers::Many(v) => v,
+        };
+        let mut iter = layers.iter();
+        let mut cfg = match iter.next() {
+            Some(first) if first.server_level => (**first).clone(),
+            Some(first) => merge(&AutoindexConfig::default(), first),
+            None => AutoindexConfig::default(),
+        };
+        for l in iter {
+            cfg = merge(&cfg, l);
+        }
+        merge(&cfg, &AutoindexConfig::default())
+    }
+}
+
+/// `merge_autoindex_configs(base, add)`.
+pub fn merge(base: &AutoindexConfig, add: &AutoindexConfig) -> AutoindexConfig {
+    let pick = |a: &Option<String>, b: &Option<String>| a.clone().or_else(|| b.clone());
+    let append = |a: &[Item], b: &[Item]| -> Vec<Item> { a.iter().chain(b).cloned().collect() };
+    let mut new = AutoindexConfig {
+        default_icon: pick(&add.default_icon, &base.default_icon),
+        style_sheet: pick(&add.style_sheet, &base.style_sheet),
+        head_insert: pick(&add.head_insert, &base.head_insert),
+        header: pick(&add.header, &base.header),
+        readme: pick(&add.readme, &base.readme),
+        icon_height: if add.icon_height != 0 {
+            add.icon_height
+        } else {
+            base.icon_height
+        },
+        icon_width: if add.icon_width != 0 {
+            add.icon_width
+        } else {
+            base.icon_width
+        },
+        ctype: pick(&add.ctype, &base.ctype),
+        charset: pick(&add.charset, &base.charset),
+        datetime_format: pick(&add.datetime_format, &base.datetime_format),
+        alts: append(&add.alts, &base.alts),
+        descs: add.descs.iter().chain(&base.descs).cloned().collect(),
+        icons: append(&add.icons, &base.icons),
+        ignores: if add.ignore_reset {
+            add.ignores.clone()
+        } else {
+            append(&add.ignores, &base.ignores)
+        },
+        // apr_pcalloc: zero unless set below.
+        opts: 0,
+        incremented: 0,
+        decremented: 0,
+        ignore_reset: false,
+        server_level: false,
+        ..AutoindexConfig::default()
+    };
+    if add.opts == NO_OPTIONS {
+        // An explicit `IndexOptions None` also clears the increments below it.
+        new.opts = NO_OPTIONS;
+    } else {
+        if add.opts == OPTION_UNSET {
+            // Only incremental settings here: inherit and adjust.
+            new.incremented = (base.incremented | add.incremented) & !add.decremented;
+            new.decremented = base.decremented | add.decremented;
+            new.opts = base.opts & !NO_OPTIONS;
+        } else {
+            // Plain keywords here: they are the new base.
+            new.opts = add.opts;
+        }
+        new.opts |= new.incremented;
+        new.opts &= !new.decremented;
+    }
+    (new.name_width, new.name_adjust) = if add.name_adjust == Adjust::Unset {
+        (base.name_width, base.name_adjust)
+    } else {
+        (add.name_width, add.name_adjust)
+    };
+    (new.desc_width, new.desc_adjust) = if add.desc_adjust == Adjust::Unset {
+        (base.desc_width, base.desc_adjust)
+    } else {
+        (add.desc_width, add.desc_adjust)
+    };
+    new.default_key = add.default_key.or(base.default_key);
+    new.default_direction = add.default_direction.or(base.default_direction);
+    new
+}
+
+/// The bit of an `IndexOptions` keyword that is a plain flag.
+fn flag(word: &str) -> Option<u32> {
+    const FLAGS: &[(&str, u32)] = &[
+        ("FancyIndexing", FANCY_INDEXING),
+        ("FoldersFirst", FOLDERS_FIRST),
+        ("HTMLTable", TABLE_INDEXING),
+        ("IconsAreLinks", ICONS_ARE_LINKS),
+        ("IgnoreCase", IGNORE_CASE),
+        ("IgnoreClient", IGNORE_CLIENT),
+        ("ScanHTMLTitles", SCAN_HTML_TITLES),
+        ("SuppressColumnSorting", SUPPRESS_COLSORT),
+        ("SuppressDescription", SUPPRESS_DESC),
+        ("SuppressHTMLPreamble", SUPPRESS_PREAMBLE),
+        ("SuppressIcon", SUPPRESS_ICON),
+        ("SuppressLastModified", SUPPRESS_LAST_MOD),
+        ("SuppressSize", SUPPRESS_SIZE),
+        ("SuppressRules", SUPPRESS_RULES),
+        ("TrackModified", TRACK_MODIFIED),
+        ("VersionSort", VERSION_SORT),
+        ("XHTML", EMIT_XHTML),
+        ("ShowForbidden", SHOW_FORBIDDEN),
+        ("AddAltClass", ADDALTCLASS),
+    ];
+    FLAGS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(word))
+        .map(|(_, b)| *b)
+}
+
+/// C's `atoi`: leading digits (with an optional sign), 0 if none.
+fn atoi(s: &str) -> i64 {
+    let s = s.trim_start();
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+    if neg { -n } else { n }
+}
+
+/// `strncasecmp(w, prefix, len) == 0`: the rest after a case-blind prefix.
+fn strip_prefix_ci<'a>(w: &'a str, prefix: &str) -> Option<&'a str> {
+    (w.len() >= prefix.len() && w[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| &w[prefix.len()..])
+        .filter(|_| w.is_char_boundary(prefix.len()))
+}
+
+impl AutoindexConfig {
+    /// `add_opts`: one `IndexOptions` line.
+    pub fn add_opts(&mut self, args: &[String]) -> Result<(), String> {
+        let (mut opts, mut add, mut remove) = (self.opts, self.incremented, self.decremented);
+        for arg in args {
+            let (action, w) = match arg.as_bytes().first() {
+                Some(b'+') => (Some(b'+'), &arg[1..]),
+                Some(b'-') => (Some(b'-'), &arg[1..]),
+                _ => (None, arg.as_str()),
+            };
+            let minus = action == Some(b'-');
+            let mut option = 0;
+            if let Some(bit) = flag(w) {
+                option = bit;
+            } else if w.eq_ignore_ascii_case("None") {
+                if action.is_some() {
+                    return Err("Cannot combine '+' or '-' with 'None' keyword".into());
+                }
+                (opts, add, remove) = (NO_OPTIONS, 0, 0);
+            } else if w.eq_ignore_ascii_case("IconWidth") {
+                self.icon_width = if minus { 0 } else { DEFAULT_ICON_WIDTH };
+            } else if let Some(v) = strip_prefix_ci(w, "IconWidth=") {
+                if minus {
+                    return Err("Cannot combine '-' with IconWidth=n".into());
+                }
+                self.icon_width = atoi(v) as i32;
+            } else if w.eq_ignore_ascii_case("IconHeight") {
+                self.icon_height = if minus { 0 } else { DEFAULT_ICON_HEIGHT };
+            } else if let Some(v) = strip_prefix_ci(w, "IconHeight=") {
+                if minus {
+                    return Err("Cannot combine '-' with IconHeight=n".into());
+                }
+                self.icon_height = atoi(v) as i32;
+            } else if w.eq_ignore_ascii_case("NameWidth") {
+                if !minus {
+                    return Err("NameWidth with no value may only appear as '-NameWidth'".into());
+                }
+                (self.name_width, self.name_adjust) = (DEFAULT_NAME_WIDTH, Adjust::Fixed);
+            } else if let Some(v) = strip_prefix_ci(w, "NameWidth=") {
+                if minus {
+                    return Err("Cannot combine '-' with NameWidth=n".into());
+                }
+                if v.starts_with('*') {
+                    self.name_adjust = Adjust::Auto;
+                } else {
+                    let width = atoi(v);
+                    if width != 0 && width < 5 {
+                        return Err("NameWidth value must be greater than 5".into());
+                    }
+                    (self.name_width, self.name_adjust) = (width.max(0) as usize, Adjust::Fixed);
+                }
+            } else if w.eq_ignore_ascii_case("DescriptionWidth") {
+                if !minus {
+                    return Err(
+                        "DescriptionWidth with no value may only appear as '-DescriptionWidth'"
+                            .into(),
+                    );
+                }
+                (self.desc_width, self.desc_adjust) = (DEFAULT_DESC_WIDTH, Adjust::Fixed);
+            } else if let Some(v) = strip_prefix_ci(w, "DescriptionWidth=") {
+                if minus {
+                    return Err("Cannot combine '-' with DescriptionWidth=n".into());
+                }
+                if v.starts_with('*') {
+                    self.desc_adjust = Adjust::Auto;
+                } else {
+                    let width = atoi(v);
+                    if width != 0 && width < 12 {
+                        return Err("DescriptionWidth value must be greater than 12".into());
+                    }
+                    (self.desc_width, self.desc_adjust) = (width.max(0) as usize, Adjust::Fixed);
+                }
+            } else if let Some(v) = strip_prefix_ci(w, "Type=") {
+                self.ctype = Some(v.to_string());
+            } else if let Some(v) = strip_prefix_ci(w, "Charset=") {
+                self.charset = Some(v.to_string());
+            } else if w.eq_ignore_ascii_case("UseOldDateFormat") {
+                self.datetime_format = Some("%d-%b-%Y %H:%M".into());
+            } else {
+                return Err("Invalid directory indexing option".into());
+            }
+            match action {
+                None => {
+                    opts |= option;
+                    (add, remove) = (0, 0);
+                }
+                Some(b'+') => {
+                    add |= option;
+                    remove &= !option;
+                }
+                _ => {
+                    remove |= option;
+                    add &= !option;
+                }
+            }
+        }
+        if opts & NO_OPTIONS != 0 && opts & !NO_OPTIONS != 0 {
+            return Err("Cannot combine other IndexOptions keywords with 'None'".into());
+        }
+        (self.opts, self.incremented, self.decremented) = (opts, add, remove);
+        Ok(())
+    }
+
+    /// `set_default_order`: `IndexOrderDefault Ascending|Descending Name|Date|Size|Description`.
+    pub fn set_default_order(&mut self, direction: &str, key: &str) -> Result<(), String> {
+        self.default_direction = Some(match direction.to_ascii_lowercase().as_str() {
+            "ascending" => b'A',
+            "descending" => b'D',
+            _ => return Err("First keyword must be 'Ascending' or 'Descending'".into()),
+        });
+        self.default_key = Some(match key.to_ascii_lowercase().as_str() {
+            "name" => b'N',
+            "date" => b'M',
+            "size" => b'S',
+            "description" => b'D',
+            _ => {
+                return Err(
+                    "Second keyword must be 'Name', 'Date', 'Size', or 'Description'".into(),
+                );
+            }
+        });
+        Ok(())
+    }
+
+    /// `push_item`: `cmd_path` is the enclosing section's path (`""` at server level).
+    fn push(list: &mut Vec<Item>, by: By, to: &str, cmd_path: &str, data: &str) {
+        let apply_to = if by == By::Path && !is_matchexp(to) {
+            format!("*{to}")
+        } else {
+            to.to_string()
+        };
+        list.push(Item {
+            by,
+            apply_to,
+            apply_path: format!("{cmd_path}*"),
+            data: data.to_string(),
+        });
+    }
+
+    /// The special names of `AddIcon`/`AddAlt`, and lower-cased encodings.
+    fn target(by: By, to: &str) -> String {
+        match by {
+            By::Path if to == "**DIRECTORY**" => "^^DIRECTORY^^".into(),
+            By::Encoding => to.to_ascii_lowercase(),
+            _ => to.to_string(),
+        }
+    }
+
+    /// `add_alt` for one target.
+    pub fn add_alt(&mut self, by: By, alt: &str, to: &str, cmd_path: &str) {
+        Self::push(&mut self.alts, by, &Self::target(by, to), cmd_path, alt);
+    }
+
+    /// `add_icon` for one target: `(ALT,/icon.gif)` also adds the alt text.
+    pub fn add_icon(&mut self, by: By, icon: &str, to: &str, cmd_path: &str) -> Result<(), String> {
+        let mut url = icon;
+        if let Some(inner) = icon.strip_prefix('(') {
+            let Some(close) = inner.find(')') else {
+                return Err("missing closing paren".into());
+            };
+            // ap_getword_nc(',') over "(ALT,URL)" with the ')' cut: "(ALT" and "URL".
+            let inner = &inner[..close];
+            let (alt, rest) = inner.split_once(',').unwrap_or((inner, ""));
+            self.add_alt(by, alt, to, cmd_path);
+            url = rest;
+        }
+        Self::push(&mut self.icons, by, &Self::target(by, to), cmd_path, url);
+        Ok(())
+    }
+
+    /// `add_desc`.
+    pub fn add_desc(&mut self, desc: &str, to: &str) {
+        let full_path = to.contains('/');
+        let wildcards = full_path || fnmatch_test(to);
+        let pattern = if wildcards {
+            format!("{}{to}*", if full_path { "*/" } else { "*" })
+        } else {
+            to.to_string()
+        };
+        self.descs.push(Desc {
+            pattern,
+            description: desc.to_string(),
+            full_path,
+            wildcards,
+        });
+    }
+
+    /// `add_ignore`.
+    pub fn add_ignore(&mut self, pattern: &str, cmd_path: &str) {
+        Self::push(&mut self.ignores, By::Ignore, pattern, cmd_path, "");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(words: &[&str]) -> AutoindexConfig {
+        let mut c = AutoindexConfig::default();
+        c.add_opts(&words.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .unwrap();
+        c
+    }
+
+    #[test]
+    fn index_options_plain_replace_incremental_adjust() {
+        let server = AutoindexConfig {
+            server_level: true,
+            ..opts(&["FancyIndexing", "VersionSort", "HTMLTable"])
+        };
+        // +/- over the inherited plain list.
+        let m = merge(&server, &opts(&["+SuppressSize", "-HTMLTable"]));
+        assert_eq!(m.opts, FANCY_INDEXING | VERSION_SORT | SUPPRESS_SIZE);
+        // A plain keyword replaces everything inherited.
+        let m2 = merge(&m, &opts(&["FoldersFirst"]));
+        assert_eq!(m2.opts, FOLDERS_FIRST);
+        // The increments travel down through sections with their own increments.
+        let m3 = merge(&m, &opts(&["+IgnoreCase"]));
+        assert_eq!(
+            m3.opts,
+            FANCY_INDEXING | VERSION_SORT | SUPPRESS_SIZE | IGNORE_CASE
+        );
+        // None clears all.
+        assert_eq!(merge(&m3, &opts(&["None"])).opts, NO_OPTIONS);
+        // Apache drops a section's own +/- words when it also has a plain keyword.
+        assert_eq!(
+            merge(&server, &opts(&["FancyIndexing", "+FoldersFirst"])).opts,
+            FANCY_INDEXING
+        );
+    }
+
+    #[test]
+    fn index_options_errors_and_widths() {
+        let mut c = AutoindexConfig::default();
+        let e = |c: &mut AutoindexConfig, w: &str| c.add_opts(&[w.to_string()]).unwrap_err();
+        assert_eq!(e(&mut c, "Bogus"), "Invalid directory indexing option");
+        assert_eq!(e(&mut c, "+None"), "Cannot combine '+' or '-' with 'None' keyword");
+        assert_eq!(e(&mut c, "NameWidth=3"), "NameWidth value must be greater than 5");
+        assert_eq!(
+            e(&mut c, "NameWidth"),
+            "NameWidth with no value may only appear as '-NameWidth'"
+        );
+        assert_eq!(
+            c.add_opts(&["None".into(), "FancyIndexing".into()]).unwrap_err(),
+            "Cannot combine other IndexOptions keywords with 'None'"
+        );
+        let c = opts(&["NameWidth=*", "DescriptionWidth=40", "Charset=UTF-8", "IconHeight"]);
+        assert_eq!(c.name_adjust, Adjust::Auto);
+        assert_eq!((c.desc_width, c.desc_adjust), (40, Adjust::Fixed));
+        assert_eq!(c.charset.as_deref(), Some("UTF-8"));
+        assert_eq!(c.icon_height, DEFAULT_ICON_HEIGHT);
+    }
+
+    #[test]
+    fn lists_deeper_first_and_ignore_reset() {
+        let mut base = AutoindexConfig::default();
+        base.add_ignore("*~", "");
+        base.add_icon(By::Path, "/i/a.gif", ".txt", "").unwrap();
+        let mut add = AutoindexConfig::default();
+        add.add_ignore("*.bak", "/www/");
+        add.add_icon(By::Type, "(TXT,/i/t.gif)", "text/*", "/www/")
+            .unwrap();
+        let m = merge(&base, &add);
+        assert_eq!(m.icons[0].data, "/i/t.gif");
+        assert_eq!(m.icons[0].apply_path, "/www/*");
+        assert_eq!(m.icons[1].apply_to, "*.txt");
+        assert_eq!(m.alts[0].data, "TXT");
+        assert_eq!(m.ignores.len(), 2);
+        add.ignore_reset = true;
+        assert_eq!(merge(&base, &add).ignores.len(), 1);
+    }
+}
