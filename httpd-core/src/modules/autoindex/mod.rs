@@ -354,8 +354,13 @@ fn make_entry(
                     .to_string(),
             );
         } else {
-            let ct = sub.content_type(&name_str);
-            let enc = sub.content_encoding(&name_str);
+            // A refused sub-request (shown with ShowForbidden) stopped before mod_mime's
+            // type checker: no type, no encoding.
+            let (ct, enc) = if forbidden_shown {
+                (None, None)
+            } else {
+                (sub.content_type(&name_str), sub.content_encoding(&name_str))
+            };
             e.icon = lookup::find_item(ct.as_deref(), enc.as_deref(), filename, &cfg.icons, false)
                 .map(str::to_string);
             e.alt = lookup::find_item(ct.as_deref(), enc.as_deref(), filename, &cfg.alts, false)
