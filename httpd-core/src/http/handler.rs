@@ -384,8 +384,7 @@ fn route(
     // 6. mod_dir
     let mut located = root.locate(&url_bytes);
     let mut etag_bits = dir.etag_bits();
-    let section = dir;
-    if let Located::Dir(dir) = &located {
+    if let Located::Dir(_) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
             if let Some(q) = &x.req.line.query {
@@ -439,9 +438,10 @@ fn route(
             // AH01276); without it, or for a method it declines, the directory reaches the
             // default handler, which will not serve a directory (404, AH00129).
             None if cfg.loaded_modules.contains(&"autoindex") => {
-                let (uri, dir) = (decoded.clone(), dir.clone());
+                // r->filename: the mapped path, not the one with its links resolved.
+                let (uri, path) = (decoded.clone(), fs_path.clone());
                 if let Some(r) =
-                    super::subreq::autoindex(x, section, table, &env_now, &uri, &dir, options)
+                    super::subreq::autoindex(x, dir, table, &env_now, &uri, &path, options)
                 {
                     return r;
                 }

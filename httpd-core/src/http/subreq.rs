@@ -94,13 +94,14 @@ pub(super) fn autoindex(
         return None;
     }
     let cfg = &x.server.inner.config;
+    // r->filename with the one trailing slash handle_autoindex gives it.
+    let shown = format!("{}/", dir.display().to_string().trim_end_matches('/'));
     if options & crate::config::options::OPT_INDEXES == 0 {
         x.log(
             "autoindex",
             Level::Error,
             format_args!(
-                "AH01276: Cannot serve directory {}/: No matching DirectoryIndex ({}) found, and server-generated directory index forbidden by Options directive",
-                dir.display(),
+                "AH01276: Cannot serve directory {shown}: No matching DirectoryIndex ({}) found, and server-generated directory index forbidden by Options directive",
                 if cfg.directory_index.is_empty() {
                     "none".to_string()
                 } else {
@@ -131,9 +132,8 @@ pub(super) fn autoindex(
                 "autoindex",
                 Level::Error,
                 format_args!(
-                    "({}){e}: AH01275: Can't open directory for index: {}/",
+                    "({}){e}: AH01275: Can't open directory for index: {shown}",
                     e.raw_os_error().unwrap_or(0),
-                    dir.display()
                 ),
             );
             return Some(x.error(403, None));
