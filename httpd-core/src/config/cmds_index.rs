@@ -16,7 +16,11 @@ fn own<'w>(w: &'w mut Walker<'_>) -> &'w mut AutoindexConfig {
 }
 
 /// `ITERATE2`: a first word, then one or more; Apache's wording when there is no second.
-fn iterate2<'a>(name: &str, help: &str, a: &'a [String]) -> Result<(&'a String, &'a [String]), String> {
+fn iterate2<'a>(
+    name: &str,
+    help: &str,
+    a: &'a [String],
+) -> Result<(&'a String, &'a [String]), String> {
     match a {
         [first, rest @ ..] if !rest.is_empty() && !first.is_empty() => Ok((first, rest)),
         _ => Err(format!("{name} requires at least two arguments, {help}")),
@@ -44,27 +48,67 @@ fn alt(w: &mut Walker<'_>, a: &[String], by: By, name: &str, help: &str) -> R {
 }
 
 pub fn add_icon(w: &mut Walker<'_>, a: &[String]) -> R {
-    icon(w, a, By::Path, "AddIcon", "an icon URL followed by one or more filenames")
+    icon(
+        w,
+        a,
+        By::Path,
+        "AddIcon",
+        "an icon URL followed by one or more filenames",
+    )
 }
 pub fn add_icon_by_type(w: &mut Walker<'_>, a: &[String]) -> R {
-    icon(w, a, By::Type, "AddIconByType", "an icon URL followed by one or more MIME types")
+    icon(
+        w,
+        a,
+        By::Type,
+        "AddIconByType",
+        "an icon URL followed by one or more MIME types",
+    )
 }
 pub fn add_icon_by_encoding(w: &mut Walker<'_>, a: &[String]) -> R {
-    icon(w, a, By::Encoding, "AddIconByEncoding", "an icon URL followed by one or more content encodings")
+    icon(
+        w,
+        a,
+        By::Encoding,
+        "AddIconByEncoding",
+        "an icon URL followed by one or more content encodings",
+    )
 }
 pub fn add_alt(w: &mut Walker<'_>, a: &[String]) -> R {
-    alt(w, a, By::Path, "AddAlt", "alternate descriptive text followed by one or more filenames")
+    alt(
+        w,
+        a,
+        By::Path,
+        "AddAlt",
+        "alternate descriptive text followed by one or more filenames",
+    )
 }
 pub fn add_alt_by_type(w: &mut Walker<'_>, a: &[String]) -> R {
-    alt(w, a, By::Type, "AddAltByType", "alternate descriptive text followed by one or more MIME types")
+    alt(
+        w,
+        a,
+        By::Type,
+        "AddAltByType",
+        "alternate descriptive text followed by one or more MIME types",
+    )
 }
 pub fn add_alt_by_encoding(w: &mut Walker<'_>, a: &[String]) -> R {
-    alt(w, a, By::Encoding, "AddAltByEncoding", "alternate descriptive text followed by one or more content encodings")
+    alt(
+        w,
+        a,
+        By::Encoding,
+        "AddAltByEncoding",
+        "alternate descriptive text followed by one or more content encodings",
+    )
 }
 
 /// `AddDescription "text" file …`.
 pub fn add_description(w: &mut Walker<'_>, a: &[String]) -> R {
-    let (text, targets) = iterate2("AddDescription", "Descriptive text followed by one or more filenames", a)?;
+    let (text, targets) = iterate2(
+        "AddDescription",
+        "Descriptive text followed by one or more filenames",
+        a,
+    )?;
     let c = own(w);
     for t in targets {
         c.add_desc(text, t);
@@ -121,5 +165,8 @@ pub fn index_head_insert(w: &mut Walker<'_>, a: &[String]) -> R {
 
 /// `FancyIndexing` (`ap_set_deprecated`): always refused with Apache's message.
 pub fn fancy_indexing(_: &mut Walker<'_>, _: &[String]) -> R {
-    Err("The FancyIndexing directive is no longer supported. Use IndexOptions FancyIndexing.".into())
+    Err(
+        "The FancyIndexing directive is no longer supported. Use IndexOptions FancyIndexing."
+            .into(),
+    )
 }

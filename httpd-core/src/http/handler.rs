@@ -537,7 +537,11 @@ impl Mapped {
 
 /// Step 3b (`ap_process_request_internal` → `translate_name`): mod_alias when loaded, else
 /// DocumentRoot joined with the path. `Err` is the redirect (or gone) answer.
-pub(super) fn map_url(x: &Exchange<'_>, root: &DocRoot, decoded: &str) -> Result<Mapped, Box<Response>> {
+pub(super) fn map_url(
+    x: &Exchange<'_>,
+    root: &DocRoot,
+    decoded: &str,
+) -> Result<Mapped, Box<Response>> {
     let cfg = &x.server.inner.config;
     let docroot = || Mapped {
         fs_path: root.path.join(decoded.trim_start_matches('/')),

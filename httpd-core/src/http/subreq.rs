@@ -52,7 +52,10 @@ impl SubRequests for SubReq<'_, '_> {
         };
         let fs = map_url(self.x, docroot, &decoded).ok()?.fs_path;
         let dir = walk_sections(self.x, self.table, &decoded, &fs).ok()?;
-        if access_check(self.x, &dir.access(), &fs, self.env).0.is_some() {
+        if access_check(self.x, &dir.access(), &fs, self.env)
+            .0
+            .is_some()
+        {
             return None;
         }
         if !std::fs::metadata(&fs).ok()?.is_file() {

@@ -338,7 +338,9 @@ fn atoi(s: &str) -> i64 {
     let n = digits
         .bytes()
         .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| n.saturating_mul(10).saturating_add(i64::from(d - b'0')));
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
     if neg { -n } else { n }
 }
 
@@ -555,29 +557,33 @@ mod tests {
 
     #[test]
     fn index_options_plain_replace_incremental_adjust() {
+        // Apache ORs plain keywords into OPTION_UNSET: the bit stays, and means nothing.
+        let bits = |c: &AutoindexConfig| c.opts & !OPTION_UNSET;
         let server = AutoindexConfig {
             server_level: true,
             ..opts(&["FancyIndexing", "VersionSort", "HTMLTable"])
         };
         // +/- over the inherited plain list.
         let m = merge(&server, &opts(&["+SuppressSize", "-HTMLTable"]));
-        assert_eq!(m.opts, FANCY_INDEXING | VERSION_SORT | SUPPRESS_SIZE);
+        assert_eq!(bits(&m), FANCY_INDEXING | VERSION_SORT | SUPPRESS_SIZE);
         // A plain keyword replaces everything inherited.
         let m2 = merge(&m, &opts(&["FoldersFirst"]));
-        assert_eq!(m2.opts, FOLDERS_FIRST);
+        assert_eq!(bits(&m2), FOLDERS_FIRST);
         // The increments travel down through sections with their own increments.
         let m3 = merge(&m, &opts(&["+IgnoreCase"]));
         assert_eq!(
-            m3.opts,
+            bits(&m3),
             FANCY_INDEXING | VERSION_SORT | SUPPRESS_SIZE | IGNORE_CASE
         );
         // None clears all.
         assert_eq!(merge(&m3, &opts(&["None"])).opts, NO_OPTIONS);
         // Apache drops a section's own +/- words when it also has a plain keyword.
         assert_eq!(
-            merge(&server, &opts(&["FancyIndexing", "+FoldersFirst"])).opts,
+            bits(&merge(&server, &opts(&["FancyIndexing", "+FoldersFirst"]))),
             FANCY_INDEXING
         );
+        // A plain keyword after +/- words forgets them (Charset= counts as one).
+        assert_eq!(opts(&["+TrackModified", "Charset=UTF-8"]).incremented, 0);
     }
 
     #[test]
@@ -585,17 +591,29 @@ mod tests {
         let mut c = AutoindexConfig::default();
         let e = |c: &mut AutoindexConfig, w: &str| c.add_opts(&[w.to_string()]).unwrap_err();
         assert_eq!(e(&mut c, "Bogus"), "Invalid directory indexing option");
-        assert_eq!(e(&mut c, "+None"), "Cannot combine '+' or '-' with 'None' keyword");
-        assert_eq!(e(&mut c, "NameWidth=3"), "NameWidth value must be greater than 5");
+        assert_eq!(
+            e(&mut c, "+None"),
+            "Cannot combine '+' or '-' with 'None' keyword"
+        );
+        assert_eq!(
+            e(&mut c, "NameWidth=3"),
+            "NameWidth value must be greater than 5"
+        );
         assert_eq!(
             e(&mut c, "NameWidth"),
             "NameWidth with no value may only appear as '-NameWidth'"
         );
         assert_eq!(
-            c.add_opts(&["None".into(), "FancyIndexing".into()]).unwrap_err(),
+            c.add_opts(&["None".into(), "FancyIndexing".into()])
+                .unwrap_err(),
             "Cannot combine other IndexOptions keywords with 'None'"
         );
-        let c = opts(&["NameWidth=*", "DescriptionWidth=40", "Charset=UTF-8", "IconHeight"]);
+        let c = opts(&[
+            "NameWidth=*",
+            "DescriptionWidth=40",
+            "Charset=UTF-8",
+            "IconHeight",
+        ]);
         assert_eq!(c.name_adjust, Adjust::Auto);
         assert_eq!((c.desc_width, c.desc_adjust), (40, Adjust::Fixed));
         assert_eq!(c.charset.as_deref(), Some("UTF-8"));

@@ -267,7 +267,12 @@ mod tests {
             "%c3%b1%3c%3e&%22"
         );
         assert_eq!(escape_html(b"we<ird>&\"q"), b"we&lt;ird&gt;&amp;&quot;q");
-        assert!(fnmatch_test("a*") && fnmatch_test("[ab]") && !fnmatch_test("a[b") && !fnmatch_test("ab"));
+        assert!(
+            fnmatch_test("a*")
+                && fnmatch_test("[ab]")
+                && !fnmatch_test("a[b")
+                && !fnmatch_test("ab")
+        );
         assert!(fnmatch_period_noescape(b"*.txt", b"a.txt"));
         assert!(!fnmatch_period_noescape(b"*", b".hidden"));
     }

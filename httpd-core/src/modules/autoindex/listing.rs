@@ -191,9 +191,19 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
         out.extend_from_slice(cls(" class=\"indexcolname\">", ">").as_bytes());
         emit_link(out, p, "Name", b'N', static_columns);
         let columns = [
-            (SUPPRESS_LAST_MOD, " class=\"indexcollastmod\">", "Last modified", b'M'),
+            (
+                SUPPRESS_LAST_MOD,
+                " class=\"indexcollastmod\">",
+                "Last modified",
+                b'M',
+            ),
             (SUPPRESS_SIZE, " class=\"indexcolsize\">", "Size", b'S'),
-            (SUPPRESS_DESC, " class=\"indexcoldesc\">", "Description", b'D'),
+            (
+                SUPPRESS_DESC,
+                " class=\"indexcoldesc\">",
+                "Description",
+                b'D',
+            ),
         ];
         for (suppress, class, title, key) in columns {
             if opts & suppress == 0 {
@@ -241,7 +251,11 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
             emit_link(out, p, "Description", b'D', static_columns);
         }
         if opts & SUPPRESS_RULES == 0 {
-            out.extend_from_slice(if opts & EMIT_XHTML != 0 { b"<hr />" } else { b"<hr>" });
+            out.extend_from_slice(if opts & EMIT_XHTML != 0 {
+                b"<hr />"
+            } else {
+                b"<hr>"
+            });
         } else {
             out.push(b'\n');
         }
@@ -296,7 +310,9 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
             }
             if opts & SUPPRESS_ICON == 0 {
                 out.extend_from_slice(b"<td");
-                out.extend_from_slice(cls(" class=\"indexcolicon\">", " valign=\"top\">").as_bytes());
+                out.extend_from_slice(
+                    cls(" class=\"indexcolicon\">", " valign=\"top\">").as_bytes(),
+                );
                 if opts & ICONS_ARE_LINKS != 0 {
                     out.extend_from_slice(b"<a href=\"");
                     out.extend_from_slice(&anchor);
@@ -342,17 +358,26 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
             }
             if opts & SUPPRESS_SIZE == 0 {
                 out.extend_from_slice(b"</td><td");
-                out.extend_from_slice(cls(" class=\"indexcolsize\">", " align=\"right\">").as_bytes());
+                out.extend_from_slice(
+                    cls(" class=\"indexcolsize\">", " align=\"right\">").as_bytes(),
+                );
                 out.extend_from_slice(strfsize(e.key.size).as_bytes());
             }
             if opts & SUPPRESS_DESC == 0 {
                 out.extend_from_slice(b"</td><td");
                 out.extend_from_slice(cls(" class=\"indexcoldesc\">", ">").as_bytes());
                 match &e.key.desc {
-                    Some(d) if cfg.desc_adjust == Adjust::Auto => out.extend_from_slice(d.as_bytes()),
+                    Some(d) if cfg.desc_adjust == Adjust::Auto => {
+                        out.extend_from_slice(d.as_bytes())
+                    }
                     Some(d) => out.extend_from_slice(
-                        terminate_description(d, opts, desc_width, cfg.desc_adjust == Adjust::Unset)
-                            .as_bytes(),
+                        terminate_description(
+                            d,
+                            opts,
+                            desc_width,
+                            cfg.desc_adjust == Adjust::Unset,
+                        )
+                        .as_bytes(),
                     ),
                     None => out.extend_from_slice(b"&nbsp;"),
                 }
@@ -368,7 +393,11 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
                 if !icon_img(out) {
                     out.extend_from_slice(b"     ");
                 }
-                out.extend_from_slice(if opts & ICONS_ARE_LINKS != 0 { b"</a> " } else { b" " });
+                out.extend_from_slice(if opts & ICONS_ARE_LINKS != 0 {
+                    b"</a> "
+                } else {
+                    b" "
+                });
             }
             let (shown, nwidth) = cut(t2);
             out.extend_from_slice(b"<a href=\"");

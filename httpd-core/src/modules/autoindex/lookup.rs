@@ -33,11 +33,13 @@ pub fn find_item<'a>(
             match content_encoding {
                 None => {
                     p.by == By::Type
-                        && content_type
-                            .is_some_and(|t| strcmp_match(t.as_bytes(), p.apply_to.as_bytes(), true))
+                        && content_type.is_some_and(|t| {
+                            strcmp_match(t.as_bytes(), p.apply_to.as_bytes(), true)
+                        })
                 }
                 Some(enc) => {
-                    p.by == By::Encoding && strcmp_match(enc.as_bytes(), p.apply_to.as_bytes(), true)
+                    p.by == By::Encoding
+                        && strcmp_match(enc.as_bytes(), p.apply_to.as_bytes(), true)
                 }
             }
         })
@@ -132,7 +134,8 @@ mod tests {
             .unwrap();
         c.add_icon(By::Type, "(TXT,/icons/text.gif)", "text/*", "")
             .unwrap();
-        c.add_icon(By::Path, "/icons/compressed.gif", ".gz", "").unwrap();
+        c.add_icon(By::Path, "/icons/compressed.gif", ".gz", "")
+            .unwrap();
         c.add_icon(By::Path, "/icons/back.gif", "..", "").unwrap();
         c.add_icon(By::Path, "/icons/hand.right.gif", "README", "")
             .unwrap();
@@ -148,16 +151,28 @@ mod tests {
     fn icons_by_type_encoding_path_and_specials() {
         let c = debian();
         let f = |t, e, p: &str, only| find_item(t, e, p.as_bytes(), &c.icons, only);
-        assert_eq!(f(Some("text/html"), None, "/w/a.html", false), Some("/icons/text.gif"));
+        assert_eq!(
+            f(Some("text/html"), None, "/w/a.html", false),
+            Some("/icons/text.gif")
+        );
         // An encoded file is matched by its encoding, never by its type.
         assert_eq!(
             f(Some("text/plain"), Some("x-gzip"), "/w/a.txt.gz", false),
             Some("/icons/compressed.gif")
         );
-        assert_eq!(f(Some("application/gzip"), None, "/w/a.gz", false), Some("/icons/compressed.gif"));
-        assert_eq!(f(None, None, "/w/README", false), Some("/icons/hand.right.gif"));
+        assert_eq!(
+            f(Some("application/gzip"), None, "/w/a.gz", false),
+            Some("/icons/compressed.gif")
+        );
+        assert_eq!(
+            f(None, None, "/w/README", false),
+            Some("/icons/hand.right.gif")
+        );
         assert_eq!(f(None, None, "/w/sub/..", true), Some("/icons/back.gif"));
-        assert_eq!(f(None, None, "^^DIRECTORY^^", true), Some("/icons/folder.gif"));
+        assert_eq!(
+            f(None, None, "^^DIRECTORY^^", true),
+            Some("/icons/folder.gif")
+        );
         // Directories are matched by path only: a directory named x.txt gets no text icon.
         assert_eq!(f(Some("text/plain"), None, "/w/x.txt", true), None);
         let alts = |t, p: &str| find_item(t, None, p.as_bytes(), &c.alts, false);
@@ -169,11 +184,17 @@ mod tests {
         let c = debian();
         let ig = |p: &str| ignore_entry(&c, p.as_bytes());
         assert!(ig("/w/.hidden") && ig("/w/old~") && ig("/w/x#") && ig("/w/CVS") && ig("/w/f,v"));
-        assert!(!ig("/w/..") && !ig("/w/a.txt") && !ig("/w/.x"), ".?? needs three characters");
+        assert!(
+            !ig("/w/..") && !ig("/w/a.txt") && !ig("/w/.x"),
+            ".?? needs three characters"
+        );
         let mut scoped = AutoindexConfig::default();
         scoped.add_ignore("*.log", "/w/logs/");
         assert!(ignore_entry(&scoped, b"/w/logs/a.log"));
-        assert!(!ignore_entry(&scoped, b"/w/a.log"), "only under its section's path");
+        assert!(
+            !ignore_entry(&scoped, b"/w/a.log"),
+            "only under its section's path"
+        );
     }
 
     #[test]
@@ -183,7 +204,11 @@ mod tests {
         c.add_desc("Pictures", "*.png");
         c.add_desc("Deep", "sub/y.txt");
         assert_eq!(find_desc(&c, b"/w/h.txt"), Some("The H file"));
-        assert_eq!(find_desc(&c, b"/w/xh.txt.bak"), Some("The H file"), "substring");
+        assert_eq!(
+            find_desc(&c, b"/w/xh.txt.bak"),
+            Some("The H file"),
+            "substring"
+        );
         assert_eq!(find_desc(&c, b"/w/p.png"), Some("Pictures"));
         assert_eq!(find_desc(&c, b"/w/sub/y.txt"), Some("Deep"));
         assert_eq!(find_desc(&c, b"/w/other"), None);

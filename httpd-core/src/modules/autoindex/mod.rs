@@ -147,7 +147,15 @@ pub fn index_directory(req: &DirRequest<'_>, sub: &dyn SubRequests) -> Result<Li
     let mut entries: Vec<Entry> = parent_entry(req, opts, &dir_slash).into_iter().collect();
     for dirent in read.flatten() {
         let name = dirent.file_name();
-        if let Some(e) = make_entry(req, sub, opts, q.key, &dir_slash, name.as_encoded_bytes(), q.pattern.as_deref()) {
+        if let Some(e) = make_entry(
+            req,
+            sub,
+            opts,
+            q.key,
+            &dir_slash,
+            name.as_encoded_bytes(),
+            q.pattern.as_deref(),
+        ) {
             entries.push(e);
         }
     }
@@ -174,7 +182,12 @@ enum Include {
 }
 
 /// Look up `name` (relative to the directory) as `emit_head`/`emit_tail` do.
-fn include(req: &DirRequest<'_>, sub: &dyn SubRequests, name: Option<&str>, args: Option<&str>) -> Include {
+fn include(
+    req: &DirRequest<'_>,
+    sub: &dyn SubRequests,
+    name: Option<&str>,
+    args: Option<&str>,
+) -> Include {
     let Some(name) = name else {
         return Include::Nothing;
     };
@@ -190,7 +203,8 @@ fn include(req: &DirRequest<'_>, sub: &dyn SubRequests, name: Option<&str>, args
         return Include::Nothing;
     };
     let base = ct.split(';').next().unwrap_or("").trim();
-    let html = base.eq_ignore_ascii_case("text/html") || base.eq_ignore_ascii_case("application/xhtml+xml");
+    let html = base.eq_ignore_ascii_case("text/html")
+        || base.eq_ignore_ascii_case("application/xhtml+xml");
     let text = ct.len() >= 5 && ct[..5].eq_ignore_ascii_case("text/");
     match std::fs::read(&path) {
         Ok(bytes) if html => Include::Html(bytes),
@@ -200,10 +214,21 @@ fn include(req: &DirRequest<'_>, sub: &dyn SubRequests, name: Option<&str>, args
 }
 
 /// `emit_head`: preamble, header file, `<h1>`. `true` when an HTML header was sent.
-fn emit_head(out: &mut Vec<u8>, req: &DirRequest<'_>, sub: &dyn SubRequests, opts: u32, title: &[u8]) -> bool {
+fn emit_head(
+    out: &mut Vec<u8>,
+    req: &DirRequest<'_>,
+    sub: &dyn SubRequests,
+    opts: u32,
+    title: &[u8],
+) -> bool {
     let cfg = req.cfg;
     let xhtml = opts & EMIT_XHTML != 0;
-    let header = include(req, sub, cfg.header.as_deref(), req.query.filter(|q| !q.is_empty()));
+    let header = include(
+        req,
+        sub,
+        cfg.header.as_deref(),
+        req.query.filter(|q| !q.is_empty()),
+    );
     let sent_html = matches!(header, Include::Html(_));
     match header {
         Include::Html(bytes) => {

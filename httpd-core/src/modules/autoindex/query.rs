@@ -3,7 +3,9 @@
 //! argument that does not parse ends the scan (Apache: "Syntax error? Ignore the remainder!").
 //! With `IgnoreClient` none is read and the column titles are no links.
 
-use super::config::{FANCY_INDEXING, IGNORE_CLIENT, SUPPRESS_COLSORT, TABLE_INDEXING, VERSION_SORT};
+use super::config::{
+    FANCY_INDEXING, IGNORE_CLIENT, SUPPRESS_COLSORT, TABLE_INDEXING, VERSION_SORT,
+};
 use super::format::os_escape_path;
 
 /// What the query changed.
