@@ -110,7 +110,7 @@ pub struct Section {
     pub options: Option<super::options::OptionsSetting>,
     /// mod_autoindex's settings: the section's own, or in a merged section those of every
     /// section that had some, merged only when a listing is made.
-    pub autoindex: crate::modules::autoindex::config::Layers,
+    pub autoindex: crate::modules::autoindex::merge::Layers,
 }
 
 /// The configuration of the one server we run (no virtual hosts).

@@ -25,7 +25,8 @@
 //!
 //! | file | Apache |
 //! |---|---|
-//! | [`config`] | `add_opts`, `add_icon`, `add_alt`, `add_desc`, `add_ignore`, `merge_autoindex_configs` |
+//! | [`config`] | `autoindex_config_rec`, `add_opts`, `add_icon`, `add_alt`, `add_desc`, `add_ignore` |
+//! | [`merge`] | `merge_autoindex_configs` |
 //! | [`lookup`] | `find_item`, `find_desc`, `ignore_entry`, `find_title` |
 //! | [`query`] | the query loop of `index_directory` |
 //! | [`sort`] | `dsortf`, APR's `apr_strnatcmp` |
@@ -42,12 +43,12 @@ pub mod config;
 pub mod format;
 pub mod listing;
 pub mod lookup;
+pub mod merge;
 pub mod query;
 pub mod sort;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::UNIX_EPOCH;
 
 use config::*;
 use listing::{Entry, Page};
@@ -423,11 +424,4 @@ fn read_head(path: &str) -> Option<Vec<u8>> {
         .read_to_end(&mut buf)
         .ok()?;
     Some(buf)
-}
-
-/// The modification time of the directory, for `TrackModified`.
-pub fn dir_mtime(dir: &Path) -> std::time::SystemTime {
-    std::fs::metadata(dir)
-        .and_then(|m| m.modified())
-        .unwrap_or(UNIX_EPOCH)
 }

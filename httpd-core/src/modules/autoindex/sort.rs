@@ -258,7 +258,7 @@ mod tests {
             ascending: false,
             ..NAME
         };
-        let mut v = vec![small.clone(), big.clone(), dir.clone(), parent.clone()];
+        let mut v = [small, big, dir, parent];
         v.sort_by(|a, b| compare(&spec, a, b));
         let names: Vec<_> = v.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["/", "sub/", "big", "small"]);
