@@ -53,16 +53,7 @@ fn apply(c: &mut ServerConfig, conf: &str, files: &[(&str, &[u8])]) {
         "{DEBIAN_AUTOINDEX_LOAD}{DEBIAN_AUTOINDEX_CONF}{}",
         conf.replace("@ROOT@", &root.display().to_string())
     );
-    let opts = ConfigOptions {
-        skip_document_root_check: true,
-        ..ConfigOptions::default()
-    };
-    let parsed = load_text("test.conf", &text, &opts, &MpmIdent::EVENT).unwrap();
-    c.directories = parsed.directories;
-    c.locations = parsed.locations;
-    c.base_section = parsed.base_section;
-    c.loaded_modules = parsed.loaded_modules;
-    c.types_config = None;
+    load_sections(c, &text);
 }
 
 fn set_mtime(p: &Path) {

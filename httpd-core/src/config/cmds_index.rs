@@ -142,25 +142,30 @@ pub fn index_ignore_reset(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-pub fn header_name(w: &mut Walker<'_>, a: &[String]) -> R {
-    own(w).header = Some(a[0].clone());
+/// `ap_set_string_slot`: a `TAKE1` directive that sets one string of the section.
+fn set_slot(
+    w: &mut Walker<'_>,
+    a: &[String],
+    slot: fn(&mut AutoindexConfig) -> &mut Option<String>,
+) -> R {
+    *slot(own(w)) = Some(a[0].clone());
     Ok(())
+}
+
+pub fn header_name(w: &mut Walker<'_>, a: &[String]) -> R {
+    set_slot(w, a, |c| &mut c.header)
 }
 pub fn readme_name(w: &mut Walker<'_>, a: &[String]) -> R {
-    own(w).readme = Some(a[0].clone());
-    Ok(())
+    set_slot(w, a, |c| &mut c.readme)
 }
 pub fn default_icon(w: &mut Walker<'_>, a: &[String]) -> R {
-    own(w).default_icon = Some(a[0].clone());
-    Ok(())
+    set_slot(w, a, |c| &mut c.default_icon)
 }
 pub fn index_style_sheet(w: &mut Walker<'_>, a: &[String]) -> R {
-    own(w).style_sheet = Some(a[0].clone());
-    Ok(())
+    set_slot(w, a, |c| &mut c.style_sheet)
 }
 pub fn index_head_insert(w: &mut Walker<'_>, a: &[String]) -> R {
-    own(w).head_insert = Some(a[0].clone());
-    Ok(())
+    set_slot(w, a, |c| &mut c.head_insert)
 }
 
 /// `FancyIndexing` (`ap_set_deprecated`): always refused with Apache's message.

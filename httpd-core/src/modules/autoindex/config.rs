@@ -207,6 +207,51 @@ fn strip_prefix_ci<'a>(w: &'a str, prefix: &str) -> Option<&'a str> {
         .filter(|_| w.is_char_boundary(prefix.len()))
 }
 
+/// `IconWidth`, `IconHeight`, `NameWidth`, `DescriptionWidth`, alone or with `=value`.
+fn sized_keyword(w: &str) -> Option<(&'static str, Option<&str>)> {
+    ["IconWidth", "IconHeight", "NameWidth", "DescriptionWidth"]
+        .into_iter()
+        .find_map(|key| {
+            if w.eq_ignore_ascii_case(key) {
+                Some((key, None))
+            } else {
+                strip_prefix_ci(w, key)
+                    .and_then(|rest| rest.strip_prefix('='))
+                    .map(|v| (key, Some(v)))
+            }
+        })
+}
+
+/// `IconWidth[=n]`: alone Apache's icon size (`-` form: none), or n pixels.
+fn icon_size(key: &str, value: Option<&str>, minus: bool, default: i32) -> Result<i32, String> {
+    match value {
+        None => Ok(if minus { 0 } else { default }),
+        Some(_) if minus => Err(format!("Cannot combine '-' with {key}=n")),
+        Some(v) => Ok(atoi(v) as i32),
+    }
+}
+
+/// `NameWidth=n|*` / `DescriptionWidth=n|*`, or `-NameWidth` for the default; `min` is the
+/// smallest width Apache takes (0 is allowed too), `default` the one `-NameWidth` restores.
+fn column_width(
+    key: &str,
+    value: Option<&str>,
+    minus: bool,
+    (min, default): (i64, usize),
+    current: usize,
+) -> Result<(usize, Adjust), String> {
+    match value {
+        None if !minus => Err(format!("{key} with no value may only appear as '-{key}'")),
+        None => Ok((default, Adjust::Fixed)),
+        Some(_) if minus => Err(format!("Cannot combine '-' with {key}=n")),
+        Some(v) if v.starts_with('*') => Ok((current, Adjust::Auto)),
+        Some(v) => match atoi(v) {
+            w if w != 0 && w < min => Err(format!("{key} value must be greater than {min}")),
+            w => Ok((w.max(0) as usize, Adjust::Fixed)),
+        },
+    }
+}
+
 impl AutoindexConfig {
     /// `add_opts`: one `IndexOptions` line.
     pub fn add_opts(&mut self, args: &[String]) -> Result<(), String> {
@@ -226,58 +271,32 @@ impl AutoindexConfig {
                     return Err("Cannot combine '+' or '-' with 'None' keyword".into());
                 }
                 (opts, add, remove) = (NO_OPTIONS, 0, 0);
-            } else if w.eq_ignore_ascii_case("IconWidth") {
-                self.icon_width = if minus { 0 } else { DEFAULT_ICON_WIDTH };
-            } else if let Some(v) = strip_prefix_ci(w, "IconWidth=") {
-                if minus {
-                    return Err("Cannot combine '-' with IconWidth=n".into());
-                }
-                self.icon_width = atoi(v) as i32;
-            } else if w.eq_ignore_ascii_case("IconHeight") {
-                self.icon_height = if minus { 0 } else { DEFAULT_ICON_HEIGHT };
-            } else if let Some(v) = strip_prefix_ci(w, "IconHeight=") {
-                if minus {
-                    return Err("Cannot combine '-' with IconHeight=n".into());
-                }
-                self.icon_height = atoi(v) as i32;
-            } else if w.eq_ignore_ascii_case("NameWidth") {
-                if !minus {
-                    return Err("NameWidth with no value may only appear as '-NameWidth'".into());
-                }
-                (self.name_width, self.name_adjust) = (DEFAULT_NAME_WIDTH, Adjust::Fixed);
-            } else if let Some(v) = strip_prefix_ci(w, "NameWidth=") {
-                if minus {
-                    return Err("Cannot combine '-' with NameWidth=n".into());
-                }
-                if v.starts_with('*') {
-                    self.name_adjust = Adjust::Auto;
-                } else {
-                    let width = atoi(v);
-                    if width != 0 && width < 5 {
-                        return Err("NameWidth value must be greater than 5".into());
+            } else if let Some((key, value)) = sized_keyword(w) {
+                match key {
+                    "IconWidth" => {
+                        self.icon_width = icon_size(key, value, minus, DEFAULT_ICON_WIDTH)?;
                     }
-                    (self.name_width, self.name_adjust) = (width.max(0) as usize, Adjust::Fixed);
-                }
-            } else if w.eq_ignore_ascii_case("DescriptionWidth") {
-                if !minus {
-                    return Err(
-                        "DescriptionWidth with no value may only appear as '-DescriptionWidth'"
-                            .into(),
-                    );
-                }
-                (self.desc_width, self.desc_adjust) = (DEFAULT_DESC_WIDTH, Adjust::Fixed);
-            } else if let Some(v) = strip_prefix_ci(w, "DescriptionWidth=") {
-                if minus {
-                    return Err("Cannot combine '-' with DescriptionWidth=n".into());
-                }
-                if v.starts_with('*') {
-                    self.desc_adjust = Adjust::Auto;
-                } else {
-                    let width = atoi(v);
-                    if width != 0 && width < 12 {
-                        return Err("DescriptionWidth value must be greater than 12".into());
+                    "IconHeight" => {
+                        self.icon_height = icon_size(key, value, minus, DEFAULT_ICON_HEIGHT)?;
                     }
-                    (self.desc_width, self.desc_adjust) = (width.max(0) as usize, Adjust::Fixed);
+                    "NameWidth" => {
+                        (self.name_width, self.name_adjust) = column_width(
+                            key,
+                            value,
+                            minus,
+                            (5, DEFAULT_NAME_WIDTH),
+                            self.name_width,
+                        )?;
+                    }
+                    _ => {
+                        (self.desc_width, self.desc_adjust) = column_width(
+                            key,
+                            value,
+                            minus,
+                            (12, DEFAULT_DESC_WIDTH),
+                            self.desc_width,
+                        )?;
+                    }
                 }
             } else if let Some(v) = strip_prefix_ci(w, "Type=") {
                 self.ctype = Some(v.to_string());
@@ -401,10 +420,11 @@ impl AutoindexConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn opts(words: &[&str]) -> AutoindexConfig {
+    /// A section with one `IndexOptions` line (shared with the merge tests).
+    pub(in crate::modules::autoindex) fn opts(words: &[&str]) -> AutoindexConfig {
         let mut c = AutoindexConfig::default();
         c.add_opts(&words.iter().map(|s| s.to_string()).collect::<Vec<_>>())
             .unwrap();

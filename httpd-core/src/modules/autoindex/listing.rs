@@ -127,9 +127,34 @@ fn img_tail(out: &mut Vec<u8>, cfg: &AutoindexConfig, opts: u32) {
     }
 }
 
-/// `find_default_icon(d, "^^BLANKICON^^")`.
-fn blank_icon(cfg: &AutoindexConfig) -> Option<&str> {
-    super::lookup::find_item(None, None, b"^^BLANKICON^^", &cfg.icons, true)
+/// The rule of the `<pre>` layout.
+fn hr(opts: u32) -> &'static [u8] {
+    if opts & EMIT_XHTML != 0 {
+        b"<hr />"
+    } else {
+        b"<hr>"
+    }
+}
+
+/// The column titles' icon, `find_default_icon(d, "^^BLANKICON^^")`, with its alt text and
+/// what closes it; `none` without one.
+fn blank_icon(
+    out: &mut Vec<u8>,
+    cfg: &AutoindexConfig,
+    opts: u32,
+    (alt, end): (&str, &[u8]),
+    none: &[u8],
+) {
+    match super::lookup::find_item(None, None, b"^^BLANKICON^^", &cfg.icons, true) {
+        Some(tp) => {
+            out.extend_from_slice(b"<img src=\"");
+            out.extend_from_slice(&escape_html(tp.as_bytes()));
+            out.extend_from_slice(format!("\" alt=\"{alt}\"").as_bytes());
+            img_tail(out, cfg, opts);
+            out.extend_from_slice(end);
+        }
+        None => out.extend_from_slice(none),
+    }
 }
 
 /// The date column: `apr_time_exp_lt` and `apr_strftime`.
@@ -175,16 +200,7 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
         if opts & SUPPRESS_ICON == 0 {
             out.extend_from_slice(b"<th");
             out.extend_from_slice(cls(" class=\"indexcolicon\">", " valign=\"top\">").as_bytes());
-            match blank_icon(cfg) {
-                Some(tp) => {
-                    out.extend_from_slice(b"<img src=\"");
-                    out.extend_from_slice(&escape_html(tp.as_bytes()));
-                    out.extend_from_slice(b"\" alt=\"[ICO]\"");
-                    img_tail(out, cfg, opts);
-                    out.extend_from_slice(b"></th>");
-                }
-                None => out.extend_from_slice(b"&nbsp;</th>"),
-            }
+            blank_icon(out, cfg, opts, ("[ICO]", b"></th>"), b"&nbsp;</th>");
             cols += 1;
         }
         out.extend_from_slice(b"<th");
@@ -225,16 +241,7 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
     } else if opts & FANCY_INDEXING != 0 {
         out.extend_from_slice(b"<pre>");
         if opts & SUPPRESS_ICON == 0 {
-            match blank_icon(cfg) {
-                Some(tp) => {
-                    out.extend_from_slice(b"<img src=\"");
-                    out.extend_from_slice(&escape_html(tp.as_bytes()));
-                    out.extend_from_slice(b"\" alt=\"Icon \"");
-                    img_tail(out, cfg, opts);
-                    out.extend_from_slice(b"> ");
-                }
-                None => out.extend_from_slice(b"      "),
-            }
+            blank_icon(out, cfg, opts, ("Icon ", b"> "), b"      ");
         }
         emit_link(out, p, "Name", b'N', static_columns);
         out.extend_from_slice(&pad(4));
@@ -251,11 +258,7 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
             emit_link(out, p, "Description", b'D', static_columns);
         }
         if opts & SUPPRESS_RULES == 0 {
-            out.extend_from_slice(if opts & EMIT_XHTML != 0 {
-                b"<hr />"
-            } else {
-                b"<hr>"
-            });
+            out.extend_from_slice(hr(opts));
         } else {
             out.push(b'\n');
         }
@@ -282,18 +285,28 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
                 (t2.to_vec(), t2.len())
             }
         };
-        let icon_img = |out: &mut Vec<u8>| -> bool {
-            let Some(icon) = e.icon.as_deref().or(cfg.default_icon.as_deref()) else {
-                return false;
-            };
-            out.extend_from_slice(b"<img src=\"");
-            out.extend_from_slice(&escape_html(icon.as_bytes()));
-            out.extend_from_slice(b"\" alt=\"[");
-            out.extend_from_slice(e.alt.as_deref().unwrap_or("   ").as_bytes());
-            out.extend_from_slice(b"]\"");
-            img_tail(out, cfg, opts);
-            out.push(b'>');
-            true
+        // The icon, linked with IconsAreLinks; `blank` stands in without any icon, `end`
+        // closes it (Apache's table and <pre> layouts differ only in these).
+        let icon_cell = |out: &mut Vec<u8>, blank: &[u8], end: (&[u8], &[u8])| {
+            let linked = opts & ICONS_ARE_LINKS != 0;
+            if linked {
+                out.extend_from_slice(b"<a href=\"");
+                out.extend_from_slice(&anchor);
+                out.extend_from_slice(b"\">");
+            }
+            match e.icon.as_deref().or(cfg.default_icon.as_deref()) {
+                Some(icon) => {
+                    out.extend_from_slice(b"<img src=\"");
+                    out.extend_from_slice(&escape_html(icon.as_bytes()));
+                    out.extend_from_slice(b"\" alt=\"[");
+                    out.extend_from_slice(e.alt.as_deref().unwrap_or("   ").as_bytes());
+                    out.extend_from_slice(b"]\"");
+                    img_tail(out, cfg, opts);
+                    out.push(b'>');
+                }
+                None => out.extend_from_slice(blank),
+            }
+            out.extend_from_slice(if linked { end.0 } else { end.1 });
         };
         if opts & TABLE_INDEXING != 0 {
             if css {
@@ -313,19 +326,7 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
                 out.extend_from_slice(
                     cls(" class=\"indexcolicon\">", " valign=\"top\">").as_bytes(),
                 );
-                if opts & ICONS_ARE_LINKS != 0 {
-                    out.extend_from_slice(b"<a href=\"");
-                    out.extend_from_slice(&anchor);
-                    out.extend_from_slice(b"\">");
-                }
-                if !icon_img(out) {
-                    out.extend_from_slice(b"&nbsp;");
-                }
-                out.extend_from_slice(if opts & ICONS_ARE_LINKS != 0 {
-                    b"</a></td>"
-                } else {
-                    b"</td>"
-                });
+                icon_cell(out, b"&nbsp;", (b"</a></td>", b"</td>"));
             }
             out.extend_from_slice(b"<td");
             out.extend_from_slice(cls(" class=\"indexcolname\">", ">").as_bytes());
@@ -385,19 +386,7 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
             out.extend_from_slice(b"</td></tr>\n");
         } else if opts & FANCY_INDEXING != 0 {
             if opts & SUPPRESS_ICON == 0 {
-                if opts & ICONS_ARE_LINKS != 0 {
-                    out.extend_from_slice(b"<a href=\"");
-                    out.extend_from_slice(&anchor);
-                    out.extend_from_slice(b"\">");
-                }
-                if !icon_img(out) {
-                    out.extend_from_slice(b"     ");
-                }
-                out.extend_from_slice(if opts & ICONS_ARE_LINKS != 0 {
-                    b"</a> "
-                } else {
-                    b" "
-                });
+                icon_cell(out, b"     ", (b"</a> ", b" "));
             }
             let (shown, nwidth) = cut(t2);
             out.extend_from_slice(b"<a href=\"");
@@ -441,14 +430,9 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
         out.extend_from_slice(b"</table>\n");
     } else if opts & FANCY_INDEXING != 0 {
         if opts & SUPPRESS_RULES == 0 {
-            out.extend_from_slice(if opts & EMIT_XHTML != 0 {
-                b"<hr /></pre>\n"
-            } else {
-                b"<hr></pre>\n"
-            });
-        } else {
-            out.extend_from_slice(b"</pre>\n");
+            out.extend_from_slice(hr(opts));
         }
+        out.extend_from_slice(b"</pre>\n");
     } else {
         out.extend_from_slice(b"</ul>\n");
     }

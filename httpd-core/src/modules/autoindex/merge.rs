@@ -149,14 +149,8 @@ pub fn merge(base: &AutoindexConfig, add: &AutoindexConfig) -> AutoindexConfig {
 
 #[cfg(test)]
 mod tests {
+    use super::super::config::tests::opts;
     use super::*;
-
-    fn opts(words: &[&str]) -> AutoindexConfig {
-        let mut c = AutoindexConfig::default();
-        c.add_opts(&words.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-            .unwrap();
-        c
-    }
 
     #[test]
     fn index_options_plain_replace_incremental_adjust() {
