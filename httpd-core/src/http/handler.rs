@@ -477,16 +477,23 @@ pub(super) fn walk_sections(
     url: &str,
     fs_path: &std::path::Path,
 ) -> Result<crate::config::Section, u16> {
-    let cfg = &x.server.inner.config;
     // Only a table with AllowOverride somewhere needs to know whether the target is a directory.
     let is_dir = table.htaccess_possible && fs_path.is_dir();
-    let mut reader = |dir: &std::path::Path, allowed: &crate::config::AllowOverride| {
-        crate::config::htaccess::read(cfg, dir, allowed).map_err(|e| {
-            x.log("core", Level::Alert, format_args!("{}", e.log));
-            e.status
-        })
-    };
-    table.walk(url, fs_path, is_dir, &mut reader)
+    table.walk(url, fs_path, is_dir, &mut |dir, allowed| {
+        read_htaccess(x, dir, allowed)
+    })
+}
+
+/// One directory's `.htaccess` for the walk, a bad or unreadable one logged at `alert`.
+pub(super) fn read_htaccess(
+    x: &Exchange<'_>,
+    dir: &std::path::Path,
+    allowed: &crate::config::AllowOverride,
+) -> Result<Option<crate::config::Section>, u16> {
+    crate::config::htaccess::read(&x.server.inner.config, dir, allowed).map_err(|e| {
+        x.log("core", Level::Alert, format_args!("{}", e.log));
+        e.status
+    })
 }
 
 /// 403 with AH00037 (`core.c: resolve_symlink` refused by Options).

@@ -8,11 +8,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::handler::{Exchange, map_url, walk_sections};
+use std::cell::RefCell;
+
+use super::handler::{Exchange, map_url, read_htaccess, walk_sections};
 use super::module_hooks::access_check;
 use super::response::{Chunk, Response};
 use super::static_files::{Validators, normalize_path, unescape_path};
-use crate::config::{Section, SectionTable};
+use crate::config::{AllowOverride, Section, SectionTable};
 use crate::log::Level;
 use crate::modules::autoindex::{self, DirRequest, SubRequests};
 use crate::modules::setenvif::Env;
@@ -22,6 +24,30 @@ struct SubReq<'a, 'x> {
     x: &'a Exchange<'x>,
     table: &'a SectionTable,
     env: &'a Env,
+    /// The `.htaccess` files read so far: every entry's walk passes the same directories, and
+    /// Apache reads each once per request too (`ap_parse_htaccess` keeps `r->htaccess`).
+    htaccess: RefCell<Vec<(PathBuf, AllowOverride, Option<Section>)>>,
+}
+
+impl SubReq<'_, '_> {
+    /// The section walk of one entry, `.htaccess` files from the cache.
+    fn walk(&self, url: &str, fs: &Path, is_dir: bool) -> Result<Section, u16> {
+        let is_dir = is_dir && self.table.htaccess_possible;
+        self.table.walk(url, fs, is_dir, &mut |dir, allowed| {
+            let cached = self
+                .htaccess
+                .borrow()
+                .iter()
+                .find_map(|(d, a, s)| (d == dir && a == allowed).then(|| s.clone()));
+            if let Some(s) = cached {
+                return Ok(s);
+            }
+            let s = read_htaccess(self.x, dir, allowed)?;
+            let entry = (dir.to_path_buf(), allowed.clone(), s.clone());
+            self.htaccess.borrow_mut().push(entry);
+            Ok(s)
+        })
+    }
 }
 
 impl SubRequests for SubReq<'_, '_> {
@@ -30,7 +56,7 @@ impl SubRequests for SubReq<'_, '_> {
         if is_dir {
             walk_url.push('/');
         }
-        let dir = match walk_sections(self.x, self.table, &walk_url, fs) {
+        let dir = match self.walk(&walk_url, fs, is_dir) {
             Ok(d) => d,
             Err(status) => return status,
         };
@@ -127,7 +153,12 @@ pub(super) fn autoindex(
         cfg: &ai,
         tz: &tz,
     };
-    let sub = SubReq { x, table, env };
+    let sub = SubReq {
+        x,
+        table,
+        env,
+        htaccess: RefCell::new(Vec::new()),
+    };
     let listing = match autoindex::index_directory(&req, &sub) {
         Ok(l) => l,
         Err(autoindex::OpenError(e)) => {
