@@ -1,6 +1,6 @@
 //! mod_autoindex's directive handlers (`mod_autoindex.c: autoindex_cmds`): each fills the
-//! enclosing section's [`AutoindexConfig`](crate::modules::autoindex::config::AutoindexConfig)
-//! (server level: the base section's, used as the base of every merge).
+//! enclosing section's [`AutoindexConfig`] (server level: the base section's, used as the
+//! base of every merge).
 
 use super::walk::Walker;
 use crate::modules::autoindex::config::{AutoindexConfig, By};

@@ -31,7 +31,7 @@
 //! | [`query`] | the query loop of `index_directory` |
 //! | [`sort`] | `dsortf`, APR's `apr_strnatcmp` |
 //! | [`listing`] | `emit_preamble`, `output_directories`, `do_emit_plain` |
-//! | [`format`] | `apr_strfsize`, `ap_escape_html`, `ap_os_escape_path`, `ap_strcmp_match`, `terminate_description` |
+//! | [`format`](mod@format) | `apr_strfsize`, `ap_escape_html`, `ap_os_escape_path`, `ap_strcmp_match`, `terminate_description` |
 //!
 //! Left out: header and readme files are copied as files, not run as sub-requests through
 //! their own handlers (an SSI `HEADER.shtml` is not parsed; mpm-lab has no mod_include), and
