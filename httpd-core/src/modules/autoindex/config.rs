@@ -202,9 +202,9 @@ fn atoi(s: &str) -> i64 {
 
 /// `strncasecmp(w, prefix, len) == 0`: the rest after a case-blind prefix.
 fn strip_prefix_ci<'a>(w: &'a str, prefix: &str) -> Option<&'a str> {
-    (w.len() >= prefix.len() && w[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &w[prefix.len()..])
-        .filter(|_| w.is_char_boundary(prefix.len()))
+    w.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &w[prefix.len()..])
 }
 
 /// `IconWidth`, `IconHeight`, `NameWidth`, `DescriptionWidth`, alone or with `=value`.

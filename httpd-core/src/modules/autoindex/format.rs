@@ -170,7 +170,7 @@ pub fn os_escape_path(path: &[u8], partial: bool) -> String {
 /// `terminate_description`: cut a description to `width` visible characters (tags are free,
 /// an entity counts one), ending a cut one with `>` as Apache does. `adjust_unset`: no
 /// `DescriptionWidth` anywhere, so the room of suppressed columns is added.
-pub fn terminate_description(desc: &str, opts: u32, width: usize, adjust_unset: bool) -> String {
+pub fn terminate_description(desc: &str, opts: u32, width: usize, adjust_unset: bool) -> Vec<u8> {
     use super::config::{SUPPRESS_ICON, SUPPRESS_LAST_MOD, SUPPRESS_SIZE};
     let mut maxsize = width as i64;
     if adjust_unset {
@@ -215,11 +215,12 @@ pub fn terminate_description(desc: &str, opts: u32, width: usize, adjust_unset: 
         x += 1;
     }
     if maxsize == 0 && at(x) != 0 && x > 0 {
+        // Bytes, as Apache cuts them (even inside a UTF-8 character).
         let mut out = d[..x - 1].to_vec();
         out.push(b'>');
-        return String::from_utf8_lossy(&out).into_owned();
+        return out;
     }
-    desc.to_string()
+    d.to_vec()
 }
 
 #[cfg(test)]
@@ -279,14 +280,14 @@ mod tests {
 
     #[test]
     fn description_cut_to_width() {
-        assert_eq!(terminate_description("short", 0, 23, false), "short");
+        assert_eq!(terminate_description("short", 0, 23, false), b"short");
         assert_eq!(
             terminate_description("0123456789abcdefghijklmnopq", 0, 23, false),
-            "0123456789abcdefghijkl>"
+            b"0123456789abcdefghijkl>"
         );
         assert_eq!(
             terminate_description("<b>bold</b> text", 0, 6, false),
-            "<b>bold</b> >"
+            b"<b>bold</b> >"
         );
     }
 }

@@ -267,7 +267,7 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
     }
 
     for (x, e) in entries.iter().enumerate() {
-        let t = e.key.name.as_bytes();
+        let t = &e.key.name[..];
         let anchor = escape_html(os_escape_path(t, false).as_bytes());
         let t2: &[u8] = if x == 0 && e.key.is_parent {
             b"Parent Directory"
@@ -371,15 +371,12 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
                     Some(d) if cfg.desc_adjust == Adjust::Auto => {
                         out.extend_from_slice(d.as_bytes())
                     }
-                    Some(d) => out.extend_from_slice(
-                        terminate_description(
-                            d,
-                            opts,
-                            desc_width,
-                            cfg.desc_adjust == Adjust::Unset,
-                        )
-                        .as_bytes(),
-                    ),
+                    Some(d) => out.extend_from_slice(&terminate_description(
+                        d,
+                        opts,
+                        desc_width,
+                        cfg.desc_adjust == Adjust::Unset,
+                    )),
                     None => out.extend_from_slice(b"&nbsp;"),
                 }
             }
@@ -411,10 +408,12 @@ pub fn output_directories(out: &mut Vec<u8>, entries: &[Entry], p: &Page<'_>) {
             if opts & SUPPRESS_DESC == 0
                 && let Some(d) = &e.key.desc
             {
-                out.extend_from_slice(
-                    terminate_description(d, opts, desc_width, cfg.desc_adjust == Adjust::Unset)
-                        .as_bytes(),
-                );
+                out.extend_from_slice(&terminate_description(
+                    d,
+                    opts,
+                    desc_width,
+                    cfg.desc_adjust == Adjust::Unset,
+                ));
             }
             out.push(b'\n');
         } else {

@@ -47,6 +47,7 @@ pub mod merge;
 pub mod query;
 pub mod sort;
 
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -206,7 +207,7 @@ fn include(
     let base = ct.split(';').next().unwrap_or("").trim();
     let html = base.eq_ignore_ascii_case("text/html")
         || base.eq_ignore_ascii_case("application/xhtml+xml");
-    let text = ct.len() >= 5 && ct[..5].eq_ignore_ascii_case("text/");
+    let text = ct.get(..5).is_some_and(|t| t.eq_ignore_ascii_case("text/"));
     match std::fs::read(&path) {
         Ok(bytes) if html => Include::Html(bytes),
         Ok(bytes) if text => Include::Text(bytes),
@@ -282,7 +283,7 @@ fn parent_entry(req: &DirRequest<'_>, opts: u32, dir_slash: &str) -> Option<Entr
     let cfg = req.cfg;
     let trimmed = req.uri.strip_suffix('/').unwrap_or(req.uri);
     let cut = trimmed.rfind('/')?;
-    let name = trimmed[..=cut].to_string();
+    let name = trimmed.as_bytes()[..=cut].to_vec();
     let testpath = format!("{dir_slash}..");
     if lookup::ignore_entry(cfg, testpath.as_bytes()) {
         return None;
@@ -330,22 +331,24 @@ fn make_entry(
     if pattern.is_some_and(|p| !format::fnmatch_period_noescape(p, name)) {
         return None;
     }
+    // Names are bytes, as the file system has them (not necessarily UTF-8).
     let name_str = String::from_utf8_lossy(name);
-    let full = format!("{dir_slash}{name_str}");
-    if lookup::ignore_entry(cfg, full.as_bytes()) {
+    let full_bytes = [dir_slash.as_bytes(), name].concat();
+    let full = Path::new(std::ffi::OsStr::from_bytes(&full_bytes));
+    if lookup::ignore_entry(cfg, &full_bytes) {
         return None;
     }
     // apr_dir_read stats the entry; index_directory follows a symbolic link to its target.
-    let meta = std::fs::metadata(&full).ok()?;
+    let meta = std::fs::metadata(full).ok()?;
     let is_dir = meta.is_dir();
     if !is_dir && !meta.is_file() {
         return None;
     }
-    let mut uri = format::os_escape_path(format!("{}{name_str}", req.uri).as_bytes(), true);
+    let mut uri = format::os_escape_path(&[req.uri.as_bytes(), name].concat(), true);
     if is_dir {
         uri.push('/');
     }
-    let status = sub.dirent_status(&uri, Path::new(&full), is_dir);
+    let status = sub.dirent_status(&uri, full, is_dir);
     let forbidden_shown = opts & SHOW_FORBIDDEN != 0 && (status == 401 || status == 403);
     if !((200..400).contains(&status) || forbidden_shown) {
         return None;
@@ -353,9 +356,9 @@ fn make_entry(
     let mut e = Entry {
         key: SortKey {
             name: if is_dir {
-                format!("{name_str}/")
+                [name, b"/"].concat()
             } else {
-                name_str.to_string()
+                name.to_vec()
             },
             lm: -1,
             size: -1,
@@ -366,7 +369,7 @@ fn make_entry(
     if opts & (FANCY_INDEXING | TABLE_INDEXING) != 0 {
         e.key.lm = meta.mtime() * 1_000_000 + meta.mtime_nsec() / 1000;
         // rr->filename: the file, or the directory without its slash.
-        let filename = full.as_bytes();
+        let filename = &full_bytes[..];
         if is_dir {
             e.key.isdir = opts & FOLDERS_FIRST != 0;
             let dir = b"^^DIRECTORY^^";
@@ -401,7 +404,7 @@ fn make_entry(
                         || t == "text/x-server-parsed-html"
                 })
             {
-                e.key.desc = read_head(&full).and_then(|h| lookup::find_title(&h));
+                e.key.desc = read_head(full).and_then(|h| lookup::find_title(&h));
             }
         }
         if e.key.desc.is_none() {
@@ -415,7 +418,7 @@ fn make_entry(
 }
 
 /// The first `MAX_STRING_LEN - 1` bytes of a file, for `find_title`.
-fn read_head(path: &str) -> Option<Vec<u8>> {
+fn read_head(path: &Path) -> Option<Vec<u8>> {
     use std::io::Read;
     let mut buf = Vec::with_capacity(8191);
     std::fs::File::open(path)

@@ -14,8 +14,9 @@ use std::cmp::Ordering;
 /// What an entry is sorted by.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SortKey {
-    /// The name as listed (`sub/` for a directory); the parent's starts with `/`.
-    pub name: String,
+    /// The name as listed (`sub/` for a directory), bytes as the file system has them; the
+    /// parent's starts with `/`.
+    pub name: Vec<u8>,
     pub is_parent: bool,
     /// Counts only with `FoldersFirst`.
     pub isdir: bool,
@@ -71,7 +72,7 @@ pub fn compare(spec: &SortSpec, e1: &SortKey, e2: &SortKey) -> Ordering {
     if by_key != Ordering::Equal {
         return by_key;
     }
-    let (n1, n2) = (c1.name.as_bytes(), c2.name.as_bytes());
+    let (n1, n2) = (&c1.name[..], &c2.name[..]);
     let mut result = Ordering::Equal;
     if spec.version_sort {
         if spec.ignore_case {
@@ -190,7 +191,7 @@ mod tests {
 
     fn key(name: &str) -> SortKey {
         SortKey {
-            name: name.into(),
+            name: name.as_bytes().to_vec(),
             lm: -1,
             size: -1,
             ..SortKey::default()
@@ -200,7 +201,9 @@ mod tests {
     fn sorted(spec: &SortSpec, names: &[&str]) -> Vec<String> {
         let mut v: Vec<SortKey> = names.iter().map(|n| key(n)).collect();
         v.sort_by(|a, b| compare(spec, a, b));
-        v.into_iter().map(|k| k.name).collect()
+        v.into_iter()
+            .map(|k| String::from_utf8(k.name).unwrap())
+            .collect()
     }
 
     const NAME: SortSpec = SortSpec {
@@ -260,8 +263,8 @@ mod tests {
         };
         let mut v = [small, big, dir, parent];
         v.sort_by(|a, b| compare(&spec, a, b));
-        let names: Vec<_> = v.iter().map(|k| k.name.as_str()).collect();
-        assert_eq!(names, ["/", "sub/", "big", "small"]);
+        let names: Vec<_> = v.iter().map(|k| &k.name[..]).collect();
+        assert_eq!(names, [&b"/"[..], b"sub/", b"big", b"small"]);
     }
 
     #[test]
