@@ -439,9 +439,8 @@ fn route(
             // default handler, which will not serve a directory (404, AH00129).
             None if cfg.loaded_modules.contains(&"autoindex") => {
                 // r->filename: the mapped path, not the one with its links resolved.
-                let (uri, path) = (decoded.clone(), fs_path.clone());
                 if let Some(r) =
-                    super::subreq::autoindex(x, dir, table, &env_now, &uri, &path, options)
+                    super::subreq::autoindex(x, dir, table, &env_now, &decoded, &fs_path, options)
                 {
                     return r;
                 }
