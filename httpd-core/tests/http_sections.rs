@@ -23,18 +23,7 @@ fn apply(c: &mut ServerConfig, conf: &str, files: &[(&str, &str)]) {
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         std::fs::write(p, text).unwrap();
     }
-    let text = conf.replace("@ROOT@", &root.display().to_string());
-    let opts = ConfigOptions {
-        skip_document_root_check: true,
-        ..ConfigOptions::default()
-    };
-    let parsed = load_text("test.conf", &text, &opts, &MpmIdent::EVENT).unwrap();
-    c.directories = parsed.directories;
-    c.locations = parsed.locations;
-    c.base_section = parsed.base_section;
-    c.vhosts = parsed.vhosts;
-    c.access_file_name = parsed.access_file_name;
-    c.loaded_modules = parsed.loaded_modules;
+    load_sections(c, &conf.replace("@ROOT@", &root.display().to_string()));
 }
 
 const DENY_HT: &str = "<FilesMatch \"^\\.ht\">\nRequire all denied\n</FilesMatch>\n";

@@ -115,8 +115,8 @@ fn directory_index_is_served_and_missing_index_is_404_without_mod_autoindex() {
     assert_eq!(get(&srv, "/", "").text(), "hello\n");
     assert_eq!(get(&srv, "/sub/", "").text(), "sub index\n");
     std::fs::create_dir(srv.path("htdocs/empty")).unwrap();
-    // mod_autoindex is not built in: the default handler refuses the directory (AH00129). With
-    // it, mod_autoindex would refuse the listing (403, AH01276).
+    // mod_autoindex is not loaded (it is loadable, not built in): the default handler refuses
+    // the directory (AH00129). Loaded, it lists it or refuses (tests/http_autoindex.rs).
     assert!(!httpd_core::config::modules::is_built_in("autoindex"));
     assert_eq!(get(&srv, "/empty/", "").status, 404);
     assert!(

@@ -40,3 +40,49 @@ fn debian_setenvif_and_combined_log(mpm: Mpm) {
     );
 }
 for_each_mpm!(debian_setenvif_and_combined_log);
+
+const AUTOINDEX_LOAD: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/debian-mods/autoindex.load"
+);
+const AUTOINDEX_CONF: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/fixtures/debian-mods/autoindex.conf"
+);
+
+/// Debian's `autoindex.load` and `autoindex.conf`, unchanged, on every MPM (httpd-core
+/// `modules/autoindex/`; the byte-for-byte comparison with Apache's page is
+/// `httpd-core/tests/http_autoindex.rs`): `Options Indexes` gives the fancy table with
+/// Debian's icons, IndexIgnore hides dotfiles, the query sorts, no Indexes is a 403 (AH01276).
+fn debian_autoindex_listing(mpm: Mpm) {
+    let s = ServerTest::new(mpm)
+        .directive(&format!("Include {AUTOINDEX_LOAD}"))
+        .directive(&format!("Include {AUTOINDEX_CONF}"))
+        .directive("<Location /list/>")
+        .directive("Options Indexes")
+        .directive("</Location>")
+        .file("list/a.txt", "hello\n")
+        .file("list/b.bin", vec![0u8; 5000])
+        .file("list/.hidden", "h\n")
+        .file("closed/a.txt", "a\n")
+        .start();
+    let r = s.get("/list/");
+    assert_eq!(r.status, 200, "{}", s.error_log());
+    assert_eq!(r.header("Content-Type"), Some("text/html;charset=UTF-8"));
+    let body = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(body.contains("<title>Index of /list</title>"), "{body}");
+    assert!(
+        body.contains(r#"<td valign="top"><img src="/icons/text.gif" alt="[TXT]"></td><td><a href="a.txt">a.txt</a></td>"#),
+        "{body}"
+    );
+    assert!(body.contains(r#"<td align="right">4.9K</td>"#), "{body}");
+    assert!(!body.contains(".hidden"), "IndexIgnore .??*: {body}");
+    let by_size = String::from_utf8_lossy(&s.get("/list/?C=S;O=D").body).into_owned();
+    assert!(
+        by_size.find("b.bin").unwrap() < by_size.find("a.txt").unwrap(),
+        "{by_size}"
+    );
+    assert_eq!(s.get("/closed/").status, 403);
+    assert!(s.error_log().contains("AH01276: Cannot serve directory "));
+}
+for_each_mpm!(debian_autoindex_listing);

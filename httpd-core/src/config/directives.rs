@@ -14,6 +14,7 @@ use super::MpmIdent;
 use super::cmds;
 use super::cmds_aaa;
 use super::cmds_env;
+use super::cmds_index;
 use super::parse::words;
 use super::walk::Walker;
 
@@ -354,6 +355,41 @@ pub static DIRECTIVES: &[Directive] = &[
         "the name of the socket to use for communication with the cgi daemon.", cmds::set_script_socket),
     row("CGIDScriptTimeout", Server, Take1, ALL, "cgid", "CGIDScriptTimeout time[s|ms]", "Timeout",
         "The amount of time to wait between successful reads from the CGI script, in seconds.", cmds::set_script_timeout),
+    // ---- mod_autoindex (config/cmds_index.rs, modules/autoindex/) ----
+    row("IndexOptions", Any, Argv, ALL, "autoindex", "IndexOptions [+|-]option [[+|-]option] ...", "none (plain <ul> listing; Debian's autoindex.conf: FancyIndexing VersionSort HTMLTable NameWidth=* DescriptionWidth=* Charset=UTF-8)",
+        "one or more index options [+|-][]", cmds_index::index_options).overrides("Indexes"),
+    row("IndexOrderDefault", Any, Take2, ALL, "autoindex", "IndexOrderDefault Ascending|Descending Name|Date|Size|Description", "Ascending Name",
+        "{Ascending,Descending} {Name,Size,Description,Date}", cmds_index::index_order_default).overrides("Indexes"),
+    row("IndexIgnore", Any, Iterate, ALL, "autoindex", "IndexIgnore file [file] ...", "none (Debian: .??* *~ *# RCS CVS *,v *,t)",
+        "one or more file extensions", cmds_index::index_ignore).overrides("Indexes"),
+    row("IndexIgnoreReset", Any, Flag, ALL, "autoindex", "IndexIgnoreReset On|Off", "Off",
+        "Reset the inherited list of IndexIgnore filenames", cmds_index::index_ignore_reset).overrides("Indexes"),
+    row("IndexStyleSheet", Any, Take1, ALL, "autoindex", "IndexStyleSheet url-path", "none",
+        "URL to style sheet", cmds_index::index_style_sheet).overrides("Indexes"),
+    row("IndexHeadInsert", Any, Take1, ALL, "autoindex", "IndexHeadInsert \"markup ...\"", "none",
+        "String to insert in HTML HEAD section", cmds_index::index_head_insert).overrides("Indexes"),
+    row("HeaderName", Any, Take1, ALL, "autoindex", "HeaderName filename", "none (Debian: HEADER.html)",
+        "a filename", cmds_index::header_name).overrides("Indexes"),
+    row("ReadmeName", Any, Take1, ALL, "autoindex", "ReadmeName filename", "none (Debian: README.html)",
+        "a filename", cmds_index::readme_name).overrides("Indexes"),
+    row("AddIcon", Any, Argv, ALL, "autoindex", "AddIcon icon name [name] ...", "none",
+        "an icon URL followed by one or more filenames", cmds_index::add_icon).overrides("Indexes"),
+    row("AddIconByType", Any, Argv, ALL, "autoindex", "AddIconByType icon MIME-type [MIME-type] ...", "none",
+        "an icon URL followed by one or more MIME types", cmds_index::add_icon_by_type).overrides("Indexes"),
+    row("AddIconByEncoding", Any, Argv, ALL, "autoindex", "AddIconByEncoding icon MIME-encoding [MIME-encoding] ...", "none",
+        "an icon URL followed by one or more content encodings", cmds_index::add_icon_by_encoding).overrides("Indexes"),
+    row("AddAlt", Any, Argv, ALL, "autoindex", "AddAlt string file [file] ...", "none",
+        "alternate descriptive text followed by one or more filenames", cmds_index::add_alt).overrides("Indexes"),
+    row("AddAltByType", Any, Argv, ALL, "autoindex", "AddAltByType string MIME-type [MIME-type] ...", "none",
+        "alternate descriptive text followed by one or more MIME types", cmds_index::add_alt_by_type).overrides("Indexes"),
+    row("AddAltByEncoding", Any, Argv, ALL, "autoindex", "AddAltByEncoding string MIME-encoding [MIME-encoding] ...", "none",
+        "alternate descriptive text followed by one or more content encodings", cmds_index::add_alt_by_encoding).overrides("Indexes"),
+    row("AddDescription", Any, Argv, ALL, "autoindex", "AddDescription string file [file] ...", "none",
+        "Descriptive text followed by one or more filenames", cmds_index::add_description).overrides("Indexes"),
+    row("DefaultIcon", Any, Take1, ALL, "autoindex", "DefaultIcon url-path", "none (Debian: /icons/unknown.gif)",
+        "an icon URL", cmds_index::default_icon).overrides("Indexes"),
+    row("FancyIndexing", Any, Raw, ALL, "autoindex", "FancyIndexing (removed in 2.4)", "refused, as by Apache 2.4",
+        "The FancyIndexing directive is no longer supported. Use IndexOptions FancyIndexing.", cmds_index::fancy_indexing).overrides("All"),
     // ---- MPM (stored raw with atoi; each MPM's check_config clamps; mpm_default.h defaults) ----
     row("StartServers", Server, Take1, ALL, "mpm", "StartServers number", "5 prefork, 3 worker/event (DEFAULT_START_DAEMON)",
         "Number of child processes launched at server startup", cmds::set_daemons_to_start),

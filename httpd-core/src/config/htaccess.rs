@@ -52,6 +52,8 @@ pub fn override_category(name: &str) -> Option<u8> {
         ("IndexOptions", I), ("IndexIgnore", I), ("AddIcon", I), ("AddIconByType", I),
         ("AddIconByEncoding", I), ("DefaultIcon", I), ("AddDescription", I),
         ("HeaderName", I), ("ReadmeName", I), ("IndexOrderDefault", I),
+        ("AddAlt", I), ("AddAltByType", I), ("AddAltByEncoding", I), ("IndexIgnoreReset", I),
+        ("IndexStyleSheet", I), ("IndexHeadInsert", I), ("FancyIndexing", ALL),
         // mod_mime, mod_negotiation, mod_env, mod_setenvif, mod_headers, mod_alias, mod_filter
         ("AddType", F), ("AddHandler", F), ("AddEncoding", F), ("AddCharset", F),
         ("AddLanguage", F), ("RemoveType", F), ("RemoveHandler", F), ("DefaultLanguage", F),
@@ -98,6 +100,24 @@ const APPLIED_IN_HTACCESS: &[&str] = &[
     "UnsetEnv",
     "PassEnv",
     "Header",
+    // mod_autoindex (its settings are layers of the merged section, like Options)
+    "IndexOptions",
+    "IndexIgnore",
+    "IndexIgnoreReset",
+    "IndexOrderDefault",
+    "IndexStyleSheet",
+    "IndexHeadInsert",
+    "HeaderName",
+    "ReadmeName",
+    "AddIcon",
+    "AddIconByType",
+    "AddIconByEncoding",
+    "AddAlt",
+    "AddAltByType",
+    "AddAltByEncoding",
+    "AddDescription",
+    "DefaultIcon",
+    "FancyIndexing",
 ];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.
@@ -173,6 +193,9 @@ pub fn parse(
     let mut w = Walker::new(mpm, &cfg.server_root);
     w.cfg.loaded_modules.clone_from(&cfg.loaded_modules);
     w.htaccess = Some(allowed.clone());
+    w.htaccess_dir = path
+        .parent()
+        .map(|d| format!("{}/", d.display().to_string().trim_end_matches('/')));
     w.walk(&nodes)?;
     Ok(w.cfg.base_section)
 }

@@ -39,6 +39,7 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("env", "mod_env.c"),
     ("headers", "mod_headers.c"),
     ("alias", "mod_alias.c"),
+    ("autoindex", "mod_autoindex.c"),
     ("cgi", "mod_cgi.c"),
     ("cgid", "mod_cgid.c"),
 ];
@@ -66,8 +67,8 @@ pub fn module_short_name(mpm: &MpmIdent, name: &str, loaded: &[&str]) -> Option<
         .or_else(|| find(LOADABLE_MODULES, name).filter(|short| loaded.contains(short)))
 }
 
-/// Whether the module with this short name (`autoindex`) is in every binary: the handlers ask
-/// this where Apache's answer depends on a module being loaded (mod_dir without mod_autoindex).
+/// Whether the module with this short name is in every binary, loaded or not (`autoindex` is
+/// not: it is one of [`LOADABLE_MODULES`]).
 pub fn is_built_in(short: &str) -> bool {
     BUILTIN_MODULES.iter().any(|(s, _)| *s == short)
 }

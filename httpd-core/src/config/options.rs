@@ -17,8 +17,8 @@
 //!   and CGI script ([`symlinks_allowed`]): without either, any symbolic link on the path is a
 //!   403 with AH00037; with only the second, a link whose owner differs from its target's.
 //! - `ExecCGI`: the CGI handler refuses to run a script without it (AH02809).
-//! - `Indexes`: kept for mod_autoindex (not built yet: a directory without an index file is a
-//!   403 either way, as with Apache's autoindex not loaded).
+//! - `Indexes`: mod_autoindex lists a directory without index file only with it (else 403,
+//!   AH01276; `modules/autoindex`).
 //! - `MultiViews`: kept for content negotiation (mod_negotiation, not built yet: no effect).
 //! - `Includes`/`IncludesNOEXEC`: kept; they only matter to mod_include, which mpm-lab does not
 //!   have (Apache without mod_include ignores them too).

@@ -366,6 +366,8 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
             remove: 0,
         });
     }
+    // mod_autoindex: a clone of the section's Arc; merged only for a listing.
+    merged.autoindex.extend(&s.autoindex);
     for (code, doc) in &s.error_documents {
         merged.error_documents.retain(|(c, _)| c != code);
         merged.error_documents.push((*code, doc.clone()));

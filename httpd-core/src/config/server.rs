@@ -108,6 +108,9 @@ pub struct Section {
     /// `Options` inside the section ([`super::options`]); in a merged section, the options in
     /// force as an absolute setting.
     pub options: Option<super::options::OptionsSetting>,
+    /// mod_autoindex's settings: the section's own, or in a merged section those of every
+    /// section that had some, merged only when a listing is made.
+    pub autoindex: crate::modules::autoindex::merge::Layers,
 }
 
 /// The configuration of the one server we run (no virtual hosts).

@@ -82,6 +82,8 @@ pub struct Walker<'a> {
     pub(super) at: (String, u32),
     /// Reading a `.htaccess` file with these overrides allowed ([`super::htaccess`]).
     pub(super) htaccess: Option<AllowOverride>,
+    /// The directory of that `.htaccess` file, with its trailing slash (its `cmd->path`).
+    pub(super) htaccess_dir: Option<String>,
     pub(super) log_formats: Vec<(String, String)>,
     pub(super) default_format: String,
     /// `(path, format-or-nickname)`; an empty format means TransferLog's default format.
@@ -103,6 +105,7 @@ impl<'a> Walker<'a> {
             stack: Vec::new(),
             vhost: None,
             htaccess: None,
+            htaccess_dir: None,
             at: (String::new(), 0),
             // `common` and `combined` are predefined (Apache's stock httpd.conf defines them).
             log_formats: vec![
@@ -128,6 +131,20 @@ impl<'a> Walker<'a> {
             (None, Some(v)) => &mut v.base_section,
             (None, None) => &mut self.cfg.base_section,
         }
+    }
+
+    /// Apache's `cmd->path` (mod_autoindex scopes its patterns with it): the enclosing
+    /// section's path, a `<Directory>` one ending in `/`, the `.htaccess` file's directory,
+    /// or `None` at server level.
+    pub(crate) fn cmd_path(&self) -> Option<String> {
+        if let Some(d) = &self.htaccess_dir {
+            return Some(d.clone());
+        }
+        let s = self.stack.last()?;
+        if self.scope == Scope::Directory && s.regex.is_none() && !s.path.ends_with('/') {
+            return Some(format!("{}/", s.path));
+        }
+        Some(s.path.clone())
     }
 
     /// Whether the walker is directly inside a `<Directory>`/`<DirectoryMatch>` (for

@@ -14,8 +14,9 @@
 //!    through to the default handler, as mod_status declines them); other `SetHandler` names
 //!    go to handlers registered with `HttpServer::register_handler`.
 //! 6. mod_dir: a directory without its slash gets a 301; with it, the first DirectoryIndex
-//!    file that exists is served; none is a 403 (AH01276) when mod_autoindex is built in, else
-//!    the directory goes on to the default handler.
+//!    file that exists is served; with none, mod_autoindex (when loaded) lists the directory
+//!    or answers 403 (AH01276) without `Options Indexes` (`http/subreq.rs`); else the
+//!    directory goes on to the default handler.
 //! 7. The default handler: it first reads and discards the request body (sending
 //!    `100 Continue` if asked), then: unknown method → 501 (AH00135), OPTIONS → 200 with
 //!    `Allow`, other known methods except GET/HEAD/POST → 405, missing file → 404 (AH00128),
@@ -33,7 +34,6 @@ use super::module_hooks::{RequestNotes, access_check, apply_headers, cfg_has_hea
 use super::request::Request;
 use super::response::{Chunk, Response};
 use super::static_files::{DocRoot, Located, PathError, normalize_path, serve_file, unescape_path};
-use crate::config::modules;
 use crate::config::options::symlinks_allowed;
 use crate::log::Level;
 use crate::modules::alias::Translated;
@@ -124,12 +124,22 @@ impl Exchange<'_> {
     /// `ap_psignature`: host and port as `ap_get_server_name`/`ap_get_server_port` give them
     /// with UseCanonicalName Off (the request's Host, else ServerName, else the local address).
     fn signature(&self, admin: &str) -> String {
+        self.signature_with("<hr>\n", admin)
+    }
+
+    /// `ap_psignature(prefix, r)` with ServerAdmin (mod_autoindex uses an empty prefix).
+    pub(super) fn psignature(&self, prefix: &str) -> String {
+        let admin = self.server.inner.config.server_admin.as_deref();
+        self.signature_with(prefix, admin.unwrap_or(DEFAULT_ADMIN))
+    }
+
+    fn signature_with(&self, prefix: &str, admin: &str) -> String {
         let cfg = &self.server.inner.config;
         if cfg.server_signature == "Off" {
             return String::new();
         }
         let (host, port) = self.server_name_port();
-        super::signature::signature(cfg, &self.server.inner.banner, &host, port, admin)
+        super::signature::psignature(cfg, prefix, &self.server.inner.banner, &host, port, admin)
     }
 
     /// `make_allow` for the default handler: GET, POST, OPTIONS (HEAD comes with GET), and
@@ -142,7 +152,7 @@ impl Exchange<'_> {
         a
     }
 
-    fn body_error(&self, e: BodyError) -> Response {
+    pub(super) fn body_error(&self, e: BodyError) -> Response {
         if let Some((level, msg)) = &e.log {
             self.log("http", *level, format_args!("{msg}"));
         }
@@ -374,7 +384,7 @@ fn route(
     // 6. mod_dir
     let mut located = root.locate(&url_bytes);
     let mut etag_bits = dir.etag_bits();
-    if let Located::Dir(dir) = &located {
+    if let Located::Dir(_) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
             if let Some(q) = &x.req.line.query {
@@ -424,20 +434,16 @@ fn route(
                 out.filename = Some(format!("{}{name}", fs_path.display()));
                 (located, etag_bits) = (f, bits);
             }
-            // No index: mod_autoindex, when loaded, refuses the listing (403, AH01276);
-            // without it the directory reaches the default handler, which will not serve a
-            // directory (404, AH00129).
-            None if modules::is_built_in("autoindex") => {
-                x.log(
-                    "autoindex",
-                    Level::Error,
-                    format_args!(
-                        "AH01276: Cannot serve directory {}/: No matching DirectoryIndex ({}) found, and server-generated directory index forbidden by Options directive",
-                        dir.display(),
-                        cfg.directory_index.join(",")
-                    ),
-                );
-                return x.error(403, None);
+            // No index: mod_autoindex, when loaded, lists the directory or refuses (403,
+            // AH01276); without it, or for a method it declines, the directory reaches the
+            // default handler, which will not serve a directory (404, AH00129).
+            None if cfg.loaded_modules.contains(&"autoindex") => {
+                // r->filename: the mapped path, not the one with its links resolved.
+                if let Some(r) =
+                    super::subreq::autoindex(x, dir, table, &env_now, &decoded, &fs_path, options)
+                {
+                    return r;
+                }
             }
             None => {}
         }
@@ -464,22 +470,29 @@ fn route(
 
 /// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
 /// 403 from a bad or unreadable one, logged at `alert` as Apache does).
-fn walk_sections(
+pub(super) fn walk_sections(
     x: &Exchange<'_>,
     table: &crate::config::SectionTable,
     url: &str,
     fs_path: &std::path::Path,
 ) -> Result<crate::config::Section, u16> {
-    let cfg = &x.server.inner.config;
     // Only a table with AllowOverride somewhere needs to know whether the target is a directory.
     let is_dir = table.htaccess_possible && fs_path.is_dir();
-    let mut reader = |dir: &std::path::Path, allowed: &crate::config::AllowOverride| {
-        crate::config::htaccess::read(cfg, dir, allowed).map_err(|e| {
-            x.log("core", Level::Alert, format_args!("{}", e.log));
-            e.status
-        })
-    };
-    table.walk(url, fs_path, is_dir, &mut reader)
+    table.walk(url, fs_path, is_dir, &mut |dir, allowed| {
+        read_htaccess(x, dir, allowed)
+    })
+}
+
+/// One directory's `.htaccess` for the walk, a bad or unreadable one logged at `alert`.
+pub(super) fn read_htaccess(
+    x: &Exchange<'_>,
+    dir: &std::path::Path,
+    allowed: &crate::config::AllowOverride,
+) -> Result<Option<crate::config::Section>, u16> {
+    crate::config::htaccess::read(&x.server.inner.config, dir, allowed).map_err(|e| {
+        x.log("core", Level::Alert, format_args!("{}", e.log));
+        e.status
+    })
 }
 
 /// 403 with AH00037 (`core.c: resolve_symlink` refused by Options).
@@ -496,8 +509,8 @@ fn symlink_refused(x: &Exchange<'_>, link: &std::path::Path) -> Response {
 }
 
 /// Where step 3b mapped a URL.
-struct Mapped {
-    fs_path: std::path::PathBuf,
+pub(super) struct Mapped {
+    pub(super) fs_path: std::path::PathBuf,
     /// A ScriptAlias forced `cgi-script`.
     script: bool,
     /// The Alias target the file is under (`None`: DocumentRoot).
@@ -530,7 +543,11 @@ impl Mapped {
 
 /// Step 3b (`ap_process_request_internal` → `translate_name`): mod_alias when loaded, else
 /// DocumentRoot joined with the path. `Err` is the redirect (or gone) answer.
-fn map_url(x: &Exchange<'_>, root: &DocRoot, decoded: &str) -> Result<Mapped, Box<Response>> {
+pub(super) fn map_url(
+    x: &Exchange<'_>,
+    root: &DocRoot,
+    decoded: &str,
+) -> Result<Mapped, Box<Response>> {
     let cfg = &x.server.inner.config;
     let docroot = || Mapped {
         fs_path: root.path.join(decoded.trim_start_matches('/')),

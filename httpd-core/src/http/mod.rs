@@ -34,6 +34,7 @@
 //! | [`mime`] | `mod_mime.c` | content types (TypesConfig or built-in) |
 //! | [`error_document`] | `core.c: set_error_document`, `http_request.c: ap_die` | ErrorDocument |
 //! | [`signature`] | `core.c: ap_get_server_banner`, `ap_psignature` | ServerTokens, ServerSignature |
+//! | `subreq` | `request.c: ap_sub_req_lookup_uri`, `ap_sub_req_lookup_dirent`; `mod_autoindex.c: handle_autoindex` | sub-requests and the listing handler step |
 //!
 //! ETags have Apache 2.4's `ap_make_etag` form, by default `FileETag MTime Size`:
 //! `"<size hex>-<mtime µs hex>"`.
@@ -41,8 +42,7 @@
 //! Which sections and virtual host apply is decided by [`crate::config::sections`] and
 //! [`crate::config::vhost`]; [`error_document`] and [`signature`] shape error pages.
 //!
-//! What this module does not do: CGI, compression, TLS, HTTP/2, directory listings
-//! (mod_autoindex), content negotiation.
+//! What this module does not do: compression, TLS, HTTP/2, content negotiation.
 
 pub mod body;
 pub mod connection;
@@ -61,6 +61,7 @@ pub mod request_line;
 pub mod response;
 pub mod signature;
 pub mod static_files;
+mod subreq;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};

@@ -35,10 +35,22 @@ pub fn server_banner(tokens: &str) -> String {
 /// `ap_psignature("<hr>\n", r)`: empty with `ServerSignature Off`; with `On` the banner, host
 /// and port; with `EMail` the host links to `mailto:ServerAdmin`.
 pub fn signature(cfg: &ServerConfig, banner: &str, host: &str, port: u16, admin: &str) -> String {
+    psignature(cfg, "<hr>\n", banner, host, port, admin)
+}
+
+/// `ap_psignature(prefix, r)`: [`signature`] with another prefix (mod_autoindex: none).
+pub fn psignature(
+    cfg: &ServerConfig,
+    prefix: &str,
+    banner: &str,
+    host: &str,
+    port: u16,
+    admin: &str,
+) -> String {
     match cfg.server_signature.as_str() {
-        "On" => format!("<hr>\n<address>{banner} Server at {host} Port {port}</address>\n"),
+        "On" => format!("{prefix}<address>{banner} Server at {host} Port {port}</address>\n"),
         "EMail" => format!(
-            "<hr>\n<address>{banner} Server at <a href=\"mailto:{admin}\">{host}</a> Port {port}</address>\n"
+            "{prefix}<address>{banner} Server at <a href=\"mailto:{admin}\">{host}</a> Port {port}</address>\n"
         ),
         _ => String::new(),
     }

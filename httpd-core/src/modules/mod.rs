@@ -15,6 +15,7 @@
 //! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`) |
 //! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 //! | [`alias`] | `modules/mappers/mod_alias.c` |
+//! | [`autoindex`] | `modules/generators/mod_autoindex.c` |
 //! | [`cgi_script`] | `server/util_script.c`, `modules/generators/cgi_common.h` |
 //! | [`cgi`] | `modules/generators/mod_cgi.c` |
 //! | [`cgid`] | `modules/generators/mod_cgid.c` |
@@ -25,6 +26,7 @@ pub mod auth_basic;
 pub mod authn_file;
 pub mod authz;
 pub mod authz_host;
+pub mod autoindex;
 pub mod cgi;
 pub mod cgi_handler;
 pub mod cgi_script;

@@ -322,3 +322,20 @@ pub fn parse(text: &str) -> Resp {
 pub fn count_responses(text: &str) -> usize {
     text.matches("HTTP/1.1 ").count()
 }
+
+/// Read `text` as an httpd.conf (`-T`, as mpm-event) and put what it says about sections,
+/// virtual hosts, AccessFileName and loaded modules into the test configuration `c`.
+pub fn load_sections(c: &mut ServerConfig, text: &str) {
+    use httpd_core::config::{ConfigOptions, MpmIdent, load_text};
+    let opts = ConfigOptions {
+        skip_document_root_check: true,
+        ..ConfigOptions::default()
+    };
+    let parsed = load_text("test.conf", text, &opts, &MpmIdent::EVENT).unwrap();
+    c.directories = parsed.directories;
+    c.locations = parsed.locations;
+    c.base_section = parsed.base_section;
+    c.vhosts = parsed.vhosts;
+    c.access_file_name = parsed.access_file_name;
+    c.loaded_modules = parsed.loaded_modules;
+}
