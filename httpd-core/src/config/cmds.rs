@@ -120,12 +120,21 @@ pub fn set_runtime_dir(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `mod_unixd.c: unixd_set_user` resolves the name while the file is read (`ap_uname2id`), so
+/// an unknown user fails `-t` too, whether or not the server would run as root.
 pub fn set_user(w: &mut Walker<'_>, a: &[String]) -> R {
+    if !a[0].starts_with('#') && !matches!(nix::unistd::User::from_name(&a[0]), Ok(Some(_))) {
+        return Err(format!("AH00543: bad user name {}", a[0]));
+    }
     w.cfg.user = a[0].clone();
     Ok(())
 }
 
+/// `unixd_set_group` → `ap_gname2id`: AH00544 for an unknown group, as for User.
 pub fn set_group(w: &mut Walker<'_>, a: &[String]) -> R {
+    if !a[0].starts_with('#') && !matches!(nix::unistd::Group::from_name(&a[0]), Ok(Some(_))) {
+        return Err(format!("AH00544: bad group name {}", a[0]));
+    }
     w.cfg.group = a[0].clone();
     Ok(())
 }

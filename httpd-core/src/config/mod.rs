@@ -238,14 +238,22 @@ pub fn load_text(
 }
 
 /// The per-user runtime directory used as default ServerRoot: `/tmp/mpm-lab-<binary>-<uid>`
-/// (created, mode 0700, when missing).
+/// (created when missing). Mode 0700, except for root: there the children and mod_cgid's
+/// daemon run as `User` and must still reach the cgid socket in it, so it gets 0711 (search
+/// only, as Debian's `/var/run/apache2` lets `www-data` through).
 pub fn default_runtime_dir(mpm: &MpmIdent) -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir =
-        std::env::temp_dir().join(format!("mpm-lab-{}-{}", mpm.binary, nix::unistd::getuid()));
-    match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
-        Ok(()) => Ok(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(dir),
-        Err(e) => Err(e),
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let uid = nix::unistd::getuid();
+    let dir = std::env::temp_dir().join(format!("mpm-lab-{}-{}", mpm.binary, uid));
+    let mode = if uid.is_root() { 0o711 } else { 0o700 };
+    match std::fs::DirBuilder::new().mode(mode).create(&dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
     }
+    if uid.is_root() {
+        // a directory left by an older build (0700) would keep the children out
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(mode))?;
+    }
+    Ok(dir)
 }
