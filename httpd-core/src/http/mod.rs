@@ -61,6 +61,7 @@ pub mod request_line;
 pub mod response;
 pub mod signature;
 pub mod static_files;
+pub mod streamed;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};

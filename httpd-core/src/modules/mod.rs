@@ -26,6 +26,7 @@ pub mod authn_file;
 pub mod authz;
 pub mod authz_host;
 pub mod cgi;
+pub mod cgi_bucket;
 pub mod cgi_handler;
 pub mod cgi_script;
 pub mod cgid;
