@@ -61,7 +61,7 @@ pub mod walk;
 
 pub use mpm::MpmDirectives;
 pub use server::{
-    AllowOverride, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section,
+    AllowOverride, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, MutexDefault, Require, Section,
     SectionTable, ServerConfig, VirtualHost,
 };
 
