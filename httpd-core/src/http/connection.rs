@@ -259,14 +259,22 @@ impl Connection {
     /// Enter a read stage (`reqtimeout_before_header`, `reqtimeout_before_body`): with
     /// mod_reqtimeout on for `kind`, its deadline governs the reads (and sets the socket's
     /// timeout per read); otherwise each read waits `Timeout`.
-    fn enter_read_stage(&mut self, ctx: &ConnCtx<'_>, kind: StageKind) {
-        let stage = ctx
-            .server
-            .inner
-            .config
-            .request_read_timeout
-            .map(|rt| rt.stage(kind))
-            .filter(|s| s.timeout > 0);
+    ///
+    /// Whose stages (reqtimeout.rs steps 5–7): the server chosen by the local address for the
+    /// connection and its header stage, `vhost` (chosen by `Host`) for the body stage.
+    fn enter_read_stage(&mut self, ctx: &ConnCtx<'_>, kind: StageKind, vhost: Option<usize>) {
+        let cfg = &ctx.server.inner.config;
+        let of = |v: Option<usize>| match v {
+            Some(i) => cfg.vhosts[i].request_read_timeout,
+            None => cfg.request_read_timeout,
+        };
+        // `c->base_server`: no vhosts, no search.
+        let base = of(crate::config::vhost::select(&cfg.vhosts, self.local, None));
+        let rt = match kind {
+            StageKind::Body => base.and(of(vhost)),
+            StageKind::Header | StageKind::Handshake => base,
+        };
+        let stage = rt.map(|rt| rt.stage(kind)).filter(|s| s.timeout > 0);
         match stage {
             Some(stage) => self.input.deadline.arm(kind, stage, Self::timeout(ctx)),
             None => {
@@ -308,7 +316,7 @@ impl Connection {
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         self.consumed_before = self.input.consumed;
         set_status(ctx, WorkerStatus::BusyRead);
-        self.enter_read_stage(ctx, StageKind::Header);
+        self.enter_read_stage(ctx, StageKind::Header, None);
         let outcome = read_request(
             &mut self.input,
             &self.stream,
@@ -383,8 +391,10 @@ impl Connection {
 
     /// Step 3 (and the body part of step 4): the handler, with panics turned into a 500.
     fn run_handler(&mut self, ctx: &ConnCtx<'_>, req: &Request) -> Response {
-        self.enter_read_stage(ctx, StageKind::Body);
         let cfg = &ctx.server.inner.config;
+        // `r->server`, as `handle` will choose it.
+        let vhost = crate::config::vhost::select(&cfg.vhosts, self.local, req.checks.hostname.as_deref());
+        self.enter_read_stage(ctx, StageKind::Body, vhost);
         let reader = BodyReader::new(
             req.checks.framing,
             cfg.limit_request_body,
