@@ -523,3 +523,76 @@ fn cgid_daemon_is_reforked_and_scriptlog_records(mpm: Mpm) {
     );
 }
 for_each_mpm!(cgid_daemon_is_reforked_and_scriptlog_records);
+
+/// The cgid daemon: the parent of the scripts, as env.cgi reports it.
+fn cgid_daemon(s: &conformance::Server) -> Option<i32> {
+    // A hard restart may drop a connection in flight: no answer is not a failure here.
+    let r = conformance::http::get(s.addr(), "/cgi-bin/env.cgi").ok()?;
+    (r.status == 200)
+        .then(|| r.text())?
+        .lines()
+        .find_map(|l| l.strip_prefix("PPID="))
+        .and_then(|p| p.parse().ok())
+}
+
+/// The parent's child processes from /proc, zombies included.
+fn children_with_zombies(parent: i32) -> Vec<conformance::procfs::ProcInfo> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(conformance::procfs::info)
+        .filter(|p| p.ppid == parent)
+        .collect()
+}
+
+/// cgid.rs step 5 (`cgid_init` at every post_config): after a graceful restart (SIGUSR1) and
+/// after a restart (SIGHUP) a new daemon serves CGI, and the old one is gone and reaped: the
+/// parent's only single-threaded child is the new daemon (the worker/event children have
+/// several threads), and none of its children is a zombie.
+fn cgid_daemon_is_replaced_on_restarts(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let mut daemon = cgid_daemon(&s).expect("CGI before any restart");
+    for sig in [
+        nix::sys::signal::Signal::SIGUSR1,
+        nix::sys::signal::Signal::SIGHUP,
+    ] {
+        s.signal(sig);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let new = loop {
+            if let Some(d) = cgid_daemon(&s).filter(|&d| d != daemon) {
+                break d;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new cgid daemon after {sig}: {}",
+                s.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(!conformance::procfs::alive(daemon), "old daemon {daemon} still runs");
+        loop {
+            let kids = children_with_zombies(s.pid());
+            let zombies: Vec<i32> = kids.iter().filter(|p| p.state == 'Z').map(|p| p.pid).collect();
+            let single: Vec<i32> = kids.iter().filter(|p| p.threads == 1).map(|p| p.pid).collect();
+            if zombies.is_empty() && single == [new] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "after {sig}: zombies {zombies:?}, single-threaded children {single:?} (daemon {new})"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        daemon = new;
+    }
+}
+
+#[test]
+fn cgid_daemon_is_replaced_on_restarts_worker() {
+    cgid_daemon_is_replaced_on_restarts(Mpm::Worker);
+}
+
+#[test]
+fn cgid_daemon_is_replaced_on_restarts_event() {
+    cgid_daemon_is_replaced_on_restarts(Mpm::Event);
+}
