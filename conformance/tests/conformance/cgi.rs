@@ -227,7 +227,10 @@ fn cgi_nph_output_is_passed_through_raw(mpm: Mpm) {
     );
     let ex = s.raw(b"GET /cgi-bin/nph-raw.cgi HTTP/1.1\r\nHost: x\r\n\r\n");
     let want = b"HTTP/1.1 202 Accepted\nX-Nph: 1\nContent-Type: text/plain\n\nraw\n";
-    assert_eq!(String::from_utf8_lossy(&ex.raw), String::from_utf8_lossy(want));
+    assert_eq!(
+        String::from_utf8_lossy(&ex.raw),
+        String::from_utf8_lossy(want)
+    );
     assert!(ex.closed, "the connection ends after an nph- response");
     let line = wait_for_file_line(&s.dir().join("io_log"), "nph-raw.cgi");
     assert_eq!(
@@ -245,7 +248,11 @@ fn wait_for_file_line(path: &std::path::Path, needle: &str) -> String {
         if let Some(l) = text.lines().find(|l| l.contains(needle)) {
             return l.to_string();
         }
-        assert!(Instant::now() < deadline, "no {needle} in {}", path.display());
+        assert!(
+            Instant::now() < deadline,
+            "no {needle} in {}",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -454,7 +461,10 @@ fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
     // As Apache 2.4.71: the head and the first chunk, then no last chunk.
     let text = String::from_utf8_lossy(&ex.raw);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-    assert!(text.contains("\r\nTransfer-Encoding: chunked\r\n"), "{text}");
+    assert!(
+        text.contains("\r\nTransfer-Encoding: chunked\r\n"),
+        "{text}"
+    );
     assert!(text.ends_with("\r\n\r\n5\r\npart\n\r\n"), "{text}");
     s.wait_for_log("AH00574", Duration::from_secs(5));
     let pid: i32 = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/partial.pid"))
@@ -464,6 +474,39 @@ fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
         .unwrap();
     wait_gone(pid);
     assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+    // The same script killed by a signal mid-response: its output simply ends, so the
+    // response ends with its last chunk, at once, and the connection is kept.
+    let pid_file = s.dir().join("htdocs/cgi-bin/partial.pid");
+    std::fs::remove_file(&pid_file).unwrap();
+    let mut c = s.connect();
+    c.write_all(b"GET /cgi-bin/partial.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let pid: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "partial.cgi wrote no pid");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let r = conformance::http::read_response(&mut c, false)
+        .unwrap()
+        .expect("a complete response");
+    assert_eq!(r.text(), "part\n");
+    c.write_all(b"GET /cgi-bin/hello.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let next = conformance::http::read_response(&mut c, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.status, 201);
 }
 for_each_mpm!(cgi_script_silent_mid_response_is_cut_and_killed);
 
@@ -569,11 +612,22 @@ fn cgid_daemon_is_replaced_on_restarts(mpm: Mpm) {
             );
             std::thread::sleep(Duration::from_millis(100));
         };
-        assert!(!conformance::procfs::alive(daemon), "old daemon {daemon} still runs");
+        assert!(
+            !conformance::procfs::alive(daemon),
+            "old daemon {daemon} still runs"
+        );
         loop {
             let kids = children_with_zombies(s.pid());
-            let zombies: Vec<i32> = kids.iter().filter(|p| p.state == 'Z').map(|p| p.pid).collect();
-            let single: Vec<i32> = kids.iter().filter(|p| p.threads == 1).map(|p| p.pid).collect();
+            let zombies: Vec<i32> = kids
+                .iter()
+                .filter(|p| p.state == 'Z')
+                .map(|p| p.pid)
+                .collect();
+            let single: Vec<i32> = kids
+                .iter()
+                .filter(|p| p.threads == 1)
+                .map(|p| p.pid)
+                .collect();
             if zombies.is_empty() && single == [new] {
                 break;
             }

@@ -215,8 +215,15 @@ fn reqtimeout_stages_follow_the_virtual_host(mpm: Mpm) {
     trickle(&mut c, &[b'x'; 100], 1, Duration::from_millis(300));
     let ex = read_all(&mut c);
     assert_eq!(ex.response().status, 408);
-    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
-    s.wait_for_log("AH01382: Request header read timeout", Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    s.wait_for_log(
+        "AH01382: Request header read timeout",
+        Duration::from_secs(5),
+    );
     // Body stage: slowbody.test's 1 s.
     let post = |host: &str| {
         let mut c = s.connect();

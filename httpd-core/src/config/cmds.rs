@@ -150,7 +150,9 @@ pub fn set_types_config(w: &mut Walker<'_>, a: &[String]) -> R {
 pub fn set_mutex(w: &mut Walker<'_>, a: &[String]) -> R {
     let words = crate::config::parse::words(&a[0]);
     let Some((mechdir, rest)) = words.split_first() else {
-        return Err(format!("Mutex requires at least a mechanism argument ({MUTEX_MECHS})"));
+        return Err(format!(
+            "Mutex requires at least a mechanism argument ({MUTEX_MECHS})"
+        ));
     };
     let (mech, file) = match mechdir.split_once(':') {
         Some((m, f)) => (m, Some(f).filter(|f| !f.is_empty())),

@@ -384,10 +384,8 @@ impl<'a> Walker<'a> {
         let level = std::mem::replace(&mut self.cfg.log_level, main_level);
         v.log_level = Some(level).filter(|l| *l != self.cfg.log_level);
         v.pending_logs = std::mem::replace(&mut self.pending_logs, main_pending);
-        v.request_read_timeout_setting = std::mem::replace(
-            &mut self.cfg.request_read_timeout_setting,
-            main_reqtimeout,
-        );
+        v.request_read_timeout_setting =
+            std::mem::replace(&mut self.cfg.request_read_timeout_setting, main_reqtimeout);
         result?;
         self.cfg.vhosts.push(v);
         Ok(())
@@ -447,7 +445,10 @@ impl<'a> Walker<'a> {
             self.cfg.request_read_timeout = main.effective();
             // reqtimeout_merge_srv_config: a stage the vhost leaves unset is the main server's.
             for v in &mut self.cfg.vhosts {
-                v.request_read_timeout = v.request_read_timeout_setting.merged_over(&main).effective();
+                v.request_read_timeout = v
+                    .request_read_timeout_setting
+                    .merged_over(&main)
+                    .effective();
             }
         }
         Ok(self.cfg)

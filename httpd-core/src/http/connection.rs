@@ -393,7 +393,8 @@ impl Connection {
     fn run_handler(&mut self, ctx: &ConnCtx<'_>, req: &Request) -> Response {
         let cfg = &ctx.server.inner.config;
         // `r->server`, as `handle` will choose it.
-        let vhost = crate::config::vhost::select(&cfg.vhosts, self.local, req.checks.hostname.as_deref());
+        let vhost =
+            crate::config::vhost::select(&cfg.vhosts, self.local, req.checks.hostname.as_deref());
         self.enter_read_stage(ctx, StageKind::Body, vhost);
         let reader = BodyReader::new(
             req.checks.framing,
@@ -616,31 +617,31 @@ impl Connection {
                 }
             }
             (mode, None) => match mode {
-            WriteMode::Blocking => {
-                self.set_write_timeout(Self::timeout(ctx));
-                // Blocking mode's caller shuts down right after a Linger answer.
-                let last = if keep { Last::Open } else { Last::ThenShutdown };
-                match self.out.write_to(&self.stream, last) {
-                    Ok(true) => self.after_write,
-                    // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
-                    Ok(false) | Err(_) => {
-                        self.out = OutQueue::default();
-                        aborted = true;
-                        ConnState::Linger
+                WriteMode::Blocking => {
+                    self.set_write_timeout(Self::timeout(ctx));
+                    // Blocking mode's caller shuts down right after a Linger answer.
+                    let last = if keep { Last::Open } else { Last::ThenShutdown };
+                    match self.out.write_to(&self.stream, last) {
+                        Ok(true) => self.after_write,
+                        // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
+                        Ok(false) | Err(_) => {
+                            self.out = OutQueue::default();
+                            aborted = true;
+                            ConnState::Linger
+                        }
                     }
                 }
-            }
-            WriteMode::Async => {
-                self.set_nonblocking(true);
-                match self.out.write_to(&self.stream, Last::Open) {
-                    Ok(true) => self.after_write,
-                    Ok(false) => ConnState::WriteCompletion,
-                    Err(_) => {
-                        self.out = OutQueue::default();
-                        ConnState::Linger
+                WriteMode::Async => {
+                    self.set_nonblocking(true);
+                    match self.out.write_to(&self.stream, Last::Open) {
+                        Ok(true) => self.after_write,
+                        Ok(false) => ConnState::WriteCompletion,
+                        Err(_) => {
+                            self.out = OutQueue::default();
+                            ConnState::Linger
+                        }
                     }
                 }
-            }
             },
         };
         // The script ends here if it has not (the source's drop), before the log line.

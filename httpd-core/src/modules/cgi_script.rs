@@ -265,7 +265,12 @@ pub fn parse_output(out: &[u8], name: &str) -> Parsed {
     let Some(body_start) = super::cgi_bucket::header_end(out) else {
         return Parsed::Malformed(format!("End of script output before headers: {name}"));
     };
-    let head_end = body_start - if out[..body_start].ends_with(b"\r\n\r\n") { 4 } else { 2 };
+    let head_end = body_start
+        - if out[..body_start].ends_with(b"\r\n\r\n") {
+            4
+        } else {
+            2
+        };
     let head = String::from_utf8_lossy(&out[..head_end]);
     let mut status = None;
     let mut location = None;
