@@ -217,14 +217,7 @@ for_each_mpm!(cgi_location_local_and_client_redirects);
 /// no `Date`, no `Server`, no framing of ours, and the connection closes after it. Apache logs
 /// it as a 200 with `%b` `-` (the content-length filter never saw it) and `%O` the bytes sent.
 fn cgi_nph_output_is_passed_through_raw(mpm: Mpm) {
-    let s = server(
-        mpm,
-        &[
-            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
-            "LogFormat \"%r %>s %b %O\" io",
-            "CustomLog \"@DIR@/io_log\" io",
-        ],
-    );
+    let s = io_server(mpm);
     let ex = s.raw(b"GET /cgi-bin/nph-raw.cgi HTTP/1.1\r\nHost: x\r\n\r\n");
     let want = b"HTTP/1.1 202 Accepted\nX-Nph: 1\nContent-Type: text/plain\n\nraw\n";
     assert_eq!(
@@ -239,6 +232,18 @@ fn cgi_nph_output_is_passed_through_raw(mpm: Mpm) {
     );
 }
 for_each_mpm!(cgi_nph_output_is_passed_through_raw);
+
+/// The CGI server with a second access log, `io_log`: request, status, `%b`, `%O`.
+fn io_server(mpm: Mpm) -> conformance::Server {
+    server(
+        mpm,
+        &[
+            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
+            "LogFormat \"%r %>s %b %O\" io",
+            "CustomLog \"@DIR@/io_log\" io",
+        ],
+    )
+}
 
 /// The first line written to `path` that contains `needle`, within 5 s.
 fn wait_for_file_line(path: &std::path::Path, needle: &str) -> String {
@@ -262,14 +267,7 @@ fn wait_for_file_line(path: &std::path::Path, needle: &str) -> String {
 /// creates after that line has arrived; the body is chunked (the script paused, so its length
 /// was unknown), the connection stays usable, and `%b`/`%O` count the body and the framing.
 fn cgi_output_is_streamed_as_the_script_writes(mpm: Mpm) {
-    let s = server(
-        mpm,
-        &[
-            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
-            "LogFormat \"%r %>s %b %O\" io",
-            "CustomLog \"@DIR@/io_log\" io",
-        ],
-    );
+    let s = io_server(mpm);
     let mut c = s.connect();
     c.write_all(b"GET /cgi-bin/stream.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();

@@ -194,20 +194,24 @@ impl CgiBucket {
         if self.out_open {
             if ready[i] {
                 read = true;
-                match self.script.stdout.read(&mut buf) {
-                    Ok(0) | Err(_) => self.out_open = false,
-                    Ok(n) => self.out.extend_from_slice(&buf[..n]),
-                }
+                read_pipe(
+                    &mut self.script.stdout,
+                    &mut self.out_open,
+                    &mut self.out,
+                    &mut buf,
+                );
             }
             i += 1;
         }
         if self.err_open {
             if ready[i] {
                 read = true;
-                match self.script.stderr.read(&mut buf) {
-                    Ok(0) | Err(_) => self.err_open = false,
-                    Ok(n) => self.err.extend_from_slice(&buf[..n]),
-                }
+                read_pipe(
+                    &mut self.script.stderr,
+                    &mut self.err_open,
+                    &mut self.err,
+                    &mut buf,
+                );
                 while let Some(p) = self.err.iter().position(|&b| b == b'\n') {
                     let line: Vec<u8> = self.err.drain(..=p).collect();
                     let text = String::from_utf8_lossy(&line[..p]);
@@ -289,6 +293,14 @@ impl Drop for CgiBucket {
         if let Some(child) = &mut self.script.child {
             let _ = child.wait();
         }
+    }
+}
+
+/// One read of a ready pipe into `into`; its end (or an error) closes it.
+fn read_pipe(pipe: &mut File, open: &mut bool, into: &mut Vec<u8>, buf: &mut [u8]) {
+    match pipe.read(buf) {
+        Ok(0) | Err(_) => *open = false,
+        Ok(n) => into.extend_from_slice(&buf[..n]),
     }
 }
 
