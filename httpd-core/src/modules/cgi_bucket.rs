@@ -289,10 +289,23 @@ impl Drop for CgiBucket {
         if self.out_open {
             kill_script(self.script.pid);
         }
-        // mod_cgi: reap our own child (cgid's daemon reaps its scripts).
-        if let Some(child) = &mut self.script.child {
-            let _ = child.wait();
+        // mod_cgi: reap our own child (cgid's daemon reaps its scripts). One that closed its
+        // stdout but runs on is ended as Apache's pool cleanup ends a subprocess
+        // (`APR_KILL_AFTER_TIMEOUT`): SIGTERM to its group, SIGKILL 3 s later, so the worker
+        // is never held by it for longer.
+        let Some(child) = &mut self.script.child else {
+            return;
+        };
+        if matches!(child.try_wait(), Ok(None)) {
+            let group = nix::unistd::Pid::from_raw(self.script.pid);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
+            let deadline = std::time::Instant::now() + Duration::from_secs(3);
+            while matches!(child.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            kill_script(self.script.pid);
         }
+        let _ = child.wait();
     }
 }
 
