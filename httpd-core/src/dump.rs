@@ -3,10 +3,10 @@
 //! `os/unix/unixd.c: unixd_dump_config`, `modules/core/mod_so.c: dump_loaded_modules`,
 //! `server/config.c: ap_show_modules`).
 //!
-//! Left out: the `Mutex` lines of `-S` (mpm-lab has no `Mutex` directive: the accept mutex of
-//! prefork is not configurable), `Define: NAME=value` values (names only), and
-//! `-D DUMP_INCLUDES`, which prints nothing here (the include tree is not kept), and
-//! `watchdog_module` in `-M` and `-l` (mpm-lab has no mod_watchdog).
+//! `-S` prints one `Mutex` line, the default mutex's (`util_mutex.c: ap_dump_mutexes`): mpm-lab
+//! registers no other (no accept mutex, no mod_watchdog). Left out: `Define: NAME=value` values
+//! (names only), `-D DUMP_INCLUDES`, which prints nothing here (the include tree is not kept),
+//! and `watchdog_module` in `-M` and `-l` (mpm-lab has no mod_watchdog).
 
 use crate::config::modules::{BUILTIN_MODULES, LOADABLE_MODULES};
 use crate::config::{ErrorLogTarget, MpmIdent, ServerConfig};
@@ -22,10 +22,19 @@ pub fn run_cfg(cfg: &ServerConfig) -> String {
         ErrorLogTarget::File(p) => p.display().to_string(),
         ErrorLogTarget::Stderr => "/dev/stderr".to_string(),
     };
+    let m = &cfg.mutex_default;
+    let mutex_dir = match &m.dir {
+        Some(d) => d.display().to_string(),
+        // ap_runtime_dir_relative(p, ""): the directory with its slash.
+        None => format!("{}/", cfg.runtime_dir.display()),
+    };
     let mut out = format!(
-        "ServerRoot: \"{}\"\nMain DocumentRoot: \"{}\"\nMain ErrorLog: \"{error_log}\"\nPidFile: \"{}\"\n",
+        "ServerRoot: \"{}\"\nMain DocumentRoot: \"{}\"\nMain ErrorLog: \"{error_log}\"\n\
+         Mutex default: dir=\"{mutex_dir}\" mechanism={} {}\nPidFile: \"{}\"\n",
         cfg.server_root.display(),
         cfg.document_root.display(),
+        m.mechanism,
+        if m.omit_pid { "[OmitPid]" } else { "" },
         cfg.pid_file.display()
     );
     for d in &cfg.defines {
@@ -141,11 +150,14 @@ mod tests {
         cfg.error_log = ErrorLogTarget::File("/tmp/ap/error_log".into());
         cfg.pid_file = "/tmp/ap/httpd.pid".into();
         cfg.defines = vec!["DUMP_VHOSTS".into(), "DUMP_RUN_CFG".into()];
-        // Apache 2.4 (Debian) on the same settings, minus its Mutex lines.
+        // Apache 2.4 (Debian) on the same settings, minus its `mpm-accept` and
+        // `watchdog-callback` lines (mutexes mpm-lab does not have).
         assert_eq!(
             for_defines(&MpmIdent::PREFORK, &cfg),
             "VirtualHost configuration:\nServerRoot: \"/tmp/ap\"\nMain DocumentRoot: \"/tmp/ap\"\n\
-             Main ErrorLog: \"/tmp/ap/error_log\"\nPidFile: \"/tmp/ap/httpd.pid\"\n\
+             Main ErrorLog: \"/tmp/ap/error_log\"\n\
+             Mutex default: dir=\"/tmp/ap/logs/\" mechanism=default \n\
+             PidFile: \"/tmp/ap/httpd.pid\"\n\
              Define: DUMP_VHOSTS\nDefine: DUMP_RUN_CFG\n\
              User: name=\"#-1\" id=4294967295\nGroup: name=\"#-1\" id=4294967295\n"
         );

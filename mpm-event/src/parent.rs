@@ -341,6 +341,8 @@ impl Parent {
             }
         }
         self.config = Arc::new(cfg);
+        // mod_cgid's daemon of the new configuration, before the new generation (cgid.rs step 5).
+        httpd_core::modules::cgid::restart(&self.config, &self.log);
         let g = self.scoreboard.global();
         g.set_config_generation(g.config_generation() + 1);
         true

@@ -361,6 +361,8 @@ impl Parent {
         }
         self.started.config = new.clone();
         self.config = Arc::new(new);
+        // mod_cgid's daemon of the new configuration, before the new generation (cgid.rs step 5).
+        httpd_core::modules::cgid::restart(&self.config, &self.log);
         self.cfg = cfg;
         let g = self.scoreboard.global();
         g.set_config_generation(g.config_generation() + 1);

@@ -174,6 +174,8 @@ impl Parent {
             self.log = l;
         }
         self.config = Arc::new(new_cfg);
+        // mod_cgid's daemon of the new configuration, before the new generation (cgid.rs step 5).
+        httpd_core::modules::cgid::restart(&self.config, &self.log);
         self.wcfg = wcfg;
         self.server =
             new_http_server(&self.config, &self.log, &self.sb, &self.wcfg).map_err(|e| {

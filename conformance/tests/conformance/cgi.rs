@@ -52,6 +52,11 @@ const SCRIPTS: &[(&str, &str)] = &[
         "hang.cgi",
         "#!/bin/sh\necho $$ > \"${SCRIPT_FILENAME%/*}/hang.pid\"\nexec sleep 100\n",
     ),
+    // A first line, then nothing until the test creates `go` (at most 1.5 s), then a second.
+    (
+        "stream.cgi",
+        "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\nfirst\\n'\nd=\"${SCRIPT_FILENAME%/*}\"\ni=0\nwhile [ ! -e \"$d/go\" ] && [ $i -lt 30 ]; do sleep 0.05; i=$((i+1)); done\nprintf 'second\\n'\n",
+    ),
     (
         "sleep.cgi",
         "#!/bin/sh\nsleep \"${QUERY_STRING:-1}\"\nprintf 'Content-Type: text/plain\\n\\nslept\\n'\n",
@@ -197,7 +202,7 @@ fn cgi_request_body_is_streamed_to_the_script(mpm: Mpm) {
 }
 for_each_mpm!(cgi_request_body_is_streamed_to_the_script);
 
-fn cgi_location_local_and_client_redirects_and_nph(mpm: Mpm) {
+fn cgi_location_local_and_client_redirects(mpm: Mpm) {
     let s = cgi_server(mpm);
     let r = s.get("/cgi-bin/local.cgi");
     assert_eq!(r.status, 200);
@@ -205,12 +210,102 @@ fn cgi_location_local_and_client_redirects_and_nph(mpm: Mpm) {
     let r = s.get("/cgi-bin/away.cgi");
     assert_eq!(r.status, 302);
     assert_eq!(r.header("Location"), Some("http://example.com/x"));
-    let r = s.get("/cgi-bin/nph-raw.cgi");
-    assert_eq!(r.status, 202);
-    assert_eq!(r.header("X-Nph"), Some("1"));
-    assert_eq!(r.text(), "raw\n");
 }
-for_each_mpm!(cgi_location_local_and_client_redirects_and_nph);
+for_each_mpm!(cgi_location_local_and_client_redirects);
+
+/// An `nph-` script's output reaches the client byte for byte (its bare `\n` line ends too):
+/// no `Date`, no `Server`, no framing of ours, and the connection closes after it. Apache logs
+/// it as a 200 with `%b` `-` (the content-length filter never saw it) and `%O` the bytes sent.
+fn cgi_nph_output_is_passed_through_raw(mpm: Mpm) {
+    let s = io_server(mpm);
+    let ex = s.raw(b"GET /cgi-bin/nph-raw.cgi HTTP/1.1\r\nHost: x\r\n\r\n");
+    let want = b"HTTP/1.1 202 Accepted\nX-Nph: 1\nContent-Type: text/plain\n\nraw\n";
+    assert_eq!(
+        String::from_utf8_lossy(&ex.raw),
+        String::from_utf8_lossy(want)
+    );
+    assert!(ex.closed, "the connection ends after an nph- response");
+    let line = wait_for_file_line(&s.dir().join("io_log"), "nph-raw.cgi");
+    assert_eq!(
+        line,
+        format!("GET /cgi-bin/nph-raw.cgi HTTP/1.1 200 - {}", want.len())
+    );
+}
+for_each_mpm!(cgi_nph_output_is_passed_through_raw);
+
+/// The CGI server with a second access log, `io_log`: request, status, `%b`, `%O`.
+fn io_server(mpm: Mpm) -> conformance::Server {
+    server(
+        mpm,
+        &[
+            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
+            "LogFormat \"%r %>s %b %O\" io",
+            "CustomLog \"@DIR@/io_log\" io",
+        ],
+    )
+}
+
+/// The first line written to `path` that contains `needle`, within 5 s.
+fn wait_for_file_line(path: &std::path::Path, needle: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.contains(needle)) {
+            return l.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {needle} in {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Output is streamed (cgi_common.h's CGI bucket, streamed.rs steps 2–4): the client reads the
+/// script's first line while the script is still waiting for the `go` file, which the test only
+/// creates after that line has arrived; the body is chunked (the script paused, so its length
+/// was unknown), the connection stays usable, and `%b`/`%O` count the body and the framing.
+fn cgi_output_is_streamed_as_the_script_writes(mpm: Mpm) {
+    let s = io_server(mpm);
+    let mut c = s.connect();
+    c.write_all(b"GET /cgi-bin/stream.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let has = |raw: &[u8], what: &[u8]| raw.windows(what.len()).any(|w| w == what);
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !has(&raw, b"first\n") {
+        let n = std::io::Read::read(&mut c, &mut buf).expect("the first line in time");
+        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        !has(&raw, b"second"),
+        "the first line came with the rest: the output was buffered"
+    );
+    std::fs::write(s.dir().join("htdocs/cgi-bin/go"), "").unwrap();
+    while !raw.ends_with(b"0\r\n\r\n") {
+        let n = std::io::Read::read(&mut c, &mut buf).expect("the rest");
+        assert!(n > 0, "closed early: {:?}", String::from_utf8_lossy(&raw));
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let (r, used) = conformance::http::parse_response(&raw, false, false).expect("a response");
+    assert_eq!(used, raw.len());
+    assert_eq!(r.header("Transfer-Encoding"), Some("chunked"));
+    assert_eq!(r.header("Content-Length"), None);
+    assert_eq!(r.text(), "first\nsecond\n");
+    // The connection is kept: the next request on it is answered.
+    c.write_all(b"GET /cgi-bin/hello.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let next = conformance::http::read_until_close(&mut c, Duration::from_secs(5)).unwrap();
+    assert_eq!(next.response().status, 201);
+    let line = wait_for_file_line(&s.dir().join("io_log"), "stream.cgi");
+    assert_eq!(
+        line,
+        format!("GET /cgi-bin/stream.cgi HTTP/1.1 200 13 {}", raw.len())
+    );
+}
+for_each_mpm!(cgi_output_is_streamed_as_the_script_writes);
 
 fn cgi_stderr_goes_to_the_error_log_as_ah01215(mpm: Mpm) {
     let s = cgi_server(mpm);
@@ -350,9 +445,10 @@ fn alias_redirect_and_symlink_options(mpm: Mpm) {
 }
 for_each_mpm!(alias_redirect_and_symlink_options);
 
-/// A script that sent its headers and part of its body, then went silent: after Timeout the
-/// client gets what was sent and the connection closes; the script is killed and the worker
-/// serves the next request.
+/// A script that sent its headers and part of its body, then went silent: the client has the
+/// part at once; after Timeout the script is killed, the response ends without its last chunk
+/// and the connection closes (Apache keeps it for KeepAliveTimeout first); the worker serves
+/// the next request.
 fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
     let s = cgi_server(mpm);
     let ex = s.raw_timeout(
@@ -360,9 +456,15 @@ fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
         Duration::from_secs(10),
     );
     assert!(ex.closed, "the connection is closed after the cut");
-    let r = ex.response();
-    assert_eq!(r.status, 200);
-    assert_eq!(r.text(), "part\n");
+    // As Apache 2.4.71: the head and the first chunk, then no last chunk.
+    let text = String::from_utf8_lossy(&ex.raw);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.contains("\r\nTransfer-Encoding: chunked\r\n"),
+        "{text}"
+    );
+    assert!(text.ends_with("\r\n\r\n5\r\npart\n\r\n"), "{text}");
+    s.wait_for_log("AH00574", Duration::from_secs(5));
     let pid: i32 = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/partial.pid"))
         .unwrap()
         .trim()
@@ -370,6 +472,39 @@ fn cgi_script_silent_mid_response_is_cut_and_killed(mpm: Mpm) {
         .unwrap();
     wait_gone(pid);
     assert_eq!(s.get("/cgi-bin/hello.cgi").status, 201);
+    // The same script killed by a signal mid-response: its output simply ends, so the
+    // response ends with its last chunk, at once, and the connection is kept.
+    let pid_file = s.dir().join("htdocs/cgi-bin/partial.pid");
+    std::fs::remove_file(&pid_file).unwrap();
+    let mut c = s.connect();
+    c.write_all(b"GET /cgi-bin/partial.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let pid: i32 = loop {
+        if let Some(p) = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "partial.cgi wrote no pid");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let r = conformance::http::read_response(&mut c, false)
+        .unwrap()
+        .expect("a complete response");
+    assert_eq!(r.text(), "part\n");
+    c.write_all(b"GET /cgi-bin/hello.cgi HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let next = conformance::http::read_response(&mut c, false)
+        .unwrap()
+        .unwrap();
+    assert_eq!(next.status, 201);
 }
 for_each_mpm!(cgi_script_silent_mid_response_is_cut_and_killed);
 
@@ -429,3 +564,87 @@ fn cgid_daemon_is_reforked_and_scriptlog_records(mpm: Mpm) {
     );
 }
 for_each_mpm!(cgid_daemon_is_reforked_and_scriptlog_records);
+
+/// The cgid daemon: the parent of the scripts, as env.cgi reports it.
+fn cgid_daemon(s: &conformance::Server) -> Option<i32> {
+    // A hard restart may drop a connection in flight: no answer is not a failure here.
+    let r = conformance::http::get(s.addr(), "/cgi-bin/env.cgi").ok()?;
+    (r.status == 200)
+        .then(|| r.text())?
+        .lines()
+        .find_map(|l| l.strip_prefix("PPID="))
+        .and_then(|p| p.parse().ok())
+}
+
+/// The parent's child processes from /proc, zombies included.
+fn children_with_zombies(parent: i32) -> Vec<conformance::procfs::ProcInfo> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(conformance::procfs::info)
+        .filter(|p| p.ppid == parent)
+        .collect()
+}
+
+/// cgid.rs step 5 (`cgid_init` at every post_config): after a graceful restart (SIGUSR1) and
+/// after a restart (SIGHUP) a new daemon serves CGI, and the old one is gone and reaped: the
+/// parent's only single-threaded child is the new daemon (the worker/event children have
+/// several threads), and none of its children is a zombie.
+fn cgid_daemon_is_replaced_on_restarts(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let mut daemon = cgid_daemon(&s).expect("CGI before any restart");
+    for sig in [
+        nix::sys::signal::Signal::SIGUSR1,
+        nix::sys::signal::Signal::SIGHUP,
+    ] {
+        s.signal(sig);
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let new = loop {
+            if let Some(d) = cgid_daemon(&s).filter(|&d| d != daemon) {
+                break d;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no new cgid daemon after {sig}: {}",
+                s.error_log()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert!(
+            !conformance::procfs::alive(daemon),
+            "old daemon {daemon} still runs"
+        );
+        loop {
+            let kids = children_with_zombies(s.pid());
+            let zombies: Vec<i32> = kids
+                .iter()
+                .filter(|p| p.state == 'Z')
+                .map(|p| p.pid)
+                .collect();
+            let single: Vec<i32> = kids
+                .iter()
+                .filter(|p| p.threads == 1)
+                .map(|p| p.pid)
+                .collect();
+            if zombies.is_empty() && single == [new] {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "after {sig}: zombies {zombies:?}, single-threaded children {single:?} (daemon {new})"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        daemon = new;
+    }
+}
+
+#[test]
+fn cgid_daemon_is_replaced_on_restarts_worker() {
+    cgid_daemon_is_replaced_on_restarts(Mpm::Worker);
+}
+
+#[test]
+fn cgid_daemon_is_replaced_on_restarts_event() {
+    cgid_daemon_is_replaced_on_restarts(Mpm::Event);
+}

@@ -186,3 +186,60 @@ fn reqtimeout_keepalive_wait_is_not_charged_to_the_header_stage() {
         .unwrap();
     let _ = c.read_to_end(&mut rest);
 }
+
+/// Per virtual host (reqtimeout.rs steps 5–7, `reqtimeout_merge_srv_config`), as Apache 2.4.71
+/// answers the same configuration: the header stage is the address-chosen server's (the first
+/// vhost, `header=1`), even for a request naming the second vhost, whose own header stage is
+/// the main server's 20 s; the body stage is the `Host`-chosen server's: `slowbody.test`
+/// (`body=1`) cuts a slow body, `first.test` (the main server's `body=20`) waits for it.
+fn reqtimeout_stages_follow_the_virtual_host(mpm: Mpm) {
+    let s = ServerTest::new(mpm)
+        .directive("LoadModule reqtimeout_module /usr/lib/apache2/modules/mod_reqtimeout.so")
+        .directive("RequestReadTimeout header=20 body=20")
+        .directive("Timeout 30")
+        .directive("LogLevel info")
+        .directive("<VirtualHost *>")
+        .directive("ServerName first.test")
+        .directive("RequestReadTimeout header=1")
+        .directive("</VirtualHost>")
+        .directive("<VirtualHost *>")
+        .directive("ServerName slowbody.test")
+        .directive("RequestReadTimeout body=1")
+        .directive("</VirtualHost>")
+        .start();
+    // Header stage: first.test's 1 s, although the Host names slowbody.test.
+    let mut c = s.connect();
+    c.write_all(b"GET /index.html HTTP/1.1\r\nHost: slowbody.test\r\n")
+        .unwrap();
+    let started = Instant::now();
+    trickle(&mut c, &[b'x'; 100], 1, Duration::from_millis(300));
+    let ex = read_all(&mut c);
+    assert_eq!(ex.response().status, 408);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    s.wait_for_log(
+        "AH01382: Request header read timeout",
+        Duration::from_secs(5),
+    );
+    // Body stage: slowbody.test's 1 s.
+    let post = |host: &str| {
+        let mut c = s.connect();
+        let head = format!(
+            "POST /index.html HTTP/1.1\r\nHost: {host}\r\nContent-Length: 10\r\nConnection: close\r\n\r\n"
+        );
+        c.write_all(head.as_bytes()).unwrap();
+        let took = trickle(&mut c, &[b'x'; 10], 1, Duration::from_millis(300));
+        (read_all(&mut c).response().status, took)
+    };
+    let (status, _) = post("slowbody.test");
+    assert_eq!(status, 408);
+    s.wait_for_log("AH01382: Request body read timeout", Duration::from_secs(5));
+    // first.test's body stage is the main server's 20 s: the 3 s body is read to its end.
+    let (status, took) = post("first.test");
+    assert_eq!(status, 200);
+    assert!(took > Duration::from_secs(2), "{took:?}");
+}
+for_each_mpm!(reqtimeout_stages_follow_the_virtual_host);

@@ -415,6 +415,12 @@ fn service_dist_config_matches_the_unit(mpm: Mpm) {
         "{}",
         ran.stdout
     );
+    // util_mutex.c: ap_dump_mutexes, the default mutex (the only one mpm-lab has).
+    assert!(
+        ran.stdout.contains("\nMutex default: dir=\"") && ran.stdout.contains(" mechanism="),
+        "{}",
+        ran.stdout
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 for_each_mpm!(service_dist_config_matches_the_unit);

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use super::mpm::atoi;
-use super::server::{ErrorLogTarget, ListenSpec};
+use super::server::{ErrorLogTarget, ListenSpec, server_root_relative};
 use super::walk::Walker;
 use crate::log::compile_format;
 
@@ -152,14 +152,68 @@ pub fn set_types_config(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// Accepted for compatibility: our children accept on the shared socket without a mutex.
-pub fn set_mutex(w: &mut Walker<'_>, _: &[String]) -> R {
-    w.cfg.startup_warnings.push(
-        "mpm-lab: Mutex is accepted and ignored: children accept on the shared listening socket without an accept mutex"
-            .into(),
-    );
+/// `util_mutex.c: ap_set_mutex` for the one mutex type mpm-lab registers, `default`: its
+/// mechanism, directory and OmitPID, which `-S` prints. Apache's other types (`mpm-accept` of
+/// prefork and worker, `watchdog-callback`) belong to mutexes mpm-lab does not have, so they
+/// are refused as Apache refuses a type no loaded module registered.
+pub fn set_mutex(w: &mut Walker<'_>, a: &[String]) -> R {
+    let words = crate::config::parse::words(&a[0]);
+    let Some((mechdir, rest)) = words.split_first() else {
+        return Err(format!(
+            "Mutex requires at least a mechanism argument ({MUTEX_MECHS})"
+        ));
+    };
+    let (mech, file) = match mechdir.split_once(':') {
+        Some((m, f)) => (m, Some(f).filter(|f| !f.is_empty())),
+        None => (mechdir.as_str(), None),
+    };
+    let mech = match mech.to_ascii_lowercase().as_str() {
+        "none" | "no" => None,
+        "default" | "yes" => Some("default"),
+        // Linux has every APR mechanism; `file` is fcntl (tried before flock), `sem` posixsem.
+        "fcntl" | "file" => Some("fcntl"),
+        "flock" => Some("flock"),
+        "posixsem" | "sem" => Some("posixsem"),
+        "sysvsem" => Some("sysvsem"),
+        "pthread" => Some("pthread"),
+        _ => return Err(format!("Invalid Mutex argument {mechdir} ({MUTEX_MECHS})")),
+    };
+    let dir = match file {
+        Some(f) => {
+            let d = server_root_relative(&w.cfg.runtime_dir, f);
+            if !d.is_dir() {
+                return Err(format!("Invalid Mutex directory in argument {mechdir}"));
+            }
+            Some(d)
+        }
+        None => None,
+    };
+    let omit_pid = rest.iter().any(|t| t.eq_ignore_ascii_case("omitpid"));
+    let types: Vec<&String> = rest
+        .iter()
+        .filter(|t| !t.eq_ignore_ascii_case("omitpid"))
+        .collect();
+    for t in &types {
+        if *t != "default" {
+            return Err(format!(
+                "Mutex type {t} is not valid (mpm-lab has no such mutex: its MPMs accept without an accept mutex)"
+            ));
+        }
+    }
+    let Some(mech) = mech else {
+        return Err("None is not allowed for mutex type default".into());
+    };
+    let m = &mut w.cfg.mutex_default;
+    m.mechanism = mech;
+    m.omit_pid = omit_pid;
+    if dir.is_some() {
+        m.dir = dir;
+    }
     Ok(())
 }
+
+/// `AP_ALL_AVAILABLE_MUTEXES_STRING` on Linux.
+const MUTEX_MECHS: &str = "Mutex mechanisms are: 'none', 'default', 'flock:/path/to/file', 'fcntl:/path/to/file', 'file:/path/to/file', 'pthread', 'sysvsem', 'posixsem', 'sem'";
 
 /// `ErrorLog`: a file (ServerRoot-relative) or `/dev/stderr`; pipes and syslog are refused.
 pub fn set_error_log(w: &mut Walker<'_>, a: &[String]) -> R {

@@ -238,7 +238,7 @@ pub static DIRECTIVES: &[Directive] = &[
         "Effective group id for this server", cmds::set_group),
     row("TypesConfig", Server, Take1, ALL, "mod_mime", "TypesConfig file-path", "conf/mime.types (mod_mime.c AP_TYPES_CONFIG_FILE)",
         "the MIME types config file", cmds::set_types_config),
-    row("Mutex", Server, Raw, ALL, "core", "Mutex mechanism [default|mutex-name] ... [OmitPID]", "default (accepted, no effect)",
+    row("Mutex", Server, Raw, ALL, "core", "Mutex mechanism[:dir] [default] [OmitPID]", "default, in DefaultRuntimeDir (util_mutex.c ap_mutex_init)",
         "mutex (or \"default\") and mechanism", cmds::set_mutex),
     // ---- logs (core.c, mod_log_config.c) ----
     row("ErrorLog", Server, Take1, ALL, "core", "ErrorLog file-path|/dev/stderr", "logs/error_log (httpd.h DEFAULT_ERRORLOG)",

@@ -64,8 +64,8 @@ pub mod walk;
 
 pub use mpm::MpmDirectives;
 pub use server::{
-    AllowOverride, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, Require, Section,
-    SectionTable, ServerConfig, VirtualHost,
+    AllowOverride, CustomLog, ErrorLogTarget, ListenSpec, LogLevelConfig, MutexDefault, Require,
+    Section, SectionTable, ServerConfig, VirtualHost,
 };
 
 use std::fmt;

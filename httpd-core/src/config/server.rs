@@ -177,6 +177,8 @@ pub struct ServerConfig {
     pub trace_enable: bool,
     /// `DefaultRuntimeDir` (absolute; default ServerRoot/logs like `DEFAULT_REL_RUNTIMEDIR`).
     pub runtime_dir: PathBuf,
+    /// `Mutex … default`: what `-S` prints for the default mutex (mpm-lab has no other).
+    pub mutex_default: MutexDefault,
     /// Defines in force at the end of the read (`-D` and `Define`), e.g. for `-t -D DUMP_RUN_CFG`.
     pub defines: Vec<String>,
     /// The modules the configuration's `LoadModule` lines name, in order: those that are off
@@ -243,6 +245,7 @@ impl ServerConfig {
             add_default_charset: None,
             trace_enable: true,
             runtime_dir: server_root.join("logs"),
+            mutex_default: MutexDefault::default(),
             defines: Vec::new(),
             loaded_modules: Vec::new(),
             server_setenvif: Vec::new(),
@@ -405,5 +408,26 @@ mod tests {
         };
         assert_eq!(l.level_for("mpm_event"), Level::Info);
         assert_eq!(l.level_for("core"), Level::Warn);
+    }
+}
+
+/// The `default` mutex's settings (`util_mutex.c: mutex_cfg_t`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MutexDefault {
+    /// APR's name for the mechanism: `default`, `fcntl`, `flock`, `posixsem`, `sysvsem`,
+    /// `pthread`.
+    pub mechanism: &'static str,
+    /// The lock files' directory; `None` = DefaultRuntimeDir.
+    pub dir: Option<PathBuf>,
+    pub omit_pid: bool,
+}
+
+impl Default for MutexDefault {
+    fn default() -> Self {
+        MutexDefault {
+            mechanism: "default",
+            dir: None,
+            omit_pid: false,
+        }
     }
 }

@@ -96,6 +96,10 @@ pub struct VirtualHost {
     /// `CustomLog`/`TransferLog` of this vhost; empty: requests go to the main server's logs
     /// (Apache: a vhost without its own logs uses the main server's).
     pub custom_logs: Vec<CustomLog>,
+    /// `RequestReadTimeout` inside this vhost (stages it leaves unset are the main server's).
+    pub request_read_timeout_setting: crate::modules::reqtimeout::ReqTimeoutSetting,
+    /// The stages in force for this vhost once merged (`None`: off, or the module not loaded).
+    pub request_read_timeout: Option<crate::modules::reqtimeout::ReqTimeout>,
     /// `(path, format-or-nickname)` until [`super::walk::Walker::finish`] resolves nicknames.
     pub(super) pending_logs: Vec<(PathBuf, String)>,
 }

@@ -51,7 +51,6 @@ const APACHE_VHOST_DIRECTIVES: &[&str] = &[
     "TraceEnable",
     "HostnameLookups",
     "HttpProtocolOptions",
-    "RequestReadTimeout",
 ];
 
 /// Server-context directives mpm-lab applies per virtual host; any other one inside
@@ -65,6 +64,7 @@ const VHOST_DIRECTIVES: &[&str] = &[
     "CustomLog",
     "TransferLog",
     "LogLevel",
+    "RequestReadTimeout",
 ];
 
 /// The second pass: applies nodes to a [`ServerConfig`].
@@ -384,6 +384,7 @@ impl<'a> Walker<'a> {
         );
         let main_level = self.cfg.log_level.clone();
         let main_pending = std::mem::take(&mut self.pending_logs);
+        let main_reqtimeout = std::mem::take(&mut self.cfg.request_read_timeout_setting);
         self.vhost = Some(VirtualHost {
             addrs,
             file: node.file.to_string(),
@@ -400,6 +401,8 @@ impl<'a> Walker<'a> {
         let level = std::mem::replace(&mut self.cfg.log_level, main_level);
         v.log_level = Some(level).filter(|l| *l != self.cfg.log_level);
         v.pending_logs = std::mem::replace(&mut self.pending_logs, main_pending);
+        v.request_read_timeout_setting =
+            std::mem::replace(&mut self.cfg.request_read_timeout_setting, main_reqtimeout);
         result?;
         self.cfg.vhosts.push(v);
         Ok(())
@@ -455,7 +458,15 @@ impl<'a> Walker<'a> {
             self.root_relative(&pid)
         };
         if self.cfg.loaded_modules.contains(&"reqtimeout") {
-            self.cfg.request_read_timeout = self.cfg.request_read_timeout_setting.effective();
+            let main = self.cfg.request_read_timeout_setting;
+            self.cfg.request_read_timeout = main.effective();
+            // reqtimeout_merge_srv_config: a stage the vhost leaves unset is the main server's.
+            for v in &mut self.cfg.vhosts {
+                v.request_read_timeout = v
+                    .request_read_timeout_setting
+                    .merged_over(&main)
+                    .effective();
+            }
         }
         Ok(self.cfg)
     }

@@ -259,14 +259,22 @@ impl Connection {
     /// Enter a read stage (`reqtimeout_before_header`, `reqtimeout_before_body`): with
     /// mod_reqtimeout on for `kind`, its deadline governs the reads (and sets the socket's
     /// timeout per read); otherwise each read waits `Timeout`.
-    fn enter_read_stage(&mut self, ctx: &ConnCtx<'_>, kind: StageKind) {
-        let stage = ctx
-            .server
-            .inner
-            .config
-            .request_read_timeout
-            .map(|rt| rt.stage(kind))
-            .filter(|s| s.timeout > 0);
+    ///
+    /// Whose stages (reqtimeout.rs steps 5–7): the server chosen by the local address for the
+    /// connection and its header stage, `vhost` (chosen by `Host`) for the body stage.
+    fn enter_read_stage(&mut self, ctx: &ConnCtx<'_>, kind: StageKind, vhost: Option<usize>) {
+        let cfg = &ctx.server.inner.config;
+        let of = |v: Option<usize>| match v {
+            Some(i) => cfg.vhosts[i].request_read_timeout,
+            None => cfg.request_read_timeout,
+        };
+        // `c->base_server`: no vhosts, no search.
+        let base = of(crate::config::vhost::select(&cfg.vhosts, self.local, None));
+        let rt = match kind {
+            StageKind::Body => base.and(of(vhost)),
+            StageKind::Header | StageKind::Handshake => base,
+        };
+        let stage = rt.map(|rt| rt.stage(kind)).filter(|s| s.timeout > 0);
         match stage {
             Some(stage) => self.input.deadline.arm(kind, stage, Self::timeout(ctx)),
             None => {
@@ -308,7 +316,7 @@ impl Connection {
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         self.consumed_before = self.input.consumed;
         set_status(ctx, WorkerStatus::BusyRead);
-        self.enter_read_stage(ctx, StageKind::Header);
+        self.enter_read_stage(ctx, StageKind::Header, None);
         let outcome = read_request(
             &mut self.input,
             &self.stream,
@@ -383,8 +391,11 @@ impl Connection {
 
     /// Step 3 (and the body part of step 4): the handler, with panics turned into a 500.
     fn run_handler(&mut self, ctx: &ConnCtx<'_>, req: &Request) -> Response {
-        self.enter_read_stage(ctx, StageKind::Body);
         let cfg = &ctx.server.inner.config;
+        // `r->server`, as `handle` will choose it.
+        let vhost =
+            crate::config::vhost::select(&cfg.vhosts, self.local, req.checks.hostname.as_deref());
+        self.enter_read_stage(ctx, StageKind::Body, vhost);
         let reader = BodyReader::new(
             req.checks.framing,
             cfg.limit_request_body,
@@ -493,6 +504,11 @@ impl Connection {
         }
         let head = resp.for_head;
         let head_only = head || status_is_header_only(resp.status);
+        // streamed.rs step 5: an nph- script's bytes go out as they are, and end the connection.
+        let raw = resp.stream.as_ref().is_some_and(|s| s.raw);
+        if raw {
+            resp.close = true;
+        }
         let ka = set_keepalive(&KeepAliveInput {
             must_close: resp.close || http09,
             status: resp.status,
@@ -521,7 +537,7 @@ impl Connection {
             });
         // %O (mod_logio): every byte of this response handed to the network.
         let mut bytes_out = 0u64;
-        if !http09 {
+        if !http09 && !raw {
             let mut bytes = Vec::with_capacity(512);
             write_head(
                 &mut bytes,
@@ -545,7 +561,9 @@ impl Connection {
             Vec::new()
         };
         let mut bytes_sent = 0;
-        if !head_only {
+        // A streamed body's last chunk is written by the pump, once the source has ended.
+        let ends_here = resp.stream.is_none();
+        if !head_only || raw {
             bytes_sent = resp.body_len();
             bytes_out += bytes_sent;
             let chunked = resp.chunked && bytes_sent > 0;
@@ -554,17 +572,20 @@ impl Connection {
                 bytes_out += size.len() as u64 + 2;
                 self.out.push(Chunk::Bytes(size.into_bytes()));
             }
-            for c in resp.body {
+            for c in std::mem::take(&mut resp.body) {
                 self.out.push(c);
             }
-            if resp.chunked {
-                bytes_out += 5;
-                self.out.push(Chunk::Bytes(if chunked {
-                    b"\r\n0\r\n\r\n".to_vec()
-                } else {
-                    b"0\r\n\r\n".to_vec()
-                }));
+            if chunked {
+                self.out.push(Chunk::Bytes(b"\r\n".to_vec()));
             }
+            if resp.chunked && ends_here {
+                bytes_out += 5;
+                self.out.push(Chunk::Bytes(b"0\r\n\r\n".to_vec()));
+            }
+        }
+        if raw {
+            // Apache's nph- response never passes the content-length filter: `%b` is `-`.
+            bytes_sent = 0;
         }
         self.after_write = if keep {
             ConnState::KeepAlive
@@ -573,33 +594,58 @@ impl Connection {
         };
         // %X: `c->aborted` when the blocking write failed.
         let mut aborted = false;
-        let state = match mode {
-            WriteMode::Blocking => {
+        let state = match (mode, resp.stream.as_mut()) {
+            // streamed.rs steps 3–5, in this worker, with blocking writes (as Apache's handler
+            // writes through the filters while the script runs). A HEAD or a bodiless status
+            // never reaches here with a source: the handler has read it to its end.
+            (_, Some(stream)) => {
+                self.set_nonblocking(false);
                 self.set_write_timeout(Self::timeout(ctx));
-                // Blocking mode's caller shuts down right after a Linger answer.
-                let last = if keep { Last::Open } else { Last::ThenShutdown };
-                match self.out.write_to(&self.stream, last) {
-                    Ok(true) => self.after_write,
-                    // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
-                    Ok(false) | Err(_) => {
-                        self.out = OutQueue::default();
-                        aborted = true;
-                        ConnState::Linger
-                    }
+                let p = super::streamed::pump(&mut self.out, &self.stream, stream, resp.chunked);
+                bytes_out += p.wire;
+                if !raw {
+                    bytes_sent += p.body;
+                }
+                aborted = p.aborted;
+                if p.complete && !p.aborted {
+                    self.after_write
+                } else {
+                    self.out = OutQueue::default();
+                    self.after_write = ConnState::Linger;
+                    self.client_closes = false;
+                    ConnState::Linger
                 }
             }
-            WriteMode::Async => {
-                self.set_nonblocking(true);
-                match self.out.write_to(&self.stream, Last::Open) {
-                    Ok(true) => self.after_write,
-                    Ok(false) => ConnState::WriteCompletion,
-                    Err(_) => {
-                        self.out = OutQueue::default();
-                        ConnState::Linger
+            (mode, None) => match mode {
+                WriteMode::Blocking => {
+                    self.set_write_timeout(Self::timeout(ctx));
+                    // Blocking mode's caller shuts down right after a Linger answer.
+                    let last = if keep { Last::Open } else { Last::ThenShutdown };
+                    match self.out.write_to(&self.stream, last) {
+                        Ok(true) => self.after_write,
+                        // Ok(false) on a blocking socket: the send timeout (Timeout) expired.
+                        Ok(false) | Err(_) => {
+                            self.out = OutQueue::default();
+                            aborted = true;
+                            ConnState::Linger
+                        }
                     }
                 }
-            }
+                WriteMode::Async => {
+                    self.set_nonblocking(true);
+                    match self.out.write_to(&self.stream, Last::Open) {
+                        Ok(true) => self.after_write,
+                        Ok(false) => ConnState::WriteCompletion,
+                        Err(_) => {
+                            self.out = OutQueue::default();
+                            ConnState::Linger
+                        }
+                    }
+                }
+            },
         };
+        // The script ends here if it has not (the source's drop), before the log line.
+        drop(resp.stream.take());
         // The EOR filter: no read deadline between requests.
         self.input.deadline.disarm();
         set_status(ctx, WorkerStatus::BusyLog);
@@ -609,7 +655,7 @@ impl Connection {
             bytes_in: self.input.consumed - self.consumed_before,
             bytes_out,
             keepalives: self.keepalives.saturating_sub(1),
-            status: match (aborted, ka.keep) {
+            status: match (aborted, ka.keep && state != ConnState::Linger) {
                 (true, _) => 'X',
                 (false, true) => '+',
                 (false, false) => '-',

@@ -62,6 +62,7 @@ pub mod response;
 pub mod signature;
 pub mod static_files;
 mod subreq;
+pub mod streamed;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};

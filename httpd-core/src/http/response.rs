@@ -43,7 +43,7 @@ impl Chunk {
 }
 
 /// What a handler answers.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Response {
     pub status: u16,
     /// Fields after `Date` and `Server`, in Apache's order (`Location`, `Allow`, `Last-Modified`,
@@ -56,6 +56,8 @@ pub struct Response {
     pub script_headers: Vec<(String, String)>,
     pub content_type: Option<String>,
     pub body: Vec<Chunk>,
+    /// The rest of the body, produced while it is sent (a CGI script's output), after `body`.
+    pub stream: Option<super::streamed::Stream>,
     /// Send the body with `Transfer-Encoding: chunked` (HTTP/1.1, length unknown to Apache: TRACE).
     pub chunked: bool,
     /// The handler demands the connection be closed after this response.
@@ -118,6 +120,7 @@ impl Response {
             script_headers: Vec::new(),
             content_type: None,
             body: Vec::new(),
+            stream: None,
             chunked: false,
             close: false,
             error_page: false,

@@ -5,10 +5,10 @@
 use std::cell::Cell;
 use std::path::Path;
 
-use super::cgi_script::{
-    self as cs, EnvInput, Parsed, ScriptCommand, check, environment, exchange, kill_script,
-};
+use super::cgi_bucket::{CgiBucket, Head, Reporter};
+use super::cgi_script::{self as cs, EnvInput, Parsed, ScriptCommand, check, environment};
 use crate::http::handler::{Exchange, handle};
+use crate::http::streamed::{Piece, Stream, take_ready};
 use crate::log::Level;
 
 thread_local! {
@@ -104,7 +104,7 @@ pub fn run(
     } else {
         super::cgi::spawn(&cmd)
     };
-    let mut script = match spawned {
+    let script = match spawned {
         Ok(s) => s,
         Err(e) => {
             let msg = format!(
@@ -117,82 +117,143 @@ pub fn run(
             return x.error(500, None);
         }
     };
-    // 3–4. body in, output out
+    // 3–4. body in, header block out
     let timeout = if module == "cgid" && !cfg.cgi.cgid_timeout.is_zero() {
         cfg.cgi.cgid_timeout
     } else {
         cfg.timeout
     };
-    let peer = x.peer;
-    let elog = x.server.inner.error_log.clone();
-    let fname = file.display().to_string();
-    let result = exchange(x, &mut script, timeout, &mut |line| {
-        if elog.enabled(module, Level::Error) {
-            elog.log_client(
-                module,
-                Level::Error,
-                peer,
-                format_args!("AH01215: stderr from {fname}: {line}"),
-            );
-        }
-        cs::script_log(&cfg.cgi, &format!("stderr from {fname}: {line}"));
-    });
-    let output = match result {
-        Ok(o) => o,
-        Err(e) => {
-            kill_script(script.pid);
-            reap(&mut script);
-            cs::log(
-                x,
-                module,
-                Level::Error,
-                "AH01225: Error reading request entity data",
-            );
-            return x.error(e.status, None);
-        }
+    let report = Reporter {
+        log: x.server.inner.error_log.clone(),
+        peer: x.peer,
+        module,
+        file: file.display().to_string(),
+        cgi: cfg.clone(),
     };
-    if output.timed_out {
-        kill_script(script.pid);
-    }
-    // mod_cgi's read loop logs AH01220; mod_cgid's only the "timed out" line below (as
-    // Apache 2.4.71 does, checked with the reference apache.sh).
-    if output.timed_out && module == "cgi" {
-        let msg = format!(
-            "AH01220: Timeout waiting for output from CGI script {}",
-            file.display()
+    let mut bucket = CgiBucket::new(script, timeout, report);
+    if let Err(e) = bucket.feed(x) {
+        cs::log(
+            x,
+            module,
+            Level::Error,
+            "AH01225: Error reading request entity data",
         );
-        cs::log(x, module, Level::Warn, &msg);
-        cs::script_log(&cfg.cgi, &msg);
+        return x.error(e.status, None);
     }
-    reap(&mut script);
-    // 5. the header block
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let nph = name.starts_with("nph-");
-    let parsed = cs::parse_output(&output.stdout, &name, nph);
-    match &parsed {
-        Parsed::Malformed(_) if output.timed_out => {
+    if nph {
+        // 6, nph-: the output as it comes, parsed by nobody.
+        let mut r = crate::http::response::Response::new(200);
+        r.stream = Some(Stream {
+            source: Box::new(bucket),
+            raw: true,
+        });
+        return r;
+    }
+    // 5. the header block
+    let (head, ended) = match bucket.read_head() {
+        Head::Block(h) => (h, false),
+        Head::Ended(all) => (all, true),
+        Head::TimedOut(_) => {
+            drop(bucket);
+            // mod_cgi's read loop logs AH01220; mod_cgid's only the "timed out" line below
+            // (as Apache 2.4.71 does, checked with the reference apache.sh).
+            if module == "cgi" {
+                let msg = format!(
+                    "AH01220: Timeout waiting for output from CGI script {}",
+                    file.display()
+                );
+                cs::log(x, module, Level::Warn, &msg);
+                cs::script_log(&cfg.cgi, &msg);
+            }
             let msg = format!("Script timed out before returning headers: {name}");
             cs::log(x, module, Level::Error, &msg);
-            x.error(504, None)
+            return x.error(504, None);
         }
+    };
+    let parsed = cs::parse_output(&head, &name);
+    match parsed {
         Parsed::Malformed(msg) => {
-            cs::log(x, module, Level::Error, msg);
-            cs::script_log(&cfg.cgi, msg);
+            drop(bucket);
+            cs::log(x, module, Level::Error, &msg);
+            cs::script_log(&cfg.cgi, &msg);
+            x.error(500, None)
+        }
+        Parsed::LocalRedirect(loc) => {
+            // The rest of the output is discarded, its stderr still logged.
+            let _ = bucket.read_all();
+            drop(bucket);
+            internal_redirect(x, &loc)
+        }
+        Parsed::Answer { .. } if ended => {
+            drop(bucket);
             cs::into_response(x, parsed, false)
         }
-        Parsed::LocalRedirect(loc) => internal_redirect(x, loc),
-        Parsed::Answer { .. } => cs::into_response(x, parsed, output.timed_out),
+        Parsed::Answer { .. } => body(x, parsed, bucket),
     }
 }
 
-/// mod_cgi: reap our own child (cgid's daemon reaps its scripts).
-fn reap(script: &mut cs::Script) {
-    if let Some(child) = &mut script.child {
-        let _ = child.wait();
+/// Step 6: the body after the header block, streamed unless the script ends before it pauses.
+fn body(
+    x: &Exchange<'_>,
+    parsed: Parsed,
+    mut bucket: CgiBucket,
+) -> crate::http::response::Response {
+    let Parsed::Answer {
+        status,
+        headers,
+        content_type,
+        mut body,
+    } = parsed
+    else {
+        return x.error(500, None);
+    };
+    // A HEAD and a bodiless status send no body: the script is read to its end first.
+    let whole = if x.req.is_head() || crate::http::response::status_is_header_only(status) {
+        bucket.read_all().ok_or(Piece::Failed)
+    } else {
+        take_ready(&mut bucket, &mut body).map(|()| Vec::new())
+    };
+    let stream = match whole {
+        Ok(rest) => {
+            body.extend(rest);
+            None
+        }
+        Err(Piece::Pause) => Some(bucket),
+        Err(_) => {
+            drop(bucket);
+            let answer = Parsed::Answer {
+                status,
+                headers,
+                content_type,
+                body,
+            };
+            return cs::into_response(x, answer, true);
+        }
+    };
+    let answer = Parsed::Answer {
+        status,
+        headers,
+        content_type,
+        body,
+    };
+    let mut r = cs::into_response(x, answer, false);
+    if let Some(bucket) = stream {
+        if x.req.line.version.is_1_1_or_later() {
+            r.chunked = true;
+        } else {
+            r.close_delimited = true;
+        }
+        r.stream = Some(Stream {
+            source: Box::new(bucket),
+            raw: false,
+        });
     }
+    r
 }
 
 /// `ap_internal_redirect_handler` for `Location: /path`: the same connection serves a GET of

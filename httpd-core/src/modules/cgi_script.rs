@@ -11,31 +11,31 @@
 //!    a 500 (AH01223). It runs in its own process group, so a kill reaches what it started.
 //! 3. The request body is streamed to its stdin as it arrives (Content-Length or chunked),
 //!    then stdin is closed. A script that stops reading loses the rest (it is discarded).
-//! 4. Its stdout is read, each wait bounded by `Timeout` (`CGIDScriptTimeout` for cgid); stderr
-//!    lines go to the error log as `AH01215: stderr from FILE: line` (and to ScriptLog). A wait
-//!    that expires kills the process group (SIGKILL): before the header block the client gets a
-//!    504 (`Script timed out before returning headers`; mod_cgi warns AH01220 first), after it
-//!    what was read (200 with the part, as Apache 2.4.71 answers), and the
-//!    connection is closed.
+//! 4. Its stdout is read up to the end of the header block, each wait bounded by `Timeout`
+//!    (`CGIDScriptTimeout` for cgid); stderr lines go to the error log as `AH01215: stderr from
+//!    FILE: line` (and to ScriptLog) as they come ([`super::cgi_bucket`]). A wait that expires
+//!    kills the process group (SIGKILL): before the header block the client gets a 504
+//!    (`Script timed out before returning headers`; mod_cgi warns AH01220 first).
 //! 5. The header block (up to the empty line) becomes the response: `Status:` sets the status,
 //!    `Location:` with a local path and no `Status:` is an internal redirect (a GET of that path,
 //!    `REDIRECT_STATUS=200` in the new environment), an absolute URL a 302; `Content-Type` and
-//!    every other field pass through. No empty line at all is a 500 (`End of script output
-//!    before headers`). An `nph-` script's output is its own status line and header block,
-//!    parsed the same way (mpm-lab does not hand the socket to the script: `Date` and `Server`
-//!    are ours).
+//!    every other field pass through, the script's `Content-Length` does not (Apache lets the
+//!    core decide the framing). No empty line at all is a 500 (`End of script output before
+//!    headers`).
+//! 6. The body is streamed ([`crate::http::streamed`]): if the script has ended by the time
+//!    what it wrote is taken without waiting, the response has a Content-Length; otherwise it
+//!    goes out chunked (HTTP/1.1) or ended by the close (HTTP/1.0), each piece as soon as the
+//!    script pauses. A wait beyond Timeout kills the script and ends the response without its
+//!    last chunk. An `nph-` script's output is passed to the client untouched: no header
+//!    parsing, no head of ours, and the connection closes after it.
 //!
-//! What this leaves out: the response is collected before it is sent (Apache streams it),
-//! so a script's output must fit in memory; `ScriptLog` records the stderr lines and failures
-//! but not the request and response dumps Apache adds.
+//! What this leaves out: `ScriptLog` records the stderr lines and failures but not the request
+//! and response dumps Apache adds.
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::AsFd;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::http::handler::Exchange;
 use crate::http::response::{Chunk, Response};
@@ -261,32 +261,23 @@ pub enum Parsed {
 }
 
 /// Step 5: parse `out` (the script's whole output). `name` is the script's file name.
-pub fn parse_output(out: &[u8], name: &str, nph: bool) -> Parsed {
-    let end = out
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|p| (p, p + 2))
-        .into_iter()
-        .chain(
-            out.windows(4)
-                .position(|w| w == b"\r\n\r\n")
-                .map(|p| (p, p + 4)),
-        )
-        .min();
-    let Some((head_end, body_start)) = end else {
+pub fn parse_output(out: &[u8], name: &str) -> Parsed {
+    let Some(body_start) = super::cgi_bucket::header_end(out) else {
         return Parsed::Malformed(format!("End of script output before headers: {name}"));
     };
+    let head_end = body_start
+        - if out[..body_start].ends_with(b"\r\n\r\n") {
+            4
+        } else {
+            2
+        };
     let head = String::from_utf8_lossy(&out[..head_end]);
     let mut status = None;
     let mut location = None;
     let mut content_type = None;
     let mut headers = Vec::new();
-    for (i, line) in head.lines().enumerate() {
+    for line in head.lines() {
         let line = line.trim_end_matches('\r');
-        if nph && i == 0 && line.starts_with("HTTP/") {
-            status = line.split_whitespace().nth(1).and_then(|c| c.parse().ok());
-            continue;
-        }
         let Some((n, v)) = line.split_once(':') else {
             let bad: String = line.chars().take(30).collect();
             return Parsed::Malformed(format!(
@@ -323,149 +314,6 @@ pub fn parse_output(out: &[u8], name: &str, nph: bool) -> Parsed {
         headers,
         content_type,
         body: out[body_start..].to_vec(),
-    }
-}
-
-/// How step 4 ended.
-pub struct Output {
-    pub stdout: Vec<u8>,
-    pub timed_out: bool,
-}
-
-/// Steps 3–4: feed the body, then read stdout and stderr until both end or a wait exceeds
-/// `timeout`. `on_stderr` gets each complete stderr line. While the script's stdin is full,
-/// its output is read meanwhile, so a script that echoes a large body (`cat`) cannot block
-/// itself and us (Apache's mod_cgi writes the whole body first and would wait for Timeout).
-pub fn exchange(
-    x: &mut Exchange<'_>,
-    script: &mut Script,
-    timeout: Duration,
-    on_stderr: &mut dyn FnMut(&str),
-) -> Result<Output, crate::http::body::BodyError> {
-    let mut stdin = script.stdin.take();
-    let mut pump = Pump {
-        out: Vec::new(),
-        err: Vec::new(),
-        out_open: true,
-        err_open: true,
-    };
-    let ms = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
-    let r = x.body.stream_to(&mut |mut piece| {
-        while let Some(w) = &mut stdin
-            && !piece.is_empty()
-        {
-            match pump.turn(script, Some(w), ms, on_stderr) {
-                Turn::Writable => match w.write(piece) {
-                    Ok(n) if n > 0 => piece = &piece[n..],
-                    // The script stopped reading (or died): the rest of the body is dropped.
-                    _ => stdin = None,
-                },
-                Turn::Read => {}
-                Turn::TimedOut | Turn::Done => stdin = None,
-            }
-        }
-    });
-    drop(stdin);
-    r?;
-    let mut timed_out = false;
-    while pump.out_open || pump.err_open {
-        if pump.turn(script, None, ms, on_stderr) == Turn::TimedOut {
-            timed_out = pump.out_open;
-            break;
-        }
-    }
-    if !pump.err.is_empty() {
-        on_stderr(&String::from_utf8_lossy(&pump.err));
-    }
-    Ok(Output {
-        stdout: pump.out,
-        timed_out,
-    })
-}
-
-/// Step 4's state: what was read so far and which pipes are still open.
-struct Pump {
-    out: Vec<u8>,
-    err: Vec<u8>,
-    out_open: bool,
-    err_open: bool,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Turn {
-    /// stdin has room.
-    Writable,
-    /// Something was read from stdout or stderr.
-    Read,
-    TimedOut,
-    /// Nothing left to wait for.
-    Done,
-}
-
-impl Pump {
-    /// One `poll(2)` on the open pipes (and stdin when given), at most `ms` long.
-    fn turn(
-        &mut self,
-        script: &mut Script,
-        stdin: Option<&File>,
-        ms: u16,
-        on_stderr: &mut dyn FnMut(&str),
-    ) -> Turn {
-        let mut fds = Vec::new();
-        if self.out_open {
-            fds.push(PollFd::new(script.stdout.as_fd(), PollFlags::POLLIN));
-        }
-        if self.err_open {
-            fds.push(PollFd::new(script.stderr.as_fd(), PollFlags::POLLIN));
-        }
-        if let Some(w) = stdin {
-            fds.push(PollFd::new(w.as_fd(), PollFlags::POLLOUT));
-        }
-        if fds.is_empty() {
-            return Turn::Done;
-        }
-        if poll(&mut fds, PollTimeout::from(ms)).unwrap_or(0) == 0 {
-            return Turn::TimedOut;
-        }
-        let ready: Vec<bool> = fds
-            .iter()
-            .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
-            .collect();
-        drop(fds);
-        let mut i = 0;
-        let mut buf = [0u8; 16 * 1024];
-        let mut read = false;
-        if self.out_open {
-            if ready[i] {
-                read = true;
-                match script.stdout.read(&mut buf) {
-                    Ok(0) | Err(_) => self.out_open = false,
-                    Ok(n) => self.out.extend_from_slice(&buf[..n]),
-                }
-            }
-            i += 1;
-        }
-        if self.err_open {
-            if ready[i] {
-                read = true;
-                match script.stderr.read(&mut buf) {
-                    Ok(0) | Err(_) => self.err_open = false,
-                    Ok(n) => self.err.extend_from_slice(&buf[..n]),
-                }
-                while let Some(p) = self.err.iter().position(|&b| b == b'\n') {
-                    let line: Vec<u8> = self.err.drain(..=p).collect();
-                    on_stderr(String::from_utf8_lossy(&line[..p]).trim_end_matches('\r'));
-                }
-            }
-            i += 1;
-        }
-        if read {
-            Turn::Read
-        } else if stdin.is_some() && ready.get(i) == Some(&true) {
-            Turn::Writable
-        } else {
-            Turn::Read
-        }
     }
 }
 
@@ -541,7 +389,6 @@ mod tests {
         let p = parse_output(
             b"Status: 201 Created\nX-A: 1\nContent-Type: text/plain\n\nhi",
             "s",
-            false,
         );
         assert_eq!(
             p,
@@ -553,21 +400,17 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_output(b"Location: /x\r\n\r\n", "s", false),
+            parse_output(b"Location: /x\r\n\r\n", "s"),
             Parsed::LocalRedirect("/x".into())
         );
         assert!(matches!(
-            parse_output(b"Location: http://e/\n\n", "s", false),
+            parse_output(b"Location: http://e/\n\n", "s"),
             Parsed::Answer { status: 302, .. }
         ));
         assert_eq!(
-            parse_output(b"oops", "s.cgi", false),
+            parse_output(b"oops", "s.cgi"),
             Parsed::Malformed("End of script output before headers: s.cgi".into())
         );
-        assert!(matches!(
-            parse_output(b"HTTP/1.1 202 OK\nX: y\n\n", "nph-s", true),
-            Parsed::Answer { status: 202, .. }
-        ));
     }
 
     #[test]

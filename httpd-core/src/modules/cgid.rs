@@ -20,12 +20,18 @@
 //!    ([`super::cgi_script`]), and kills its process group on `CGIDScriptTimeout` (Apache asks
 //!    the daemon to kill; here the thread and the script run as the same User, so it may
 //!    signal it directly).
+//! 5. Every restart, graceful or not, replaces the daemon ([`restart`]): Apache clears the old
+//!    configuration's pool, which unregisters the daemon as an "other child" (`cgid_maint`,
+//!    `APR_OC_REASON_UNREGISTER`: the daemon is signalled and its socket unlinked) and kills
+//!    it on the pool's subprocess schedule (`APR_KILL_AFTER_TIMEOUT`: SIGTERM, SIGKILL 3 s
+//!    later, then reaped); `cgid_init` then forks a daemon of the new configuration (its
+//!    User, its ScriptSock) before the new generation of children. Scripts the old daemon
+//!    started run on; requests in flight already hold their pipes.
 
 use std::io::{IoSlice, IoSliceMut, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::sys::socket::{ControlMessage, ControlMessageOwned, MsgFlags, recvmsg, sendmsg};
@@ -36,8 +42,9 @@ use crate::config::ServerConfig;
 use crate::unixd::Identity;
 
 /// The socket the children connect to, set in the parent before the children are forked
-/// (they inherit it).
-static SOCKET: OnceLock<PathBuf> = OnceLock::new();
+/// (they inherit it). A restart may name another one (ScriptSock); the lock is never held
+/// across a fork (the control process is single-threaded).
+static SOCKET: crate::sync::Mutex<Option<PathBuf>> = crate::sync::Mutex::new(None);
 
 /// `ScriptSock` resolved: DefaultRuntimeDir-relative, `.PID` of the parent appended.
 pub fn socket_path(cfg: &ServerConfig, parent: u32) -> PathBuf {
@@ -81,9 +88,18 @@ pub fn maint(pid: Pid) -> bool {
 /// The parent is ending (called with the PidFile's removal): stop the daemon and remove its
 /// socket (`cgid`'s pool cleanup).
 pub fn shutdown() {
-    if let Some(d) = crate::sync::lock(&DAEMON).take() {
+    let old = crate::sync::lock(&DAEMON).take();
+    if let Some(d) = old {
         d.stop();
     }
+}
+
+/// Step 5, in the control process once a restart's configuration has been read and before
+/// the new generation is forked: the old daemon is stopped and reaped, and one of the new
+/// configuration is started if it still loads mod_cgid.
+pub fn restart(cfg: &ServerConfig, log: &crate::log::ErrorLog) {
+    shutdown();
+    start_if_loaded(cfg, log);
 }
 
 /// The parent's handle on the daemon (step 1).
@@ -98,7 +114,7 @@ impl CgidDaemon {
     pub fn start(cfg: &ServerConfig, identity: &Identity) -> std::io::Result<CgidDaemon> {
         let socket = socket_path(cfg, std::process::id());
         let _ = std::fs::remove_file(&socket);
-        let _ = SOCKET.set(socket.clone());
+        *crate::sync::lock(&SOCKET) = Some(socket.clone());
         let mut d = CgidDaemon {
             pid: Pid::from_raw(0),
             socket,
@@ -144,11 +160,30 @@ impl CgidDaemon {
         self.pid
     }
 
-    /// Stop the daemon and remove its socket (shutdown, `cleanup_script_sock`).
+    /// Stop the daemon and remove its socket (`cgid_maint` on UNREGISTER, then the pool's
+    /// `APR_KILL_AFTER_TIMEOUT`: SIGTERM, SIGKILL after 3 s, reaped, so no zombie is left).
     pub fn stop(&self) {
-        let _ = nix::sys::signal::kill(self.pid, nix::sys::signal::Signal::SIGTERM);
-        let _ = nix::sys::wait::waitpid(self.pid, None);
+        use nix::sys::signal::{Signal, kill};
+        use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
         let _ = std::fs::remove_file(&self.socket);
+        if kill(self.pid, Signal::SIGTERM).is_err() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(3);
+        loop {
+            match waitpid(self.pid, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Ok(WaitStatus::StillAlive) => {
+                    let _ = kill(self.pid, Signal::SIGKILL);
+                    let _ = waitpid(self.pid, None);
+                    return;
+                }
+                // Reaped, or not ours any more.
+                _ => return,
+            }
+        }
     }
 }
 
@@ -250,13 +285,45 @@ fn read_request(conn: &mut UnixStream) -> Option<ScriptCommand> {
     decode(&body)
 }
 
+/// `DEFAULT_CONNECT_ATTEMPTS`: how often a worker tries to reach the daemon.
+const CONNECT_ATTEMPTS: u32 = 15;
+
 /// Steps 2–3 from a worker thread: ask the daemon to start `cmd`. `Err` when there is no
 /// daemon or it failed (the handler answers 500).
+///
+/// While a restart replaces the daemon (step 5) its socket is briefly missing, or an old
+/// daemon may die with our request in its queue: as `connect_to_daemon` does, the worker
+/// tries again, sleeping 100 ms, then twice as long each time up to 2 s, 15 tries at most.
 pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
-    let path: &Path = SOCKET
-        .get()
+    let mut pause = Duration::from_millis(100);
+    let mut tries = 1;
+    loop {
+        match ask_daemon(cmd) {
+            Err(e) if tries < CONNECT_ATTEMPTS && daemon_missing(&e) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_secs(2));
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// The daemon was not there to answer (as opposed to a script that could not start).
+fn daemon_missing(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        e.kind(),
+        NotFound | ConnectionRefused | BrokenPipe | ConnectionReset | UnexpectedEof
+    )
+}
+
+/// One exchange with the daemon.
+fn ask_daemon(cmd: &ScriptCommand) -> std::io::Result<Script> {
+    let path: PathBuf = crate::sync::lock(&SOCKET)
+        .clone()
         .ok_or_else(|| std::io::Error::other("no cgid daemon"))?;
-    let mut conn = UnixStream::connect(path)?;
+    let mut conn = UnixStream::connect(&path)?;
     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
     conn.write_all(&encode(cmd))?;
     let mut pid = [0u8; 4];
@@ -270,6 +337,9 @@ pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
             Some(&mut space),
             MsgFlags::MSG_CMSG_CLOEXEC,
         )?;
+        if msg.bytes == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
         for c in msg.cmsgs()? {
             if let ControlMessageOwned::ScmRights(r) = c {
                 fds.extend(r);

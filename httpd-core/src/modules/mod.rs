@@ -28,6 +28,7 @@ pub mod authz;
 pub mod authz_host;
 pub mod autoindex;
 pub mod cgi;
+pub mod cgi_bucket;
 pub mod cgi_handler;
 pub mod cgi_script;
 pub mod cgid;

@@ -24,12 +24,20 @@
 //! `in_keep_alive`: the wait before it is KeepAliveTimeout's). The body stage starts when the
 //! handler first reads the body; both end when the response has been written (the `EOR` filter).
 //!
+//! Per virtual host (`reqtimeout_merge_srv_config`): a `<VirtualHost>` may set its own stages;
+//! those it leaves unset are the main server's. Which server's stages apply is Apache's choice:
+//! 5. The connection is configured (or not) from `c->base_server`, the server chosen by the
+//!    local address alone (the first vhost of that address, else the main server): its stages
+//!    all off means no deadline at all on this connection (`reqtimeout_init`).
+//! 6. The header stage uses that same address-chosen server: the `Host` is not known before
+//!    the header has been read (`reqtimeout_before_header`).
+//! 7. The body stage uses the server the request was answered by, chosen by `Host`
+//!    (`r->server`, `reqtimeout_before_body`).
+//!
 //! What this leaves out: the `handshake` stage is parsed and kept, but mpm-lab has no TLS, so
 //! there is no handshake to time (Apache without mod_ssl behaves the same way: the header stage
-//! replaces it before the first read). There are no virtual hosts either, so the setting is
-//! server-wide; Apache's per-vhost merge reduces to "the last `RequestReadTimeout` of the server
-//! wins, stage by stage". `CONNECT` requests, which Apache exempts from the body stage, are not
-//! served by mpm-lab at all.
+//! replaces it before the first read). `CONNECT` requests, which Apache exempts from the body
+//! stage, are not served by mpm-lab at all.
 
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -129,6 +137,15 @@ impl ReqTimeout {
 }
 
 impl ReqTimeoutSetting {
+    /// `reqtimeout_merge_srv_config`: this vhost's stages over the main server's.
+    pub fn merged_over(&self, base: &ReqTimeoutSetting) -> ReqTimeoutSetting {
+        ReqTimeoutSetting {
+            handshake: self.handshake.or(base.handshake),
+            header: self.header.or(base.header),
+            body: self.body.or(base.body),
+        }
+    }
+
     /// The stages with the defaults filled in; `None` when every stage is off
     /// (`reqtimeout_init`: "disabled for this vhost"), so connections pay nothing.
     pub fn effective(&self) -> Option<ReqTimeout> {
