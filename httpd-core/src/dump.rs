@@ -20,6 +20,7 @@ pub fn run_cfg(cfg: &ServerConfig) -> String {
     let error_log = match &cfg.error_log {
         ErrorLogTarget::File(p) => p.display().to_string(),
         ErrorLogTarget::Stderr => "/dev/stderr".to_string(),
+        ErrorLogTarget::Piped(t) => t.clone(),
     };
     let mut out = format!(
         "ServerRoot: \"{}\"\nMain DocumentRoot: \"{}\"\nMain ErrorLog: \"{error_log}\"\nPidFile: \"{}\"\n",

@@ -340,6 +340,10 @@ impl Parent {
                 return false;
             }
         }
+        // The error log is reopened as prefork's and worker's are (a piped one has a new logger).
+        if let Ok(l) = httpd_core::log::ErrorLog::open_main(&cfg) {
+            self.log = l;
+        }
         self.config = Arc::new(cfg);
         let g = self.scoreboard.global();
         g.set_config_generation(g.config_generation() + 1);

@@ -240,15 +240,15 @@ pub static DIRECTIVES: &[Directive] = &[
     row("Mutex", Server, Raw, ALL, "core", "Mutex mechanism [default|mutex-name] ... [OmitPID]", "default (accepted, no effect)",
         "mutex (or \"default\") and mechanism", cmds::set_mutex),
     // ---- logs (core.c, mod_log_config.c) ----
-    row("ErrorLog", Server, Take1, ALL, "core", "ErrorLog file-path|/dev/stderr", "logs/error_log (httpd.h DEFAULT_ERRORLOG)",
+    row("ErrorLog", Server, Take1, ALL, "core", "ErrorLog file-path|/dev/stderr|\"|program\"", "logs/error_log (httpd.h DEFAULT_ERRORLOG)",
         "The filename of the error log", cmds::set_error_log),
     row("LogLevel", Server, Iterate, ALL, "core", "LogLevel [module:]level [module:level] ...", "warn (http_log.h DEFAULT_LOGLEVEL)",
         "Level of verbosity in error logging", cmds::set_loglevel),
     row("LogFormat", Server, Take12, ALL, "mod_log_config", "LogFormat format|nickname [nickname]", "\"%h %l %u %t \\\"%r\\\" %>s %b\" (DEFAULT_LOG_FORMAT)",
         "a log format string (see docs) and an optional format name", cmds::log_format),
-    row("CustomLog", Server, Take23, ALL, "mod_log_config", "CustomLog file format|nickname [env=[!]environment-variable]", "none",
+    row("CustomLog", Server, Take23, ALL, "mod_log_config", "CustomLog file|\"|program\" format|nickname [env=[!]environment-variable]", "none",
         "a file name, a custom log format string or format name, and an optional \"env=\" or \"expr=\" clause (see docs)", cmds::add_custom_log),
-    row("TransferLog", Server, Take1, ALL, "mod_log_config", "TransferLog file", "none",
+    row("TransferLog", Server, Take1, ALL, "mod_log_config", "TransferLog file|\"|program\"", "none",
         "the filename of the access log", cmds::set_transfer_log),
     // ---- HTTP (core.c, http_core.c) ----
     row("Timeout", Server, Take1, ALL, "core", "Timeout seconds", "60 (httpd.h DEFAULT_TIMEOUT)",

@@ -31,6 +31,9 @@ pub enum ErrorLogTarget {
     Stderr,
     /// An absolute file path, opened `O_APPEND` by the parent.
     File(PathBuf),
+    /// A piped log, the target as written (`|program`, `||program`, `|$command`): see
+    /// [`crate::log::piped`].
+    Piped(String),
 }
 
 /// `LogLevel warn mpm_prefork:info`: a default level and per-module overrides.
@@ -65,7 +68,8 @@ impl LogLevelConfig {
 /// One `CustomLog` (or `TransferLog`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomLog {
-    /// Absolute path of the log file.
+    /// Absolute path of the log file, or the target as written for a piped log (`|program`,
+    /// Apache's `fname`): see [`crate::log::piped`].
     pub path: PathBuf,
     /// The format string, with a `LogFormat` nickname already resolved.
     pub format: String,

@@ -348,13 +348,20 @@ impl AccessLog {
         for cl in &cfg.custom_logs {
             let items = compile_format(&cl.format)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-            // errno kept for the caller's AH00649 "could not open transfer log file X." message.
-            let f = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(0o644)
-                .open(&cl.path)?;
-            logs.push((OwnedFd::from(f), items));
+            let fd = match cl.path.to_str().filter(|p| p.starts_with('|')) {
+                // Started by the parent before the children (`piped` step 1).
+                Some(target) => super::piped::open(target, true, &cfg.server_root)
+                    .map_err(|e| super::piped_error(&e, target, true))?,
+                // errno kept for the caller's AH00649 "could not open transfer log file X." message.
+                None => OwnedFd::from(
+                    OpenOptions::new()
+                        .append(true)
+                        .create(true)
+                        .mode(0o644)
+                        .open(&cl.path)?,
+                ),
+            };
+            logs.push((fd, items));
         }
         Ok(AccessLog {
             inner: Arc::new(Inner::new(cfg, logs)),

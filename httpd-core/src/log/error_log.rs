@@ -44,11 +44,24 @@ impl fmt::Debug for ErrorLog {
 }
 
 impl ErrorLog {
+    /// [`open`](Self::open) for the main server: also where the piped-log manager writes
+    /// AH00106 (Apache's `stderr_log`).
+    pub fn open_main(cfg: &ServerConfig) -> io::Result<ErrorLog> {
+        let log = ErrorLog::open(cfg)?;
+        super::piped::set_notice_log(log.inner.file.as_ref().and_then(|f| f.try_clone().ok()));
+        Ok(log)
+    }
+
     /// Open the configured error log (`O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC`, mode 0644; close-on-exec
     /// only matters for exec, forked children keep it). The parent calls this before forking.
     pub fn open(cfg: &ServerConfig) -> io::Result<ErrorLog> {
         let file = match &cfg.error_log {
             ErrorLogTarget::Stderr => None,
+            // Spawned by the parent (or inherited by a child): `piped` step 4. The raw error
+            // (errno kept) lets the caller print AH00089.
+            ErrorLogTarget::Piped(target) => {
+                Some(super::piped::open(target, false, &cfg.server_root)?)
+            }
             ErrorLogTarget::File(path) => {
                 // The io::Error is returned as is (errno kept) so the MPM can print Apache's
                 // "(13)Permission denied: AH00091: could not open error log file X." itself.
