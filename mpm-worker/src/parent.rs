@@ -225,6 +225,8 @@ impl Parent {
             Ok(ForkResult::Child) => {
                 ParentSignals::child_reset();
                 let code = child_main(&args);
+                // The child pool's cleanup: BufferedLogs' last lines (`flush_all_logs`).
+                httpd_core::log::flush_buffered_logs();
                 std::process::exit(code);
             }
             Ok(ForkResult::Parent { child }) => {

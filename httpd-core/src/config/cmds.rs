@@ -203,6 +203,12 @@ pub fn add_custom_log(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `mod_log_config.c: set_buffered_logs_on`.
+pub fn set_buffered_logs(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.buffered_logs = a[0].eq_ignore_ascii_case("on");
+    Ok(())
+}
+
 /// `mod_log_config.c: set_transfer_log`: a CustomLog with the default format.
 pub fn set_transfer_log(w: &mut Walker<'_>, a: &[String]) -> R {
     w.pending_logs.push((log_target(w, &a[0]), String::new()));

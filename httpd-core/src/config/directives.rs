@@ -250,6 +250,8 @@ pub static DIRECTIVES: &[Directive] = &[
         "a file name, a custom log format string or format name, and an optional \"env=\" or \"expr=\" clause (see docs)", cmds::add_custom_log),
     row("TransferLog", Server, Take1, ALL, "mod_log_config", "TransferLog file|\"|program\"", "none",
         "the filename of the access log", cmds::set_transfer_log),
+    row("BufferedLogs", Server, Flag, ALL, "mod_log_config", "BufferedLogs On|Off", "Off (mod_log_config.c)",
+        "Enable Buffered Logging (experimental)", cmds::set_buffered_logs),
     // ---- HTTP (core.c, http_core.c) ----
     row("Timeout", Server, Take1, ALL, "core", "Timeout seconds", "60 (httpd.h DEFAULT_TIMEOUT)",
         "Timeout duration (sec)", cmds::set_timeout),

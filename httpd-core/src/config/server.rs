@@ -137,6 +137,8 @@ pub struct ServerConfig {
     pub error_log: ErrorLogTarget,
     pub log_level: LogLevelConfig,
     pub custom_logs: Vec<CustomLog>,
+    /// `BufferedLogs On`: access-log lines buffered per child (`mod_log_config.c`, default Off).
+    pub buffered_logs: bool,
     pub timeout: Duration,
     pub keep_alive: bool,
     pub keep_alive_timeout: Duration,
@@ -219,6 +221,7 @@ impl ServerConfig {
             error_log: ErrorLogTarget::File(server_root.join("logs/error_log")),
             log_level: LogLevelConfig::default(),
             custom_logs: Vec::new(),
+            buffered_logs: false,
             timeout: Duration::from_secs(60),
             keep_alive: true,
             keep_alive_timeout: Duration::from_secs(5),

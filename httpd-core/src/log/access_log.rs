@@ -19,6 +19,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::buffered::BufferedFd;
 use super::error_log::write_all_fd;
 use crate::config::ServerConfig;
 
@@ -320,6 +321,14 @@ fn time_item(arg: String) -> Result<Item, LogFormatError> {
     Ok(Item::TimeFmt { format, end })
 }
 
+/// Where a log's lines go.
+enum Sink {
+    /// One `write(2)` per line (the default).
+    Direct(OwnedFd),
+    /// `BufferedLogs On`: see [`super::buffered`].
+    Buffered(Arc<BufferedFd>),
+}
+
 /// The access logs of a server (one per `CustomLog`/`TransferLog`; none = nothing logged, as Apache).
 #[derive(Clone)]
 pub struct AccessLog {
@@ -327,7 +336,7 @@ pub struct AccessLog {
 }
 
 struct Inner {
-    logs: Vec<(OwnedFd, Vec<Item>)>,
+    logs: Vec<(Sink, Vec<Item>)>,
     server_name: String,
     port: u16,
     tz: jiff::tz::TimeZone,
@@ -361,7 +370,13 @@ impl AccessLog {
                         .open(&cl.path)?,
                 ),
             };
-            logs.push((fd, items));
+            // BufferedLogs is decided here, once: unbuffered logs keep the lock-free write(2).
+            let sink = if cfg.buffered_logs {
+                Sink::Buffered(BufferedFd::new(fd))
+            } else {
+                Sink::Direct(fd)
+            };
+            logs.push((sink, items));
         }
         Ok(AccessLog {
             inner: Arc::new(Inner::new(cfg, logs)),
@@ -398,10 +413,13 @@ impl AccessLog {
 
     /// Write one line per configured log.
     pub fn log(&self, e: &AccessEntry<'_>) {
-        for (fd, items) in &self.inner.logs {
+        for (sink, items) in &self.inner.logs {
             let mut line = self.inner.render(items, e);
             line.push('\n');
-            write_all_fd(fd, line.as_bytes());
+            match sink {
+                Sink::Direct(fd) => write_all_fd(fd, line.as_bytes()),
+                Sink::Buffered(b) => b.write(line.as_bytes()),
+            }
         }
     }
 
@@ -417,7 +435,7 @@ impl AccessLog {
 }
 
 impl Inner {
-    fn new(cfg: &ServerConfig, logs: Vec<(OwnedFd, Vec<Item>)>) -> Inner {
+    fn new(cfg: &ServerConfig, logs: Vec<(Sink, Vec<Item>)>) -> Inner {
         let server_name = cfg.server_name.clone().unwrap_or_else(|| {
             std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())

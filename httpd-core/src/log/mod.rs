@@ -16,10 +16,12 @@
 //! | [`AccessLog`], [`AccessEntry`] | `mod_log_config.c: config_log_transaction` |
 //! | [`local_tz`] | `apr_time_exp_lt` → `localtime_r`: the zone `tzset` picks |
 //! | [`startup_warning`] | `APLOG_STARTUP`: first-pass messages on the console, no prefix |
+//! | [`flush_buffered_logs`] | `mod_log_config.c: ap_buffered_log_writer`, `flush_all_logs` (`BufferedLogs On`) |
 //! | [`piped`] | `log.c: ap_open_piped_log`, `piped_log_spawn`, `piped_log_maintenance`, `log_child` |
 //! | [`open_piped_logs`] | `mod_log_config.c: open_multi_logs` (the piped part), run by the parent |
 
 mod access_log;
+mod buffered;
 mod error_log;
 mod localtime;
 pub mod piped;
@@ -27,6 +29,10 @@ pub mod piped;
 pub use access_log::{
     AccessEntry, AccessLog, COMBINED_FORMAT, COMMON_FORMAT, ConnFacts, LogFormatError,
     compile_format,
+};
+pub use buffered::{
+    LOG_BUFSIZE, flush_all as flush_buffered_logs,
+    flush_all_from_signal as flush_buffered_logs_from_signal,
 };
 pub use error_log::ErrorLog;
 pub use localtime::local_tz;

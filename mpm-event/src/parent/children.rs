@@ -55,6 +55,8 @@ impl Parent {
                     log: self.log.clone(),
                     identity: self.identity.as_ref(),
                 });
+                // The child pool's cleanup: BufferedLogs' last lines (`flush_all_logs`).
+                httpd_core::log::flush_buffered_logs();
                 std::process::exit(code);
             }
             Ok(ForkResult::Parent { child }) => {
