@@ -203,6 +203,13 @@ pub fn add_custom_log(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
+/// `core.c: set_errorlog_format` (the main format, or a `connection`/`request` line).
+pub fn set_errorlog_format(w: &mut Walker<'_>, a: &[String]) -> R {
+    // %T prints the thread only where the MPM has threads (AP_MPMQ_IS_THREADED).
+    w.cfg.error_log_format.threaded = w.mpm.name != "prefork";
+    w.cfg.error_log_format.set(a)
+}
+
 /// `mod_log_config.c: set_buffered_logs_on`.
 pub fn set_buffered_logs(w: &mut Walker<'_>, a: &[String]) -> R {
     w.cfg.buffered_logs = a[0].eq_ignore_ascii_case("on");

@@ -242,6 +242,8 @@ pub static DIRECTIVES: &[Directive] = &[
     // ---- logs (core.c, mod_log_config.c) ----
     row("ErrorLog", Server, Take1, ALL, "core", "ErrorLog file-path|/dev/stderr|\"|program\"", "logs/error_log (httpd.h DEFAULT_ERRORLOG)",
         "The filename of the error log", cmds::set_error_log),
+    row("ErrorLogFormat", Server, Take12, ALL, "core", "ErrorLogFormat [connection|request] format", "none (the default line: [%{u}t] [%-m:%l] [pid %P:tid %{g}T] [client %a] %M)",
+        "Format string for the ErrorLog", cmds::set_errorlog_format),
     row("LogLevel", Server, Iterate, ALL, "core", "LogLevel [module:]level [module:level] ...", "warn (http_log.h DEFAULT_LOGLEVEL)",
         "Level of verbosity in error logging", cmds::set_loglevel),
     row("LogFormat", Server, Take12, ALL, "mod_log_config", "LogFormat format|nickname [nickname]", "\"%h %l %u %t \\\"%r\\\" %>s %b\" (DEFAULT_LOG_FORMAT)",

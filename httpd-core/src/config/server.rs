@@ -137,6 +137,8 @@ pub struct ServerConfig {
     pub error_log: ErrorLogTarget,
     pub log_level: LogLevelConfig,
     pub custom_logs: Vec<CustomLog>,
+    /// `ErrorLogFormat` (unset: the default line).
+    pub error_log_format: crate::log::errorlog_format::ErrorLogFormat,
     /// `BufferedLogs On`: access-log lines buffered per child (`mod_log_config.c`, default Off).
     pub buffered_logs: bool,
     pub timeout: Duration,
@@ -222,6 +224,7 @@ impl ServerConfig {
             log_level: LogLevelConfig::default(),
             custom_logs: Vec::new(),
             buffered_logs: false,
+            error_log_format: Default::default(),
             timeout: Duration::from_secs(60),
             keep_alive: true,
             keep_alive_timeout: Duration::from_secs(5),

@@ -79,6 +79,10 @@ pub struct Connection {
     opts: SockOpts,
     /// mod_reqtimeout cut a read: linger 2 s at most (`short-lingering-close`).
     short_linger: bool,
+    /// `c->log_id` and the current request's `r->log_id`: given on the first error line
+    /// (`%L` in ErrorLogFormat and LogFormat); the request's is emptied per request.
+    conn_log_id: std::cell::OnceCell<String>,
+    req_log_id: std::cell::OnceCell<String>,
 }
 
 /// The socket options as last set, so that a keep-alive connection does not repeat the same
@@ -103,6 +107,8 @@ impl Connection {
             input: Input::default(),
             out: OutQueue::default(),
             keepalives: 0,
+            conn_log_id: std::cell::OnceCell::new(),
+            req_log_id: std::cell::OnceCell::new(),
             consumed_before: 0,
             requests: 0,
             after_write: ConnState::Linger,
@@ -307,6 +313,7 @@ impl Connection {
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         self.consumed_before = self.input.consumed;
+        self.req_log_id.take();
         set_status(ctx, WorkerStatus::BusyRead);
         self.enter_read_stage(ctx, StageKind::Header);
         let outcome = read_request(
@@ -407,6 +414,11 @@ impl Connection {
             local: self.local,
             body: &mut body,
             vhost: None,
+            log_ids: super::handler::LogIds {
+                conn: &self.conn_log_id,
+                req: &self.req_log_id,
+                keepalives: self.keepalives,
+            },
         };
         let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
         let mut resp = match result {
@@ -676,6 +688,7 @@ impl Connection {
             handler: f.handler,
             filename: f.filename,
             response_headers: f.response_headers,
+            log_id: self.req_log_id.get().map(String::as_str),
             conn: f.conn,
         });
     }

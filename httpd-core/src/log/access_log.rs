@@ -53,6 +53,8 @@ pub struct AccessEntry<'a> {
     pub filename: Option<&'a str>,
     /// `%{Name}o`: the response's header fields as sent.
     pub response_headers: &'a [(String, String)],
+    /// `%L`: the request's log id, if an error line gave it one.
+    pub log_id: Option<&'a str>,
     /// What the connection adds: addresses, counters (`%A`, `%{remote}p`, `%O`, `%k`, `%X`).
     pub conn: ConnFacts,
 }
@@ -553,7 +555,10 @@ impl Inner {
                         None => out.push('-'),
                     }
                 }
-                Item::LogId => out.push('-'),
+                Item::LogId => match e.log_id {
+                    Some(id) => out.push_str(id),
+                    None => out.push('-'),
+                },
                 Item::Keepalives => out.push_str(&e.conn.keepalives.to_string()),
                 Item::ConnStatus => out.push(e.conn.status),
                 Item::Tid { hex: false } => out.push_str(&nix::unistd::gettid().to_string()),
@@ -730,6 +735,7 @@ mod tests {
             handler: None,
             filename: None,
             response_headers: &[],
+            log_id: None,
             remote_user: None,
             env: None,
             conn: ConnFacts {

@@ -17,12 +17,14 @@
 //! | [`local_tz`] | `apr_time_exp_lt` → `localtime_r`: the zone `tzset` picks |
 //! | [`startup_warning`] | `APLOG_STARTUP`: first-pass messages on the console, no prefix |
 //! | [`flush_buffered_logs`] | `mod_log_config.c: ap_buffered_log_writer`, `flush_all_logs` (`BufferedLogs On`) |
+//! | [`errorlog_format`] | `core.c: parse_errorlog_string`, `log.c: do_errorlog_format` (`ErrorLogFormat`) |
 //! | [`piped`] | `log.c: ap_open_piped_log`, `piped_log_spawn`, `piped_log_maintenance`, `log_child` |
 //! | [`open_piped_logs`] | `mod_log_config.c: open_multi_logs` (the piped part), run by the parent |
 
 mod access_log;
 mod buffered;
 mod error_log;
+pub mod errorlog_format;
 mod localtime;
 pub mod piped;
 

@@ -226,6 +226,7 @@ fn internal_redirect(x: &mut Exchange<'_>, location: &str) -> crate::http::respo
         local: x.local,
         body: &mut *x.body,
         vhost: x.vhost,
+        log_ids: x.log_ids,
     };
     let r = handle(&mut inner);
     DEPTH.with(|d| d.set(d.get() - 1));
