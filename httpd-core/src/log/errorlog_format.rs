@@ -532,3 +532,7 @@ fn base64(bytes: &[u8]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "errorlog_format_tests.rs"]
+mod tests;
