@@ -193,7 +193,10 @@ fn config_piped_transfer_logs_buffered_logs_and_error_log_format() {
     assert!(c.error_log_format.main.is_some() && c.error_log_format.request.is_some());
     assert!(!c.error_log_format.threaded, "prefork: %T prints nothing");
     let v = c.vhosts[0].error_log_format.as_ref().expect("vhost format");
-    assert_eq!(v.main, c.error_log_format.main, "merged from the main server");
+    assert_eq!(
+        v.main, c.error_log_format.main,
+        "merged from the main server"
+    );
     assert_eq!(v.connection.as_ref().map(Vec::len), Some(1));
     assert!(
         load_as(&MpmIdent::WORKER, "ErrorLogFormat %M")
