@@ -244,3 +244,97 @@ fn buffered_logs_write_blocks_and_flush_at_graceful_stop(mpm: Mpm) {
     );
 }
 for_each_mpm!(buffered_logs_write_blocks_and_flush_at_graceful_stop);
+
+/// Step 5 of `log/piped.rs`: a graceful restart (SIGUSR1) and a restart (SIGHUP) stop the old
+/// generation's logger and start a new one, as Apache's log pool cleanup does; the old one is
+/// reaped (no zombie) and the lines after the restart reach the new logger.
+fn piped_loggers_are_replaced_at_restart(mpm: Mpm) {
+    let s = ServerTest::new(mpm)
+        .directive("CustomLog \"|$exec cat >> @DIR@/piped_access\" \"%U\"")
+        .start();
+    let acc = s.dir().join("piped_access");
+    let mut logger = logger_writing(&s, &acc);
+    assert_eq!(logger.len(), 1);
+    for (sig, path) in [
+        (Signal::SIGUSR1, "/after-graceful"),
+        (Signal::SIGHUP, "/after-restart"),
+    ] {
+        s.signal(sig);
+        let new = wait_until(
+            "a new logger",
+            Duration::from_secs(15),
+            || logger_writing(&s, &acc),
+            |l| l.len() == 1 && l[0] != logger[0],
+        );
+        // Gone from /proc altogether: reaped by the parent, not a zombie.
+        wait_until(
+            "the old logger reaped",
+            Duration::from_secs(10),
+            || Path::new(&format!("/proc/{}", logger[0])).exists(),
+            |exists| !exists,
+        );
+        logger = new;
+        wait_until(
+            "the new generation answers",
+            Duration::from_secs(15),
+            || s.get(path).status,
+            |st| *st == 404,
+        );
+        wait_until(
+            "its line reaches the new logger",
+            Duration::from_secs(10),
+            || read(&acc),
+            |t| t.contains(path),
+        );
+    }
+    stop_and_check_no_logger_left(s);
+}
+for_each_mpm!(piped_loggers_are_replaced_at_restart);
+
+/// ErrorLogFormat on every MPM's request path: the once-per-connection and once-per-request
+/// lines come first, the message line carries the same ids, and `%L` in the access log is the
+/// request's id (log.c: add_log_id; mod_log_config's `%L`).
+fn error_log_format_request_and_connection_lines(mpm: Mpm) {
+    let s = ServerTest::new(mpm)
+        .directive("ErrorLogFormat \"[%-m:%l] [C:%{C}L] [R:%L] %M\"")
+        .directive("ErrorLogFormat connection \"conn [C:%{c}L] remote\\ %a\"")
+        .directive("ErrorLogFormat request \"req [R:%L] UA:%+{User-Agent}i\"")
+        .directive("CustomLog @DIR@/ids_access \"%U %L\"")
+        .start();
+    let req = "GET /nope HTTP/1.1\r\nHost: x\r\nUser-Agent: lab/1\r\nConnection: close\r\n\r\n";
+    conformance::http::exchange(s.addr(), req.as_bytes(), Duration::from_secs(10)).unwrap();
+    let line = s.wait_for_log("AH00128", Duration::from_secs(10));
+    let log = s.error_log();
+    let lines: Vec<&str> = log.lines().collect();
+    let at = lines.iter().position(|l| *l == line).unwrap();
+    let (conn, reql) = (lines[at - 2], lines[at - 1]);
+    assert!(
+        conn.starts_with("conn [C:") && conn.contains("] remote 127.0.0.1:"),
+        "{conn}"
+    );
+    assert!(
+        reql.starts_with("req [R:") && reql.ends_with("] UA:lab/1"),
+        "{reql}"
+    );
+    let rid = &reql["req [R:".len().."req [R:".len() + 11];
+    assert_eq!(
+        line,
+        format!(
+            "[core:info] [R:{rid}] AH00128: File does not exist: {}/htdocs/nope",
+            s.dir().display()
+        )
+    );
+    let acc = wait_until(
+        "the access line",
+        Duration::from_secs(10),
+        || read(&s.dir().join("ids_access")),
+        |t| t.contains("/nope "),
+    );
+    assert!(
+        acc.contains(&format!("/nope {rid}\n")),
+        "%L is the request's id: {acc}"
+    );
+    // Lines that are not about a request keep the main format, ids empty (fields dropped).
+    assert!(log.contains("[core:notice] AH00094: Command line"), "{log}");
+}
+for_each_mpm!(error_log_format_request_and_connection_lines);
