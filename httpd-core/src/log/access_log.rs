@@ -7,8 +7,10 @@
 //! `%k`, `%X`, `%{[begin:|end:]strftime|sec|msec|usec|msec_frac|usec_frac}t`, `%{ms|us|s}T`,
 //! `%{local|remote|canonical}p`, `%{pid|tid|hextid}P`, status conditions (`%400,501{…}i`,
 //! `%!200,304{…}i`) and literal text. `%b` prints `-` for zero bytes (`clf_log_bytes_sent`).
-//! `%I`/`%S` (mod_logio's request bytes), `%R`, `%f`, `%{Name}o` and `%L` (`-`: no log ids
-//! without `ErrorLogFormat`) too. Refused with a clear error: `%n`, `%c`, `%^ti`/`%^to`.
+//! `%I`/`%S` (mod_logio's request bytes), `%R`, `%f`, `%{Name}o` and `%L` (the request's log
+//! id, given by its first error-log line; `-` if it had none) too. Refused with a clear error:
+//! `%n`, `%c`, `%^ti`/`%^to`. Lines go out one `write(2)` each, or through
+//! [`super::buffered`] with `BufferedLogs On`, to a file or a piped logger ([`super::piped`]).
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -150,7 +152,7 @@ pub enum Item {
     Filename,
     /// `%{Name}o`: a response header field
     ResponseHeader(String),
-    /// `%L`: the request's log id (`-`: none, as Apache without `%L` in `ErrorLogFormat`)
+    /// `%L`: the request's log id (`-`: no error line gave it one)
     LogId,
     /// `%k`
     Keepalives,
@@ -774,6 +776,12 @@ mod tests {
             "127.0.0.2 8080 50000 250 80 330 3 + xyz - - - -"
         );
         assert_eq!(render("%400,501{Referer}i|%!200,304{Referer}i", 200), "-|-");
+        let mut with_id = entry("GET / HTTP/1.1", 404, 0);
+        with_id.log_id = Some("AbCdEfGhIjK");
+        assert_eq!(
+            AccessLog::render(&cfg, "%L", &with_id).unwrap(),
+            "AbCdEfGhIjK"
+        );
         assert_eq!(render("%400,501{Referer}i", 501), "http://x/\\\"q\\\"");
         assert_eq!(
             render("%{sec}t %{msec_frac}t %{%Y-%m}t", 200),
