@@ -129,6 +129,7 @@ impl fmt::Display for Level {
 /// in Apache's words (AH00104 for an access log, AH00089 for an error log), errno first.
 pub fn open_piped_logs(cfg: &crate::config::ServerConfig) -> std::io::Result<()> {
     use crate::config::ErrorLogTarget;
+    piped::claim_parent();
     let access = cfg
         .custom_logs
         .iter()

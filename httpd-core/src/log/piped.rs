@@ -164,6 +164,15 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     stopping: false,
 });
 
+/// The calling process is the control process (step 1): from now on only it spawns loggers,
+/// whatever a child finds in its configuration.
+pub fn claim_parent() {
+    let mut reg = lock(&REGISTRY);
+    if reg.owner.is_none() {
+        reg.owner = Some(nix::unistd::getpid());
+    }
+}
+
 /// A write end for the log `target` (`|…`): the existing pipe's, else (in the control process
 /// only) a new pipe and logger. `reliable`: an access log (step 3); `false`: an error log (step 4).
 pub fn open(target: &str, reliable: bool, server_root: &Path) -> io::Result<OwnedFd> {
