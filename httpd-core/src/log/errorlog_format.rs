@@ -369,7 +369,7 @@ fn value(kind: &Kind, info: &LineInfo<'_>, out: &mut String) {
         }
         Kind::Tid { system: false } => {
             if info.threaded {
-                // SAFETY-free: pthread_self has no preconditions; Apache prints it with %pT.
+                // Apache prints `apr_os_thread_current()` with `%pT`: the pthread_t as a number.
                 let _ = write!(out, "{}", pthread_self());
             }
         }
@@ -388,9 +388,8 @@ fn value(kind: &Kind, info: &LineInfo<'_>, out: &mut String) {
 
 /// `apr_os_thread_current()` as a number.
 fn pthread_self() -> u64 {
-    // pthread_self cannot fail and touches no memory of ours.
+    // SAFETY: pthread_self(3) has no preconditions, always succeeds and touches no memory.
     #[allow(unsafe_code)]
-    // SAFETY: pthread_self(3) has no preconditions and always succeeds.
     let t = unsafe { libc::pthread_self() };
     t as u64
 }
