@@ -210,6 +210,15 @@ pub fn open(target: &str, reliable: bool, server_root: &Path) -> io::Result<Owne
 
 /// `piped_log_spawn` / `log_child`: start the program with `read` as its stdin (step 2).
 fn spawn(command: &Command, read: &OwnedFd, dummy_stderr: bool, root: &Path) -> io::Result<Pid> {
+    // Step 1, checked rather than assumed: every spawn (start-up, restart, a dead logger's
+    // replacement) happens in a process with one thread. The conformance tests start, restart
+    // and kill loggers under all three MPMs, so a threaded caller would fail them.
+    let threads = crate::service::thread_count();
+    if threads != 1 {
+        return Err(io::Error::other(format!(
+            "refusing to start a piped logger from a process with {threads} threads"
+        )));
+    }
     let argv = command.argv();
     let Some(first) = argv.first() else {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
