@@ -296,7 +296,9 @@ for_each_mpm!(piped_loggers_are_replaced_at_restart);
 /// request's id (log.c: add_log_id; mod_log_config's `%L`).
 fn error_log_format_request_and_connection_lines(mpm: Mpm) {
     let s = ServerTest::new(mpm)
-        .directive("ErrorLogFormat \"[%-m:%l] [C:%{C}L] [R:%L] %M\"")
+        .directive("LoadModule setenvif_module /usr/lib/apache2/modules/mod_setenvif.so")
+        .directive("SetEnvIf Request_URI \"nope$\" LAB=yes")
+        .directive("ErrorLogFormat \"[%-m:%l] [C:%{C}L] [R:%L] %{LAB}e %M\"")
         .directive("ErrorLogFormat connection \"conn [C:%{c}L] remote\\ %a\"")
         .directive("ErrorLogFormat request \"req [R:%L] UA:%+{User-Agent}i\"")
         .directive("CustomLog @DIR@/ids_access \"%U %L\"")
@@ -320,7 +322,7 @@ fn error_log_format_request_and_connection_lines(mpm: Mpm) {
     assert_eq!(
         line,
         format!(
-            "[core:info] [R:{rid}] AH00128: File does not exist: {}/htdocs/nope",
+            "[core:info] [R:{rid}] yes AH00128: File does not exist: {}/htdocs/nope",
             s.dir().display()
         )
     );

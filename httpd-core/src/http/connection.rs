@@ -419,6 +419,7 @@ impl Connection {
                 req: &self.req_log_id,
                 keepalives: self.keepalives,
             },
+            log_env: None,
         };
         let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
         let mut resp = match result {

@@ -93,6 +93,9 @@ pub struct Exchange<'a> {
     pub vhost: Option<usize>,
     /// The connection's and the request's log ids, for the error log (`%L`).
     pub log_ids: LogIds<'a>,
+    /// The request's environment as the error log sees it (`%{name}e`); kept only when the
+    /// ErrorLogFormat asks for it.
+    pub log_env: Option<crate::modules::setenvif::Env>,
 }
 
 /// `c->log_id`, `r->log_id` and `c->keepalives`, owned by the connection.
@@ -120,7 +123,7 @@ impl Exchange<'_> {
             let facts = crate::log::errorlog_format::RequestFacts {
                 local: Some(self.local),
                 headers: Some(&self.req.headers),
-                env: None,
+                env: self.log_env.as_ref(),
                 server_name: host.or(vhost_name),
                 vhost_name,
                 keepalives: Some(self.log_ids.keepalives),
@@ -363,6 +366,11 @@ fn route(
     out.filename = Some(fs_path.display().to_string());
     out.header_cmds = dir.headers.clone();
     let mut env = setenvif(x, &decoded, &[dir]);
+    // `%{name}e` in ErrorLogFormat: the error lines from here on see the environment.
+    let env_for_log = x.server.error_log_for(x.vhost).wants_env();
+    if env_for_log {
+        x.log_env = Some(env.clone());
+    }
     let (verdict, user) = access_check(x, &dir.access(), &fs_path, &env);
     *user_out = user;
     if let Some(r) = verdict {
@@ -372,6 +380,9 @@ fn route(
     // mod_env's fixups: after access control, before the handler.
     for cmd in cfg.server_env_cmds.iter().chain(&dir.env_cmds) {
         cmd.apply(&mut env);
+    }
+    if env_for_log {
+        x.log_env = Some(env.clone());
     }
     out.env = env;
     let env_now = out.env.clone();

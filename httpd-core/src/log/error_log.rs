@@ -157,6 +157,11 @@ impl ErrorLog {
         self.inner.file.as_ref().map_or(2, AsRawFd::as_raw_fd)
     }
 
+    /// Whether this log's `ErrorLogFormat` prints the request's environment (`%{name}e`).
+    pub fn wants_env(&self) -> bool {
+        self.inner.format.as_ref().is_some_and(|f| f.uses_env())
+    }
+
     /// Would a line at `level` from `module` be written? Notice is always written.
     pub fn enabled(&self, module: &str, level: Level) -> bool {
         level == Level::Notice || level <= self.inner.levels.level_for(module)

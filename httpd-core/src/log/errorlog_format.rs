@@ -487,6 +487,16 @@ impl ErrorLogFormat {
         }
     }
 
+    /// Whether an item prints the request's environment (`%{name}e`): only then does the
+    /// request path keep a copy of it for the error log (decided at config time).
+    pub fn uses_env(&self) -> bool {
+        let lines = self.main.iter().chain(self.connection.iter().flatten());
+        lines
+            .chain(self.request.iter().flatten())
+            .flatten()
+            .any(|i| matches!(i.kind, Kind::Env(_)))
+    }
+
     /// Whether anything is set (without it the default line is written).
     pub fn is_set(&self) -> bool {
         self.main.is_some() || self.connection.is_some() || self.request.is_some()

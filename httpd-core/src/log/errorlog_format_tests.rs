@@ -138,9 +138,11 @@ fn errorlog_format_request_items_and_required_lines() {
     h.add("Referer", "http://r/\"q\"\t");
     let id = OnceCell::new();
     id.set("AbCdEfGhIjK".to_string()).unwrap();
+    let env = crate::modules::setenvif::Env(vec![("FOO".into(), "bar".into())]);
     let req = RequestFacts {
         local: Some("127.0.0.2:8080".parse().unwrap()),
         headers: Some(&h),
+        env: Some(&env),
         server_name: Some("www.example"),
         vhost_name: Some("vhost.example"),
         keepalives: Some(2),
@@ -148,7 +150,7 @@ fn errorlog_format_request_items_and_required_lines() {
         ..RequestFacts::default()
     };
     let l = line(
-        "%v %V %A %k [%L] %{Referer}i %M",
+        "%v %V %A %k [%L] %{Referer}i %{FOO}e%-{BAR}e %M",
         Level::Info,
         Some("127.0.0.1:1"),
         Some(&req),
@@ -157,7 +159,7 @@ fn errorlog_format_request_items_and_required_lines() {
     // ap_escape_errorlog_item: the quote stays, the tab is escaped.
     assert_eq!(
         l,
-        "vhost.example www.example 127.0.0.2:8080 2 [AbCdEfGhIjK] http://r/\"q\"\\t AH00128: File does not exist: /x"
+        "vhost.example www.example 127.0.0.2:8080 2 [AbCdEfGhIjK] http://r/\"q\"\\t bar- AH00128: File does not exist: /x"
     );
     // Outside a request: %v is the server's own name, request items are empty.
     let l = line("%v [%V] %M", Level::Info, None, None).unwrap();
