@@ -290,10 +290,11 @@ impl Connection {
         };
         let elog = &ctx.server.inner.error_log;
         if elog.enabled("reqtimeout", Level::Info) {
-            elog.log_client(
+            elog.log_request(
                 "reqtimeout",
                 Level::Info,
                 self.peer,
+                &self.conn_facts(),
                 format_args!("AH01382: Request {kind} read timeout"),
             );
         }
@@ -301,11 +302,27 @@ impl Connection {
         true
     }
 
+    /// What a connection-level error line may print (`ap_log_cerror`: `%A`, `%k`, `%{c}L`).
+    fn conn_facts(&self) -> crate::log::errorlog_format::RequestFacts<'_> {
+        crate::log::errorlog_format::RequestFacts {
+            local: Some(self.local),
+            keepalives: Some(self.keepalives),
+            conn_log_id: Some(&self.conn_log_id),
+            ..Default::default()
+        }
+    }
+
     fn log_error(&self, ctx: &ConnCtx<'_>, log: &Option<(Level, String)>) {
         if let Some((level, msg)) = log {
             let elog = &ctx.server.inner.error_log;
             if elog.enabled("core", *level) {
-                elog.log_client("core", *level, self.peer, format_args!("{msg}"));
+                // Apache logs a request it could not read with `ap_log_rerror`: the request
+                // exists (and gets its log id) even though its header is broken.
+                let facts = crate::log::errorlog_format::RequestFacts {
+                    log_id: Some(&self.req_log_id),
+                    ..self.conn_facts()
+                };
+                elog.log_request("core", *level, self.peer, &facts, format_args!("{msg}"));
             }
         }
     }

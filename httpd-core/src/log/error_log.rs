@@ -185,7 +185,9 @@ impl ErrorLog {
 
     /// As [`log_client`](Self::log_client), for a line about a request: `ErrorLogFormat`'s
     /// request items (`%{Referer}i`, `%V`, `%L`, …) and, on the request's first line, the
-    /// once-per-connection/request lines and the log ids (`log.c: add_log_id`).
+    /// once-per-connection/request lines and the log ids (`log.c: add_log_id`). With facts
+    /// that give no request id (`log_id: None`) the line is about the connection only
+    /// (`ap_log_cerror`): `%{c}L`, `%{C}L`, `%A`, `%k` and the once-per-connection lines.
     pub fn log_request(
         &self,
         module: &str,
@@ -269,7 +271,8 @@ impl ErrorLog {
         if new_conn {
             extra(&f.connection, &info);
         }
-        info.in_request = facts.is_some();
+        // A line about a connection only (no request id to give) keeps the request items empty.
+        info.in_request = facts.is_some_and(|f| f.log_id.is_some());
         if new_req {
             extra(&f.request, &info);
         }
