@@ -21,6 +21,7 @@ pub fn run_cfg(cfg: &ServerConfig) -> String {
     let error_log = match &cfg.error_log {
         ErrorLogTarget::File(p) => p.display().to_string(),
         ErrorLogTarget::Stderr => "/dev/stderr".to_string(),
+        ErrorLogTarget::Piped(t) => t.clone(),
     };
     let m = &cfg.mutex_default;
     let mutex_dir = match &m.dir {

@@ -10,7 +10,7 @@
 //! | [`config`] | `server/config.c`, `server/core.c`, `mpm_common.c` | httpd.conf syntax, the directive table, [`config::ServerConfig`] |
 //! | [`cli`], [`startup`] | `server/main.c`, `mpm_unix.c: ap_signal_server` | the shared command line (`-f -d -C -c -D -e -E -t -T -S -M -l -v -V -X -k`) |
 //! | [`dump`] | `vhost.c`, `core.c: core_dump_config`, `mod_so.c`, `config.c: ap_show_modules` | what `-S`, `-M`, `-l` print |
-//! | [`log`] | `server/log.c`, `mod_log_config.c` | error log (Apache's line format, LogLevel) and access log (CLF) |
+//! | [`log`] | `server/log.c`, `mod_log_config.c` | error log (Apache's line format, LogLevel, ErrorLogFormat), access log (LogFormat, BufferedLogs), piped loggers |
 //! | [`http`] | `protocol.c`, `http_core.c`, `core.c: default_handler`, `connection.c` | HTTP/1.1 requests, static files, keep-alive, lingering close |
 //! | [`scoreboard`] | `include/scoreboard.h`, `server/scoreboard.c` | the shared-memory table of process and worker slots |
 //! | [`status`] | `modules/generators/mod_status.c` | `/server-status`, HTML and `?auto` |

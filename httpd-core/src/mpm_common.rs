@@ -50,9 +50,10 @@ pub fn wait_or_timeout_with(
 pub fn wait_or_timeout(signals: &ParentSignals) -> Turn {
     wait_or_timeout_with(
         || match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            // mod_cgid's daemon is re-forked, not treated as a child (`cgid_maint`).
+            // mod_cgid's daemon and piped loggers are "other children" (`cgid_maint`,
+            // `piped_log_maintenance`), not MPM children.
             Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..)))
-                if !s.pid().is_some_and(crate::modules::cgid::maint) =>
+                if !s.pid().is_some_and(other_child_alert) =>
             {
                 Some(s)
             }
@@ -60,6 +61,12 @@ pub fn wait_or_timeout(signals: &ParentSignals) -> Turn {
         },
         |d| signals.wait(d),
     )
+}
+
+/// `apr_proc_other_child_alert(pid, APR_OC_REASON_DEATH)`: hand a reaped process that is not an
+/// MPM child to its owner (mod_cgid's daemon, a piped logger); `true` if one claimed it.
+pub fn other_child_alert(pid: Pid) -> bool {
+    crate::modules::cgid::maint(pid) || crate::log::piped::maint(pid)
 }
 
 #[cfg(test)]

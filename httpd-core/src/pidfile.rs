@@ -39,6 +39,8 @@ pub fn write(path: &Path, log: &ErrorLog) -> io::Result<()> {
 pub fn remove(path: &Path, log: &ErrorLog) {
     // mod_cgid's daemon and socket go with the PidFile, at every end of the parent.
     crate::modules::cgid::shutdown();
+    // The server is stopping: a logger that dies now is not replaced (AP_MPMQ_STOPPING).
+    crate::log::piped::stopping();
     if std::fs::remove_file(path).is_ok() {
         httpd_log_info(log, path);
     }

@@ -188,22 +188,39 @@ pub fn open_logs(
             return Err(ExitCode::from(1));
         }
     };
-    let log = match ErrorLog::open(cfg) {
-        Ok(l) => l,
-        Err(e) => {
+    let open_error_log = || {
+        ErrorLog::open_main(cfg).map_err(|e| {
             startup_warning(&error_log_failure(cfg, argv0, &e));
-            return Err(ExitCode::from(1));
-        }
+            ExitCode::from(1)
+        })
     };
-    for l in &listeners {
-        crate::listen::log_listening(&log, l);
-    }
+    // A piped logger must be a child of the daemon, which reaps and replaces it: when detaching,
+    // it is spawned after the fork (Apache detaches in pre_config, before open_logs).
+    let piped = matches!(cfg.error_log, ErrorLogTarget::Piped(_));
+    let early = if piped && detach_as != DetachMode::Attached {
+        None
+    } else {
+        Some(open_error_log()?)
+    };
     if let Err(e) = detach(detach_as) {
         startup_warning(&format!("{e}: AH00020: apr_proc_detach failed"));
         return Err(ExitCode::from(1));
     }
+    let log = match early {
+        Some(l) => l,
+        None => open_error_log()?,
+    };
+    for l in &listeners {
+        crate::listen::log_listening(&log, l);
+    }
+    // mod_log_config's open_logs hook: every piped access logger starts now, before any child
+    // (an event child opens its access logs itself, from the write ends it inherits).
+    if let Err(e) = crate::log::open_piped_logs(cfg) {
+        startup_warning(&format!("{e}\nAH00015: Unable to open logs"));
+        return Err(ExitCode::from(1));
+    }
     if detach_as != DetachMode::Attached
-        && let ErrorLogTarget::File(_) = cfg.error_log
+        && let ErrorLogTarget::File(_) | ErrorLogTarget::Piped(_) = cfg.error_log
     {
         // Stray writes to stderr (a panic message) land in the error log, as in Apache.
         let _ = dup_onto(log.fd(), 2);
@@ -215,9 +232,16 @@ pub fn open_logs(
 fn error_log_failure(cfg: &ServerConfig, argv0: &str, e: &io::Error) -> String {
     let errno = e.raw_os_error().unwrap_or(0);
     let text = crate::config::parse::io_text(e);
+    if let ErrorLogTarget::Piped(t) = &cfg.error_log {
+        return format!(
+            "({errno}){text}: AH00089: Couldn't start ErrorLog process '{}'.\nAH00015: Unable to open logs",
+            &t[1..]
+        );
+    }
     let path = match &cfg.error_log {
         ErrorLogTarget::File(p) => p.clone(),
         ErrorLogTarget::Stderr => "/dev/stderr".into(),
+        ErrorLogTarget::Piped(t) => t.into(),
     };
     match path.parent() {
         Some(dir) if !dir.is_dir() => format!(

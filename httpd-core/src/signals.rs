@@ -151,6 +151,8 @@ pub fn child_reset() {
         let _ = unsafe { signal(sig, SigHandler::SigDfl) };
     }
     let _ = handled().thread_unblock();
+    // Every forked child passes here: only the parent may restart a piped logger.
+    crate::log::piped::child_init();
 }
 
 #[cfg(test)]

@@ -80,8 +80,17 @@ impl Started {
     }
 
     /// Re-read the configuration with the same command-line options (restart, graceful restart).
+    /// A restart clears Apache's log pool: the old generation's piped loggers stop and the new
+    /// configuration's start here, before the MPM reopens its logs and forks (`log::piped`
+    /// step 5).
     pub fn reload(&self) -> Result<ServerConfig, ConfigError> {
-        config::load(&self.args.config_options(), &self.ident)
+        let cfg = config::load(&self.args.config_options(), &self.ident)?;
+        crate::log::piped::restart();
+        crate::log::open_piped_logs(&cfg).map_err(|e| ConfigError {
+            argv0: self.ident.binary.to_string(),
+            ..ConfigError::general(format!("{e}\nAH00015: Unable to open logs"))
+        })?;
+        Ok(cfg)
     }
 }
 

@@ -168,8 +168,47 @@ fn config_error_log_targets() {
         load("ErrorLog /var/x").error_log,
         ErrorLogTarget::File("/var/x".into())
     );
-    assert!(err("ErrorLog \"|/bin/cat\"").contains("piped logs and syslog are not supported"));
-    assert!(err("ErrorLog syslog:local7").contains("not supported"));
+    // Piped loggers are kept as written (log::piped parses `|`, `||`, `|$`).
+    assert_eq!(
+        load("ErrorLog \"|$cat >> /tmp/x\"").error_log,
+        ErrorLogTarget::Piped("|$cat >> /tmp/x".into())
+    );
+    assert!(err("ErrorLog syslog:local7").contains("syslog is not supported"));
+}
+
+#[test]
+fn config_piped_transfer_logs_buffered_logs_and_error_log_format() {
+    let c = load(
+        "CustomLog \"||/usr/bin/rotatelogs /l/a.%Y 86400\" common\nTransferLog \"|$cat\"\n\
+         BufferedLogs On\nErrorLogFormat \"[%l] %M\"\nErrorLogFormat request \"R %L\"\n\
+         <VirtualHost *:80>\nServerName v.example\nErrorLogFormat connection \"C %a\"\n</VirtualHost>",
+    );
+    assert_eq!(
+        c.custom_logs[0].path,
+        Path::new("||/usr/bin/rotatelogs /l/a.%Y 86400")
+    );
+    assert_eq!(c.custom_logs[1].path, Path::new("|$cat"));
+    assert!(c.buffered_logs);
+    assert!(!load("BufferedLogs Off").buffered_logs);
+    assert!(c.error_log_format.main.is_some() && c.error_log_format.request.is_some());
+    assert!(!c.error_log_format.threaded, "prefork: %T prints nothing");
+    let v = c.vhosts[0].error_log_format.as_ref().expect("vhost format");
+    assert_eq!(
+        v.main, c.error_log_format.main,
+        "merged from the main server"
+    );
+    assert_eq!(v.connection.as_ref().map(Vec::len), Some(1));
+    assert!(
+        load_as(&MpmIdent::WORKER, "ErrorLogFormat %M")
+            .unwrap()
+            .error_log_format
+            .threaded
+    );
+    assert_eq!(
+        err("ErrorLogFormat \"[%t]\""),
+        "main ErrorLogFormat must contain message format string '%M'"
+    );
+    assert!(err("BufferedLogs maybe").contains("BufferedLogs must be On or Off"));
 }
 
 #[test]

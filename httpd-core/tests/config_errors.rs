@@ -205,11 +205,8 @@ fn config_error_messages_snapshot() {
     );
     case("Define with ':'", p("define", "Define a:b 1\n"));
     case(
-        "ErrorLog to a pipe",
-        p(
-            "errorlog-pipe",
-            "ErrorLog \"|/usr/bin/rotatelogs x 86400\"\n",
-        ),
+        "ErrorLog to syslog",
+        p("errorlog-syslog", "ErrorLog syslog:local7\n"),
     );
     case(
         "unknown LogFormat item",

@@ -102,6 +102,11 @@ pub const IDENT: MpmIdent = MpmIdent {
 pub fn main() -> ExitCode {
     match startup(&IDENT, parent::console_check, std::env::args_os()) {
         Startup::Exit(code) => code,
-        Startup::Run(started) => parent::run(*started),
+        Startup::Run(started) => {
+            let code = parent::run(*started);
+            // Apache's pool cleanups at exit: stop and reap the piped loggers.
+            httpd_core::log::piped::shutdown();
+            code
+        }
     }
 }

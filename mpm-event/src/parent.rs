@@ -340,6 +340,10 @@ impl Parent {
                 return false;
             }
         }
+        // The error log is reopened as prefork's and worker's are (a piped one has a new logger).
+        if let Ok(l) = httpd_core::log::ErrorLog::open_main(&cfg) {
+            self.log = l;
+        }
         self.config = Arc::new(cfg);
         // mod_cgid's daemon of the new configuration, before the new generation (cgid.rs step 5).
         httpd_core::modules::cgid::restart(&self.config, &self.log);

@@ -73,6 +73,8 @@ pub struct ChildCtx<'a> {
 
 /// Leave the process now with `code`, without running anything that belongs to the parent.
 pub fn exit(code: i32) -> ! {
+    // The child pool's cleanup: BufferedLogs' last lines (`flush_all_logs`).
+    httpd_core::log::flush_buffered_logs();
     // SAFETY: _exit(2) ends the process at once; we are in a forked child (or the -X process)
     // whose every resource the kernel reclaims; skipping destructors and atexit handlers is the
     // point (they belong to the parent's image).
@@ -80,8 +82,10 @@ pub fn exit(code: i32) -> ! {
 }
 
 extern "C" fn just_die(_sig: libc::c_int) {
-    // SAFETY: _exit(2) is async-signal-safe; the child holds no state that must be flushed (log
-    // lines are single write(2) calls).
+    // Apache's just_die runs the child pool's cleanups, BufferedLogs' flush among them; this
+    // flush only tries locks and writes (see its doc), so it cannot deadlock here.
+    httpd_core::log::flush_buffered_logs_from_signal();
+    // SAFETY: _exit(2) is async-signal-safe; unbuffered log lines are single write(2) calls.
     unsafe { libc::_exit(0) }
 }
 

@@ -49,5 +49,8 @@ pub const IDENT: httpd_core::config::MpmIdent = httpd_core::config::MpmIdent::PR
 /// The `mpm-prefork` program: command line, configuration, then the control process
 /// (or a single child with `-X`).
 pub fn main() -> ExitCode {
-    parent::main()
+    let code = parent::main();
+    // Apache's pool cleanups at exit: stop and reap the piped loggers.
+    httpd_core::log::piped::shutdown();
+    code
 }

@@ -338,7 +338,7 @@ impl Parent {
             }
         };
         let (cfg, warnings) = check_config(&new.mpm, Some(&self.cfg));
-        if let Ok(log) = ErrorLog::open(&new) {
+        if let Ok(log) = ErrorLog::open_main(&new) {
             self.log = log;
         }
         log_warnings(&self.log, &warnings);

@@ -225,6 +225,8 @@ impl Parent {
             Ok(ForkResult::Child) => {
                 ParentSignals::child_reset();
                 let code = child_main(&args);
+                // The child pool's cleanup: BufferedLogs' last lines (`flush_all_logs`).
+                httpd_core::log::flush_buffered_logs();
                 std::process::exit(code);
             }
             Ok(ForkResult::Parent { child }) => {
@@ -330,8 +332,8 @@ impl Parent {
                     } else if self.extras.remove(&pid).is_some() {
                         // An old process that had lost its slot to a squatter.
                     } else {
-                        // mod_cgid's daemon is re-forked (`cgid_maint`).
-                        httpd_core::modules::cgid::maint(pid);
+                        // mod_cgid's daemon is re-forked, a piped logger restarted (other children).
+                        httpd_core::mpm_common::other_child_alert(pid);
                     }
                     let signaled = matches!(status, WaitStatus::Signaled(..));
                     if slot.is_none() || !signaled {

@@ -170,7 +170,7 @@ impl Parent {
                     ExitCode::from(1)
                 },
             )?;
-        if let Ok(l) = ErrorLog::open(&new_cfg) {
+        if let Ok(l) = ErrorLog::open_main(&new_cfg) {
             self.log = l;
         }
         self.config = Arc::new(new_cfg);

@@ -46,6 +46,7 @@ mod listeners;
 mod logs_access;
 mod logs_format;
 mod logs_lifecycle;
+mod logs_piped;
 mod modules_debian;
 mod reqtimeout;
 mod rules;

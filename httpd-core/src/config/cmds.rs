@@ -215,15 +215,18 @@ pub fn set_mutex(w: &mut Walker<'_>, a: &[String]) -> R {
 /// `AP_ALL_AVAILABLE_MUTEXES_STRING` on Linux.
 const MUTEX_MECHS: &str = "Mutex mechanisms are: 'none', 'default', 'flock:/path/to/file', 'fcntl:/path/to/file', 'file:/path/to/file', 'pthread', 'sysvsem', 'posixsem', 'sem'";
 
-/// `ErrorLog`: a file (ServerRoot-relative) or `/dev/stderr`; pipes and syslog are refused.
+/// `ErrorLog`: a file (ServerRoot-relative), `/dev/stderr` or a piped logger (`|program`);
+/// syslog is refused.
 pub fn set_error_log(w: &mut Walker<'_>, a: &[String]) -> R {
     let v = &a[0];
-    if v.starts_with('|') || v.to_ascii_lowercase().starts_with("syslog") {
+    if v.to_ascii_lowercase().starts_with("syslog") {
         return Err(format!(
-            "ErrorLog {v}: mpm-lab writes the error log to a file or /dev/stderr only (piped logs and syslog are not supported)"
+            "ErrorLog {v}: mpm-lab writes the error log to a file, /dev/stderr or a piped logger only (syslog is not supported)"
         ));
     }
-    w.cfg.error_log = if v == "/dev/stderr" {
+    w.cfg.error_log = if v.starts_with('|') {
+        ErrorLogTarget::Piped(v.clone())
+    } else if v == "/dev/stderr" {
         ErrorLogTarget::Stderr
     } else {
         ErrorLogTarget::File(w.root_relative(v))
@@ -251,12 +254,6 @@ pub fn log_format(w: &mut Walker<'_>, a: &[String]) -> R {
 /// `mod_log_config.c: add_custom_log`; the nickname is resolved in `Walker::finish`, so a
 /// LogFormat defined later still counts (as in Apache, which resolves at open time).
 pub fn add_custom_log(w: &mut Walker<'_>, a: &[String]) -> R {
-    if a[0].starts_with('|') {
-        return Err(format!(
-            "CustomLog {}: piped logs are not supported by mpm-lab",
-            a[0]
-        ));
-    }
     if let Some(cond) = a.get(2) {
         if !(cond.starts_with("env=") || cond.starts_with("expr=")) {
             return Err("error in condition clause".into());
@@ -265,22 +262,36 @@ pub fn add_custom_log(w: &mut Walker<'_>, a: &[String]) -> R {
             "mpm-lab: CustomLog condition '{cond}' is ignored: every request is logged"
         ));
     }
-    let path = w.root_relative(&a[0]);
-    w.pending_logs.push((path, a[1].clone()));
+    w.pending_logs.push((log_target(w, &a[0]), a[1].clone()));
+    Ok(())
+}
+
+/// `core.c: set_errorlog_format` (the main format, or a `connection`/`request` line).
+pub fn set_errorlog_format(w: &mut Walker<'_>, a: &[String]) -> R {
+    // %T prints the thread only where the MPM has threads (AP_MPMQ_IS_THREADED).
+    w.cfg.error_log_format.threaded = w.mpm.name != "prefork";
+    w.cfg.error_log_format.set(a)
+}
+
+/// `mod_log_config.c: set_buffered_logs_on`.
+pub fn set_buffered_logs(w: &mut Walker<'_>, a: &[String]) -> R {
+    w.cfg.buffered_logs = a[0].eq_ignore_ascii_case("on");
     Ok(())
 }
 
 /// `mod_log_config.c: set_transfer_log`: a CustomLog with the default format.
 pub fn set_transfer_log(w: &mut Walker<'_>, a: &[String]) -> R {
-    if a[0].starts_with('|') {
-        return Err(format!(
-            "TransferLog {}: piped logs are not supported by mpm-lab",
-            a[0]
-        ));
-    }
-    let path = w.root_relative(&a[0]);
-    w.pending_logs.push((path, String::new()));
+    w.pending_logs.push((log_target(w, &a[0]), String::new()));
     Ok(())
+}
+
+/// A transfer log's file, ServerRoot-relative, or a piped log kept as written (`|program`).
+fn log_target(w: &Walker<'_>, target: &str) -> std::path::PathBuf {
+    if target.starts_with('|') {
+        target.into()
+    } else {
+        w.root_relative(target)
+    }
 }
 
 /// `mod_reqtimeout.c: set_reqtimeouts` (RAW_ARGS: `key=value` words).

@@ -41,7 +41,7 @@
 //!
 //! Not supported (each is a clear error or a startup warning, never silently wrong): per-vhost
 //! logs and server settings other than the names and DocumentRoot, most directives in
-//! `.htaccess` (see [`htaccess`]), piped and syslog logs, `HostnameLookups On`.
+//! `.htaccess` (see [`htaccess`]), syslog error logs, `HostnameLookups On`.
 
 pub mod cmds;
 pub mod cmds_aaa;

@@ -31,6 +31,9 @@ pub enum ErrorLogTarget {
     Stderr,
     /// An absolute file path, opened `O_APPEND` by the parent.
     File(PathBuf),
+    /// A piped log, the target as written (`|program`, `||program`, `|$command`): see
+    /// [`crate::log::piped`].
+    Piped(String),
 }
 
 /// `LogLevel warn mpm_prefork:info`: a default level and per-module overrides.
@@ -65,7 +68,8 @@ impl LogLevelConfig {
 /// One `CustomLog` (or `TransferLog`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomLog {
-    /// Absolute path of the log file.
+    /// Absolute path of the log file, or the target as written for a piped log (`|program`,
+    /// Apache's `fname`): see [`crate::log::piped`].
     pub path: PathBuf,
     /// The format string, with a `LogFormat` nickname already resolved.
     pub format: String,
@@ -136,6 +140,10 @@ pub struct ServerConfig {
     pub error_log: ErrorLogTarget,
     pub log_level: LogLevelConfig,
     pub custom_logs: Vec<CustomLog>,
+    /// `ErrorLogFormat` (unset: the default line).
+    pub error_log_format: crate::log::errorlog_format::ErrorLogFormat,
+    /// `BufferedLogs On`: access-log lines buffered per child (`mod_log_config.c`, default Off).
+    pub buffered_logs: bool,
     pub timeout: Duration,
     pub keep_alive: bool,
     pub keep_alive_timeout: Duration,
@@ -221,6 +229,8 @@ impl ServerConfig {
             error_log: ErrorLogTarget::File(server_root.join("logs/error_log")),
             log_level: LogLevelConfig::default(),
             custom_logs: Vec::new(),
+            buffered_logs: false,
+            error_log_format: Default::default(),
             timeout: Duration::from_secs(60),
             keep_alive: true,
             keep_alive_timeout: Duration::from_secs(5),

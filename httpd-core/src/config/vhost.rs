@@ -91,6 +91,8 @@ pub struct VirtualHost {
     pub base_section: Section,
     /// `ErrorLog` of this vhost; `None`: the main server's.
     pub error_log: Option<ErrorLogTarget>,
+    /// `ErrorLogFormat` of this vhost, merged over the main server's; `None`: the main server's.
+    pub error_log_format: Option<crate::log::errorlog_format::ErrorLogFormat>,
     /// `LogLevel` of this vhost (starting from the main server's); `None`: the main server's.
     pub log_level: Option<LogLevelConfig>,
     /// `CustomLog`/`TransferLog` of this vhost; empty: requests go to the main server's logs

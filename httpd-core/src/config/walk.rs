@@ -65,6 +65,7 @@ const VHOST_DIRECTIVES: &[&str] = &[
     "TransferLog",
     "LogLevel",
     "RequestReadTimeout",
+    "ErrorLogFormat",
 ];
 
 /// The second pass: applies nodes to a [`ServerConfig`].
@@ -385,6 +386,10 @@ impl<'a> Walker<'a> {
         let main_level = self.cfg.log_level.clone();
         let main_pending = std::mem::take(&mut self.pending_logs);
         let main_reqtimeout = std::mem::take(&mut self.cfg.request_read_timeout_setting);
+        // ErrorLogFormat: the vhost starts with nothing set; what it sets is merged over the
+        // main server's at the end of the configuration (Apache merges at the end too).
+        let main_elf = std::mem::take(&mut self.cfg.error_log_format);
+        self.cfg.error_log_format.threaded = main_elf.threaded;
         self.vhost = Some(VirtualHost {
             addrs,
             file: node.file.to_string(),
@@ -403,6 +408,8 @@ impl<'a> Walker<'a> {
         v.pending_logs = std::mem::replace(&mut self.pending_logs, main_pending);
         v.request_read_timeout_setting =
             std::mem::replace(&mut self.cfg.request_read_timeout_setting, main_reqtimeout);
+        let elf = std::mem::replace(&mut self.cfg.error_log_format, main_elf);
+        v.error_log_format = elf.is_set().then_some(elf);
         result?;
         self.cfg.vhosts.push(v);
         Ok(())
@@ -441,6 +448,9 @@ impl<'a> Walker<'a> {
             }
             if v.server_admin.is_none() {
                 v.server_admin.clone_from(&self.cfg.server_admin);
+            }
+            if let Some(f) = &mut v.error_log_format {
+                *f = f.merged_over(&self.cfg.error_log_format);
             }
         }
         for (path, fmt) in std::mem::take(&mut self.pending_logs) {

@@ -79,6 +79,10 @@ pub struct Connection {
     opts: SockOpts,
     /// mod_reqtimeout cut a read: linger 2 s at most (`short-lingering-close`).
     short_linger: bool,
+    /// `c->log_id` and the current request's `r->log_id`: given on the first error line
+    /// (`%L` in ErrorLogFormat and LogFormat); the request's is emptied per request.
+    conn_log_id: std::cell::OnceCell<String>,
+    req_log_id: std::cell::OnceCell<String>,
 }
 
 /// The socket options as last set, so that a keep-alive connection does not repeat the same
@@ -103,6 +107,8 @@ impl Connection {
             input: Input::default(),
             out: OutQueue::default(),
             keepalives: 0,
+            conn_log_id: std::cell::OnceCell::new(),
+            req_log_id: std::cell::OnceCell::new(),
             consumed_before: 0,
             requests: 0,
             after_write: ConnState::Linger,
@@ -292,10 +298,11 @@ impl Connection {
         };
         let elog = &ctx.server.inner.error_log;
         if elog.enabled("reqtimeout", Level::Info) {
-            elog.log_client(
+            elog.log_request(
                 "reqtimeout",
                 Level::Info,
                 self.peer,
+                &self.conn_facts(),
                 format_args!("AH01382: Request {kind} read timeout"),
             );
         }
@@ -303,11 +310,27 @@ impl Connection {
         true
     }
 
+    /// What a connection-level error line may print (`ap_log_cerror`: `%A`, `%k`, `%{c}L`).
+    fn conn_facts(&self) -> crate::log::errorlog_format::RequestFacts<'_> {
+        crate::log::errorlog_format::RequestFacts {
+            local: Some(self.local),
+            keepalives: Some(self.keepalives),
+            conn_log_id: Some(&self.conn_log_id),
+            ..Default::default()
+        }
+    }
+
     fn log_error(&self, ctx: &ConnCtx<'_>, log: &Option<(Level, String)>) {
         if let Some((level, msg)) = log {
             let elog = &ctx.server.inner.error_log;
             if elog.enabled("core", *level) {
-                elog.log_client("core", *level, self.peer, format_args!("{msg}"));
+                // Apache logs a request it could not read with `ap_log_rerror`: the request
+                // exists (and gets its log id) even though its header is broken.
+                let facts = crate::log::errorlog_format::RequestFacts {
+                    log_id: Some(&self.req_log_id),
+                    ..self.conn_facts()
+                };
+                elog.log_request("core", *level, self.peer, &facts, format_args!("{msg}"));
             }
         }
     }
@@ -315,6 +338,7 @@ impl Connection {
     /// Steps 1–5 for one request.
     fn one_request(&mut self, ctx: &ConnCtx<'_>, mode: WriteMode) -> ConnState {
         self.consumed_before = self.input.consumed;
+        self.req_log_id.take();
         set_status(ctx, WorkerStatus::BusyRead);
         self.enter_read_stage(ctx, StageKind::Header, None);
         let outcome = read_request(
@@ -418,6 +442,12 @@ impl Connection {
             local: self.local,
             body: &mut body,
             vhost: None,
+            log_ids: super::handler::LogIds {
+                conn: &self.conn_log_id,
+                req: &self.req_log_id,
+                keepalives: self.keepalives,
+            },
+            log_env: None,
         };
         let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
         let mut resp = match result {
@@ -722,6 +752,7 @@ impl Connection {
             handler: f.handler,
             filename: f.filename,
             response_headers: f.response_headers,
+            log_id: self.req_log_id.get().map(String::as_str),
             conn: f.conn,
         });
     }

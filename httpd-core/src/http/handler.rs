@@ -91,13 +91,47 @@ pub struct Exchange<'a> {
     pub body: &'a mut dyn BodyAccess,
     /// The `<VirtualHost>` chosen for this request (index in the config), set by [`handle`].
     pub vhost: Option<usize>,
+    /// The connection's and the request's log ids, for the error log (`%L`).
+    pub log_ids: LogIds<'a>,
+    /// The request's environment as the error log sees it (`%{name}e`); kept only when the
+    /// ErrorLogFormat asks for it.
+    pub log_env: Option<crate::modules::setenvif::Env>,
+}
+
+/// `c->log_id`, `r->log_id` and `c->keepalives`, owned by the connection.
+#[derive(Clone, Copy)]
+pub struct LogIds<'a> {
+    pub conn: &'a std::cell::OnceCell<String>,
+    pub req: &'a std::cell::OnceCell<String>,
+    pub keepalives: u32,
 }
 
 impl Exchange<'_> {
     pub(super) fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
         let log = self.server.error_log_for(self.vhost);
         if log.enabled(module, level) {
-            log.log_client(module, level, self.peer, msg);
+            let vhost_name = self
+                .vhost
+                .and_then(|i| self.server.inner.config.vhosts.get(i))
+                .and_then(|v| v.server_name.as_deref());
+            // ap_get_server_name with UseCanonicalName Off: the Host the client asked for.
+            let host = self
+                .req
+                .headers
+                .get("Host")
+                .map(|h| h.rsplit_once(':').map_or(h, |(n, _)| n));
+            let facts = crate::log::errorlog_format::RequestFacts {
+                local: Some(self.local),
+                headers: Some(&self.req.headers),
+                env: self.log_env.as_ref(),
+                server_name: host.or(vhost_name),
+                vhost_name,
+                keepalives: Some(self.log_ids.keepalives),
+                log_id: Some(self.log_ids.req),
+                conn_log_id: Some(self.log_ids.conn),
+                request_time: None,
+            };
+            log.log_request(module, level, self.peer, &facts, msg);
         }
     }
 
@@ -342,6 +376,11 @@ fn route(
     out.filename = Some(fs_path.display().to_string());
     out.header_cmds = dir.headers.clone();
     let mut env = setenvif(x, &decoded, &[dir]);
+    // `%{name}e` in ErrorLogFormat: the error lines from here on see the environment.
+    let env_for_log = x.server.error_log_for(x.vhost).wants_env();
+    if env_for_log {
+        x.log_env = Some(env.clone());
+    }
     let (verdict, user) = access_check(x, &dir.access(), &fs_path, &env);
     *user_out = user;
     if let Some(r) = verdict {
@@ -351,6 +390,9 @@ fn route(
     // mod_env's fixups: after access control, before the handler.
     for cmd in cfg.server_env_cmds.iter().chain(&dir.env_cmds) {
         cmd.apply(&mut env);
+    }
+    if env_for_log {
+        x.log_env = Some(env.clone());
     }
     out.env = env;
     let env_now = out.env.clone();

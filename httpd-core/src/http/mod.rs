@@ -166,18 +166,26 @@ impl HttpServer {
                 own.custom_logs.clone_from(&v.custom_logs);
                 Some(AccessLog::open(&own)?)
             };
-            let error_log = if v.error_log.is_none() && v.log_level.is_none() {
-                None
-            } else {
-                let mut own = (*cfg).clone();
-                if let Some(e) = &v.error_log {
-                    own.error_log = e.clone();
-                }
-                if let Some(l) = &v.log_level {
-                    own.log_level = l.clone();
-                }
-                Some(ErrorLog::open(&own)?)
-            };
+            let error_log =
+                if v.error_log.is_none() && v.log_level.is_none() && v.error_log_format.is_none() {
+                    None
+                } else {
+                    let mut own = (*cfg).clone();
+                    if let Some(e) = &v.error_log {
+                        own.error_log = e.clone();
+                    }
+                    if let Some(l) = &v.log_level {
+                        own.log_level = l.clone();
+                    }
+                    if let Some(f) = &v.error_log_format {
+                        own.error_log_format = f.clone();
+                    }
+                    // `%v` on this vhost's lines: its own ServerName.
+                    if v.server_name.is_some() {
+                        own.server_name.clone_from(&v.server_name);
+                    }
+                    Some(ErrorLog::open(&own)?)
+                };
             vhosts.push(VhostRuntime {
                 docroot: static_files::DocRoot::new(
                     v.document_root

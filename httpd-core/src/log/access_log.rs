@@ -7,8 +7,10 @@
 //! `%k`, `%X`, `%{[begin:|end:]strftime|sec|msec|usec|msec_frac|usec_frac}t`, `%{ms|us|s}T`,
 //! `%{local|remote|canonical}p`, `%{pid|tid|hextid}P`, status conditions (`%400,501{…}i`,
 //! `%!200,304{…}i`) and literal text. `%b` prints `-` for zero bytes (`clf_log_bytes_sent`).
-//! `%I`/`%S` (mod_logio's request bytes), `%R`, `%f`, `%{Name}o` and `%L` (`-`: no log ids
-//! without `ErrorLogFormat`) too. Refused with a clear error: `%n`, `%c`, `%^ti`/`%^to`.
+//! `%I`/`%S` (mod_logio's request bytes), `%R`, `%f`, `%{Name}o` and `%L` (the request's log
+//! id, given by its first error-log line; `-` if it had none) too. Refused with a clear error:
+//! `%n`, `%c`, `%^ti`/`%^to`. Lines go out one `write(2)` each, or through
+//! [`super::buffered`] with `BufferedLogs On`, to a file or a piped logger ([`super::piped`]).
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -19,6 +21,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use super::buffered::BufferedFd;
 use super::error_log::write_all_fd;
 use crate::config::ServerConfig;
 
@@ -52,6 +55,8 @@ pub struct AccessEntry<'a> {
     pub filename: Option<&'a str>,
     /// `%{Name}o`: the response's header fields as sent.
     pub response_headers: &'a [(String, String)],
+    /// `%L`: the request's log id, if an error line gave it one.
+    pub log_id: Option<&'a str>,
     /// What the connection adds: addresses, counters (`%A`, `%{remote}p`, `%O`, `%k`, `%X`).
     pub conn: ConnFacts,
 }
@@ -147,7 +152,7 @@ pub enum Item {
     Filename,
     /// `%{Name}o`: a response header field
     ResponseHeader(String),
-    /// `%L`: the request's log id (`-`: none, as Apache without `%L` in `ErrorLogFormat`)
+    /// `%L`: the request's log id (`-`: no error line gave it one)
     LogId,
     /// `%k`
     Keepalives,
@@ -320,6 +325,14 @@ fn time_item(arg: String) -> Result<Item, LogFormatError> {
     Ok(Item::TimeFmt { format, end })
 }
 
+/// Where a log's lines go.
+enum Sink {
+    /// One `write(2)` per line (the default).
+    Direct(OwnedFd),
+    /// `BufferedLogs On`: see [`super::buffered`].
+    Buffered(Arc<BufferedFd>),
+}
+
 /// The access logs of a server (one per `CustomLog`/`TransferLog`; none = nothing logged, as Apache).
 #[derive(Clone)]
 pub struct AccessLog {
@@ -327,7 +340,7 @@ pub struct AccessLog {
 }
 
 struct Inner {
-    logs: Vec<(OwnedFd, Vec<Item>)>,
+    logs: Vec<(Sink, Vec<Item>)>,
     server_name: String,
     port: u16,
     tz: jiff::tz::TimeZone,
@@ -348,13 +361,26 @@ impl AccessLog {
         for cl in &cfg.custom_logs {
             let items = compile_format(&cl.format)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-            // errno kept for the caller's AH00649 "could not open transfer log file X." message.
-            let f = OpenOptions::new()
-                .append(true)
-                .create(true)
-                .mode(0o644)
-                .open(&cl.path)?;
-            logs.push((OwnedFd::from(f), items));
+            let fd = match cl.path.to_str().filter(|p| p.starts_with('|')) {
+                // Started by the parent before the children (`piped` step 1).
+                Some(target) => super::piped::open(target, true, &cfg.server_root)
+                    .map_err(|e| super::piped_error(&e, target, true))?,
+                // errno kept for the caller's AH00649 "could not open transfer log file X." message.
+                None => OwnedFd::from(
+                    OpenOptions::new()
+                        .append(true)
+                        .create(true)
+                        .mode(0o644)
+                        .open(&cl.path)?,
+                ),
+            };
+            // BufferedLogs is decided here, once: unbuffered logs keep the lock-free write(2).
+            let sink = if cfg.buffered_logs {
+                Sink::Buffered(BufferedFd::new(fd))
+            } else {
+                Sink::Direct(fd)
+            };
+            logs.push((sink, items));
         }
         Ok(AccessLog {
             inner: Arc::new(Inner::new(cfg, logs)),
@@ -391,10 +417,13 @@ impl AccessLog {
 
     /// Write one line per configured log.
     pub fn log(&self, e: &AccessEntry<'_>) {
-        for (fd, items) in &self.inner.logs {
+        for (sink, items) in &self.inner.logs {
             let mut line = self.inner.render(items, e);
             line.push('\n');
-            write_all_fd(fd, line.as_bytes());
+            match sink {
+                Sink::Direct(fd) => write_all_fd(fd, line.as_bytes()),
+                Sink::Buffered(b) => b.write(line.as_bytes()),
+            }
         }
     }
 
@@ -410,7 +439,7 @@ impl AccessLog {
 }
 
 impl Inner {
-    fn new(cfg: &ServerConfig, logs: Vec<(OwnedFd, Vec<Item>)>) -> Inner {
+    fn new(cfg: &ServerConfig, logs: Vec<(Sink, Vec<Item>)>) -> Inner {
         let server_name = cfg.server_name.clone().unwrap_or_else(|| {
             std::fs::read_to_string("/proc/sys/kernel/hostname")
                 .map(|h| h.trim().to_string())
@@ -528,7 +557,10 @@ impl Inner {
                         None => out.push('-'),
                     }
                 }
-                Item::LogId => out.push('-'),
+                Item::LogId => match e.log_id {
+                    Some(id) => out.push_str(id),
+                    None => out.push('-'),
+                },
                 Item::Keepalives => out.push_str(&e.conn.keepalives.to_string()),
                 Item::ConnStatus => out.push(e.conn.status),
                 Item::Tid { hex: false } => out.push_str(&nix::unistd::gettid().to_string()),
@@ -705,6 +737,7 @@ mod tests {
             handler: None,
             filename: None,
             response_headers: &[],
+            log_id: None,
             remote_user: None,
             env: None,
             conn: ConnFacts {
@@ -743,6 +776,12 @@ mod tests {
             "127.0.0.2 8080 50000 250 80 330 3 + xyz - - - -"
         );
         assert_eq!(render("%400,501{Referer}i|%!200,304{Referer}i", 200), "-|-");
+        let mut with_id = entry("GET / HTTP/1.1", 404, 0);
+        with_id.log_id = Some("AbCdEfGhIjK");
+        assert_eq!(
+            AccessLog::render(&cfg, "%L", &with_id).unwrap(),
+            "AbCdEfGhIjK"
+        );
         assert_eq!(render("%400,501{Referer}i", 501), "http://x/\\\"q\\\"");
         assert_eq!(
             render("%{sec}t %{msec_frac}t %{%Y-%m}t", 200),

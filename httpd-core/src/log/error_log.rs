@@ -14,6 +14,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 
 use super::Level;
+use super::errorlog_format::{self, ErrorLogFormat, LineInfo, RequestFacts};
 use crate::config::{ErrorLogTarget, LogLevelConfig, ServerConfig};
 
 /// A cheap-to-clone handle on the error log. Fork-safe: no locks, each line is one `write(2)` on
@@ -32,6 +33,10 @@ struct Inner {
     /// The start-up log: the message alone, no bracketed prefix (`APLOG_STARTUP`, and what
     /// Apache prints on the terminal before the error log is open).
     bare: bool,
+    /// `ErrorLogFormat`, when set; `None` writes the default line.
+    format: Option<Arc<ErrorLogFormat>>,
+    /// `%v` outside a request: this server's ServerName.
+    server_hostname: String,
 }
 
 impl fmt::Debug for ErrorLog {
@@ -44,11 +49,24 @@ impl fmt::Debug for ErrorLog {
 }
 
 impl ErrorLog {
+    /// [`open`](Self::open) for the main server: also where the piped-log manager writes
+    /// AH00106 (Apache's `stderr_log`).
+    pub fn open_main(cfg: &ServerConfig) -> io::Result<ErrorLog> {
+        let log = ErrorLog::open(cfg)?;
+        super::piped::set_notice_log(log.inner.file.as_ref().and_then(|f| f.try_clone().ok()));
+        Ok(log)
+    }
+
     /// Open the configured error log (`O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC`, mode 0644; close-on-exec
     /// only matters for exec, forked children keep it). The parent calls this before forking.
     pub fn open(cfg: &ServerConfig) -> io::Result<ErrorLog> {
         let file = match &cfg.error_log {
             ErrorLogTarget::Stderr => None,
+            // Spawned by the parent (or inherited by a child): `piped` step 4. The raw error
+            // (errno kept) lets the caller print AH00089.
+            ErrorLogTarget::Piped(target) => {
+                Some(super::piped::open(target, false, &cfg.server_root)?)
+            }
             ErrorLogTarget::File(path) => {
                 // The io::Error is returned as is (errno kept) so the MPM can print Apache's
                 // "(13)Permission denied: AH00091: could not open error log file X." itself.
@@ -60,12 +78,22 @@ impl ErrorLog {
                 Some(OwnedFd::from(f))
             }
         };
+        let server_hostname = cfg
+            .server_name
+            .as_deref()
+            .map(|n| n.rsplit_once(':').map_or(n, |(h, _)| h).to_string())
+            .unwrap_or_default();
         Ok(ErrorLog {
             inner: Arc::new(Inner {
                 file,
                 levels: cfg.log_level.clone(),
                 tz: super::local_tz(),
                 bare: false,
+                format: cfg
+                    .error_log_format
+                    .is_set()
+                    .then(|| Arc::new(cfg.error_log_format.clone())),
+                server_hostname,
             }),
         })
     }
@@ -84,6 +112,8 @@ impl ErrorLog {
                 },
                 tz: super::local_tz(),
                 bare: true,
+                format: None,
+                server_hostname: String::new(),
             }),
         }
     }
@@ -101,6 +131,8 @@ impl ErrorLog {
                 levels: LogLevelConfig::default(),
                 tz: super::local_tz(),
                 bare: false,
+                format: None,
+                server_hostname: String::new(),
             }),
         }
     }
@@ -114,6 +146,8 @@ impl ErrorLog {
                 levels,
                 tz: self.inner.tz.clone(),
                 bare: self.inner.bare,
+                format: self.inner.format.clone(),
+                server_hostname: self.inner.server_hostname.clone(),
             }),
         }
     }
@@ -123,6 +157,11 @@ impl ErrorLog {
         self.inner.file.as_ref().map_or(2, AsRawFd::as_raw_fd)
     }
 
+    /// Whether this log's `ErrorLogFormat` prints the request's environment (`%{name}e`).
+    pub fn wants_env(&self) -> bool {
+        self.inner.format.as_ref().is_some_and(|f| f.uses_env())
+    }
+
     /// Would a line at `level` from `module` be written? Notice is always written.
     pub fn enabled(&self, module: &str, level: Level) -> bool {
         level == Level::Notice || level <= self.inner.levels.level_for(module)
@@ -130,7 +169,7 @@ impl ErrorLog {
 
     /// Write one line: `[time] [module:level] [pid P:tid T] message`.
     pub fn log(&self, module: &str, level: Level, args: fmt::Arguments<'_>) {
-        self.write_line(module, level, None, args);
+        self.write_line(module, level, None, None, args);
     }
 
     /// As [`log`](Self::log), with `[client IP:port] ` before the message.
@@ -141,7 +180,23 @@ impl ErrorLog {
         client: SocketAddr,
         args: fmt::Arguments<'_>,
     ) {
-        self.write_line(module, level, Some(client), args);
+        self.write_line(module, level, Some(client), None, args);
+    }
+
+    /// As [`log_client`](Self::log_client), for a line about a request: `ErrorLogFormat`'s
+    /// request items (`%{Referer}i`, `%V`, `%L`, …) and, on the request's first line, the
+    /// once-per-connection/request lines and the log ids (`log.c: add_log_id`). With facts
+    /// that give no request id (`log_id: None`) the line is about the connection only
+    /// (`ap_log_cerror`): `%{c}L`, `%{C}L`, `%A`, `%k` and the once-per-connection lines.
+    pub fn log_request(
+        &self,
+        module: &str,
+        level: Level,
+        client: SocketAddr,
+        facts: &RequestFacts<'_>,
+        args: fmt::Arguments<'_>,
+    ) {
+        self.write_line(module, level, Some(client), Some(facts), args);
     }
 
     fn write_line(
@@ -149,6 +204,7 @@ impl ErrorLog {
         module: &str,
         level: Level,
         client: Option<SocketAddr>,
+        facts: Option<&RequestFacts<'_>>,
         args: fmt::Arguments<'_>,
     ) {
         if !self.enabled(module, level) {
@@ -157,7 +213,16 @@ impl ErrorLog {
         let mut line = if self.inner.bare {
             args.to_string()
         } else {
-            self.format_line(module, level, client, args)
+            match &self.inner.format {
+                Some(f) => match self.formatted(f, module, level, client, facts, args) {
+                    Some(l) => l,
+                    None => return,
+                },
+                None => {
+                    give_log_ids(facts);
+                    self.format_line(module, level, client, args)
+                }
+            }
         };
         line.push('\n');
         match &self.inner.file {
@@ -165,6 +230,59 @@ impl ErrorLog {
             // `as_fd` on stderr takes no lock (only writing through `Stderr` does).
             None => write_all_fd(io::stderr(), line.as_bytes()),
         }
+    }
+
+    /// `log_error_core` with an `ErrorLogFormat`: the once-per-connection and once-per-request
+    /// lines when the ids are given now, then the line (default form if only those are set).
+    /// `None`: nothing to write.
+    fn formatted(
+        &self,
+        f: &ErrorLogFormat,
+        module: &str,
+        level: Level,
+        client: Option<SocketAddr>,
+        facts: Option<&RequestFacts<'_>>,
+        args: fmt::Arguments<'_>,
+    ) -> Option<String> {
+        let mut info = LineInfo {
+            module,
+            level: None,
+            client,
+            request: facts,
+            in_request: false,
+            server_hostname: &self.inner.server_hostname,
+            threaded: f.threaded,
+            tz: &self.inner.tz,
+        };
+        let mut out = String::new();
+        let (new_conn, new_req) = give_log_ids(facts);
+        // Lines whose `+` item was empty are dropped (`if (!*errstr) continue`).
+        let mut extra = |lines: &Option<Vec<Vec<errorlog_format::FmtItem>>>,
+                         info: &LineInfo<'_>| {
+            for items in lines.iter().flatten() {
+                if let Some(l) = errorlog_format::render(items, info, "")
+                    && !l.is_empty()
+                {
+                    out.push_str(&l);
+                    out.push('\n');
+                }
+            }
+        };
+        if new_conn {
+            extra(&f.connection, &info);
+        }
+        // A line about a connection only (no request id to give) keeps the request items empty.
+        info.in_request = facts.is_some_and(|f| f.log_id.is_some());
+        if new_req {
+            extra(&f.request, &info);
+        }
+        info.level = Some(level);
+        let line = match &f.main {
+            Some(items) => errorlog_format::render(items, &info, &args.to_string())?,
+            None => self.format_line(module, level, client, args),
+        };
+        out.push_str(&line);
+        Some(out)
     }
 
     /// The line without its newline (exposed for tests and the simulator).
@@ -193,6 +311,28 @@ impl ErrorLog {
         let _ = line.write_fmt(args);
         line
     }
+}
+
+/// `add_log_id`: give the connection and the request their log ids if they have none yet;
+/// returns which were given now.
+fn give_log_ids(facts: Option<&RequestFacts<'_>>) -> (bool, bool) {
+    let Some(r) = facts else {
+        return (false, false);
+    };
+    let mut given = (false, false);
+    if let Some(c) = r.conn_log_id
+        && c.get().is_none()
+    {
+        given.0 = c.set(errorlog_format::generate_log_id(None)).is_ok();
+    }
+    if let Some(q) = r.log_id
+        && q.get().is_none()
+    {
+        given.1 = q
+            .set(errorlog_format::generate_log_id(r.request_time))
+            .is_ok();
+    }
+    given
 }
 
 /// `write(2)` until done, retrying on EINTR. One call for a normal line; a short write (disk

@@ -16,14 +16,25 @@
 //! | [`AccessLog`], [`AccessEntry`] | `mod_log_config.c: config_log_transaction` |
 //! | [`local_tz`] | `apr_time_exp_lt` → `localtime_r`: the zone `tzset` picks |
 //! | [`startup_warning`] | `APLOG_STARTUP`: first-pass messages on the console, no prefix |
+//! | [`flush_buffered_logs`] | `mod_log_config.c: ap_buffered_log_writer`, `flush_all_logs` (`BufferedLogs On`) |
+//! | [`errorlog_format`] | `core.c: parse_errorlog_string`, `log.c: do_errorlog_format` (`ErrorLogFormat`) |
+//! | [`piped`] | `log.c: ap_open_piped_log`, `piped_log_spawn`, `piped_log_maintenance`, `log_child` |
+//! | [`open_piped_logs`] | `mod_log_config.c: open_multi_logs` (the piped part), run by the parent |
 
 mod access_log;
+mod buffered;
 mod error_log;
+pub mod errorlog_format;
 mod localtime;
+pub mod piped;
 
 pub use access_log::{
     AccessEntry, AccessLog, COMBINED_FORMAT, COMMON_FORMAT, ConnFacts, LogFormatError,
     compile_format,
+};
+pub use buffered::{
+    LOG_BUFSIZE, flush_all as flush_buffered_logs,
+    flush_all_from_signal as flush_buffered_logs_from_signal,
 };
 pub use error_log::ErrorLog;
 pub use localtime::local_tz;
@@ -111,6 +122,53 @@ impl fmt::Display for Level {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// Start every piped logger the configuration names (main server and virtual hosts, access and
+/// error logs) in the control process, before any child exists (`piped` step 1). The error is
+/// in Apache's words (AH00104 for an access log, AH00089 for an error log), errno first.
+pub fn open_piped_logs(cfg: &crate::config::ServerConfig) -> std::io::Result<()> {
+    use crate::config::ErrorLogTarget;
+    piped::claim_parent();
+    let access = cfg
+        .custom_logs
+        .iter()
+        .chain(cfg.vhosts.iter().flat_map(|v| v.custom_logs.iter()))
+        .filter_map(|l| l.path.to_str().filter(|p| p.starts_with('|')));
+    for target in access {
+        piped::open(target, true, &cfg.server_root).map_err(|e| piped_error(&e, target, true))?;
+    }
+    let errors = std::iter::once(&cfg.error_log)
+        .chain(cfg.vhosts.iter().filter_map(|v| v.error_log.as_ref()))
+        .filter_map(|t| match t {
+            ErrorLogTarget::Piped(t) => Some(t.as_str()),
+            _ => None,
+        });
+    for target in errors {
+        piped::open(target, false, &cfg.server_root).map_err(|e| piped_error(&e, target, false))?;
+    }
+    Ok(())
+}
+
+/// `(2)No such file or directory: AH00104: unable to start piped log program 'x'`.
+pub(crate) fn piped_error(e: &std::io::Error, target: &str, access: bool) -> std::io::Error {
+    let head = format!(
+        "({}){}",
+        e.raw_os_error().unwrap_or(0),
+        crate::config::parse::io_text(e)
+    );
+    let msg = if access {
+        let program = piped::Command::parse(target)
+            .map(|c| c.program)
+            .unwrap_or_default();
+        format!("{head}: AH00104: unable to start piped log program '{program}'")
+    } else {
+        format!(
+            "{head}: AH00089: Couldn't start ErrorLog process '{}'.",
+            target.get(1..).unwrap_or_default()
+        )
+    };
+    std::io::Error::new(e.kind(), msg)
 }
 
 /// A first-pass (APLOG_STARTUP) message: printed to stderr as is, without the bracketed prefix,

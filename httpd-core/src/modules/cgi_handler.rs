@@ -287,6 +287,8 @@ fn internal_redirect(x: &mut Exchange<'_>, location: &str) -> crate::http::respo
         local: x.local,
         body: &mut *x.body,
         vhost: x.vhost,
+        log_ids: x.log_ids,
+        log_env: x.log_env.clone(),
     };
     let r = handle(&mut inner);
     DEPTH.with(|d| d.set(d.get() - 1));

@@ -55,6 +55,8 @@ impl Parent {
                     log: self.log.clone(),
                     identity: self.identity.as_ref(),
                 });
+                // The child pool's cleanup: BufferedLogs' last lines (`flush_all_logs`).
+                httpd_core::log::flush_buffered_logs();
                 std::process::exit(code);
             }
             Ok(ForkResult::Parent { child }) => {
@@ -91,8 +93,8 @@ impl Parent {
             };
             let Some(pid) = status.pid() else { continue };
             let Some(slot) = self.slot_of(pid) else {
-                // mod_cgid's daemon is re-forked (`cgid_maint`).
-                httpd_core::modules::cgid::maint(pid);
+                // mod_cgid's daemon is re-forked, a piped logger restarted (other children).
+                httpd_core::mpm_common::other_child_alert(pid);
                 continue;
             };
             let old_generation =
