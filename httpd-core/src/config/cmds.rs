@@ -369,25 +369,6 @@ pub fn set_options(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `mod_mime.c: add_handler` (ITERATE2): `AddHandler name .ext …`, for the section it is in.
-pub fn add_handler(w: &mut Walker<'_>, a: &[String]) -> R {
-    let [handler, exts @ ..] = a else {
-        return Err("AddHandler requires at least two arguments, a handler name followed by one or more file extensions".into());
-    };
-    if exts.is_empty() {
-        return Err("AddHandler requires at least two arguments, a handler name followed by one or more file extensions".into());
-    }
-    let scope = w.handler_scope();
-    for e in exts {
-        let ext = e.trim_start_matches('.').to_ascii_lowercase();
-        w.cfg
-            .cgi
-            .handlers_by_ext
-            .push((ext, handler.to_ascii_lowercase(), scope.clone()));
-    }
-    Ok(())
-}
-
 /// `mod_alias.c: add_alias`, `add_alias_regex`, and the ScriptAlias variants.
 pub fn add_alias(w: &mut Walker<'_>, a: &[String]) -> R {
     w.cfg.alias.add_alias(a, false, false)

@@ -37,6 +37,7 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("alias", "mod_alias.c"),
     ("cgi", "mod_cgi.c"),
     ("cgid", "mod_cgid.c"),
+    ("negotiation", "mod_negotiation.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,

@@ -370,6 +370,16 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
         merged.error_documents.retain(|(c, _)| c != code);
         merged.error_documents.push((*code, doc.clone()));
     }
+    // mod_mime (its own merge, rule 4 of modules/mime.rs), ForceType, mod_negotiation.
+    if let Some(m) = &s.mime {
+        merged.mime = Some(crate::modules::mime::merge(merged.mime.as_ref(), m));
+    }
+    if s.force_type.is_some() {
+        merged.force_type.clone_from(&s.force_type);
+    }
+    if let Some(n) = &s.negotiation {
+        merged.negotiation = Some(merged.negotiation.clone().unwrap_or_default().merged(n));
+    }
     if let Some(e) = s.file_etag {
         merged.file_etag = e
             .over(merged.file_etag.map(FileEtag::bits))

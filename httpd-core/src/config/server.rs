@@ -108,6 +108,13 @@ pub struct Section {
     /// `Options` inside the section ([`super::options`]); in a merged section, the options in
     /// force as an absolute setting.
     pub options: Option<super::options::OptionsSetting>,
+    /// mod_mime's extension mappings (`AddType`, `AddLanguage`, …); shared, so a request
+    /// whose sections add none merges nothing.
+    pub mime: Option<std::sync::Arc<crate::modules::mime::MimeDir>>,
+    /// `ForceType` (core), lower case; `none` cancels an outer one.
+    pub force_type: Option<String>,
+    /// `LanguagePriority`, `ForceLanguagePriority` (mod_negotiation).
+    pub negotiation: Option<crate::modules::negotiation::NegConfig>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -193,8 +200,10 @@ pub struct ServerConfig {
     pub request_read_timeout: Option<ReqTimeout>,
     /// mod_alias (`Alias`, `ScriptAlias`, `Redirect`, …).
     pub alias: crate::modules::alias::AliasConfig,
-    /// mod_cgi/mod_cgid settings and mod_mime's `AddHandler`.
+    /// mod_cgi/mod_cgid settings.
     pub cgi: crate::modules::cgi_script::CgiConfig,
+    /// `CacheNegotiatedDocs` (mod_negotiation, server-wide).
+    pub cache_negotiated_docs: bool,
 }
 
 impl ServerConfig {
@@ -252,6 +261,7 @@ impl ServerConfig {
                 script_log_buffer: 1024,
                 ..Default::default()
             },
+            cache_negotiated_docs: false,
         }
     }
 

@@ -54,6 +54,7 @@ pub mod host;
 pub mod input;
 pub mod mime;
 mod module_hooks;
+pub mod negotiate;
 pub mod range;
 pub mod read;
 pub mod request;
