@@ -454,11 +454,10 @@ fn route(
                 }
                 return match negotiate::multiviews(x, table, &sub_url, &sub_fs, &env_now, &d) {
                     negotiate::Outcome::Declined => None,
-                    negotiate::Outcome::Answer(mut r) => {
-                        // The sub-request's headers stay with it; its status (and the
-                        // variant list of a 406) reach the main request.
+                    negotiate::Outcome::Answer(r) => {
+                        // fixup_dir's error_notfound: a 406 (with its variant list and
+                        // negotiation fields) is the answer if no other name serves.
                         if r.status != 404 {
-                            r.err_headers.clear();
                             neg_error = Some(r);
                         }
                         None

@@ -238,7 +238,7 @@ pub fn multiviews(
     let count = sorted.len();
     let prefer_scripts =
         x.req.line.method != "GET" && x.req.line.method != "HEAD" || x.req.line.query.is_some();
-    match do_negotiation(x, conf, env, &mut sorted, prefer_scripts, count, dir) {
+    match do_negotiation(x, conf, env, &mut sorted, prefer_scripts, count, fs_path) {
         Err(r) => Outcome::Answer(r),
         Ok((best, mut neg)) => {
             neg.vlist = dir_vlist(dir, x.req.time);
@@ -301,7 +301,7 @@ fn map_negotiation(x: &Exchange<'_>, map: &Path, url: &str, conf: &Section, env:
         }
     };
     let dir = map.parent().unwrap_or(map);
-    let (best, mut neg) = match do_negotiation(x, conf, env, &mut vars, false, 0, dir) {
+    let (best, mut neg) = match do_negotiation(x, conf, env, &mut vars, false, 0, map) {
         Ok(v) => v,
         Err(r) => return Outcome::Answer(r),
     };
@@ -375,8 +375,8 @@ pub fn map_file(
     }
 }
 
-/// `do_negotiation` + `setup_choice_response`: the index of the chosen variant and the
-/// headers to add, or the 300/406 answer (with the variant list) to send.
+/// `do_negotiation` + `setup_choice_response` for `r->filename` (the missing file or the
+/// map): the index of the chosen variant and the headers to add, or the 300/406 answer (with the variant list) to send.
 fn do_negotiation(
     x: &Exchange<'_>,
     conf: &Section,
@@ -384,8 +384,9 @@ fn do_negotiation(
     vars: &mut [Variant],
     prefer_scripts: bool,
     multiviews_count: usize,
-    dir: &Path,
+    filename: &Path,
 ) -> Result<(usize, Negotiated), Box<Response>> {
+    let dir = filename.parent().unwrap_or(filename);
     let req = x.req;
     let get = |n: &str| req.headers.get(n).map(str::to_string);
     let mut neg = Neg::from_headers(&get, conf.negotiation.clone().unwrap_or_default());
