@@ -130,16 +130,10 @@ pub fn set_group(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `mod_mime.c: set_types_config`; a missing file makes the http module use its built-in table.
+/// `mod_mime.c: set_types_config`. The file is read at start (`Started::open_logs`): a
+/// missing one passes `-t` and stops the start with AH01597, as in Apache.
 pub fn set_types_config(w: &mut Walker<'_>, a: &[String]) -> R {
-    let p = w.root_relative(&a[0]);
-    if !p.is_file() {
-        w.cfg.startup_warnings.push(format!(
-            "mpm-lab: TypesConfig {} not found; using the built-in MIME type table",
-            p.display()
-        ));
-    }
-    w.cfg.types_config = Some(p);
+    w.cfg.types_config = Some(w.root_relative(&a[0]));
     Ok(())
 }
 
