@@ -121,9 +121,12 @@ pub fn multiviews_match(w: &mut Walker<'_>, a: &[String]) -> R {
     a.iter().try_for_each(|word| m.multiviews_match(word))
 }
 
-pub fn mod_mime_use_path_info(w: &mut Walker<'_>, a: &[String]) -> R {
-    mime(w).use_path_info = Some(a[0].eq_ignore_ascii_case("on"));
-    Ok(())
+/// `ModMimeUsePathInfo`: refused, not ignored (the type checker sees the file name only).
+pub fn mod_mime_use_path_info(_: &mut Walker<'_>, _: &[String]) -> R {
+    Err(
+        "ModMimeUsePathInfo is not supported by mpm-lab: mod_mime looks at the file name only"
+            .into(),
+    )
 }
 
 /// `ForceType` (core.c `ap_set_string_slot_lower`).

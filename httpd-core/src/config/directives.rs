@@ -361,7 +361,7 @@ pub static DIRECTIVES: &[Directive] = &[
     row("MultiviewsMatch", Any, Iterate, ALL, "mime", "MultiviewsMatch Any|NegotiatedOnly|Filters|Handlers [Handlers|Filters]", "NegotiatedOnly",
         "NegotiatedOnly (default), Handlers and/or Filters, or Any", cmds_mime::multiviews_match).overrides("FileInfo"),
     row("ModMimeUsePathInfo", Directory, Flag, ALL, "mime", "ModMimeUsePathInfo On|Off", "Off",
-        "Set to 'yes' to allow mod_mime to use path info for type checking", cmds_mime::mod_mime_use_path_info),
+        "refused by mpm-lab (mod_mime looks at the file name only)", cmds_mime::mod_mime_use_path_info),
     row("ForceType", Any, Take1, ALL, "core", "ForceType media-type|None", "-",
         "a mime type that overrides other configured type", cmds_mime::force_type).overrides("FileInfo"),
     row("LanguagePriority", Any, Iterate, ALL, "negotiation", "LanguagePriority MIME-lang [MIME-lang] ...", "none",

@@ -1,6 +1,6 @@
 //! mod_mime's per-directory half (`modules/http/mod_mime.c`): the extension mappings of
 //! `AddType`, `AddEncoding`, `AddCharset`, `AddLanguage`, `AddHandler` and their `Remove*`
-//! forms, `DefaultLanguage`, `MultiviewsMatch`, `ModMimeUsePathInfo`, and `find_ct`, the
+//! forms, `DefaultLanguage`, `MultiviewsMatch`, and `find_ct`, the
 //! type checker that turns a file name into its metadata. The `TypesConfig` table itself is
 //! [`crate::http::mime::MimeTypes`].
 //!
@@ -23,9 +23,9 @@
 //!    `MultiviewsMatch Handlers`/`Filters`, any extension under `MultiviewsMatch Any`.
 //!
 //! Left out: `AddInputFilter`/`AddOutputFilter` and their `Remove*` forms are refused at
-//! configuration time (mpm-lab has no per-extension filter chain), and so is `MimeOptions`
-//! (an unknown directive). `ModMimeUsePathInfo` is accepted and applied, but only matters for
-//! requests that carry path info (CGI), which mpm-lab's static path has none of.
+//! configuration time (mpm-lab has no per-extension filter chain), and so is
+//! `ModMimeUsePathInfo` (the type checker sees the file name only). `MimeOptions` is trunk's,
+//! not 2.4's: an unknown directive, as in Apache 2.4.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -94,8 +94,6 @@ pub struct MimeDir {
     pub remove: Vec<(String, Field)>,
     pub default_language: Option<String>,
     pub multimatch: u8,
-    /// `ModMimeUsePathInfo`: `None` unset (off).
-    pub use_path_info: Option<bool>,
 }
 
 /// `ITERATE2` extension key: lower case, one leading dot dropped.
@@ -177,7 +175,6 @@ pub fn merge(base: Option<&Arc<MimeDir>>, add: &Arc<MimeDir>) -> Arc<MimeDir> {
         } else {
             base.multimatch
         },
-        use_path_info: add.use_path_info.or(base.use_path_info),
     })
 }
 
