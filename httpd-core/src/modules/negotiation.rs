@@ -98,7 +98,7 @@ pub struct AcceptRec {
 
 /// `ap_get_token`: skip white space, take up to `;`, `,` (or white space unless
 /// `accept_white`), quoted strings whole; skip the white space after it.
-pub fn get_token<'a>(s: &'a str, accept_white: bool) -> (&'a str, &'a str) {
+pub fn get_token(s: &str, accept_white: bool) -> (&str, &str) {
     let s = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
     let b = s.as_bytes();
     let mut i = 0;
