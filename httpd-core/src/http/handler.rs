@@ -39,7 +39,7 @@ use crate::config::options::symlinks_allowed;
 use crate::log::Level;
 use crate::modules::alias::Translated;
 use crate::modules::cgi_handler;
-use crate::modules::mime::{MimeInfo, find_ct};
+use crate::modules::mime::{MimeInfo, type_check};
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
 const KNOWN_METHODS: &[&str] = &[
@@ -572,7 +572,7 @@ fn file_mime(x: &Exchange<'_>, dir: &crate::config::Section, path: &std::path::P
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let mut info = find_ct(&name, dir.mime.as_deref(), &x.server.inner.mime);
+    let mut info = type_check(&name, dir.mime.as_deref(), &x.server.inner.mime, false);
     if let Some(t) = dir.force_type.as_deref().filter(|t| *t != "none") {
         info.content_type = Some(t.to_string());
     }

@@ -206,6 +206,18 @@ pub struct MimeInfo {
 
 /// `find_ct` for `file_name` (no directory part) under the merged section's `dir`.
 pub fn find_ct(file_name: &str, dir: Option<&MimeDir>, types: &MimeTypes) -> MimeInfo {
+    type_check(file_name, dir, types, true)
+}
+
+/// [`find_ct`]; without `exceptions` the list mod_negotiation needs is not built (the request
+/// path's call: no allocation beyond the metadata found).
+pub fn type_check(
+    file_name: &str,
+    dir: Option<&MimeDir>,
+    types: &MimeTypes,
+    exceptions: bool,
+) -> MimeInfo {
+    let collect = exceptions;
     let mut info = MimeInfo::default();
     // Leading dots are part of the base name (rule 2).
     let lead = file_name.len() - file_name.trim_start_matches('.').len();
@@ -213,7 +225,10 @@ pub fn find_ct(file_name: &str, dir: Option<&MimeDir>, types: &MimeTypes) -> Mim
         Some(i) => (&file_name[..lead + i], &file_name[lead + i + 1..]),
         None => (file_name, ""),
     };
-    let mut exceptions = vec![base.to_string()];
+    let mut exceptions = Vec::new();
+    if collect {
+        exceptions.push(base.to_string());
+    }
     let mut found_metadata = false;
     let multimatch = dir.map_or(0, |d| d.multimatch);
     let mut charset: Option<&str> = None;
@@ -254,11 +269,11 @@ pub fn find_ct(file_name: &str, dir: Option<&MimeDir>, types: &MimeTypes) -> Mim
         }
         if found || multimatch & MULTIMATCH_ANY != 0 {
             found_metadata = true;
-        } else {
+        } else if collect {
             exceptions.push(ext.to_string());
         }
     }
-    if found_metadata {
+    if found_metadata && collect {
         info.exceptions = Some(exceptions);
     }
     if let (Some(t), Some(cs)) = (&info.content_type, charset) {
