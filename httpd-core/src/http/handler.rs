@@ -40,6 +40,7 @@ use crate::log::Level;
 use crate::modules::alias::Translated;
 use crate::modules::cgi_handler;
 use crate::modules::mime::{MimeInfo, type_check};
+use crate::modules::negotiation::fix_encoding;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
 const KNOWN_METHODS: &[&str] = &[
@@ -717,6 +718,7 @@ fn default_handler(
             r.headers.push(("Allow", x.allow()));
             if let Located::File(p, ..) = &located {
                 r.content_type = content_type(p);
+                content_fields(x, &mut r, mime);
             }
             return r;
         }
@@ -758,10 +760,7 @@ fn default_handler(
         etag_bits,
     ) {
         Ok(mut r) => {
-            r.content_encoding.clone_from(&mime.encoding);
-            if !mime.languages.is_empty() {
-                r.content_languages = Some(mime.languages.join(","));
-            }
+            content_fields(x, &mut r, mime);
             r
         }
         Err((403, e)) => {
@@ -785,6 +784,24 @@ fn default_handler(
             r
         }
         Err((status, _)) => x.error(status, None),
+    }
+}
+
+/// `Content-Encoding` and `Content-Language` from mod_mime, the encoding spelled as the client
+/// did when mod_negotiation is loaded (its `fix_encoding` fixup).
+fn content_fields(x: &Exchange<'_>, r: &mut Response, mime: &MimeInfo) {
+    r.content_encoding = mime.encoding.as_ref().map(|e| {
+        x.server
+            .inner
+            .config
+            .loaded_modules
+            .contains(&"negotiation")
+            .then(|| fix_encoding(e, x.req.headers.get("Accept-Encoding")))
+            .flatten()
+            .unwrap_or_else(|| e.clone())
+    });
+    if !mime.languages.is_empty() {
+        r.content_languages = Some(mime.languages.join(","));
     }
 }
 

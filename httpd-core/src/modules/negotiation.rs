@@ -800,6 +800,21 @@ pub fn best_match(
     }
 }
 
+/// `fix_encoding` (a fixup, for every response once mod_negotiation is loaded): the client's
+/// own spelling of the response's encoding, `gzip` or `x-gzip`, when it sent one.
+pub fn fix_encoding(enc: &str, accept_encoding: Option<&str>) -> Option<String> {
+    let bare = enc.strip_prefix("x-").unwrap_or(enc);
+    let accepts = header_line(accept_encoding)?;
+    if let Some(a) = accepts.iter().find(|a| a.name == bare) {
+        return Some(a.name.clone());
+    }
+    accepts
+        .iter()
+        .rev()
+        .find(|a| a.name.strip_prefix("x-") == Some(bare))
+        .map(|a| a.name.clone())
+}
+
 #[cfg(test)]
 #[path = "negotiation_tests.rs"]
 mod tests;

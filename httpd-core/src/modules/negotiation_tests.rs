@@ -243,3 +243,17 @@ fn step_5_level_and_rvsa() {
     assert!(!choice);
     assert!(n.ua_supports_trans && n.send_alternates && n.use_rvsa);
 }
+
+#[test]
+fn fix_encoding_uses_the_clients_spelling() {
+    assert_eq!(
+        fix_encoding("gzip", Some("x-gzip")).as_deref(),
+        Some("x-gzip")
+    );
+    assert_eq!(
+        fix_encoding("x-gzip", Some("gzip, x-gzip")).as_deref(),
+        Some("gzip")
+    );
+    assert_eq!(fix_encoding("gzip", Some("br")), None);
+    assert_eq!(fix_encoding("gzip", None), None);
+}
