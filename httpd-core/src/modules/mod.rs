@@ -19,7 +19,7 @@
 //! | [`cgi`] | `modules/generators/mod_cgi.c` |
 //! | [`cgid`] | `modules/generators/mod_cgid.c` |
 //! | [`mime`] | `modules/http/mod_mime.c` (per-directory mappings; built in) |
-//! | [`negotiation`], [`negotiation_map`] | `modules/mappers/mod_negotiation.c` |
+//! | [`negotiation`], [`negotiation_accept`], [`negotiation_quality`], [`negotiation_map`] | `modules/mappers/mod_negotiation.c` |
 
 pub mod access_compat;
 pub mod alias;
@@ -35,6 +35,8 @@ pub mod env;
 pub mod headers;
 pub mod mime;
 pub mod negotiation;
+pub mod negotiation_accept;
 pub mod negotiation_map;
+pub mod negotiation_quality;
 pub mod reqtimeout;
 pub mod setenvif;

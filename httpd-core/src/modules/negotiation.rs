@@ -1,7 +1,8 @@
 //! Content negotiation's decision (`modules/mappers/mod_negotiation.c`): the client's
 //! `Accept*` headers, the variants, and Apache's server-driven algorithm (`best_match` with
 //! `is_variant_better`, or RFC 2296's RVSA/1.0 when the client sends `Negotiate: 1.0`).
-//! Pure functions: the variants come in already read (a directory scan for MultiViews or a
+//! The headers are parsed by [`super::negotiation_accept`], each dimension's quality set by
+//! [`super::negotiation_quality`]. Pure functions: the variants come in already read (a directory scan for MultiViews or a
 //! type map, [`super::negotiation_map`]), and what to send goes out as data
 //! ([`super::negotiation_handler`] acts on it).
 //!
@@ -20,9 +21,15 @@
 //! one; `Accept-Language: en-US` matches `en` at 0.001; `ForceLanguagePriority` Prefer and
 //! Fallback. Quality values are `f32` as in Apache, so ties break the same way.
 
+pub use super::negotiation_accept::{AcceptRec, fix_encoding, get_entry, get_token, header_line};
+use super::negotiation_quality::{
+    is_identity, level_cmp, set_accept_quality, set_charset_quality, set_encoding_quality,
+    set_language_quality,
+};
+
 /// `INCLUDES_MAGIC_TYPE` and `INCLUDES_MAGIC_TYPE3` (mod_include's pseudo-HTML types).
-const INCLUDES_MAGIC: &str = "text/x-server-parsed-html";
-const INCLUDES_MAGIC3: &str = "text/x-server-parsed-html3";
+pub(crate) const INCLUDES_MAGIC: &str = "text/x-server-parsed-html";
+pub(crate) const INCLUDES_MAGIC3: &str = "text/x-server-parsed-html3";
 /// `CGI_MAGIC_TYPE`: what a variant with a handler and no type is taken for.
 pub const CGI_MAGIC_TYPE: &str = "application/x-httpd-cgi";
 
@@ -84,154 +91,6 @@ impl NegConfig {
             _ => Err(format!("Invalid ForceLanguagePriority option {w}")),
         }
     }
-}
-
-/// One item of an `Accept*` header or a variant's `Content-Type` (`accept_rec`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AcceptRec {
-    /// Lower case.
-    pub name: String,
-    pub quality: f32,
-    pub level: f32,
-    pub charset: String,
-}
-
-/// `ap_get_token`: skip white space, take up to `;`, `,` (or white space unless
-/// `accept_white`), quoted strings whole; skip the white space after it.
-pub fn get_token(s: &str, accept_white: bool) -> (&str, &str) {
-    let s = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len()
-        && (accept_white || !b[i].is_ascii_whitespace())
-        && b[i] != b';'
-        && b[i] != b','
-    {
-        i += 1;
-        if b[i - 1] == b'"' {
-            while i < b.len() {
-                i += 1;
-                if b[i - 1] == b'"' {
-                    break;
-                }
-            }
-        }
-    }
-    let rest = s[i..].trim_start_matches(|c: char| c.is_ascii_whitespace());
-    (&s[..i], rest)
-}
-
-/// `atoq`: `0`, `0.d`, `0.dd`, `0.ddd` or `.ddd`; anything else is 1.
-pub fn atoq(s: &str) -> f32 {
-    let s = s.trim_start_matches(|c: char| c.is_ascii_whitespace());
-    let b = s.as_bytes();
-    if b.is_empty() {
-        return 1.0;
-    }
-    let mut i = 0;
-    if b[0] != b'.' {
-        if b[0] != b'0' {
-            return 1.0;
-        }
-        i = 1;
-    }
-    if b.get(i) != Some(&b'.') {
-        return 0.0;
-    }
-    let d = |k: usize| {
-        b.get(i + k)
-            .filter(|c| c.is_ascii_digit())
-            .map(|c| (c - b'0') as i32)
-    };
-    let mut n = 0;
-    if let Some(a) = d(1) {
-        n += a * 100;
-        if let Some(b2) = d(2) {
-            n += b2 * 10;
-            // Apache's test is `> '0'`: a third digit 0 adds nothing either way.
-            if let Some(c) = d(3) {
-                n += c;
-            }
-        }
-    }
-    n as f32 / 1000.0
-}
-
-/// `get_entry`: one media range with its `q`/`qs`, `level` and `charset` parameters.
-pub fn get_entry(line: &str) -> (AcceptRec, &str) {
-    let (name, mut rest) = get_token(line, false);
-    let name = name.to_ascii_lowercase();
-    let level = match name.as_str() {
-        // "KLUDGE!!! Default HTML to level 2.0 unless the browser *explicitly* says
-        // something else."
-        "text/html" | INCLUDES_MAGIC => 2.0,
-        INCLUDES_MAGIC3 => 3.0,
-        _ => 0.0,
-    };
-    let mut rec = AcceptRec {
-        name,
-        quality: 1.0,
-        level,
-        charset: String::new(),
-    };
-    while let Some(after) = rest.strip_prefix(';') {
-        let (parm, r) = get_token(after, true);
-        rest = r;
-        let end = parm
-            .find(|c: char| c.is_ascii_whitespace() || c == '=')
-            .unwrap_or(parm.len());
-        if end == parm.len() {
-            continue;
-        }
-        let attr = parm[..end].to_ascii_lowercase();
-        let v = parm[end + 1..].trim_start_matches(|c: char| c.is_ascii_whitespace() || c == '=');
-        let v = match v.strip_prefix('"') {
-            Some(q) => q.split(['"', '\r', '\n']).next().unwrap_or(""),
-            None => v
-                .split(|c: char| c.is_ascii_whitespace())
-                .next()
-                .unwrap_or(""),
-        };
-        let v = v.to_ascii_lowercase();
-        match attr.as_str() {
-            "q" | "qs" => rec.quality = atoq(&v),
-            "level" => rec.level = atoi(&v) as f32,
-            "charset" => rec.charset = v,
-            _ => {}
-        }
-    }
-    if let Some(r) = rest.strip_prefix(',') {
-        rest = r;
-    }
-    (rec, rest)
-}
-
-/// C's `atoi`: leading digits (with a sign), 0 if none.
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let n: i64 = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |a, c| {
-            a.saturating_mul(10).saturating_add((c - b'0') as i64)
-        });
-    if neg { -n } else { n }
-}
-
-/// `do_header_line`: `None` when the header is absent.
-pub fn header_line(v: Option<&str>) -> Option<Vec<AcceptRec>> {
-    let mut line = v?;
-    let mut out = Vec::new();
-    while !line.is_empty() {
-        let (rec, rest) = get_entry(line);
-        out.push(rec);
-        line = rest;
-    }
-    Some(out)
 }
 
 /// One variant (`var_rec`), with the qualities `best_match` fills in.
@@ -404,247 +263,6 @@ impl Neg {
     }
 }
 
-/// `mime_match`.
-fn mime_match(a: &AcceptRec, v: &mut Variant) -> bool {
-    let t = a.name.as_str();
-    if t == "*" || t == "*/*" {
-        v.mime_stars = v.mime_stars.max(1);
-        return true;
-    }
-    if let Some(major) = t.strip_suffix("/*")
-        && v.mime_type.len() > major.len()
-        && v.mime_type.starts_with(major)
-        && v.mime_type.as_bytes()[major.len()] == b'/'
-    {
-        v.mime_stars = v.mime_stars.max(2);
-        return true;
-    }
-    if (t == v.mime_type
-        || (t == "text/html" && matches!(v.mime_type.as_str(), INCLUDES_MAGIC | INCLUDES_MAGIC3)))
-        && a.level >= v.level
-    {
-        v.level_matched = v.level;
-        v.mime_stars = 3;
-        return true;
-    }
-    false
-}
-
-/// `level_cmp`: 1 when `a` is better, -1 when worse, 0 for a tie.
-fn level_cmp(a: &Variant, b: &Variant) -> i32 {
-    if a.is_pseudo_html && !b.is_pseudo_html {
-        return 0;
-    }
-    if !a.is_pseudo_html && a.mime_type != b.mime_type {
-        return 0;
-    }
-    if a.level_matched != b.level_matched {
-        return if a.level_matched > b.level_matched {
-            1
-        } else {
-            -1
-        };
-    }
-    if a.level != b.level {
-        return if a.level < b.level { 1 } else { -1 };
-    }
-    0
-}
-
-/// `find_lang_index`: the first range that is a (case-insensitive) prefix of `lang`.
-fn find_lang_index(list: Option<&[String]>, lang: &str) -> i32 {
-    list.and_then(|l| {
-        l.iter().position(|a| {
-            lang.len() >= a.len() && lang.as_bytes()[..a.len()].eq_ignore_ascii_case(a.as_bytes())
-        })
-    })
-    .map_or(-1, |i| i as i32)
-}
-
-fn set_language_quality(neg: &Neg, v: &mut Variant) {
-    let force = if neg.conf.force_priority == 0 {
-        FLP_PREFER
-    } else {
-        neg.conf.force_priority
-    };
-    if v.languages.is_empty() {
-        if !neg.dont_fiddle_headers {
-            v.lang_quality = neg.default_lang_quality;
-        }
-        return;
-    }
-    match &neg.accept_langs {
-        // No Accept-Language makes the variant indefinite.
-        None => v.definite = false,
-        Some(accs) => {
-            let mut best: Option<&AcceptRec> = None;
-            let mut star: Option<&AcceptRec> = None;
-            let mut fiddle_q = 0.0f32;
-            let mut any_match_on_star = false;
-            for lang in &v.languages {
-                let mut this: Option<&AcceptRec> = None;
-                let mut longest = 0;
-                for a in accs {
-                    if a.name == "*" {
-                        star.get_or_insert(a);
-                        continue;
-                    }
-                    let n = a.name.len();
-                    if lang.len() >= n
-                        && lang.as_bytes()[..n] == *a.name.as_bytes()
-                        && (lang.len() == n || lang.as_bytes()[n] == b'-')
-                        && n > longest
-                    {
-                        longest = n;
-                        this = Some(a);
-                    }
-                    // en-US also matches en and en-GB, at 0.001.
-                    if this.is_none()
-                        && !neg.dont_fiddle_headers
-                        && let Some(p) = a.name.find('-')
-                        && lang.as_bytes().starts_with(&a.name.as_bytes()[..p])
-                    {
-                        fiddle_q = 0.001;
-                    }
-                }
-                if best.is_none()
-                    || this.is_some_and(|t| best.is_some_and(|b| t.quality > b.quality))
-                {
-                    best = this;
-                }
-                if this.is_none() && star.is_some() {
-                    any_match_on_star = true;
-                }
-            }
-            if any_match_on_star
-                && let Some(s) = star
-                && best.is_none_or(|b| s.quality > b.quality)
-            {
-                best = Some(s);
-                v.definite = false;
-            }
-            v.lang_quality = best.map_or(fiddle_q, |b| b.quality);
-        }
-    }
-    // ForceLanguagePriority: the lowest LanguagePriority index of the variant's languages.
-    if (force & FLP_PREFER != 0 && v.lang_index < 0)
-        || (force & FLP_FALLBACK != 0 && v.lang_quality == 0.0)
-    {
-        let prio = neg.conf.language_priority.as_deref();
-        let bestidx = v
-            .languages
-            .iter()
-            .map(|l| find_lang_index(prio, l))
-            .filter(|i| *i >= 0)
-            .min();
-        if let Some(idx) = bestidx {
-            if v.lang_quality != 0.0 {
-                if force & FLP_PREFER != 0 {
-                    v.lang_index = idx;
-                }
-            } else if force & FLP_FALLBACK != 0 {
-                v.lang_index = idx;
-                v.lang_quality = 0.0001;
-                v.definite = false;
-            }
-        }
-    }
-}
-
-fn set_accept_quality(neg: &Neg, v: &mut Variant) {
-    let Some(accepts) = &neg.accepts else {
-        if !v.mime_type.is_empty() {
-            v.definite = false;
-        }
-        return;
-    };
-    let mut q = 0.0f32;
-    let mut q_definite = true;
-    for a in accepts {
-        let prev = v.mime_stars;
-        if !mime_match(a, v) || prev == v.mime_stars {
-            continue;
-        }
-        let fiddle = !neg.dont_fiddle_headers && !neg.accept_q;
-        q = match v.mime_stars {
-            1 if fiddle => 0.01,
-            2 if fiddle => 0.02,
-            _ => a.quality,
-        };
-        q_definite = v.mime_stars == 3;
-    }
-    v.mime_type_quality = q;
-    v.definite = v.definite && q_definite;
-}
-
-fn set_charset_quality(neg: &Neg, v: &mut Variant) {
-    let Some(accs) = &neg.accept_charsets else {
-        if !v.charset.is_empty() {
-            v.definite = false;
-        }
-        return;
-    };
-    let mut charset = v.charset.as_str();
-    if charset.is_empty() {
-        let textual = v.mime_type.starts_with("text/")
-            || matches!(v.mime_type.as_str(), INCLUDES_MAGIC | INCLUDES_MAGIC3);
-        if !textual || neg.dont_fiddle_headers {
-            return;
-        }
-        charset = "iso-8859-1";
-    }
-    let mut star = None;
-    for a in accs {
-        if a.name == charset {
-            v.charset_quality = a.quality;
-            return;
-        }
-        if a.name == "*" {
-            star = Some(a);
-        }
-    }
-    if let Some(s) = star {
-        v.charset_quality = s.quality;
-        v.definite = false;
-        return;
-    }
-    v.charset_quality = if charset == "iso-8859-1" { 1.0 } else { 0.0 };
-}
-
-/// `is_identity_encoding`.
-fn is_identity(enc: Option<&str>) -> bool {
-    enc.is_none_or(|e| e.is_empty() || matches!(e, "7bit" | "8bit" | "binary"))
-}
-
-fn set_encoding_quality(neg: &Neg, v: &mut Variant) {
-    let Some(accs) = &neg.accept_encodings else {
-        v.encoding_quality = if is_identity(v.encoding.as_deref()) {
-            1.0
-        } else {
-            0.5
-        };
-        return;
-    };
-    let (enc, not_found) = if is_identity(v.encoding.as_deref()) {
-        ("identity", 0.0001f32)
-    } else {
-        (v.encoding.as_deref().unwrap_or(""), 0.0)
-    };
-    let enc = enc.strip_prefix("x-").unwrap_or(enc);
-    let mut star = None;
-    for a in accs {
-        let name = a.name.strip_prefix("x-").unwrap_or(&a.name);
-        if name == enc {
-            v.encoding_quality = a.quality;
-            return;
-        }
-        if name == "*" {
-            star = Some(a);
-        }
-    }
-    v.encoding_quality = star.map_or(not_found, |s| s.quality);
-}
-
 /// `is_variant_better_rvsa` (RFC 2296).
 fn better_rvsa(v: &Variant, best: Option<&Variant>, bestq: &mut f32) -> bool {
     if v.encoding_quality == 0.0 {
@@ -798,21 +416,6 @@ pub fn best_match(
         }
         return (best, choice);
     }
-}
-
-/// `fix_encoding` (a fixup, for every response once mod_negotiation is loaded): the client's
-/// own spelling of the response's encoding, `gzip` or `x-gzip`, when it sent one.
-pub fn fix_encoding(enc: &str, accept_encoding: Option<&str>) -> Option<String> {
-    let bare = enc.strip_prefix("x-").unwrap_or(enc);
-    let accepts = header_line(accept_encoding)?;
-    if let Some(a) = accepts.iter().find(|a| a.name == bare) {
-        return Some(a.name.clone());
-    }
-    accepts
-        .iter()
-        .rev()
-        .find(|a| a.name.strip_prefix("x-") == Some(bare))
-        .map(|a| a.name.clone())
 }
 
 #[cfg(test)]

@@ -78,11 +78,10 @@ impl Reader<'_> {
                     }
                 }
             } else if c.is_ascii_whitespace() {
-                while let Some(c) = self
+                while self
                     .peek()
-                    .filter(|c| *c != b'\n' && c.is_ascii_whitespace())
+                    .is_some_and(|c| c != b'\n' && c.is_ascii_whitespace())
                 {
-                    let _ = c;
                     self.pos += 1;
                 }
                 if self.peek() == Some(b'\n') || self.peek().is_none() {
