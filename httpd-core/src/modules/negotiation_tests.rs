@@ -1,6 +1,7 @@
 //! Unit tests of [`super`]: header parsing and the steps of `is_variant_better`.
 
 use super::*;
+use crate::modules::negotiation_accept::atoq;
 
 fn neg(headers: &[(&str, &str)], conf: NegConfig) -> Neg {
     let owned: Vec<(String, String)> = headers
