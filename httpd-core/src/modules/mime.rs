@@ -335,7 +335,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_1_every_extension_gives_its_own_metadata() {
+    fn mime_1_every_extension_gives_its_own_metadata() {
         let d = debian_like();
         let i = find_ct("index.html.en", Some(&d), &types());
         assert_eq!(i.content_type.as_deref(), Some("text/html"));
@@ -356,7 +356,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_2_and_3_case_dots_and_remove_type() {
+    fn mime_2_and_3_case_dots_and_remove_type() {
         let d = debian_like();
         let i = find_ct("INDEX.HTML.ES", Some(&d), &types());
         // RemoveType es hides TypesConfig's application/ecmascript for .es.
@@ -370,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_4_merge_overlays_then_removes() {
+    fn mime_4_merge_overlays_then_removes() {
         let base = Arc::new(debian_like());
         let mut inner = MimeDir::default();
         inner.add(Field::Charset, "iso-8859-1", "en");
@@ -393,7 +393,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_5_charset_replaces_the_types_own() {
+    fn mime_5_charset_replaces_the_types_own() {
         assert_eq!(
             with_charset("text/html; charset=x; level=2", "utf-8"),
             "text/html; charset=utf-8; level=2"
@@ -405,7 +405,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_6_multiviews_match() {
+    fn mime_6_multiviews_match() {
         let mut d = debian_like();
         assert!(d.multiviews_match("Handlers").is_ok());
         assert_eq!(
