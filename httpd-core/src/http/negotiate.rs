@@ -376,11 +376,7 @@ fn do_negotiation(
             x.log(
                 "negotiation",
                 Level::Error,
-                format_args!(
-                    "AH00690: no acceptable variant: {}",
-                    dir.join(req.line.path.rsplit('/').next().unwrap_or(""))
-                        .display()
-                ),
+                format_args!("AH00690: no acceptable variant: {}", filename.display()),
             );
             406
         } else {
