@@ -136,7 +136,7 @@ pub fn force_type(w: &mut Walker<'_>, a: &[String]) -> R {
 }
 
 fn neg<'w>(w: &'w mut Walker<'_>) -> &'w mut NegConfig {
-    w.section_mut().negotiation.get_or_insert_default()
+    Arc::make_mut(w.section_mut().negotiation.get_or_insert_default())
 }
 
 /// `LanguagePriority` (ITERATE: several lines add up).

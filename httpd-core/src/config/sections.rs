@@ -391,7 +391,10 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
         merged.force_type.clone_from(&s.force_type);
     }
     if let Some(n) = &s.negotiation {
-        merged.negotiation = Some(merged.negotiation.clone().unwrap_or_default().merged(n));
+        merged.negotiation = Some(match &merged.negotiation {
+            None => n.clone(),
+            Some(b) => std::sync::Arc::new(b.merged(n)),
+        });
     }
     if let Some(e) = s.file_etag {
         merged.file_etag = e

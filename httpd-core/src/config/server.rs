@@ -114,7 +114,7 @@ pub struct Section {
     /// `ForceType` (core), lower case; `none` cancels an outer one.
     pub force_type: Option<String>,
     /// `LanguagePriority`, `ForceLanguagePriority` (mod_negotiation).
-    pub negotiation: Option<crate::modules::negotiation::NegConfig>,
+    pub negotiation: Option<std::sync::Arc<crate::modules::negotiation::NegConfig>>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).

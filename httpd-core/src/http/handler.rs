@@ -249,10 +249,11 @@ fn answer(x: &mut Exchange<'_>, user_out: &mut Option<String>, out: &mut Request
     if !r.error_page {
         return r;
     }
+    let server = x.server;
     match &dir {
         Some(d) => super::error_document::apply(x, r, d),
-        None if !x.server.inner.sections.base.error_documents.is_empty() => {
-            super::error_document::apply(x, r, &x.server.inner.sections.base)
+        None if !server.inner.sections.base.error_documents.is_empty() => {
+            super::error_document::apply(x, r, &server.inner.sections.base)
         }
         None => r,
     }
@@ -360,7 +361,12 @@ fn route(
         && fs_path.parent().is_some_and(std::path::Path::is_dir)
     {
         match negotiate::multiviews(x, table, &decoded, &fs_path, &env_now, dir) {
-            negotiate::Outcome::Declined => {}
+            negotiate::Outcome::Declined(vlist) => {
+                out.negotiated = vlist.map(|v| negotiate::Negotiated {
+                    vlist: Some(v),
+                    ..Default::default()
+                });
+            }
             negotiate::Outcome::Answer(r) => return *r,
             negotiate::Outcome::Chosen {
                 path,
@@ -454,7 +460,7 @@ fn route(
                     return None;
                 }
                 return match negotiate::multiviews(x, table, &sub_url, &sub_fs, &env_now, &d) {
-                    negotiate::Outcome::Declined => None,
+                    negotiate::Outcome::Declined(_) => None,
                     negotiate::Outcome::Answer(r) => {
                         // fixup_dir's error_notfound: a 406 (with its variant list and
                         // negotiation fields) is the answer if no other name serves.

@@ -35,8 +35,10 @@ use crate::modules::setenvif::Env;
 
 /// How a negotiation ended.
 pub enum Outcome {
-    /// Not ours (no candidate): the request goes on as if MultiViews were off.
-    Declined,
+    /// Not ours (no candidate): the request goes on as if MultiViews were off. A directory
+    /// scan that found nothing still leaves its validator (`read_types_multi` sets it before
+    /// `handle_multi` declines), which an ErrorDocument's ETag then carries.
+    Declined(Option<String>),
     /// Serve this file (under the URL `url`), merged with these sections.
     Chosen {
         path: PathBuf,
@@ -61,7 +63,7 @@ pub fn multiviews(
         fs_path.parent(),
         fs_path.file_name().and_then(|n| n.to_str()),
     ) else {
-        return Outcome::Declined;
+        return Outcome::Declined(None);
     };
     let url_dir = &url[..url.rfind('/').map_or(0, |i| i + 1)];
     // 1.
@@ -170,7 +172,7 @@ pub fn multiviews(
             );
             return Outcome::Answer(Box::new(x.error(404, None)));
         }
-        return Outcome::Declined;
+        return Outcome::Declined(dir_vlist(dir, x.req.time));
     }
     // 4. variantsortf: source quality down, then name.
     let mut order: Vec<usize> = (0..vars.len()).collect();
@@ -313,7 +315,7 @@ pub fn map_file(
             }
             Err(r)
         }
-        Outcome::Declined => Err(Box::new(x.error(404, None))),
+        Outcome::Declined(_) => Err(Box::new(x.error(404, None))),
         Outcome::Chosen { url: new, neg, .. } => {
             let with_query = match &x.req.line.query {
                 Some(q) => format!("{new}?{q}"),
@@ -338,7 +340,10 @@ fn do_negotiation(
     let dir = filename.parent().unwrap_or(filename);
     let req = x.req;
     let get = |n: &str| req.headers.get(n).map(str::to_string);
-    let mut neg = Neg::from_headers(&get, conf.negotiation.clone().unwrap_or_default());
+    let mut neg = Neg::from_headers(
+        &get,
+        conf.negotiation.as_deref().cloned().unwrap_or_default(),
+    );
     neg.is_transparent = matches!(req.line.method.as_str(), "GET" | "HEAD")
         && vars
             .iter()
