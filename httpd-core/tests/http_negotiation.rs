@@ -295,3 +295,25 @@ fn add_output_filter_is_refused_with_a_clear_message() {
         "{e}"
     );
 }
+
+#[test]
+fn error_document_type_map_serves_the_clients_language() {
+    // Debian's localized error pages: ErrorDocument 404 /error/HTTP_NOT_FOUND.html.var.
+    let map: &[u8] = b"Content-language: en\nContent-type: text/html; charset=UTF-8\nBody:----------en--\n<p>Not found</p>\n----------en--\n\nContent-language: es\nContent-type: text/html\nBody:----------es--\n<p>No encontrado</p>\n----------es--\n";
+    let conf = format!("{MIME}ErrorDocument 404 /error/HTTP_NOT_FOUND.html.var\n");
+    let srv = server(&conf, &[("error/HTTP_NOT_FOUND.html.var", map)]);
+    let r = get(&srv, "/nowhere", &[("Accept-Language", "es")]);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.text(), "<p>No encontrado</p>\n");
+    assert_eq!(r.header("Content-Language").as_deref(), Some("es"));
+    assert_eq!(
+        r.header("Vary").as_deref(),
+        Some("accept-language,accept-charset")
+    );
+    let r = parse(&srv.send(b"HEAD /nowhere HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"));
+    assert_eq!(r.header("Content-Length").as_deref(), Some("17"));
+    assert_eq!(
+        r.header("Content-Type").as_deref(),
+        Some("text/html; charset=utf-8")
+    );
+}
