@@ -353,7 +353,7 @@ fn route(
     let env_now = out.env.clone();
     // 4b. mod_negotiation's type checker: MultiViews for a file that does not exist (the only
     // case that costs a stat more, and only with Options MultiViews in force).
-    let options = crate::config::options::merge(dir.options.iter());
+    let mut options = crate::config::options::merge(dir.options.iter());
     if options & crate::config::options::OPT_MULTI != 0
         && cfg.loaded_modules.contains(&"negotiation")
         && !url_path.ends_with('/')
@@ -386,6 +386,9 @@ fn route(
                 mapped.fs_path.clone_from(&path);
                 (fs_path, decoded) = (path, url);
                 dir = merged.insert(*section);
+                // The variant's own sections from here on (its Options, Header lines).
+                options = crate::config::options::merge(dir.options.iter());
+                out.header_cmds = dir.headers.clone();
                 out.negotiated = Some(neg);
             }
         }
