@@ -76,6 +76,24 @@ impl Started {
             self.detach,
         )?;
         crate::modules::cgid::start_if_loaded(&self.config, &opened.log);
+        // mod_mime's post_config: a TypesConfig that cannot be read stops the start (`-t`
+        // passed: Apache reads the file only here).
+        if let Some(p) = &self.config.types_config
+            && let Err(e) = std::fs::File::open(p)
+        {
+            opened.log.log(
+                "mime",
+                Level::Error,
+                format_args!(
+                    "({}){}: AH01597: could not open mime types config file {}.",
+                    e.raw_os_error().unwrap_or(0),
+                    config::parse::io_text(&e),
+                    p.display()
+                ),
+            );
+            eprintln!("AH00016: Configuration Failed");
+            return Err(ExitCode::from(1));
+        }
         Ok(opened)
     }
 

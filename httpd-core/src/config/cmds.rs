@@ -139,16 +139,10 @@ pub fn set_group(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `mod_mime.c: set_types_config`; a missing file makes the http module use its built-in table.
+/// `mod_mime.c: set_types_config`. The file is read at start (`Started::open_logs`): a
+/// missing one passes `-t` and stops the start with AH01597, as in Apache.
 pub fn set_types_config(w: &mut Walker<'_>, a: &[String]) -> R {
-    let p = w.root_relative(&a[0]);
-    if !p.is_file() {
-        w.cfg.startup_warnings.push(format!(
-            "mpm-lab: TypesConfig {} not found; using the built-in MIME type table",
-            p.display()
-        ));
-    }
-    w.cfg.types_config = Some(p);
+    w.cfg.types_config = Some(w.root_relative(&a[0]));
     Ok(())
 }
 
@@ -440,25 +434,6 @@ pub fn set_sethandler(w: &mut Walker<'_>, a: &[String]) -> R {
 pub fn set_options(w: &mut Walker<'_>, a: &[String]) -> R {
     let s = w.section_mut();
     s.options = Some(s.options.unwrap_or_default().parse(a)?);
-    Ok(())
-}
-
-/// `mod_mime.c: add_handler` (ITERATE2): `AddHandler name .ext …`, for the section it is in.
-pub fn add_handler(w: &mut Walker<'_>, a: &[String]) -> R {
-    let [handler, exts @ ..] = a else {
-        return Err("AddHandler requires at least two arguments, a handler name followed by one or more file extensions".into());
-    };
-    if exts.is_empty() {
-        return Err("AddHandler requires at least two arguments, a handler name followed by one or more file extensions".into());
-    }
-    let scope = w.handler_scope();
-    for e in exts {
-        let ext = e.trim_start_matches('.').to_ascii_lowercase();
-        w.cfg
-            .cgi
-            .handlers_by_ext
-            .push((ext, handler.to_ascii_lowercase(), scope.clone()));
-    }
     Ok(())
 }
 

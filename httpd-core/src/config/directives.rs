@@ -15,6 +15,7 @@ use super::cmds;
 use super::cmds_aaa;
 use super::cmds_env;
 use super::cmds_index;
+use super::cmds_mime;
 use super::parse::words;
 use super::walk::Walker;
 
@@ -331,8 +332,49 @@ pub static DIRECTIVES: &[Directive] = &[
     // ---- Options, AddHandler, mod_alias, mod_cgi, mod_cgid (issue #14) ----
     row("Options", Any, Argv, ALL, "core", "Options [+|-]option [[+|-]option] ...", "FollowSymLinks (core.c, 2.3.11+)",
         "Set a number of attributes for a given directory", cmds::set_options),
+    // ---- mod_mime, ForceType, mod_negotiation (config/cmds_mime.rs, modules/mime.rs, negotiation.rs) ----
     row("AddHandler", Any, Argv, ALL, "mime", "AddHandler handler-name extension [extension] ...", "-",
-        "a handler name followed by one or more file extensions", cmds::add_handler),
+        "a handler name followed by one or more file extensions", cmds_mime::add_handler).overrides("FileInfo"),
+    row("AddType", Any, Argv, ALL, "mime", "AddType media-type extension [extension] ...", "-",
+        "a mime type followed by one or more file extensions", cmds_mime::add_type).overrides("FileInfo"),
+    row("AddEncoding", Any, Argv, ALL, "mime", "AddEncoding encoding extension [extension] ...", "-",
+        "an encoding (e.g., gzip), followed by one or more file extensions", cmds_mime::add_encoding).overrides("FileInfo"),
+    row("AddCharset", Any, Argv, ALL, "mime", "AddCharset charset extension [extension] ...", "-",
+        "a charset (e.g., iso-2022-jp), followed by one or more file extensions", cmds_mime::add_charset).overrides("FileInfo"),
+    row("AddLanguage", Any, Argv, ALL, "mime", "AddLanguage language-tag extension [extension] ...", "-",
+        "a language (e.g., fr), followed by one or more file extensions", cmds_mime::add_language).overrides("FileInfo"),
+    row("AddInputFilter", Any, Argv, ALL, "mime", "AddInputFilter filter[;filter...] extension [extension] ...", "-",
+        "refused by mpm-lab (no per-extension filter chain)", cmds_mime::filters_refused).overrides("FileInfo"),
+    row("AddOutputFilter", Any, Argv, ALL, "mime", "AddOutputFilter filter[;filter...] extension [extension] ...", "-",
+        "refused by mpm-lab (no per-extension filter chain)", cmds_mime::filters_refused).overrides("FileInfo"),
+    row("RemoveInputFilter", Any, Iterate, ALL, "mime", "RemoveInputFilter extension [extension] ...", "-",
+        "refused by mpm-lab (no per-extension filter chain)", cmds_mime::filters_refused).overrides("FileInfo"),
+    row("RemoveOutputFilter", Any, Iterate, ALL, "mime", "RemoveOutputFilter extension [extension] ...", "-",
+        "refused by mpm-lab (no per-extension filter chain)", cmds_mime::filters_refused).overrides("FileInfo"),
+    row("RemoveType", Any, Iterate, ALL, "mime", "RemoveType extension [extension] ...", "-",
+        "one or more file extensions", cmds_mime::remove_type).overrides("FileInfo"),
+    row("RemoveHandler", Any, Iterate, ALL, "mime", "RemoveHandler extension [extension] ...", "-",
+        "one or more file extensions", cmds_mime::remove_handler).overrides("FileInfo"),
+    row("RemoveEncoding", Any, Iterate, ALL, "mime", "RemoveEncoding extension [extension] ...", "-",
+        "one or more file extensions", cmds_mime::remove_encoding).overrides("FileInfo"),
+    row("RemoveCharset", Any, Iterate, ALL, "mime", "RemoveCharset extension [extension] ...", "-",
+        "one or more file extensions", cmds_mime::remove_charset).overrides("FileInfo"),
+    row("RemoveLanguage", Any, Iterate, ALL, "mime", "RemoveLanguage extension [extension] ...", "-",
+        "one or more file extensions", cmds_mime::remove_language).overrides("FileInfo"),
+    row("DefaultLanguage", Any, Take1, ALL, "mime", "DefaultLanguage language-tag", "none",
+        "language to use for documents with no other language file extension", cmds_mime::default_language).overrides("FileInfo"),
+    row("MultiviewsMatch", Any, Iterate, ALL, "mime", "MultiviewsMatch Any|NegotiatedOnly|Filters|Handlers [Handlers|Filters]", "NegotiatedOnly",
+        "NegotiatedOnly (default), Handlers and/or Filters, or Any", cmds_mime::multiviews_match).overrides("FileInfo"),
+    row("ModMimeUsePathInfo", Directory, Flag, ALL, "mime", "ModMimeUsePathInfo On|Off", "Off",
+        "refused by mpm-lab (mod_mime looks at the file name only)", cmds_mime::mod_mime_use_path_info),
+    row("ForceType", Any, Take1, ALL, "core", "ForceType media-type|None", "-",
+        "a mime type that overrides other configured type", cmds_mime::force_type).overrides("FileInfo"),
+    row("LanguagePriority", Any, Iterate, ALL, "negotiation", "LanguagePriority MIME-lang [MIME-lang] ...", "none",
+        "space-delimited list of MIME language abbreviations", cmds_mime::language_priority).overrides("FileInfo"),
+    row("ForceLanguagePriority", Any, Iterate, ALL, "negotiation", "ForceLanguagePriority None|Prefer|Fallback [Prefer|Fallback]", "Prefer",
+        "Force LanguagePriority elections, either None, or Fallback and/or Prefer", cmds_mime::force_language_priority).overrides("FileInfo"),
+    row("CacheNegotiatedDocs", Server, Flag, ALL, "negotiation", "CacheNegotiatedDocs On|Off", "Off",
+        "Either 'on' or 'off' (default)", cmds_mime::cache_negotiated_docs),
     row("Alias", Server, Take2, ALL, "alias", "Alias URL-path file-path|directory-path", "-",
         "a fakename and a realname, or a realname in a Location", cmds::add_alias),
     row("AliasMatch", Server, Take2, ALL, "alias", "AliasMatch regex file-path|directory-path", "-",

@@ -57,6 +57,9 @@ pub fn override_category(name: &str) -> Option<u8> {
         // mod_mime, mod_negotiation, mod_env, mod_setenvif, mod_headers, mod_alias, mod_filter
         ("AddType", F), ("AddHandler", F), ("AddEncoding", F), ("AddCharset", F),
         ("AddLanguage", F), ("RemoveType", F), ("RemoveHandler", F), ("DefaultLanguage", F),
+        ("RemoveEncoding", F), ("RemoveCharset", F), ("RemoveLanguage", F), ("MultiviewsMatch", F),
+        ("AddInputFilter", F), ("AddOutputFilter", F), ("RemoveInputFilter", F),
+        ("RemoveOutputFilter", F),
         ("LanguagePriority", F), ("ForceLanguagePriority", F),
         ("SetEnv", F), ("UnsetEnv", F), ("PassEnv", F),
         ("SetEnvIf", F), ("SetEnvIfNoCase", F), ("BrowserMatch", F), ("BrowserMatchNoCase", F),
@@ -118,6 +121,22 @@ const APPLIED_IN_HTACCESS: &[&str] = &[
     "AddDescription",
     "DefaultIcon",
     "FancyIndexing",
+    // mod_mime, core's ForceType, mod_negotiation (their section fields merge as Apache's)
+    "AddType",
+    "AddHandler",
+    "AddEncoding",
+    "AddCharset",
+    "AddLanguage",
+    "RemoveType",
+    "RemoveHandler",
+    "RemoveEncoding",
+    "RemoveCharset",
+    "RemoveLanguage",
+    "DefaultLanguage",
+    "MultiviewsMatch",
+    "ForceType",
+    "LanguagePriority",
+    "ForceLanguagePriority",
 ];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.

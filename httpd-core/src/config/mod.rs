@@ -47,6 +47,7 @@ pub mod cmds;
 pub mod cmds_aaa;
 pub mod cmds_env;
 pub mod cmds_index;
+pub mod cmds_mime;
 pub mod directives;
 pub mod htaccess;
 pub mod ifversion;

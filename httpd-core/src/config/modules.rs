@@ -42,6 +42,7 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("autoindex", "mod_autoindex.c"),
     ("cgi", "mod_cgi.c"),
     ("cgid", "mod_cgid.c"),
+    ("negotiation", "mod_negotiation.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,

@@ -19,7 +19,8 @@
 //! - `ExecCGI`: the CGI handler refuses to run a script without it (AH02809).
 //! - `Indexes`: mod_autoindex lists a directory without index file only with it (else 403,
 //!   AH01276; `modules/autoindex`).
-//! - `MultiViews`: kept for content negotiation (mod_negotiation, not built yet: no effect).
+//! - `MultiViews`: mod_negotiation's `handle_multi` ([`crate::http::negotiate`]) looks for
+//!   `NAME.*` variants when the requested file does not exist.
 //! - `Includes`/`IncludesNOEXEC`: kept; they only matter to mod_include, which mpm-lab does not
 //!   have (Apache without mod_include ignores them too).
 

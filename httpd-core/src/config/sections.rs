@@ -244,6 +244,10 @@ impl SectionTable {
         // (owned only when they come from a .htaccess file).
         let mut merged = Section::default();
         merge_settings(&mut merged, &self.base);
+        // ap_directory_walk merges the sections among themselves and only then over the
+        // server's config: mod_mime's Remove* lines meet the server's mappings only if no
+        // merge consumed them before (a .htaccess with mime lines does).
+        let server_mime = merged.mime.take();
         let mut files: Vec<Cow<'_, Section>> = self.base.files.iter().map(Cow::Borrowed).collect();
         // 1. <Directory>, with .htaccess interleaved per depth.
         let matching = self
@@ -324,6 +328,10 @@ impl SectionTable {
                 merge_settings(&mut merged, s);
             }
         }
+        merged.mime = match (server_mime, merged.mime.take()) {
+            (base, Some(sections)) => Some(crate::modules::mime::merge(base.as_ref(), &sections)),
+            (base, None) => base,
+        };
         Ok(merged)
     }
 }
@@ -371,6 +379,24 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
     for (code, doc) in &s.error_documents {
         merged.error_documents.retain(|(c, _)| c != code);
         merged.error_documents.push((*code, doc.clone()));
+    }
+    // mod_mime (its own merge, rule 4 of modules/mime.rs), ForceType, mod_negotiation.
+    // `ap_merge_per_dir_configs` calls a module's merge only when both sides have its
+    // config: the first one is taken as it is, its `Remove*` lines still pending.
+    if let Some(m) = &s.mime {
+        merged.mime = Some(match &merged.mime {
+            None => m.clone(),
+            Some(b) => crate::modules::mime::merge(Some(b), m),
+        });
+    }
+    if s.force_type.is_some() {
+        merged.force_type.clone_from(&s.force_type);
+    }
+    if let Some(n) = &s.negotiation {
+        merged.negotiation = Some(match &merged.negotiation {
+            None => n.clone(),
+            Some(b) => std::sync::Arc::new(b.merged(n)),
+        });
     }
     if let Some(e) = s.file_etag {
         merged.file_etag = e

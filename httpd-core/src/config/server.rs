@@ -115,6 +115,13 @@ pub struct Section {
     /// mod_autoindex's settings: the section's own, or in a merged section those of every
     /// section that had some, merged only when a listing is made.
     pub autoindex: crate::modules::autoindex::merge::Layers,
+    /// mod_mime's extension mappings (`AddType`, `AddLanguage`, …); shared, so a request
+    /// whose sections add none merges nothing.
+    pub mime: Option<std::sync::Arc<crate::modules::mime::MimeDir>>,
+    /// `ForceType` (core), lower case; `none` cancels an outer one.
+    pub force_type: Option<String>,
+    /// `LanguagePriority`, `ForceLanguagePriority` (mod_negotiation).
+    pub negotiation: Option<std::sync::Arc<crate::modules::negotiation::NegConfig>>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -207,8 +214,10 @@ pub struct ServerConfig {
     pub request_read_timeout: Option<ReqTimeout>,
     /// mod_alias (`Alias`, `ScriptAlias`, `Redirect`, …).
     pub alias: crate::modules::alias::AliasConfig,
-    /// mod_cgi/mod_cgid settings and mod_mime's `AddHandler`.
+    /// mod_cgi/mod_cgid settings.
     pub cgi: crate::modules::cgi_script::CgiConfig,
+    /// `CacheNegotiatedDocs` (mod_negotiation, server-wide).
+    pub cache_negotiated_docs: bool,
 }
 
 impl ServerConfig {
@@ -269,6 +278,7 @@ impl ServerConfig {
                 script_log_buffer: 1024,
                 ..Default::default()
             },
+            cache_negotiated_docs: false,
         }
     }
 

@@ -155,23 +155,12 @@ impl<'a> Walker<'a> {
     }
 
     /// Whether the walker is directly inside a `<Location>`/`<Files>` section.
-    pub(super) fn in_url_or_files(&self) -> bool {
-        matches!(self.scope, Scope::Location | Scope::Files)
+    pub(super) fn in_location(&self) -> bool {
+        matches!(self.scope, Scope::Location)
     }
 
-    /// Where a per-directory directive is being applied (`AddHandler`'s scope).
-    pub(super) fn handler_scope(&self) -> crate::modules::cgi_script::HandlerScope {
-        use crate::modules::cgi_script::HandlerScope;
-        match (self.scope, self.stack.last()) {
-            (Scope::Directory, Some(s)) if s.regex.is_none() => {
-                HandlerScope::Directory(s.path.clone())
-            }
-            (Scope::Location, Some(s)) if s.regex.is_none() => {
-                HandlerScope::Location(s.path.clone())
-            }
-            (Scope::Server | Scope::Vhost, None) => HandlerScope::Server,
-            _ => HandlerScope::Nowhere,
-        }
+    pub(super) fn in_url_or_files(&self) -> bool {
+        matches!(self.scope, Scope::Location | Scope::Files)
     }
 
     pub(super) fn format_or_nickname(&self, s: &str) -> String {

@@ -5,9 +5,11 @@
 //!
 //! 1. It contains a space, or is none of the forms below: a **message**, sent as the body
 //!    (Apache keeps it with a leading `"` to tell it apart; so do we).
-//! 2. It starts with `/`: a **local URL**, served with the error's status (Apache's internal
-//!    redirect; mpm-lab serves the file it maps to, without running the sections again). If
-//!    that fails, the canned page says "Additionally, a 404 Not Found error was encountered …".
+//! 2. It starts with `/`: a **local URL**, served with the error's status by an internal
+//!    redirect (a GET of that URL through the whole request path, so Aliases, sections and
+//!    mod_negotiation's type maps apply: Debian's localized `/error/*.html.var` pages). If
+//!    that fails, the canned page says "Additionally, a 404 Not Found error was encountered …"
+//!    (an error while serving the ErrorDocument gets no ErrorDocument of its own).
 //! 3. It is a full URL (`scheme://…`): a **302 redirect** to it (refused for 401, AH00113).
 //!
 //! `ErrorDocument 404 default` removes an inherited setting.
@@ -15,7 +17,6 @@
 use super::error_pages::{PageContext, reason};
 use super::handler::Exchange;
 use super::response::{Chunk, Response};
-use super::static_files::Located;
 use crate::config::Section;
 
 /// The directive (context: server, sections, `.htaccess` with FileInfo).
@@ -58,8 +59,17 @@ fn lookup(dir: &Section, status: u16) -> Option<&str> {
         .filter(|d| *d != "\"default\"" && *d != "default")
 }
 
+thread_local! {
+    /// An ErrorDocument's internal redirect is running on this thread (`ap_die`'s
+    /// `recursive_error`: its own errors get the canned page).
+    static SERVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Steps 1–3 for an error response `r` of the request in `x`.
-pub fn apply(x: &Exchange<'_>, mut r: Response, dir: &Section) -> Response {
+pub fn apply(x: &mut Exchange<'_>, mut r: Response, dir: &Section) -> Response {
+    if SERVING.with(std::cell::Cell::get) {
+        return r;
+    }
     let Some(doc) = lookup(dir, r.status) else {
         return r;
     };
@@ -74,10 +84,24 @@ pub fn apply(x: &Exchange<'_>, mut r: Response, dir: &Section) -> Response {
         };
         return Response::error(302, &cx);
     }
-    let path = doc.split('?').next().unwrap_or(doc);
-    if let Some(body) = local_document(x, path) {
-        r.content_type = body.1;
-        r.body = vec![Chunk::Bytes(body.0)];
+    let doc = doc.to_string();
+    SERVING.with(|s| s.set(true));
+    let served = crate::modules::cgi_handler::internal_redirect(x, &doc, true);
+    SERVING.with(|s| s.set(false));
+    if served.status == 200 {
+        // The redirected request's answer under the original status (`ap_die` keeps
+        // r->status): its fields and body, this request's connection handling.
+        r.headers = served.headers;
+        r.err_headers.extend(served.err_headers);
+        r.content_type = served.content_type;
+        r.content_encoding = served.content_encoding;
+        r.content_languages = served.content_languages;
+        r.no_cache |= served.no_cache;
+        r.body = served.body;
+        r.chunked = served.chunked;
+        r.close_delimited = served.close_delimited;
+        // A real document now: a HEAD gets its length, as for any file.
+        r.error_page = false;
         return r;
     }
     // ap_die's "Additionally": the canned page with the second failure appended. Debian's
@@ -98,19 +122,4 @@ pub fn apply(x: &Exchange<'_>, mut r: Response, dir: &Section) -> Response {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).rposition(|w| w == needle)
-}
-
-/// The file a local ErrorDocument URL maps to in the request's (virtual) server, with its type.
-fn local_document(x: &Exchange<'_>, url: &str) -> Option<(Vec<u8>, Option<String>)> {
-    let inner = &x.server.inner;
-    let docroot = match x.vhost {
-        Some(i) => &inner.vhosts[i].docroot,
-        None => &inner.docroot,
-    };
-    let Located::File(path, ..) = docroot.locate(url.as_bytes()) else {
-        return None;
-    };
-    let body = std::fs::read(&path).ok()?;
-    let name = path.file_name()?.to_string_lossy().into_owned();
-    Some((body, inner.mime.content_type(&name)))
 }

@@ -21,12 +21,14 @@ pub fn reason(status: u16) -> &'static str {
         200 => "OK",
         204 => "No Content",
         206 => "Partial Content",
+        300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
+        406 => "Not Acceptable",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
@@ -40,6 +42,7 @@ pub fn reason(status: u16) -> &'static str {
         501 => "Not Implemented",
         503 => "Service Unavailable",
         505 => "HTTP Version Not Supported",
+        506 => "Variant Also Negotiates",
         _ => "Internal Server Error",
     }
 }
@@ -99,6 +102,14 @@ fn canned_text(status: u16, cx: &PageContext<'_>) -> String {
         401 => "<p>This server could not verify that you\nare authorized to access the document\nrequested.  Either you supplied the wrong\ncredentials (e.g., bad password), or your\nbrowser doesn't understand how to supply\nthe credentials required.</p>\n".to_string(),
         403 => with_notes("<p>You don't have permission to access this resource.", cx.notes, "</p>\n"),
         404 => "<p>The requested URL was not found on this server.</p>\n".to_string(),
+        // mod_negotiation's list of variants rides in the notes ("variant-list").
+        300 => cx.notes.unwrap_or("").to_string(),
+        406 => with_notes(
+            "<p>An appropriate representation of the requested resource could not be found on this server.</p>\n",
+            cx.notes,
+            "",
+        ),
+        506 => "<p>A variant for the requested resource\n<pre>\n\n</pre>\nis itself a negotiable resource. This indicates a configuration error.</p>\n".to_string(),
         405 => format!("<p>The requested method {method} is not allowed for this URL.</p>\n"),
         408 => "<p>Server timeout waiting for the HTTP request from the client.</p>\n".to_string(),
         411 => with_notes(

@@ -31,6 +31,7 @@ use super::body::BodyError;
 use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
 use super::module_hooks::{RequestNotes, access_check, apply_headers, cfg_has_headers, setenvif};
+use super::negotiate;
 use super::request::Request;
 use super::response::{Chunk, Response};
 use super::static_files::{DocRoot, Located, PathError, normalize_path, serve_file, unescape_path};
@@ -38,6 +39,8 @@ use crate::config::options::symlinks_allowed;
 use crate::log::Level;
 use crate::modules::alias::Translated;
 use crate::modules::cgi_handler;
+use crate::modules::mime::{MimeInfo, type_check};
+use crate::modules::negotiation::fix_encoding;
 
 /// Methods Apache registers (`http_protocol.c: register_one_method` calls); HEAD counts as GET.
 const KNOWN_METHODS: &[&str] = &[
@@ -277,6 +280,9 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     r.final_uri = out.uri;
     r.handler = out.handler;
     r.filename = out.filename;
+    if let Some(n) = out.negotiated {
+        n.apply(&mut r);
+    }
     r
 }
 
@@ -287,10 +293,11 @@ fn answer(x: &mut Exchange<'_>, user_out: &mut Option<String>, out: &mut Request
     if !r.error_page {
         return r;
     }
+    let server = x.server;
     match &dir {
         Some(d) => super::error_document::apply(x, r, d),
-        None if !x.server.inner.sections.base.error_documents.is_empty() => {
-            super::error_document::apply(x, r, &x.server.inner.sections.base)
+        None if !server.inner.sections.base.error_documents.is_empty() => {
+            super::error_document::apply(x, r, &server.inner.sections.base)
         }
         None => r,
     }
@@ -349,12 +356,12 @@ fn route(
         }
         Err(PathError::EncodedNul) => return x.error(404, None),
     };
-    let (url_path, url_bytes) = url;
+    let (url_path, mut url_bytes) = url;
     // 3. TRACE: a map_to_storage hook, so after the path checks (`/%2f` is a 404 first).
     if method == "TRACE" {
         return trace(x);
     }
-    let decoded = String::from_utf8_lossy(&url_bytes).into_owned();
+    let mut decoded = String::from_utf8_lossy(&url_bytes).into_owned();
     // 3a. The virtual host chosen by `handle`.
     let inner = &x.server.inner;
     let (docroot, table) = match x.vhost {
@@ -362,13 +369,13 @@ fn route(
         None => (&inner.docroot, &inner.sections),
     };
     // 3b. translate_name: mod_alias's redirects and aliases, else DocumentRoot.
-    let mapped = match map_url(x, docroot, &decoded) {
+    let mut mapped = match map_url(x, docroot, &decoded) {
         Ok(m) => m,
         Err(r) => return *r,
     };
-    let fs_path = mapped.fs_path.clone();
+    let mut fs_path = mapped.fs_path.clone();
     // 3c. The sections in Apache's merge order, .htaccess files included.
-    let dir: &crate::config::Section = match walk_sections(x, table, &decoded, &fs_path) {
+    let mut dir: &crate::config::Section = match walk_sections(x, table, &decoded, &fs_path) {
         Ok(d) => merged.insert(d),
         Err(status) => return x.error(status, None),
     };
@@ -396,6 +403,50 @@ fn route(
     }
     out.env = env;
     let env_now = out.env.clone();
+    // 4b. mod_negotiation's type checker: MultiViews for a file that does not exist (the only
+    // case that costs a stat more, and only with Options MultiViews in force).
+    let mut options = crate::config::options::merge(dir.options.iter());
+    if options & crate::config::options::OPT_MULTI != 0
+        && cfg.loaded_modules.contains(&"negotiation")
+        && !url_path.ends_with('/')
+        && std::fs::symlink_metadata(&fs_path).is_err()
+        && fs_path.parent().is_some_and(std::path::Path::is_dir)
+    {
+        match negotiate::multiviews(x, table, &decoded, &fs_path, &env_now, dir) {
+            negotiate::Outcome::Declined(vlist) => {
+                out.negotiated = vlist.map(|v| negotiate::Negotiated {
+                    vlist: Some(v),
+                    ..Default::default()
+                });
+            }
+            negotiate::Outcome::Answer(r) => return *r,
+            negotiate::Outcome::Chosen {
+                path,
+                url,
+                section,
+                neg,
+            } => {
+                // Apache's fast redirect: the variant's sub-request becomes the request.
+                let cut = url_bytes
+                    .iter()
+                    .rposition(|b| *b == b'/')
+                    .map_or(0, |i| i + 1);
+                url_bytes.truncate(cut);
+                url_bytes.extend_from_slice(path.file_name().map_or(&b""[..], |n| n.as_bytes()));
+                out.filename = Some(path.display().to_string());
+                out.uri = Some(url.clone());
+                mapped.fs_path.clone_from(&path);
+                (fs_path, decoded) = (path, url);
+                dir = merged.insert(*section);
+                // The variant's own sections from here on (its Options, Header lines).
+                options = crate::config::options::merge(dir.options.iter());
+                out.header_cmds = dir.headers.clone();
+                out.negotiated = Some(neg);
+            }
+        }
+    }
+    // mod_mime's type checker, then core's SetHandler/ForceType fixup.
+    let mime = file_mime(x, dir, &fs_path);
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = dir.effective_handler();
     out.handler = handler.map(str::to_string);
@@ -408,9 +459,8 @@ fn route(
     if let Some(h) = handler.and_then(|name| x.server.custom_handler(name)) {
         return h(x.req);
     }
-    let options = crate::config::options::merge(dir.options.iter());
     // 5b. cgi-script (mod_cgi/mod_cgid): SetHandler, ScriptAlias or AddHandler.
-    if cgi_handler::wants_cgi(x, handler, mapped.script, &decoded, &fs_path) {
+    if cgi_handler::wants_cgi(x, handler, mapped.script, mime.handler.as_deref()) {
         let root = mapped
             .alias_root
             .clone()
@@ -426,6 +476,7 @@ fn route(
     // 6. mod_dir
     let mut located = root.locate(&url_bytes);
     let mut etag_bits = dir.etag_bits();
+    let mut index_section = None;
     if let Located::Dir(_) = &located {
         if !url_path.ends_with('/') {
             let mut target = format!("{url_path}/");
@@ -445,16 +496,52 @@ fn route(
         // mod_dir's subrequest per name: a name whose sections deny it is skipped, and its
         // status is answered if no other name serves (fixup_dir's error_notfound).
         let mut error_notfound = None;
+        let mut neg_error = None;
+        let negotiation = cfg.loaded_modules.contains(&"negotiation");
         let index = cfg.directory_index.iter().find_map(|name| {
-            let f @ Located::File(..) = root.locate(&[&url_bytes[..], name.as_bytes()].concat())
-            else {
-                return None;
-            };
             let sub_url = format!("{decoded}{name}");
             let sub_fs = fs_path.join(name);
+            let f = root.locate(&[&url_bytes[..], name.as_bytes()].concat());
+            if let Located::NotFound(_) = f
+                && negotiation
+            {
+                // The sub-request's own type checker: MultiViews resolves `index.html`
+                // to `index.html.en` …
+                let d = walk_sections(x, table, &sub_url, &sub_fs).ok()?;
+                if crate::config::options::merge(d.options.iter())
+                    & crate::config::options::OPT_MULTI
+                    == 0
+                {
+                    return None;
+                }
+                return match negotiate::multiviews(x, table, &sub_url, &sub_fs, &env_now, &d) {
+                    negotiate::Outcome::Declined(_) => None,
+                    negotiate::Outcome::Answer(r) => {
+                        // fixup_dir's error_notfound: a 406 (with its variant list and
+                        // negotiation fields) is the answer if no other name serves.
+                        if r.status != 404 {
+                            neg_error = Some(r);
+                        }
+                        None
+                    }
+                    negotiate::Outcome::Chosen {
+                        path, section, neg, ..
+                    } => {
+                        let vname = path.file_name()?.to_string_lossy().into_owned();
+                        // The sub-request's variant-list validator does not reach the
+                        // main request's ETag.
+                        let neg = negotiate::Negotiated { vlist: None, ..neg };
+                        let f = root.locate(&[&url_bytes[..], vname.as_bytes()].concat());
+                        Some((f, vname, *section, Some(neg)))
+                    }
+                };
+            }
+            if !matches!(f, Located::File(..)) {
+                return None;
+            }
             match walk_sections(x, table, &sub_url, &sub_fs) {
                 Ok(d) => match access_check(x, &d.access(), &sub_fs, &env_now).0 {
-                    None => Some((f, name, d.etag_bits())),
+                    None => Some((f, name.clone(), d, None)),
                     Some(denied) => {
                         error_notfound = Some(denied.status);
                         None
@@ -466,15 +553,22 @@ fn route(
                 }
             }
         });
+        if let (None, Some(r)) = (&index, neg_error) {
+            return *r;
+        }
         if let (None, Some(status)) = (&index, error_notfound) {
             return x.error(status, None);
         }
         match index {
-            Some((f, name, bits)) => {
+            Some((f, name, d, neg)) => {
                 // mod_dir's internal redirect: the access log's %U shows the index file.
                 out.uri = Some(format!("{decoded}{name}"));
                 out.filename = Some(format!("{}{name}", fs_path.display()));
-                (located, etag_bits) = (f, bits);
+                (located, etag_bits) = (f, d.etag_bits());
+                if neg.is_some() {
+                    out.negotiated = neg;
+                }
+                index_section = Some(d);
             }
             // No index: mod_autoindex, when loaded, lists the directory or refuses (403,
             // AH01276); without it, or for a method it declines, the directory reaches the
@@ -507,12 +601,45 @@ fn route(
     {
         return symlink_refused(x, &link);
     }
-    default_handler(x, located, etag_bits)
+    // The served file's metadata: the index file's own when mod_dir chose one.
+    let (dir, mime) = match (&index_section, &located) {
+        (Some(d), Located::File(p, ..)) => (d, file_mime(x, d, p)),
+        _ => (dir, mime),
+    };
+    // mod_negotiation's handler for type maps (AddHandler type-map, or the map's own type).
+    if let Located::File(map, ..) = &located
+        && cfg.loaded_modules.contains(&"negotiation")
+        && (handler.or(mime.handler.as_deref()) == Some("type-map")
+            || mime.content_type.as_deref() == Some("application/x-type-map"))
+    {
+        let url = out.uri.clone().unwrap_or_else(|| decoded.clone());
+        return match negotiate::map_file(x, map, &url, dir, &env_now) {
+            Err(r) => *r,
+            Ok((variant_url, neg)) => {
+                out.negotiated = Some(neg);
+                cgi_handler::internal_redirect(x, &variant_url, false)
+            }
+        };
+    }
+    default_handler(x, located, etag_bits, &mime)
+}
+
+/// mod_mime's `find_ct` for `path` under the merged sections `dir`, then core's `ForceType`.
+fn file_mime(x: &Exchange<'_>, dir: &crate::config::Section, path: &std::path::Path) -> MimeInfo {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let mut info = type_check(&name, dir.mime.as_deref(), &x.server.inner.mime, false);
+    if let Some(t) = dir.force_type.as_deref().filter(|t| *t != "none") {
+        info.content_type = Some(t.to_string());
+    }
+    info
 }
 
 /// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
 /// 403 from a bad or unreadable one, logged at `alert` as Apache does).
-pub(super) fn walk_sections(
+pub(crate) fn walk_sections(
     x: &Exchange<'_>,
     table: &crate::config::SectionTable,
     url: &str,
@@ -629,21 +756,20 @@ pub(super) fn map_url(
 }
 
 /// Step 7: `core.c: default_handler`.
-fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Response {
+fn default_handler(
+    x: &mut Exchange<'_>,
+    located: Located,
+    etag_bits: u8,
+    mime: &MimeInfo,
+) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {
         return x.body_error(e);
     }
-    let content_type = |path: &std::path::Path| {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+    let content_type = |_: &std::path::Path| {
         let charset = x.server.inner.config.add_default_charset.as_deref();
-        x.server
-            .inner
-            .mime
-            .content_type(&name)
+        mime.content_type
+            .clone()
             .map(|t| with_default_charset(t, charset))
     };
     if !matches!(method, "GET" | "HEAD" | "POST") {
@@ -660,6 +786,7 @@ fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Res
             r.headers.push(("Allow", x.allow()));
             if let Located::File(p, ..) = &located {
                 r.content_type = content_type(p);
+                content_fields(x, &mut r, mime);
             }
             return r;
         }
@@ -700,7 +827,10 @@ fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Res
         &x.server.inner.boundary,
         etag_bits,
     ) {
-        Ok(r) => r,
+        Ok(mut r) => {
+            content_fields(x, &mut r, mime);
+            r
+        }
         Err((403, e)) => {
             x.log(
                 "core",
@@ -722,6 +852,24 @@ fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Res
             r
         }
         Err((status, _)) => x.error(status, None),
+    }
+}
+
+/// `Content-Encoding` and `Content-Language` from mod_mime, the encoding spelled as the client
+/// did when mod_negotiation is loaded (its `fix_encoding` fixup).
+fn content_fields(x: &Exchange<'_>, r: &mut Response, mime: &MimeInfo) {
+    r.content_encoding = mime.encoding.as_ref().map(|e| {
+        x.server
+            .inner
+            .config
+            .loaded_modules
+            .contains(&"negotiation")
+            .then(|| fix_encoding(e, x.req.headers.get("Accept-Encoding")))
+            .flatten()
+            .unwrap_or_else(|| e.clone())
+    });
+    if !mime.languages.is_empty() {
+        r.content_languages = Some(mime.languages.join(","));
     }
 }
 

@@ -47,7 +47,7 @@ impl MimeTypes {
     }
 
     /// The media type for one extension.
-    fn lookup(&self, ext: &str) -> Option<String> {
+    pub(crate) fn lookup(&self, ext: &str) -> Option<String> {
         let ext = ext.to_ascii_lowercase();
         match &self.table {
             Some(t) => t.get(&ext).cloned(),

@@ -54,6 +54,8 @@ pub mod host;
 pub mod input;
 pub mod mime;
 mod module_hooks;
+pub mod negotiate;
+mod negotiate_fields;
 pub mod range;
 pub mod read;
 pub mod request;

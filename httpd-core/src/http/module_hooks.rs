@@ -171,6 +171,8 @@ pub(super) struct RequestNotes {
     pub(super) handler: Option<String>,
     /// `r->filename` (`%f`).
     pub(super) filename: Option<String>,
+    /// What mod_negotiation adds to the answer (`Vary`, `TCN`, `Content-Location`, …).
+    pub(super) negotiated: Option<super::negotiate::Negotiated>,
 }
 
 /// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order

@@ -55,6 +55,12 @@ pub struct Response {
     /// Fields a CGI script sent (any name), written after `headers`.
     pub script_headers: Vec<(String, String)>,
     pub content_type: Option<String>,
+    /// `r->content_encoding` (mod_mime's `AddEncoding`), sent after `Content-Type`.
+    pub content_encoding: Option<String>,
+    /// `r->content_languages` joined with `,` (mod_mime's `AddLanguage`).
+    pub content_languages: Option<String>,
+    /// `r->no_cache` (mod_negotiation for HTTP/1.0 clients): `Expires` is the request's date.
+    pub no_cache: bool,
     pub body: Vec<Chunk>,
     /// The rest of the body, produced while it is sent (a CGI script's output), after `body`.
     pub stream: Option<super::streamed::Stream>,
@@ -119,6 +125,9 @@ impl Response {
             late_headers: Vec::new(),
             script_headers: Vec::new(),
             content_type: None,
+            content_encoding: None,
+            content_languages: None,
+            no_cache: false,
             body: Vec::new(),
             stream: None,
             chunked: false,
@@ -317,8 +326,24 @@ pub fn write_head(
     if let Some(c) = ka.connection_field {
         let _ = write!(out, "Connection: {c}\r\n");
     }
-    if let (Some(ct), false) = (&resp.content_type, header_only) {
-        let _ = write!(out, "Content-Type: {ct}\r\n");
+    if resp.no_cache
+        && !resp
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("Expires"))
+    {
+        let _ = write!(out, "Expires: {}\r\n", httpdate::fmt_http_date(now));
+    }
+    if !header_only {
+        if let Some(ct) = &resp.content_type {
+            let _ = write!(out, "Content-Type: {ct}\r\n");
+        }
+        if let Some(e) = &resp.content_encoding {
+            let _ = write!(out, "Content-Encoding: {e}\r\n");
+        }
+        if let Some(l) = &resp.content_languages {
+            let _ = write!(out, "Content-Language: {l}\r\n");
+        }
     }
     out.extend_from_slice(b"\r\n");
 }

@@ -17,13 +17,13 @@ thread_local! {
 }
 
 /// Whether this request goes to the CGI handler: `SetHandler cgi-script`, a ScriptAlias, or
-/// `AddHandler cgi-script .ext` for the file's extension (a SetHandler of another name wins).
+/// mod_mime's `AddHandler cgi-script .ext` for one of the file's extensions (`handler`, what
+/// the merged sections give; a SetHandler of another name wins).
 pub fn wants_cgi(
     x: &Exchange<'_>,
     set_handler: Option<&str>,
     aliased: bool,
-    url_path: &str,
-    file: &Path,
+    ext_handler: Option<&str>,
 ) -> bool {
     let cfg = &x.server.inner.config;
     if !cfg
@@ -36,20 +36,7 @@ pub fn wants_cgi(
     if let Some(h) = set_handler {
         return h.eq_ignore_ascii_case("cgi-script");
     }
-    if aliased {
-        return true;
-    }
-    // mod_mime looks at every extension of the name (`a.cgi.bak` has two).
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    name.split('.').skip(1).any(|ext| {
-        cfg.cgi
-            .handlers_by_ext
-            .iter()
-            .any(|(e, h, scope)| e == ext && h == "cgi-script" && scope.covers(url_path, file))
-    })
+    aliased || ext_handler == Some("cgi-script")
 }
 
 /// Run `path` (the mapped file, possibly with PATH_INFO after it) for URL `url_path`.
@@ -187,7 +174,7 @@ pub fn run(
             // The rest of the output is discarded, its stderr still logged.
             let _ = bucket.read_all();
             drop(bucket);
-            internal_redirect(x, &loc)
+            internal_redirect(x, &loc, true)
         }
         Parsed::Answer { .. } if ended => {
             drop(bucket);
@@ -257,8 +244,13 @@ fn body(
 }
 
 /// `ap_internal_redirect_handler` for `Location: /path`: the same connection serves a GET of
-/// that path; at most 10 deep (`LimitInternalRecursion`, AH00124).
-fn internal_redirect(x: &mut Exchange<'_>, location: &str) -> crate::http::response::Response {
+/// that path (`as_get`; mod_negotiation's `ap_internal_redirect` keeps the method); at most
+/// 10 deep (`LimitInternalRecursion`, AH00124).
+pub(crate) fn internal_redirect(
+    x: &mut Exchange<'_>,
+    location: &str,
+    as_get: bool,
+) -> crate::http::response::Response {
     if DEPTH.with(Cell::get) >= 10 {
         cs::log(
             x,
@@ -273,7 +265,9 @@ fn internal_redirect(x: &mut Exchange<'_>, location: &str) -> crate::http::respo
         Some((p, q)) => (p.to_string(), Some(q.to_string())),
         None => (location.to_string(), None),
     };
-    req.line.method = "GET".into();
+    if as_get {
+        req.line.method = "GET".into();
+    }
     req.line.target = location.to_string();
     req.line.path = path;
     req.line.query = query;

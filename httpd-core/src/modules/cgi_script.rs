@@ -55,33 +55,6 @@ pub struct CgiConfig {
     pub script_sock: Option<String>,
     /// `CGIDScriptTimeout`: 0 means `Timeout`.
     pub cgid_timeout: Duration,
-    /// `AddHandler handler .ext` (mod_mime), in file order: `(extension without dot, handler,
-    /// where it was written)`.
-    pub handlers_by_ext: Vec<(String, String, HandlerScope)>,
-}
-
-/// Where an `AddHandler` applies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HandlerScope {
-    Server,
-    /// Files under this directory.
-    Directory(String),
-    /// URLs under this path.
-    Location(String),
-    /// A section mpm-lab checks but does not apply (regex sections, `<Files>`).
-    Nowhere,
-}
-
-impl HandlerScope {
-    /// Whether it covers this request.
-    pub fn covers(&self, url_path: &str, file: &Path) -> bool {
-        match self {
-            HandlerScope::Server => true,
-            HandlerScope::Directory(d) => file.starts_with(d),
-            HandlerScope::Location(l) => url_path.starts_with(l.as_str()),
-            HandlerScope::Nowhere => false,
-        }
-    }
 }
 
 /// What a launcher needs to start a script (`ap_os_create_privileged_process`' arguments).

@@ -19,6 +19,8 @@
 //! | [`cgi_script`] | `server/util_script.c`, `modules/generators/cgi_common.h` |
 //! | [`cgi`] | `modules/generators/mod_cgi.c` |
 //! | [`cgid`] | `modules/generators/mod_cgid.c` |
+//! | [`mime`] | `modules/http/mod_mime.c` (per-directory mappings; built in) |
+//! | [`negotiation`], [`negotiation_accept`], [`negotiation_quality`], [`negotiation_map`] | `modules/mappers/mod_negotiation.c` |
 
 pub mod access_compat;
 pub mod alias;
@@ -34,5 +36,10 @@ pub mod cgi_script;
 pub mod cgid;
 pub mod env;
 pub mod headers;
+pub mod mime;
+pub mod negotiation;
+pub mod negotiation_accept;
+pub mod negotiation_map;
+pub mod negotiation_quality;
 pub mod reqtimeout;
 pub mod setenvif;
