@@ -45,6 +45,7 @@
 pub mod cmds;
 pub mod cmds_aaa;
 pub mod cmds_env;
+pub mod cmds_filter;
 pub mod directives;
 pub mod htaccess;
 pub mod ifversion;

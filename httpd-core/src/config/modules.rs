@@ -37,6 +37,8 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("alias", "mod_alias.c"),
     ("cgi", "mod_cgi.c"),
     ("cgid", "mod_cgid.c"),
+    ("deflate", "mod_deflate.c"),
+    ("filter", "mod_filter.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,

@@ -108,6 +108,16 @@ pub struct Section {
     /// `Options` inside the section ([`super::options`]); in a merged section, the options in
     /// force as an absolute setting.
     pub options: Option<super::options::OptionsSetting>,
+    /// `SetOutputFilter` (core): filter names, `Some(empty)` for `none`.
+    pub output_filters: Option<Vec<String>>,
+    /// `AddOutputFilterByType` (mod_filter): `(filter, media types)`.
+    pub filter_by_type: Vec<(String, Vec<String>)>,
+    /// `RequestHeader` lines in file order (mod_headers).
+    pub request_headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// `EnableSendfile` (core; Apache's default Off).
+    pub enable_sendfile: Option<bool>,
+    /// `EnableMMAP` (core; Apache's default On).
+    pub enable_mmap: Option<bool>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -186,6 +196,10 @@ pub struct ServerConfig {
     pub server_env_cmds: Vec<crate::modules::env::EnvCmd>,
     /// Server-level `Header` lines (mod_headers), before any section's.
     pub server_headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// Top-level `RequestHeader` lines (run before the sections' ones).
+    pub server_request_headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// mod_deflate's server settings (`DeflateCompressionLevel`, …).
+    pub deflate: crate::modules::deflate::DeflateConfig,
     /// What `RequestReadTimeout` directives said (mod_reqtimeout).
     pub request_read_timeout_setting: ReqTimeoutSetting,
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
@@ -244,6 +258,8 @@ impl ServerConfig {
             server_setenvif: Vec::new(),
             server_env_cmds: Vec::new(),
             server_headers: Vec::new(),
+            server_request_headers: Vec::new(),
+            deflate: Default::default(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
             alias: Default::default(),

@@ -29,7 +29,10 @@ use super::HttpServer;
 use super::body::BodyError;
 use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
-use super::module_hooks::{RequestNotes, access_check, apply_headers, cfg_has_headers, setenvif};
+use super::module_hooks::{
+    RequestNotes, access_check, apply_headers, cfg_has_headers, output_filters, request_headers,
+    setenvif,
+};
 use super::request::Request;
 use super::response::{Chunk, Response};
 use super::static_files::{DocRoot, Located, PathError, normalize_path, serve_file, unescape_path};
@@ -91,6 +94,8 @@ pub struct Exchange<'a> {
     pub body: &'a mut dyn BodyAccess,
     /// The `<VirtualHost>` chosen for this request (index in the config), set by [`handle`].
     pub vhost: Option<usize>,
+    /// mod_headers' `RequestHeader` lines have edited `req` (the fixup ran once).
+    pub request_headers_done: bool,
 }
 
 impl Exchange<'_> {
@@ -233,23 +238,26 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     r.final_uri = out.uri;
     r.handler = out.handler;
     r.filename = out.filename;
+    r.notes = out.notes;
     r
 }
 
-/// [`route`], then `ErrorDocument` for an error page.
+/// [`route`], then `ErrorDocument` for an error page, then the output filters (mod_deflate).
 fn answer(x: &mut Exchange<'_>, user_out: &mut Option<String>, out: &mut RequestNotes) -> Response {
     let mut dir = None;
-    let r = route(x, &mut dir, user_out, out);
-    if !r.error_page {
-        return r;
+    let mut r = route(x, &mut dir, user_out, out);
+    if r.error_page {
+        r = match &dir {
+            Some(d) => super::error_document::apply(x, r, d),
+            None if !x.server.inner.sections.base.error_documents.is_empty() => {
+                super::error_document::apply(x, r, &x.server.inner.sections.base)
+            }
+            None => r,
+        };
     }
-    match &dir {
-        Some(d) => super::error_document::apply(x, r, d),
-        None if !x.server.inner.sections.base.error_documents.is_empty() => {
-            super::error_document::apply(x, r, &x.server.inner.sections.base)
-        }
-        None => r,
-    }
+    let section = dir.as_ref().unwrap_or(&x.server.inner.sections.base);
+    output_filters(x, section, &mut r, out);
+    r
 }
 
 /// Steps 0–7; `merged` receives the request's merged sections once they are known.
@@ -343,6 +351,24 @@ fn route(
         cmd.apply(&mut env);
     }
     out.env = env;
+    // mod_headers' fixup: RequestHeader edits the request, and the rest runs on the edited
+    // one (steps 0–4 again: they pass, as they just did).
+    if !x.request_headers_done
+        && let Some(edited) = request_headers(x, dir, &out.env)
+    {
+        let mut inner = Exchange {
+            server: x.server,
+            req: &edited,
+            peer: x.peer,
+            local: x.local,
+            body: &mut *x.body,
+            vhost: x.vhost,
+            request_headers_done: true,
+        };
+        let mut r = route(&mut inner, merged, user_out, out);
+        r.request_headers = Some(edited.headers);
+        return r;
+    }
     let env_now = out.env.clone();
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = dir.effective_handler();
@@ -459,7 +485,7 @@ fn route(
     {
         return symlink_refused(x, &link);
     }
-    default_handler(x, located, etag_bits)
+    default_handler(x, located, etag_bits, dir.file_delivery())
 }
 
 /// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
@@ -570,7 +596,12 @@ fn map_url(x: &Exchange<'_>, root: &DocRoot, decoded: &str) -> Result<Mapped, Bo
 }
 
 /// Step 7: `core.c: default_handler`.
-fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Response {
+fn default_handler(
+    x: &mut Exchange<'_>,
+    located: Located,
+    etag_bits: u8,
+    how: super::file_bucket::FileDelivery,
+) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {
         return x.body_error(e);
@@ -640,6 +671,7 @@ fn default_handler(x: &mut Exchange<'_>, located: Located, etag_bits: u8) -> Res
         content_type(&path),
         &x.server.inner.boundary,
         etag_bits,
+        how,
     ) {
         Ok(r) => r,
         Err((403, e)) => {

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::file_bucket::FileDelivery;
 use super::range::{RangeOutcome, byteranges};
 use super::request::Request;
 use super::response::{Chunk, Response, SMALL_FILE};
@@ -340,6 +341,7 @@ pub fn serve_file(
     content_type: Option<String>,
     boundary: &str,
     etag_bits: u8,
+    how: FileDelivery,
 ) -> Result<Response, (u16, std::io::Error)> {
     let file = match file {
         Some(f) => f,
@@ -347,6 +349,7 @@ pub fn serve_file(
     };
     let v = Validators::with_etag_bits(meta, req.time, etag_bits);
     let mut resp = Response::new(200);
+    resp.content_length_set = true;
     resp.headers
         .push(("Last-Modified", httpdate::fmt_http_date(v.mtime)));
     if !v.etag.is_empty() {
@@ -360,7 +363,7 @@ pub fn serve_file(
         // empty body (Content-Length: 0), but a HEAD keeps the file's length.
         if status == 412 && req.is_head() {
             let size = meta.len();
-            resp.body.push(file_chunk(&Arc::new(file), 0, size)?);
+            resp.body.push(file_chunk(&Arc::new(file), 0, size, how)?);
         }
         return Ok(resp);
     }
@@ -378,7 +381,7 @@ pub fn serve_file(
         _ => RangeOutcome::Full,
     };
     match ranges {
-        RangeOutcome::Full => resp.body.push(file_chunk(&file, 0, size)?),
+        RangeOutcome::Full => resp.body.push(file_chunk(&file, 0, size, how)?),
         RangeOutcome::Unsatisfiable => {
             return Err((416, std::io::Error::other("range not satisfiable")));
         }
@@ -387,7 +390,7 @@ pub fn serve_file(
             resp.status = 206;
             resp.late_headers
                 .push(("Content-Range", format!("bytes {first}-{last}/{size}")));
-            resp.body.push(file_chunk(&file, first, last - first + 1)?);
+            resp.body.push(file_chunk(&file, first, last - first + 1, how)?);
         }
         RangeOutcome::Partial(parts) => {
             resp.status = 206;
@@ -403,7 +406,7 @@ pub fn serve_file(
                     ),
                 };
                 resp.body.push(Chunk::Bytes(head.into_bytes()));
-                resp.body.push(file_chunk(&file, first, last - first + 1)?);
+                resp.body.push(file_chunk(&file, first, last - first + 1, how)?);
             }
             resp.body
                 .push(Chunk::Bytes(format!("\r\n--{boundary}--\r\n").into_bytes()));
@@ -412,20 +415,21 @@ pub fn serve_file(
     Ok(resp)
 }
 
-/// A file range: small ones are read now (one `write(2)` with the head), large ones are sent
-/// with `sendfile(2)`.
-fn file_chunk(file: &Arc<File>, offset: u64, len: u64) -> Result<Chunk, (u16, std::io::Error)> {
+/// A file range: small ones are read now (one `write(2)` with the head), large ones go out
+/// as `EnableSendfile`/`EnableMMAP` say ([`super::file_bucket`]).
+fn file_chunk(
+    file: &Arc<File>,
+    offset: u64,
+    len: u64,
+    how: FileDelivery,
+) -> Result<Chunk, (u16, std::io::Error)> {
     if len <= SMALL_FILE {
         let mut buf = vec![0u8; len as usize];
         std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, offset)
             .map_err(|e| (500, e))?;
         Ok(Chunk::Bytes(buf))
     } else {
-        Ok(Chunk::File {
-            file: Arc::clone(file),
-            offset,
-            len,
-        })
+        super::file_bucket::file_chunk(file, offset, len, how).map_err(|e| (500, e))
     }
 }
 

@@ -226,6 +226,7 @@ fn internal_redirect(x: &mut Exchange<'_>, location: &str) -> crate::http::respo
         local: x.local,
         body: &mut *x.body,
         vhost: x.vhost,
+        request_headers_done: x.request_headers_done,
     };
     let r = handle(&mut inner);
     DEPTH.with(|d| d.set(d.get() - 1));

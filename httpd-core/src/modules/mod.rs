@@ -12,12 +12,14 @@
 //! | [`authz_host`] | `modules/aaa/mod_authz_host.c` (built in, as `authz_core`) |
 //! | [`setenvif`] | `modules/metadata/mod_setenvif.c` |
 //! | [`env`] | `modules/metadata/mod_env.c` |
-//! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`) |
+//! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`, `RequestHeader`) |
 //! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 //! | [`alias`] | `modules/mappers/mod_alias.c` |
 //! | [`cgi_script`] | `server/util_script.c`, `modules/generators/cgi_common.h` |
 //! | [`cgi`] | `modules/generators/mod_cgi.c` |
 //! | [`cgid`] | `modules/generators/mod_cgid.c` |
+//! | [`deflate`] | `modules/filters/mod_deflate.c` (the DEFLATE output filter) |
+//! | [`filter`] | `modules/filters/mod_filter.c` (`AddOutputFilterByType`), core's `SetOutputFilter` |
 
 pub mod access_compat;
 pub mod alias;
@@ -29,7 +31,9 @@ pub mod cgi;
 pub mod cgi_handler;
 pub mod cgi_script;
 pub mod cgid;
+pub mod deflate;
 pub mod env;
+pub mod filter;
 pub mod headers;
 pub mod reqtimeout;
 pub mod setenvif;
