@@ -209,6 +209,11 @@ pub fn output_filter(cfg: &DeflateConfig, req: &RequestFacts<'_>, r: &mut Respon
     if decision == Decision::Pass {
         return;
     }
+    if decision != Decision::VaryOnly {
+        // Apache unsets the handler's Content-Length below and the content-length filter
+        // sets it again at the end: Vary and Content-Encoding come before it.
+        r.content_length_set = false;
+    }
     add_field(r, "Vary", "Accept-Encoding");
     if decision == Decision::VaryOnly {
         return;
@@ -229,7 +234,6 @@ pub fn output_filter(cfg: &DeflateConfig, req: &RequestFacts<'_>, r: &mut Respon
         Some(_) => add_field(r, "Content-Encoding", "gzip"),
     }
     alter_etag(r, cfg.alter_etag);
-    r.content_length_set = false;
     let Some(Gzipped { body, total_in, total_out }) = compressed else {
         return;
     };
