@@ -294,7 +294,9 @@ pub(super) fn output_filters(
     r: &mut Response,
     out: &mut RequestNotes,
 ) {
-    if section.output_filters.is_none() && section.filter_by_type.is_empty() {
+    // Apache's own error pages (and ErrorDocument messages) leave through the protocol
+    // filters only (`ap_send_error_response` resets `r->output_filters`).
+    if r.error_page || (section.output_filters.is_none() && section.filter_by_type.is_empty()) {
         return;
     }
     if !crate::modules::filter::applies(

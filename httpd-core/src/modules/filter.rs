@@ -3,8 +3,10 @@
 //! `SetOutputFilter` (`core.c: core_insert_filter`). The one filter mpm-lab has is mod_deflate's
 //! `DEFLATE` ([`super::deflate`]).
 //!
-//! 1. `SetOutputFilter DEFLATE` inserts the filter itself: every response of the section
-//!    reaches it, error pages included (the filter's own rules then decide).
+//! 0. Apache's own error pages never reach a content filter: `ap_send_error_response` sends
+//!    them through the protocol filters only (the caller checks `Response::error_page`).
+//! 1. `SetOutputFilter DEFLATE` inserts the filter itself: every other response of the
+//!    section reaches it, whatever its status (the filter's own rules then decide).
 //! 2. `AddOutputFilterByType DEFLATE type…` inserts mod_filter's harness, which looks at the
 //!    response when its first bytes arrive, i.e. after the handler (a CGI's `Content-Type`
 //!    counts): the type before any `;`, space or tab must equal one of the listed types
