@@ -158,6 +158,29 @@ pub fn read_piece(file: &File, offset: u64, want: u64, buf: &mut Vec<u8>) -> io:
 }
 
 impl Chunk {
+    /// `len` bytes from `offset` within the chunk (the byterange step on a filtered body).
+    pub fn slice(&self, offset: u64, len: u64) -> Chunk {
+        match self {
+            Chunk::Bytes(b) => Chunk::Bytes(b[offset as usize..(offset + len) as usize].to_vec()),
+            Chunk::Mmap { map, start, .. } => Chunk::Mmap {
+                map: Arc::clone(map),
+                start: start + offset as usize,
+                len: len as usize,
+            },
+            Chunk::File {
+                file,
+                offset: base,
+                sendfile,
+                ..
+            } => Chunk::File {
+                file: Arc::clone(file),
+                offset: base + offset,
+                len,
+                sendfile: *sendfile,
+            },
+        }
+    }
+
     /// Hand every byte of the chunk to `f`, in order (mod_deflate reads bodies this way).
     pub fn for_each_piece(&self, f: &mut dyn FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
         match self {

@@ -485,7 +485,8 @@ fn route(
     {
         return symlink_refused(x, &link);
     }
-    default_handler(x, located, etag_bits, dir.file_delivery())
+    let filters = dir.output_filters.is_some() || !dir.filter_by_type.is_empty();
+    default_handler(x, located, etag_bits, dir.file_delivery(), filters)
 }
 
 /// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or
@@ -601,6 +602,7 @@ fn default_handler(
     located: Located,
     etag_bits: u8,
     how: super::file_bucket::FileDelivery,
+    dir_has_filters: bool,
 ) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {
@@ -672,6 +674,7 @@ fn default_handler(
         &x.server.inner.boundary,
         etag_bits,
         how,
+        dir_has_filters,
     ) {
         Ok(r) => r,
         Err((403, e)) => {
@@ -686,16 +689,18 @@ fn default_handler(
             );
             x.error(403, None)
         }
-        Err((416, _)) => {
-            // The byterange filter fails after the head was decided: Apache sends its 416 page
-            // without a length, chunked on HTTP/1.1 and ended by the close on HTTP/1.0.
-            let mut r = x.error(416, None);
-            r.chunked = x.req.line.version.is_1_1_or_later();
-            r.close_delimited = !r.chunked;
-            r
-        }
+        Err((416, _)) => range_not_satisfiable(x),
         Err((status, _)) => x.error(status, None),
     }
+}
+
+/// The byterange filter fails after the head was decided: Apache sends its 416 page without a
+/// length, chunked on HTTP/1.1 and ended by the close on HTTP/1.0.
+pub(super) fn range_not_satisfiable(x: &Exchange<'_>) -> Response {
+    let mut r = x.error(416, None);
+    r.chunked = x.req.line.version.is_1_1_or_later();
+    r.close_delimited = !r.chunked;
+    r
 }
 
 /// `ap_send_http_trace` with TraceEnable On: no request body allowed; echo the request.

@@ -299,15 +299,25 @@ pub(super) fn output_filters(
     if r.error_page || (section.output_filters.is_none() && section.filter_by_type.is_empty()) {
         return;
     }
-    if !crate::modules::filter::applies(
+    if crate::modules::filter::applies(
         section,
         "DEFLATE",
         r.status,
         r.content_type.as_deref(),
         &out.env,
     ) {
-        return;
+        deflate(x, r, out);
     }
+    // The byterange filter, after the content filters.
+    if r.range_pending.is_some()
+        && super::static_files::apply_pending_range(r, &x.server.inner.boundary).is_err()
+    {
+        *r = super::handler::range_not_satisfiable(x);
+    }
+}
+
+/// mod_deflate's filter with the request's facts.
+fn deflate(x: &Exchange<'_>, r: &mut Response, out: &mut RequestNotes) {
     let req = crate::modules::deflate::RequestFacts {
         accept_encoding: x.req.headers.get("Accept-Encoding"),
         http11: x.req.line.version.is_1_1_or_later(),

@@ -111,6 +111,9 @@ pub struct Response {
     /// The request's fields after mod_headers' `RequestHeader` (the access log's `%{Name}i`);
     /// `None` when no `RequestHeader` line applied.
     pub request_headers: Option<super::headers::Headers>,
+    /// A `Range` the static handler left for after the output filters (Apache's byterange
+    /// filter runs after mod_deflate).
+    pub range_pending: Option<String>,
 }
 
 impl Response {
@@ -158,6 +161,7 @@ impl Response {
             chunk_pieces: false,
             notes: Default::default(),
             request_headers: None,
+            range_pending: None,
         }
     }
 

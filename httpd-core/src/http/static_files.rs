@@ -342,6 +342,7 @@ pub fn serve_file(
     boundary: &str,
     etag_bits: u8,
     how: FileDelivery,
+    defer_range: bool,
 ) -> Result<Response, (u16, std::io::Error)> {
     let file = match file {
         Some(f) => f,
@@ -380,17 +381,45 @@ pub fn serve_file(
         }
         _ => RangeOutcome::Full,
     };
+    if let (true, RangeOutcome::Partial(_) | RangeOutcome::Unsatisfiable) = (defer_range, &ranges)
+    {
+        // An output filter may change the body: the byterange step runs after it.
+        resp.range_pending = req.headers.get("Range").map(str::to_string);
+        resp.body.push(file_chunk(&file, 0, size, how)?);
+        return Ok(resp);
+    }
+    apply_ranges(&mut resp, ranges, size, boundary, &mut |first, len| {
+        file_chunk(&file, first, len, how)
+    })?;
+    Ok(resp)
+}
+
+/// The body of a ranged answer (`byterange_filter.c`): the whole body, one part with
+/// `Content-Range`, or `multipart/byteranges`; `part(first, len)` gives a part's bytes.
+/// `Content-Range` follows the length when the handler set the length (a file), and precedes
+/// it when the length is computed later (a body an output filter changed).
+pub fn apply_ranges(
+    resp: &mut Response,
+    ranges: RangeOutcome,
+    size: u64,
+    boundary: &str,
+    part: &mut dyn FnMut(u64, u64) -> Result<Chunk, (u16, std::io::Error)>,
+) -> Result<(), (u16, std::io::Error)> {
     match ranges {
-        RangeOutcome::Full => resp.body.push(file_chunk(&file, 0, size, how)?),
+        RangeOutcome::Full => resp.body.push(part(0, size)?),
         RangeOutcome::Unsatisfiable => {
             return Err((416, std::io::Error::other("range not satisfiable")));
         }
         RangeOutcome::Partial(parts) if parts.len() == 1 => {
             let (first, last) = parts[0];
             resp.status = 206;
-            resp.late_headers
-                .push(("Content-Range", format!("bytes {first}-{last}/{size}")));
-            resp.body.push(file_chunk(&file, first, last - first + 1, how)?);
+            let field = ("Content-Range", format!("bytes {first}-{last}/{size}"));
+            if resp.content_length_set {
+                resp.late_headers.push(field);
+            } else {
+                resp.headers.push(field);
+            }
+            resp.body.push(part(first, last - first + 1)?);
         }
         RangeOutcome::Partial(parts) => {
             resp.status = 206;
@@ -406,13 +435,33 @@ pub fn serve_file(
                     ),
                 };
                 resp.body.push(Chunk::Bytes(head.into_bytes()));
-                resp.body.push(file_chunk(&file, first, last - first + 1, how)?);
+                resp.body.push(part(first, last - first + 1)?);
             }
             resp.body
                 .push(Chunk::Bytes(format!("\r\n--{boundary}--\r\n").into_bytes()));
         }
     }
-    Ok(resp)
+    Ok(())
+}
+
+/// The byterange step after the output filters, for a range [`serve_file`] deferred: on the
+/// body as the filters left it, if it is whole (one piece), as Apache's byterange filter
+/// needs the whole response in one brigade.
+pub fn apply_pending_range(
+    resp: &mut Response,
+    boundary: &str,
+) -> Result<(), (u16, std::io::Error)> {
+    let Some(header) = resp.range_pending.take() else {
+        return Ok(());
+    };
+    if resp.body.len() != 1 || resp.status != 200 {
+        return Ok(());
+    }
+    let whole = resp.body.pop().expect("one piece, checked");
+    let size = whole.len();
+    apply_ranges(resp, byteranges(&header, size), size, boundary, &mut |first, len| {
+        Ok(whole.slice(first, len))
+    })
 }
 
 /// A file range: small ones are read now (one `write(2)` with the head), large ones go out

@@ -16,6 +16,10 @@
 //! 8. Otherwise the body is compressed: Apache's 10-byte gzip header, the raw deflate stream,
 //!    CRC-32 and length. The ETag gets `-gzip` before its closing quote (`DeflateAlterETag`).
 //!
+//! A `Range` on a static file is applied after this filter (the handler defers it,
+//! [`crate::http::static_files::apply_pending_range`]): as Apache's byterange filter, it cuts
+//! the gzip stream, and only when the compressed body is whole (not chunked).
+//!
 //! Framing: Apache's content-length filter can only count a body that reaches it in one
 //! brigade; zlib holds roughly the first 60 KB of output before the first pass, so small
 //! bodies get a `Content-Length` and large ones go chunked (HTTP/1.1) or close-delimited
