@@ -177,7 +177,12 @@ fn deflate_accept_encoding_variants() {
         ("Accept-Encoding: *\r\n", false),
     ] {
         let r = request(&srv, "GET", "/page.html", ae);
-        assert_eq!(r.header("Content-Encoding").is_some(), gz, "{ae}: {}", r.head);
+        assert_eq!(
+            r.header("Content-Encoding").is_some(),
+            gz,
+            "{ae}: {}",
+            r.head
+        );
         // Vary in every case: the answer depends on Accept-Encoding.
         assert_eq!(r.header("Vary").as_deref(), Some("Accept-Encoding"), "{ae}");
         if !gz {
@@ -196,7 +201,12 @@ fn deflate_ranges_the_gzip_stream_and_skips_304_no_gzip_small_and_other_types() 
     let srv = debian();
     // A Range on a file: Apache's byterange filter runs after DEFLATE, on the gzip stream.
     let get = request(&srv, "GET", "/page.html", GZIP);
-    let r = request(&srv, "GET", "/page.html", "Accept-Encoding: gzip\r\nRange: bytes=0-99\r\n");
+    let r = request(
+        &srv,
+        "GET",
+        "/page.html",
+        "Accept-Encoding: gzip\r\nRange: bytes=0-99\r\n",
+    );
     assert_eq!(r.status, 206);
     assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
     assert_eq!(
@@ -225,7 +235,12 @@ fn deflate_ranges_the_gzip_stream_and_skips_304_no_gzip_small_and_other_types() 
     let n = names(&r);
     assert_eq!(&n[3..6], ["Content-Length", "Vary", "Content-Range"]);
     // A range past the end of the compressed body: 416.
-    let r = request(&srv, "GET", "/page.html", "Accept-Encoding: gzip\r\nRange: bytes=2000-\r\n");
+    let r = request(
+        &srv,
+        "GET",
+        "/page.html",
+        "Accept-Encoding: gzip\r\nRange: bytes=2000-\r\n",
+    );
     assert_eq!(r.status, 416);
     // HEAD: the compressed variant's head, its length as the GET's.
     let head = request(&srv, "HEAD", "/page.html", GZIP);
@@ -264,7 +279,12 @@ fn deflate_ranges_the_gzip_stream_and_skips_304_no_gzip_small_and_other_types() 
         assert_eq!(r.header("Vary"), None, "{target} {extra}");
     }
     // gzip-only-text/html still compresses text/html.
-    let r = request(&srv, "GET", "/page.html", "Accept-Encoding: gzip\r\nUser-Agent: HtmlOnly/1\r\n");
+    let r = request(
+        &srv,
+        "GET",
+        "/page.html",
+        "Accept-Encoding: gzip\r\nUser-Agent: HtmlOnly/1\r\n",
+    );
     assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
 }
 
@@ -277,7 +297,9 @@ fn deflate_large_bodies_are_chunked_on_http11_and_close_delimited_on_http10() {
     assert_eq!(r.header("Content-Length"), None);
     assert_eq!(gunzip(&r.body), want);
     // DeflateBufferSize pieces: the first chunk holds the gzip header and 8096 bytes.
-    let raw = srv.send(b"GET /big.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n");
+    let raw = srv.send(
+        b"GET /big.txt HTTP/1.1\r\nHost: h\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n",
+    );
     let body = raw.split_once("\r\n\r\n").unwrap().1;
     assert!(body.starts_with("1faa\r\n"), "first chunk 8106 bytes");
     let r = parse(&srv.send(b"GET /big.txt HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n"));
@@ -337,7 +359,10 @@ fn deflate_cgi_output_request_header_and_already_encoded_bodies() {
     let r = request(&srv, "GET", "/cgi-bin/enc.cgi", GZIP);
     assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
     assert_eq!(r.header("Vary"), None);
-    assert!(r.text().starts_with("<p>already encoded</p>"), "not gzipped twice");
+    assert!(
+        r.text().starts_with("<p>already encoded</p>"),
+        "not gzipped twice"
+    );
 }
 
 #[test]
@@ -351,7 +376,11 @@ fn deflate_set_output_filter_compresses_every_type_but_not_apaches_error_pages()
     assert_eq!(gunzip(&r.body), hex_lines(5000));
     let r = request(&srv, "GET", "/z/missing", GZIP);
     assert_eq!(r.status, 404);
-    assert_eq!(r.header("Content-Encoding"), None, "ap_send_error_response skips content filters");
+    assert_eq!(
+        r.header("Content-Encoding"),
+        None,
+        "ap_send_error_response skips content filters"
+    );
     assert!(r.text().contains("Not Found"));
     // Outside the directory: no filter, no Vary.
     let r = request(&srv, "GET", "/page.html", GZIP);
@@ -390,7 +419,12 @@ fn file_delivery_sendfile_mmap_and_read_send_identical_bytes() {
             assert_eq!(r.status, 200);
             assert!(r.body == want, "/{dir}/{name}: {} bytes", r.body.len());
         }
-        let r = request(&srv, "GET", &format!("/{dir}/large"), "Range: bytes=4097-600000\r\n");
+        let r = request(
+            &srv,
+            "GET",
+            &format!("/{dir}/large"),
+            "Range: bytes=4097-600000\r\n",
+        );
         assert_eq!(r.status, 206);
         assert!(r.body == large[4097..=600_000], "/{dir}/large range");
         let r = request(
@@ -402,7 +436,10 @@ fn file_delivery_sendfile_mmap_and_read_send_identical_bytes() {
         assert_eq!(r.status, 206);
         let text = r.body;
         let find = |needle: &[u8]| text.windows(needle.len()).any(|w| w == needle);
-        assert!(find(&large[1..=20000]) && find(&large[500_000..]), "/{dir} multipart");
+        assert!(
+            find(&large[1..=20000]) && find(&large[500_000..]),
+            "/{dir} multipart"
+        );
     }
 }
 
@@ -414,7 +451,10 @@ fn filter_config_refusals_name_what_is_missing() {
         ("DeflateMemLevel 5", "memory level"),
         ("DeflateCompressionLevel 0", "between 1 and 9"),
         ("DeflateInflateLimitRequestBody 100", "INFLATE"),
-        ("FilterProvider F DEFLATE \"%{CONTENT_TYPE} = 'text/html'\"", "AddOutputFilterByType only"),
+        (
+            "FilterProvider F DEFLATE \"%{CONTENT_TYPE} = 'text/html'\"",
+            "AddOutputFilterByType only",
+        ),
         ("FilterChain DEFLATE", "AddOutputFilterByType only"),
         ("AddOutputFilterByType INCLUDES text/html", "INCLUDES"),
         ("SetOutputFilter SUBSTITUTE", "SUBSTITUTE"),

@@ -408,7 +408,7 @@ impl Section {
         }
     }
 
-    /// `EnableSendfile` and `EnableMMAP` in force (Apache's defaults: Off, On).
+    /// `EnableSendfile` and `EnableMMAP` in force (unset: [`crate::http::file_bucket::FileDelivery::default`]).
     pub fn file_delivery(&self) -> crate::http::file_bucket::FileDelivery {
         let d = crate::http::file_bucket::FileDelivery::default();
         crate::http::file_bucket::FileDelivery {

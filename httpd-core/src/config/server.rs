@@ -114,7 +114,7 @@ pub struct Section {
     pub filter_by_type: Vec<(String, Vec<String>)>,
     /// `RequestHeader` lines in file order (mod_headers).
     pub request_headers: Vec<crate::modules::headers::HeaderCmd>,
-    /// `EnableSendfile` (core; Apache's default Off).
+    /// `EnableSendfile` (core; unset: sendfile, where Apache's default is Off).
     pub enable_sendfile: Option<bool>,
     /// `EnableMMAP` (core; Apache's default On).
     pub enable_mmap: Option<bool>,

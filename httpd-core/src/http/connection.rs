@@ -636,10 +636,7 @@ impl Connection {
             (resp.status, resp.vhost),
             bytes_sent,
             Some(LogFields {
-                headers: resp
-                    .request_headers
-                    .as_ref()
-                    .or(req.map(|r| &r.headers)),
+                headers: resp.request_headers.as_ref().or(req.map(|r| &r.headers)),
                 notes: Some(&resp.notes),
                 handler: resp.handler.as_deref(),
                 filename: resp.filename.as_deref(),

@@ -324,10 +324,5 @@ fn deflate(x: &Exchange<'_>, r: &mut Response, out: &mut RequestNotes) {
         head: x.req.is_head(),
         env: &out.env,
     };
-    crate::modules::deflate::output_filter(
-        &x.server.inner.config.deflate,
-        &req,
-        r,
-        &mut out.notes,
-    );
+    crate::modules::deflate::output_filter(&x.server.inner.config.deflate, &req, r, &mut out.notes);
 }

@@ -381,8 +381,7 @@ pub fn serve_file(
         }
         _ => RangeOutcome::Full,
     };
-    if let (true, RangeOutcome::Partial(_) | RangeOutcome::Unsatisfiable) = (defer_range, &ranges)
-    {
+    if let (true, RangeOutcome::Partial(_) | RangeOutcome::Unsatisfiable) = (defer_range, &ranges) {
         // An output filter may change the body: the byterange step runs after it.
         resp.range_pending = req.headers.get("Range").map(str::to_string);
         resp.body.push(file_chunk(&file, 0, size, how)?);
@@ -459,9 +458,13 @@ pub fn apply_pending_range(
     }
     let whole = resp.body.pop().expect("one piece, checked");
     let size = whole.len();
-    apply_ranges(resp, byteranges(&header, size), size, boundary, &mut |first, len| {
-        Ok(whole.slice(first, len))
-    })
+    apply_ranges(
+        resp,
+        byteranges(&header, size),
+        size,
+        boundary,
+        &mut |first, len| Ok(whole.slice(first, len)),
+    )
 }
 
 /// A file range: small ones are read now (one `write(2)` with the head), large ones go out

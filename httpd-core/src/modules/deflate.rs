@@ -165,8 +165,7 @@ pub fn accepts_gzip(accept: Option<&str>) -> bool {
         return false;
     };
     let mut token = Some(get_token(&mut a, false));
-    while let Some(t) = token.filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("gzip")) {
-        let _ = t;
+    while token.is_some_and(|t| !t.is_empty() && !t.eq_ignore_ascii_case("gzip")) {
         while let Some(rest) = a.strip_prefix(';') {
             a = rest;
             get_token(&mut a, true);
@@ -198,7 +197,12 @@ pub struct RequestFacts<'a> {
 /// The `DEFLATE` filter on `r`: the one entry point that `SetOutputFilter`, mod_mime's
 /// `AddOutputFilter` and mod_filter's `AddOutputFilterByType` call. Access-log notes
 /// (`DeflateFilterNote`) go to `notes`.
-pub fn output_filter(cfg: &DeflateConfig, req: &RequestFacts<'_>, r: &mut Response, notes: &mut Env) {
+pub fn output_filter(
+    cfg: &DeflateConfig,
+    req: &RequestFacts<'_>,
+    r: &mut Response,
+    notes: &mut Env,
+) {
     let encoding = response_field(r, "Content-Encoding");
     let facts = Facts {
         status: r.status,
@@ -238,16 +242,28 @@ pub fn output_filter(cfg: &DeflateConfig, req: &RequestFacts<'_>, r: &mut Respon
         Some(_) => add_field(r, "Content-Encoding", "gzip"),
     }
     alter_etag(r, cfg.alter_etag);
-    let Some(Gzipped { body, total_in, total_out }) = compressed else {
+    let Some(Gzipped {
+        body,
+        total_in,
+        total_out,
+    }) = compressed
+    else {
         return;
     };
     for (name, value) in [
         (&cfg.note_input, total_in),
         (&cfg.note_output, total_out),
-        (&cfg.note_ratio, (total_out * 100).checked_div(total_in).unwrap_or(0)),
+        (
+            &cfg.note_ratio,
+            (total_out * 100).checked_div(total_in).unwrap_or(0),
+        ),
     ] {
         if let Some(n) = name {
-            let v = if total_in > 0 { value.to_string() } else { "-".into() };
+            let v = if total_in > 0 {
+                value.to_string()
+            } else {
+                "-".into()
+            };
             notes.set(n, v);
         }
     }
@@ -256,20 +272,34 @@ pub fn output_filter(cfg: &DeflateConfig, req: &RequestFacts<'_>, r: &mut Respon
 
 /// A response's field wherever the handler put it (`headers_out` + `err_headers_out`).
 fn response_field(r: &Response, name: &str) -> Option<String> {
-    let fixed = r.headers.iter().chain(&r.late_headers).map(|(k, v)| (*k, v));
+    let fixed = r
+        .headers
+        .iter()
+        .chain(&r.late_headers)
+        .map(|(k, v)| (*k, v));
     let owned = r.script_headers.iter().chain(&r.err_headers);
     let values: Vec<&String> = fixed
         .chain(owned.map(|(k, v)| (k.as_str(), v)))
         .filter(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
         .collect();
-    (!values.is_empty()).then(|| values.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(","))
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }
 
 /// `apr_table_mergen`: join to the existing field, or append one where Apache's table would
 /// have it: after a `Content-Length` the handler set (static files), else before the length.
 fn add_field(r: &mut Response, name: &'static str, value: &str) {
-    if let Some((_, v)) = r.headers.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+    if let Some((_, v)) = r
+        .headers
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+    {
         *v = format!("{v}, {value}");
     } else if let Some((_, v)) = r
         .script_headers
@@ -306,12 +336,16 @@ fn alter_etag(r: &mut Response, how: AlterEtag) {
         AlterEtag::NoChange => {}
         AlterEtag::Remove => {
             r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("ETag"));
-            r.script_headers.retain(|(k, _)| !k.eq_ignore_ascii_case("ETag"));
+            r.script_headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("ETag"));
         }
         AlterEtag::AddSuffix => {
             let fixed = r.headers.iter_mut().map(|(k, v)| (*k, v));
             let owned = r.script_headers.iter_mut().map(|(k, v)| (k.as_str(), v));
-            for (_, v) in fixed.chain(owned).filter(|(k, _)| k.eq_ignore_ascii_case("ETag")) {
+            for (_, v) in fixed
+                .chain(owned)
+                .filter(|(k, _)| k.eq_ignore_ascii_case("ETag"))
+            {
                 if v.len() > 2 && v.ends_with('"') {
                     v.insert_str(v.len() - 1, "-gzip");
                 }

@@ -106,14 +106,21 @@ mod tests {
     #[test]
     fn filter_lists_and_merge() {
         assert_eq!(parse_filter_list("deflate").unwrap(), vec!["DEFLATE"]);
-        assert!(parse_filter_list("INCLUDES").unwrap_err().contains("INCLUDES"));
+        assert!(
+            parse_filter_list("INCLUDES")
+                .unwrap_err()
+                .contains("INCLUDES")
+        );
         assert!(parse_filter_list("INFLATE").is_err());
         let mut outer = Vec::new();
         add_by_type(&mut outer, "DEFLATE", &["text/html".into()]);
         add_by_type(&mut outer, "DEFLATE", &["text/css".into()]);
         assert_eq!(outer[0].1, vec!["text/html", "text/css"]);
         merge_by_type(&mut outer, &[("DEFLATE".into(), vec!["text/plain".into()])]);
-        assert_eq!(outer, vec![("DEFLATE".to_string(), vec!["text/plain".to_string()])]);
+        assert_eq!(
+            outer,
+            vec![("DEFLATE".to_string(), vec!["text/plain".to_string()])]
+        );
     }
 
     #[test]
@@ -128,6 +135,12 @@ mod tests {
         assert!(applies(&s, "DEFLATE", 404, Some("text/html"), &env));
         let mut set = crate::config::Section::default();
         set.output_filters = Some(vec!["DEFLATE".into()]);
-        assert!(applies(&set, "DEFLATE", 404, Some("image/png"), &Default::default()));
+        assert!(applies(
+            &set,
+            "DEFLATE",
+            404,
+            Some("image/png"),
+            &Default::default()
+        ));
     }
 }

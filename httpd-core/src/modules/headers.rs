@@ -432,7 +432,12 @@ mod tests {
             elapsed_us: 0,
             env: &env,
         };
-        for l in ["append X-Lab more", "edit User-Agent ^curl lab", "add X-New 1", "unset X-Gone"] {
+        for l in [
+            "append X-Lab more",
+            "edit User-Agent ^curl lab",
+            "add X-New 1",
+            "unset X-Gone",
+        ] {
             parse_request(&crate::config::parse::words(l))
                 .unwrap()
                 .apply(&mut h, &cx, &[]);
