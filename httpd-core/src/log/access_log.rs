@@ -767,7 +767,9 @@ mod tests {
                 .split(' ')
                 .all(|n| n.parse::<u64>().is_ok())
         );
-        for refused in ["%n", "%c", "%{%@}t"] {
+        // %{name}n: the request's notes (mod_deflate's DeflateFilterNote), "-" when unset.
+        assert_eq!(render("%{ratio}n", 200), "-");
+        for refused in ["%^ti", "%c", "%{%@}t"] {
             assert!(compile_format(refused).is_err(), "{refused}");
         }
         // Debian's stock LogFormats (apache2.conf) compile.
