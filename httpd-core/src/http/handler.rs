@@ -672,9 +672,11 @@ fn default_handler(
         file,
         content_type(&path),
         &x.server.inner.boundary,
-        etag_bits,
-        how,
-        dir_has_filters,
+        super::static_files::ServeOptions {
+            etag_bits,
+            delivery: how,
+            defer_range: dir_has_filters,
+        },
     ) {
         Ok(r) => r,
         Err((403, e)) => {

@@ -331,6 +331,18 @@ fn if_range_matches(value: &str, v: &Validators) -> bool {
     }
 }
 
+/// The per-directory settings [`serve_file`] follows.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// `FileETag` components.
+    pub etag_bits: u8,
+    /// `EnableSendfile` / `EnableMMAP`.
+    pub delivery: FileDelivery,
+    /// An output filter is configured: leave a `Range` for after it
+    /// ([`apply_pending_range`]).
+    pub defer_range: bool,
+}
+
 /// The 200/206/304/412/416 answer for a GET, HEAD or POST of a regular file. `Err(status)`
 /// means "send Apache's error page for this status" (416).
 pub fn serve_file(
@@ -340,10 +352,13 @@ pub fn serve_file(
     file: Option<File>,
     content_type: Option<String>,
     boundary: &str,
-    etag_bits: u8,
-    how: FileDelivery,
-    defer_range: bool,
+    opts: ServeOptions,
 ) -> Result<Response, (u16, std::io::Error)> {
+    let ServeOptions {
+        etag_bits,
+        delivery: how,
+        defer_range,
+    } = opts;
     let file = match file {
         Some(f) => f,
         None => File::open(path).map_err(|e| (403, e))?,

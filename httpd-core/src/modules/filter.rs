@@ -125,16 +125,20 @@ mod tests {
 
     #[test]
     fn filter_harness_skips_non_200_unless_filter_errordocs() {
-        let mut s = crate::config::Section::default();
-        s.filter_by_type = vec![("DEFLATE".into(), vec!["text/html".into()])];
+        let s = crate::config::Section {
+            filter_by_type: vec![("DEFLATE".into(), vec!["text/html".into()])],
+            ..Default::default()
+        };
         let mut env = super::super::setenvif::Env::default();
         assert!(applies(&s, "DEFLATE", 200, Some("text/html"), &env));
         assert!(!applies(&s, "DEFLATE", 404, Some("text/html"), &env));
         assert!(!applies(&s, "DEFLATE", 200, Some("image/png"), &env));
         env.set("filter-errordocs", "1".into());
         assert!(applies(&s, "DEFLATE", 404, Some("text/html"), &env));
-        let mut set = crate::config::Section::default();
-        set.output_filters = Some(vec!["DEFLATE".into()]);
+        let set = crate::config::Section {
+            output_filters: Some(vec!["DEFLATE".into()]),
+            ..Default::default()
+        };
         assert!(applies(
             &set,
             "DEFLATE",
