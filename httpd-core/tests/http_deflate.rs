@@ -108,9 +108,18 @@ fn names(r: &Resp) -> Vec<String> {
 
 const GZIP: &str = "Accept-Encoding: gzip\r\n";
 
-const DEBIAN: &str = "<IfModule mod_filter.c>\n\
-    AddOutputFilterByType DEFLATE text/html text/plain text/xml text/css text/javascript\n\
-    AddOutputFilterByType DEFLATE application/javascript\n</IfModule>\n\
+/// Debian's `mods-available/deflate.load`, `filter.load` and `deflate.conf` (apache2
+/// 2.4.71-1), verbatim, then the test's own lines.
+const DEBIAN: &str = "# Depends: filter\n\
+    LoadModule deflate_module /usr/lib/apache2/modules/mod_deflate.so\n\
+    LoadModule filter_module /usr/lib/apache2/modules/mod_filter.so\n\
+    <IfModule mod_filter.c>\n\
+    \tAddOutputFilterByType DEFLATE text/html text/plain text/xml text/css text/javascript\n\
+    \tAddOutputFilterByType DEFLATE application/x-javascript application/javascript application/ecmascript\n\
+    \tAddOutputFilterByType DEFLATE application/rss+xml\n\
+    \tAddOutputFilterByType DEFLATE application/wasm\n\
+    \tAddOutputFilterByType DEFLATE application/xml\n\
+    </IfModule>\n\
     BrowserMatch ^OldBrowser no-gzip\nBrowserMatch ^HtmlOnly gzip-only-text/html\n\
     DeflateFilterNote Input instream\nDeflateFilterNote Output outstream\nDeflateFilterNote Ratio ratio\n\
     LogFormat \"%r %>s %{outstream}n/%{instream}n (%{ratio}n%%)\" deflate\nCustomLog x deflate\n";
@@ -306,11 +315,14 @@ fn deflate_large_bodies_are_chunked_on_http11_and_close_delimited_on_http10() {
     assert_eq!(r.header("Connection").as_deref(), Some("close"));
     assert_eq!(r.header("Content-Length"), None);
     assert_eq!(r.header("Transfer-Encoding"), None);
-    // HEAD of a body that would be chunked: no length at all.
+    // HEAD of a body that would be chunked: no length at all, and no notes (Apache's filter
+    // stops before the end).
     let h = request(&srv, "HEAD", "/big.txt", GZIP);
     assert_eq!(h.header("Content-Length"), None);
     assert_eq!(h.header("Transfer-Encoding"), None);
     assert_eq!(h.header("Content-Encoding").as_deref(), Some("gzip"));
+    let last = srv.access_lines(4).pop().unwrap();
+    assert_eq!(last, "HEAD /big.txt HTTP/1.1 200 -/- (-%)");
 }
 
 #[test]

@@ -250,6 +250,9 @@ pub fn output_filter(
     else {
         return;
     };
+    // A HEAD whose body would go chunked: Apache's filter stops at its second pass
+    // (`r->header_only && r->bytes_sent`), before the notes are written.
+    let stopped_early = req.head && body.len() > WHOLE_BODY_LIMIT;
     for (name, value) in [
         (&cfg.note_input, total_in),
         (&cfg.note_output, total_out),
@@ -258,7 +261,7 @@ pub fn output_filter(
             (total_out * 100).checked_div(total_in).unwrap_or(0),
         ),
     ] {
-        if let Some(n) = name {
+        if let Some(n) = name.as_ref().filter(|_| !stopped_early) {
             let v = if total_in > 0 {
                 value.to_string()
             } else {
