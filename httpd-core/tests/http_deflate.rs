@@ -108,6 +108,17 @@ fn names(r: &Resp) -> Vec<String> {
 
 const GZIP: &str = "Accept-Encoding: gzip\r\n";
 
+/// The head of a compressed file, as Apache 2.4.71 sends it (Date and Server left out).
+const GZIP_FIELDS: [&str; 7] = [
+    "Last-Modified",
+    "ETag",
+    "Accept-Ranges",
+    "Vary",
+    "Content-Encoding",
+    "Content-Length",
+    "Content-Type",
+];
+
 /// Debian's `mods-available/deflate.load`, `filter.load` and `deflate.conf` (apache2
 /// 2.4.71-1), verbatim, then the test's own lines.
 const DEBIAN: &str = "# Depends: filter\n\
@@ -141,18 +152,7 @@ fn deflate_compresses_for_gzip_clients_with_apaches_headers() {
     let srv = debian();
     let r = request(&srv, "GET", "/page.html", GZIP);
     assert_eq!(r.status, 200);
-    assert_eq!(
-        names(&r),
-        [
-            "Last-Modified",
-            "ETag",
-            "Accept-Ranges",
-            "Vary",
-            "Content-Encoding",
-            "Content-Length",
-            "Content-Type"
-        ]
-    );
+    assert_eq!(names(&r), GZIP_FIELDS);
     assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
     assert_eq!(r.header("Vary").as_deref(), Some("Accept-Encoding"));
     assert!(r.header("ETag").unwrap().ends_with("-gzip\""), "{}", r.head);
@@ -210,12 +210,11 @@ fn deflate_ranges_the_gzip_stream_and_skips_304_no_gzip_small_and_other_types() 
     let srv = debian();
     // A Range on a file: Apache's byterange filter runs after DEFLATE, on the gzip stream.
     let get = request(&srv, "GET", "/page.html", GZIP);
-    let r = request(
-        &srv,
-        "GET",
-        "/page.html",
-        "Accept-Encoding: gzip\r\nRange: bytes=0-99\r\n",
-    );
+    let gzip_range = |range: &str| {
+        let extra = format!("{GZIP}Range: bytes={range}\r\n");
+        request(&srv, "GET", "/page.html", &extra)
+    };
+    let r = gzip_range("0-99");
     assert_eq!(r.status, 206);
     assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
     assert_eq!(
@@ -223,19 +222,10 @@ fn deflate_ranges_the_gzip_stream_and_skips_304_no_gzip_small_and_other_types() 
         Some(format!("bytes 0-99/{}", get.body.len()))
     );
     assert_eq!(r.body, &get.body[..100]);
-    assert_eq!(
-        names(&r),
-        [
-            "Last-Modified",
-            "ETag",
-            "Accept-Ranges",
-            "Vary",
-            "Content-Encoding",
-            "Content-Range",
-            "Content-Length",
-            "Content-Type"
-        ]
-    );
+    // Content-Range comes before the length the content-length filter recomputes.
+    let mut want = GZIP_FIELDS.to_vec();
+    want.insert(5, "Content-Range");
+    assert_eq!(names(&r), want);
     // Without gzip: the identity range, the handler's field order.
     let r = request(&srv, "GET", "/page.html", "Range: bytes=0-99\r\n");
     assert_eq!(r.status, 206);
@@ -244,13 +234,7 @@ fn deflate_ranges_the_gzip_stream_and_skips_304_no_gzip_small_and_other_types() 
     let n = names(&r);
     assert_eq!(&n[3..6], ["Content-Length", "Vary", "Content-Range"]);
     // A range past the end of the compressed body: 416.
-    let r = request(
-        &srv,
-        "GET",
-        "/page.html",
-        "Accept-Encoding: gzip\r\nRange: bytes=2000-\r\n",
-    );
-    assert_eq!(r.status, 416);
+    assert_eq!(gzip_range("2000-").status, 416);
     // HEAD: the compressed variant's head, its length as the GET's.
     let head = request(&srv, "HEAD", "/page.html", GZIP);
     assert_eq!(names(&head), names(&get));

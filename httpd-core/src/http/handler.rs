@@ -99,6 +99,20 @@ pub struct Exchange<'a> {
 }
 
 impl Exchange<'_> {
+    /// The same exchange for another request (an internal redirect, or the request
+    /// `RequestHeader` edited): same connection, request body and virtual host.
+    pub fn nested<'b>(&'b mut self, req: &'b Request, request_headers_done: bool) -> Exchange<'b> {
+        Exchange {
+            server: self.server,
+            req,
+            peer: self.peer,
+            local: self.local,
+            body: &mut *self.body,
+            vhost: self.vhost,
+            request_headers_done,
+        }
+    }
+
     pub(super) fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
         let log = self.server.error_log_for(self.vhost);
         if log.enabled(module, level) {
@@ -356,16 +370,7 @@ fn route(
     if !x.request_headers_done
         && let Some(edited) = request_headers(x, dir, &out.env)
     {
-        let mut inner = Exchange {
-            server: x.server,
-            req: &edited,
-            peer: x.peer,
-            local: x.local,
-            body: &mut *x.body,
-            vhost: x.vhost,
-            request_headers_done: true,
-        };
-        let mut r = route(&mut inner, merged, user_out, out);
+        let mut r = route(&mut x.nested(&edited, true), merged, user_out, out);
         r.request_headers = Some(edited.headers);
         return r;
     }

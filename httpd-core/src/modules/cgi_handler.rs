@@ -219,16 +219,8 @@ fn internal_redirect(x: &mut Exchange<'_>, location: &str) -> crate::http::respo
     req.headers.remove("Content-Length");
     req.headers.remove("Transfer-Encoding");
     DEPTH.with(|d| d.set(d.get() + 1));
-    let mut inner = Exchange {
-        server: x.server,
-        req: &req,
-        peer: x.peer,
-        local: x.local,
-        body: &mut *x.body,
-        vhost: x.vhost,
-        request_headers_done: x.request_headers_done,
-    };
-    let r = handle(&mut inner);
+    let done = x.request_headers_done;
+    let r = handle(&mut x.nested(&req, done));
     DEPTH.with(|d| d.set(d.get() - 1));
     r
 }
