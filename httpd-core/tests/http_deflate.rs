@@ -468,3 +468,34 @@ fn filter_config_refusals_name_what_is_missing() {
     assert!(e.contains("deflate_module"), "{e}");
     assert!(load(&format!("Listen 127.0.0.1:1\n{MODULES}DeflateWindowSize 15\nDeflateMemLevel 9\nDeflateAlterETag Remove\nEnableMMAP off\n")).is_ok());
 }
+
+/// `AddOutputFilterByType`, `EnableMMAP` and `RequestHeader` in a `.htaccess` (FileInfo) apply
+/// to its directory only.
+#[test]
+fn deflate_htaccess_file_info_lines_apply_below_their_directory() {
+    let srv = server(
+        "<Directory @ROOT@/h>\nAllowOverride FileInfo\n</Directory>\n\
+         LogFormat \"%U %{X-H}i\" h\nCustomLog y h\n",
+        &[
+            (
+                "h/.htaccess",
+                b"AddOutputFilterByType DEFLATE text/html\nRequestHeader set X-H from-htaccess\nEnableMMAP Off\n"
+                    .to_vec(),
+            ),
+            ("h/page.html", page()),
+            ("page.html", page()),
+        ],
+    );
+    let r = request(&srv, "GET", "/h/page.html", GZIP);
+    assert_eq!(
+        r.header("Content-Encoding").as_deref(),
+        Some("gzip"),
+        "{}",
+        srv.error_log()
+    );
+    assert_eq!(gunzip(&r.body), page());
+    let r = request(&srv, "GET", "/page.html", GZIP);
+    assert_eq!(r.header("Content-Encoding"), None);
+    let lines = srv.access_lines(2);
+    assert_eq!(lines, ["/h/page.html from-htaccess", "/page.html -"]);
+}
