@@ -408,6 +408,14 @@ impl Section {
         }
     }
 
+    /// Whether any output filter is configured here (`SetOutputFilter`,
+    /// `AddOutputFilterByType`): a static `Range` then waits for the filters, and the request
+    /// path looks at filters at all only when this is true.
+    pub fn has_output_filters(&self) -> bool {
+        self.output_filters.as_ref().is_some_and(|f| !f.is_empty())
+            || !self.filter_by_type.is_empty()
+    }
+
     /// `EnableSendfile` and `EnableMMAP` in force (unset: [`crate::http::file_bucket::FileDelivery::default`]).
     pub fn file_delivery(&self) -> crate::http::file_bucket::FileDelivery {
         let d = crate::http::file_bucket::FileDelivery::default();

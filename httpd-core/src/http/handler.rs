@@ -490,8 +490,13 @@ fn route(
     {
         return symlink_refused(x, &link);
     }
-    let filters = dir.output_filters.is_some() || !dir.filter_by_type.is_empty();
-    default_handler(x, located, etag_bits, dir.file_delivery(), filters)
+    default_handler(
+        x,
+        located,
+        etag_bits,
+        dir.file_delivery(),
+        dir.has_output_filters(),
+    )
 }
 
 /// Step 3b: the section walk, reading `.htaccess` files where the table allows them (a 500 or

@@ -296,9 +296,11 @@ pub(super) fn output_filters(
 ) {
     // Apache's own error pages (and ErrorDocument messages) leave through the protocol
     // filters only (`ap_send_error_response` resets `r->output_filters`).
-    if r.error_page || (section.output_filters.is_none() && section.filter_by_type.is_empty()) {
+    if r.error_page || !section.has_output_filters() {
         return;
     }
+    // mod_mime's `AddOutputFilter DEFLATE .ext` joins here: its per-extension decision is
+    // OR-ed with this one, and `Section::has_output_filters` learns about its table.
     if crate::modules::filter::applies(
         section,
         "DEFLATE",
@@ -316,8 +318,9 @@ pub(super) fn output_filters(
     }
 }
 
-/// mod_deflate's filter with the request's facts.
-fn deflate(x: &Exchange<'_>, r: &mut Response, out: &mut RequestNotes) {
+/// mod_deflate's filter with the request's facts: the one call any configuration of
+/// DEFLATE (core, mod_filter, mod_mime) ends in.
+pub(super) fn deflate(x: &Exchange<'_>, r: &mut Response, out: &mut RequestNotes) {
     let req = crate::modules::deflate::RequestFacts {
         accept_encoding: x.req.headers.get("Accept-Encoding"),
         http11: x.req.line.version.is_1_1_or_later(),
