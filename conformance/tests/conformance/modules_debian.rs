@@ -1,7 +1,9 @@
 //! Debian's `setenvif.conf` and stock `combined` LogFormat on every MPM (httpd-core
 //! `modules/setenvif.rs`, `modules/headers.rs`, `log/access_log.rs`): the file loads unchanged,
 //! its `BrowserMatch "Mozilla/2" nokeepalive` closes a keep-alive request's connection, and
-//! `%O` is exactly the number of bytes the client received (mod_logio's count).
+//! `%O` is exactly the number of bytes the client received (mod_logio's count). Debian's
+//! `deflate.load`, `filter.load` and `deflate.conf` load unchanged and gzip a text/html page
+//! with Apache's headers (`modules/deflate.rs`, `modules/filter.rs`).
 
 use conformance::{Mpm, ServerTest, for_each_mpm};
 use std::time::Duration;
@@ -86,3 +88,38 @@ fn debian_autoindex_listing(mpm: Mpm) {
     assert!(s.error_log().contains("AH01276: Cannot serve directory "));
 }
 for_each_mpm!(debian_autoindex_listing);
+const DEBIAN_MODS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/debian-mods");
+
+fn debian_deflate_conf_compresses_html(mpm: Mpm) {
+    let page: Vec<u8> = (0..100)
+        .flat_map(|i| format!("<p>line {i} of the page</p>\n").into_bytes())
+        .collect();
+    let s = ServerTest::new(mpm)
+        .directive(&format!("Include {DEBIAN_MODS}/filter.load"))
+        .directive(&format!("Include {DEBIAN_MODS}/deflate.load"))
+        .directive(&format!("Include {DEBIAN_MODS}/deflate.conf"))
+        .file("page.html", page.clone())
+        .file("page.bin", page.clone())
+        .start();
+    let r = s
+        .raw(b"GET /page.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
+        .response();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("Content-Encoding"), Some("gzip"));
+    assert_eq!(r.header("Vary"), Some("Accept-Encoding"));
+    assert!(r.header("ETag").is_some_and(|e| e.ends_with("-gzip\"")));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&r.body[..]), &mut plain)
+        .expect("a gzip body");
+    assert_eq!(plain, page);
+    // A type deflate.conf does not list: untouched.
+    let r = s
+        .raw(b"GET /page.bin HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nConnection: close\r\n\r\n")
+        .response();
+    assert_eq!(
+        (r.header("Content-Encoding"), r.header("Vary")),
+        (None, None)
+    );
+    assert_eq!(r.body, page);
+}
+for_each_mpm!(debian_deflate_conf_compresses_html);

@@ -70,8 +70,3 @@ pub fn header(w: &mut Walker<'_>, a: &[String]) -> R {
     w.section_mut().headers.push(cmd);
     Ok(())
 }
-
-/// `RequestHeader`: refused until request-header editing reaches the handlers.
-pub fn request_header(_: &mut Walker<'_>, _: &[String]) -> R {
-    Err("RequestHeader is not supported by mpm-lab yet (mod_headers' Header is)".into())
-}

@@ -16,6 +16,7 @@ use super::cmds_aaa;
 use super::cmds_env;
 use super::cmds_index;
 use super::cmds_mime;
+use super::cmds_filter;
 use super::parse::words;
 use super::walk::Walker;
 
@@ -328,7 +329,45 @@ pub static DIRECTIVES: &[Directive] = &[
     row("Header", Any, Raw, ALL, "headers", "Header [condition] add|append|echo|edit|edit*|merge|set|setifempty|unset header [[expr=]value [replacement] [early|env=[!]varname|expr=expression]]", "none",
         "an optional condition, an action, header and value followed by optional env clause", cmds_env::header).overrides("FileInfo"),
     row("RequestHeader", Any, Raw, ALL, "headers", "RequestHeader add|append|edit|edit*|merge|set|setifempty|unset header [[expr=]value [replacement] [early|env=[!]varname|expr=expression]]", "none",
-        "an action, header and value followed by optional env clause (refused by mpm-lab)", cmds_env::request_header).overrides("FileInfo"),
+        "an action, header and value followed by optional env clause", cmds_filter::request_header).overrides("FileInfo"),
+    // ---- output filters and file delivery (mod_deflate, mod_filter, core: config/cmds_filter.rs,
+    //      modules/deflate.rs, modules/filter.rs, http/file_bucket.rs) ----
+    row("DeflateCompressionLevel", Server, Take1, ALL, "deflate", "DeflateCompressionLevel value", "6 (zlib's Z_DEFAULT_COMPRESSION)",
+        "Set the Deflate Compression Level (1-9)", cmds_filter::deflate_level),
+    row("DeflateBufferSize", Server, Take1, ALL, "deflate", "DeflateBufferSize value", "8096 (mod_deflate.c DEFAULT_BUFFERSIZE)",
+        "Set the Deflate Buffer Size", cmds_filter::deflate_buffer_size),
+    row("DeflateWindowSize", Server, Take1, ALL, "deflate", "DeflateWindowSize value", "15 (mod_deflate.c DEFAULT_WINDOWSIZE; the only value mpm-lab supports)",
+        "Set the Deflate window size (1-15)", cmds_filter::deflate_window_size),
+    row("DeflateMemLevel", Server, Take1, ALL, "deflate", "DeflateMemLevel value", "9 (mod_deflate.c DEFAULT_MEMLEVEL; the only value mpm-lab supports)",
+        "Set the Deflate Memory Level (1-9)", cmds_filter::deflate_mem_level),
+    row("DeflateFilterNote", Server, Take12, ALL, "deflate", "DeflateFilterNote [type] notename", "none",
+        "Set a note to report on compression ratio", cmds_filter::deflate_note),
+    row("DeflateAlterETag", Server, Take1, ALL, "deflate", "DeflateAlterETag AddSuffix|NoChange|Remove", "AddSuffix",
+        "Set how mod_deflate should modify ETAG response headers: 'AddSuffix' (default), 'NoChange' (2.2.x behavior), 'Remove'", cmds_filter::deflate_alter_etag),
+    row("DeflateInflateLimitRequestBody", Any, Take1, ALL, "deflate", "DeflateInflateLimitRequestBody value", "refused (no INFLATE filter)",
+        "Set a limit on size of inflated input", cmds_filter::deflate_inflate_refused),
+    row("DeflateInflateRatioLimit", Any, Take1, ALL, "deflate", "DeflateInflateRatioLimit value", "refused (no INFLATE filter)",
+        "Set the inflate ratio limit above which inflation is aborted (default: 200)", cmds_filter::deflate_inflate_refused),
+    row("DeflateInflateRatioBurst", Any, Take1, ALL, "deflate", "DeflateInflateRatioBurst value", "refused (no INFLATE filter)",
+        "Set the maximum number of following inflate ratios above limit (default: 3)", cmds_filter::deflate_inflate_refused),
+    row("AddOutputFilterByType", Any, Argv, ALL, "filter", "AddOutputFilterByType filter[;filter...] media-type [media-type] ...", "none",
+        "output filter name followed by one or more content-types", cmds_filter::add_output_filter_by_type).overrides("FileInfo"),
+    row("FilterDeclare", Any, Raw, ALL, "filter", "FilterDeclare filter-name [type] (refused by mpm-lab)", "none",
+        "filter-name [filter-type]", cmds_filter::filter_general_refused).overrides("Options"),
+    row("FilterProvider", Any, Raw, ALL, "filter", "FilterProvider filter-name provider-name expression (refused by mpm-lab)", "none",
+        "filter-name, provider-name, match-expression", cmds_filter::filter_general_refused).overrides("Options"),
+    row("FilterChain", Any, Raw, ALL, "filter", "FilterChain [+=-@!]filter-name ... (refused by mpm-lab)", "none",
+        "list of filter names with optional [+-=!@]", cmds_filter::filter_general_refused).overrides("Options"),
+    row("FilterProtocol", Any, Raw, ALL, "filter", "FilterProtocol filter-name [provider-name] proto-flags (refused by mpm-lab)", "none",
+        "filter-name [provider-name] protocol-args", cmds_filter::filter_general_refused).overrides("Options"),
+    row("FilterTrace", Any, Raw, ALL, "filter", "FilterTrace filter-name level (refused by mpm-lab)", "none",
+        "filter-name debug-level", cmds_filter::filter_general_refused),
+    row("SetOutputFilter", Any, Take1, ALL, "core", "SetOutputFilter filter[;filter...]", "none",
+        "filters to be run", cmds_filter::set_output_filter).overrides("FileInfo"),
+    row("EnableSendfile", Any, Take1, ALL, "core", "EnableSendfile On|Off", "Off in Apache (core.c); unset in mpm-lab: sendfile, measured fastest",
+        "Controls whether sendfile may be used to transmit files", cmds_filter::set_enable_sendfile).overrides("FileInfo"),
+    row("EnableMMAP", Any, Take1, ALL, "core", "EnableMMAP On|Off", "On (core.c ENABLE_MMAP_UNSET)",
+        "Controls whether memory-mapping may be used to read files", cmds_filter::set_enable_mmap).overrides("FileInfo"),
     // ---- Options, AddHandler, mod_alias, mod_cgi, mod_cgid (issue #14) ----
     row("Options", Any, Argv, ALL, "core", "Options [+|-]option [[+|-]option] ...", "FollowSymLinks (core.c, 2.3.11+)",
         "Set a number of attributes for a given directory", cmds::set_options),

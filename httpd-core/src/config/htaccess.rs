@@ -137,6 +137,13 @@ const APPLIED_IN_HTACCESS: &[&str] = &[
     "ForceType",
     "LanguagePriority",
     "ForceLanguagePriority",
+    // mod_headers' RequestHeader, mod_filter, core's SetOutputFilter/EnableSendfile/EnableMMAP
+    // (kept in the merged section)
+    "RequestHeader",
+    "AddOutputFilterByType",
+    "SetOutputFilter",
+    "EnableSendfile",
+    "EnableMMAP",
 ];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.

@@ -43,6 +43,8 @@ pub const LOADABLE_MODULES: &[(&str, &str)] = &[
     ("cgi", "mod_cgi.c"),
     ("cgid", "mod_cgid.c"),
     ("negotiation", "mod_negotiation.c"),
+    ("deflate", "mod_deflate.c"),
+    ("filter", "mod_filter.c"),
 ];
 
 /// The short name in `table` for any of Apache's spellings: `status`, `status_module`,

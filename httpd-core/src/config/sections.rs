@@ -361,6 +361,19 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
     merged.setenvif.extend(s.setenvif.iter().cloned());
     merged.env_cmds.extend(s.env_cmds.iter().cloned());
     merged.headers.extend(s.headers.iter().cloned());
+    merged
+        .request_headers
+        .extend(s.request_headers.iter().cloned());
+    // core's SetOutputFilter: the inner section's list replaces; mod_filter: rule 3 of
+    // crate::modules::filter. EnableSendfile/EnableMMAP: the inner setting wins.
+    if s.output_filters.is_some() {
+        merged.output_filters.clone_from(&s.output_filters);
+    }
+    if !s.filter_by_type.is_empty() {
+        crate::modules::filter::merge_by_type(&mut merged.filter_by_type, &s.filter_by_type);
+    }
+    merged.enable_sendfile = s.enable_sendfile.or(merged.enable_sendfile);
+    merged.enable_mmap = s.enable_mmap.or(merged.enable_mmap);
     if s.allow_override.is_some() {
         merged.allow_override.clone_from(&s.allow_override);
     }
@@ -420,6 +433,23 @@ impl Section {
             require: self.require.clone().unwrap_or_default(),
             authn: self.authn.clone(),
             compat: self.compat.clone(),
+        }
+    }
+
+    /// Whether any output filter is configured here (`SetOutputFilter`,
+    /// `AddOutputFilterByType`): a static `Range` then waits for the filters, and the request
+    /// path looks at filters at all only when this is true.
+    pub fn has_output_filters(&self) -> bool {
+        self.output_filters.as_ref().is_some_and(|f| !f.is_empty())
+            || !self.filter_by_type.is_empty()
+    }
+
+    /// `EnableSendfile` and `EnableMMAP` in force (unset: [`crate::http::file_bucket::FileDelivery::default`]).
+    pub fn file_delivery(&self) -> crate::http::file_bucket::FileDelivery {
+        let d = crate::http::file_bucket::FileDelivery::default();
+        crate::http::file_bucket::FileDelivery {
+            sendfile: self.enable_sendfile.unwrap_or(d.sendfile),
+            mmap: self.enable_mmap.unwrap_or(d.mmap),
         }
     }
 

@@ -122,6 +122,16 @@ pub struct Section {
     pub force_type: Option<String>,
     /// `LanguagePriority`, `ForceLanguagePriority` (mod_negotiation).
     pub negotiation: Option<std::sync::Arc<crate::modules::negotiation::NegConfig>>,
+    /// `SetOutputFilter` (core): filter names, `Some(empty)` for `none`.
+    pub output_filters: Option<Vec<String>>,
+    /// `AddOutputFilterByType` (mod_filter): `(filter, media types)`.
+    pub filter_by_type: Vec<(String, Vec<String>)>,
+    /// `RequestHeader` lines in file order (mod_headers).
+    pub request_headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// `EnableSendfile` (core; unset: sendfile, where Apache's default is Off).
+    pub enable_sendfile: Option<bool>,
+    /// `EnableMMAP` (core; Apache's default On).
+    pub enable_mmap: Option<bool>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).
@@ -207,6 +217,10 @@ pub struct ServerConfig {
     pub server_env_cmds: Vec<crate::modules::env::EnvCmd>,
     /// Server-level `Header` lines (mod_headers), before any section's.
     pub server_headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// Top-level `RequestHeader` lines (run before the sections' ones).
+    pub server_request_headers: Vec<crate::modules::headers::HeaderCmd>,
+    /// mod_deflate's server settings (`DeflateCompressionLevel`, …).
+    pub deflate: crate::modules::deflate::DeflateConfig,
     /// What `RequestReadTimeout` directives said (mod_reqtimeout).
     pub request_read_timeout_setting: ReqTimeoutSetting,
     /// mod_reqtimeout's stages when the module is loaded and not every stage is off; `None`
@@ -270,6 +284,8 @@ impl ServerConfig {
             server_setenvif: Vec::new(),
             server_env_cmds: Vec::new(),
             server_headers: Vec::new(),
+            server_request_headers: Vec::new(),
+            deflate: Default::default(),
             request_read_timeout_setting: ReqTimeoutSetting::default(),
             request_read_timeout: None,
             alias: Default::default(),

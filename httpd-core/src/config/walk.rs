@@ -422,6 +422,8 @@ impl<'a> Walker<'a> {
         self.cfg.server_setenvif = std::mem::take(&mut self.cfg.base_section.setenvif);
         self.cfg.server_env_cmds = std::mem::take(&mut self.cfg.base_section.env_cmds);
         self.cfg.server_headers = std::mem::take(&mut self.cfg.base_section.headers);
+        self.cfg.server_request_headers =
+            std::mem::take(&mut self.cfg.base_section.request_headers);
         // ap_fixup_virtual_hosts: what a vhost leaves unset is the main server's.
         let mut vhosts = std::mem::take(&mut self.cfg.vhosts);
         for v in &mut vhosts {

@@ -448,6 +448,7 @@ impl Connection {
                 keepalives: self.keepalives,
             },
             log_env: None,
+            request_headers_done: false,
         };
         let result = catch_unwind(AssertUnwindSafe(|| handle(&mut x)));
         let mut resp = match result {
@@ -597,7 +598,20 @@ impl Connection {
             bytes_sent = resp.body_len();
             bytes_out += bytes_sent;
             let chunked = resp.chunked && bytes_sent > 0;
-            if chunked {
+            if chunked && resp.chunk_pieces {
+                // One HTTP chunk per body piece (mod_deflate's passes), the last one closed
+                // by the terminator below.
+                let n = resp.body.len();
+                for (i, c) in std::mem::take(&mut resp.body).into_iter().enumerate() {
+                    let size = format!("{:x}\r\n", c.len());
+                    bytes_out += size.len() as u64 + if i + 1 < n { 2 } else { 0 };
+                    self.out.push(Chunk::Bytes(size.into_bytes()));
+                    self.out.push(c);
+                    if i + 1 < n {
+                        self.out.push(Chunk::Bytes(b"\r\n".to_vec()));
+                    }
+                }
+            } else if chunked {
                 let size = format!("{bytes_sent:x}\r\n");
                 bytes_out += size.len() as u64 + 2;
                 self.out.push(Chunk::Bytes(size.into_bytes()));
@@ -698,7 +712,8 @@ impl Connection {
             (resp.status, resp.vhost),
             bytes_sent,
             Some(LogFields {
-                headers: req.map(|r| &r.headers),
+                headers: resp.request_headers.as_ref().or(req.map(|r| &r.headers)),
+                notes: Some(&resp.notes),
                 handler: resp.handler.as_deref(),
                 filename: resp.filename.as_deref(),
                 response_headers: &response_headers,
@@ -726,6 +741,7 @@ impl Connection {
         // A request never read (408 before the request line): only the connection's facts.
         let f = fields.unwrap_or(LogFields {
             headers: None,
+            notes: None,
             handler: None,
             filename: None,
             response_headers: &[],
@@ -748,6 +764,7 @@ impl Connection {
             headers: f.headers,
             remote_user: f.user,
             env: f.env,
+            notes: f.notes,
             final_uri: f.uri,
             handler: f.handler,
             filename: f.filename,
@@ -763,6 +780,8 @@ impl Connection {
 /// connection's facts (`%O`, `%k`, `%X`, …).
 struct LogFields<'a> {
     headers: Option<&'a super::headers::Headers>,
+    /// `r->notes` (`%{name}n`).
+    notes: Option<&'a crate::modules::setenvif::Env>,
     handler: Option<&'a str>,
     filename: Option<&'a str>,
     response_headers: &'a [(String, String)],

@@ -30,7 +30,10 @@ use super::HttpServer;
 use super::body::BodyError;
 use super::error_pages::{DEFAULT_ADMIN, PageContext};
 use super::mime::with_default_charset;
-use super::module_hooks::{RequestNotes, access_check, apply_headers, cfg_has_headers, setenvif};
+use super::module_hooks::{
+    RequestNotes, access_check, apply_headers, cfg_has_headers, output_filters, request_headers,
+    setenvif,
+};
 use super::negotiate;
 use super::request::Request;
 use super::response::{Chunk, Response};
@@ -99,6 +102,8 @@ pub struct Exchange<'a> {
     /// The request's environment as the error log sees it (`%{name}e`); kept only when the
     /// ErrorLogFormat asks for it.
     pub log_env: Option<crate::modules::setenvif::Env>,
+    /// mod_headers' `RequestHeader` lines have edited `req` (the fixup ran once).
+    pub request_headers_done: bool,
 }
 
 /// `c->log_id`, `r->log_id` and `c->keepalives`, owned by the connection.
@@ -110,6 +115,22 @@ pub struct LogIds<'a> {
 }
 
 impl Exchange<'_> {
+    /// The same exchange for another request (an internal redirect, or the request
+    /// `RequestHeader` edited): same connection, request body and virtual host.
+    pub fn nested<'b>(&'b mut self, req: &'b Request, request_headers_done: bool) -> Exchange<'b> {
+        Exchange {
+            server: self.server,
+            req,
+            peer: self.peer,
+            local: self.local,
+            body: &mut *self.body,
+            vhost: self.vhost,
+            log_ids: self.log_ids,
+            log_env: self.log_env.clone(),
+            request_headers_done,
+        }
+    }
+
     pub(super) fn log(&self, module: &str, level: Level, msg: std::fmt::Arguments<'_>) {
         let log = self.server.error_log_for(self.vhost);
         if log.enabled(module, level) {
@@ -283,24 +304,26 @@ pub fn handle(x: &mut Exchange<'_>) -> Response {
     if let Some(n) = out.negotiated {
         n.apply(&mut r);
     }
+    r.notes = out.notes;
     r
 }
 
-/// [`route`], then `ErrorDocument` for an error page.
+/// [`route`], then `ErrorDocument` for an error page, then the output filters (mod_deflate).
 fn answer(x: &mut Exchange<'_>, user_out: &mut Option<String>, out: &mut RequestNotes) -> Response {
     let mut dir = None;
-    let r = route(x, &mut dir, user_out, out);
-    if !r.error_page {
-        return r;
+    let mut r = route(x, &mut dir, user_out, out);
+    if r.error_page {
+        r = match &dir {
+            Some(d) => super::error_document::apply(x, r, d),
+            None if !x.server.inner.sections.base.error_documents.is_empty() => {
+                super::error_document::apply(x, r, &x.server.inner.sections.base)
+            }
+            None => r,
+        };
     }
-    let server = x.server;
-    match &dir {
-        Some(d) => super::error_document::apply(x, r, d),
-        None if !server.inner.sections.base.error_documents.is_empty() => {
-            super::error_document::apply(x, r, &server.inner.sections.base)
-        }
-        None => r,
-    }
+    let section = dir.as_ref().unwrap_or(&x.server.inner.sections.base);
+    output_filters(x, section, &mut r, out);
+    r
 }
 
 /// Steps 0–7; `merged` receives the request's merged sections once they are known.
@@ -402,6 +425,15 @@ fn route(
         x.log_env = Some(env.clone());
     }
     out.env = env;
+    // mod_headers' fixup: RequestHeader edits the request, and the rest runs on the edited
+    // one (steps 0–4 again: they pass, as they just did).
+    if !x.request_headers_done
+        && let Some(edited) = request_headers(x, dir, &out.env)
+    {
+        let mut r = route(&mut x.nested(&edited, true), merged, user_out, out);
+        r.request_headers = Some(edited.headers);
+        return r;
+    }
     let env_now = out.env.clone();
     // 4b. mod_negotiation's type checker: MultiViews for a file that does not exist (the only
     // case that costs a stat more, and only with Options MultiViews in force).
@@ -621,7 +653,14 @@ fn route(
             }
         };
     }
-    default_handler(x, located, etag_bits, &mime)
+    default_handler(
+        x,
+        located,
+        etag_bits,
+        &mime,
+        dir.file_delivery(),
+        dir.has_output_filters(),
+    )
 }
 
 /// mod_mime's `find_ct` for `path` under the merged sections `dir`, then core's `ForceType`.
@@ -761,6 +800,8 @@ fn default_handler(
     located: Located,
     etag_bits: u8,
     mime: &MimeInfo,
+    how: super::file_bucket::FileDelivery,
+    dir_has_filters: bool,
 ) -> Response {
     let method = x.req.line.method.as_str();
     if let Err(e) = x.body.discard() {
@@ -825,7 +866,11 @@ fn default_handler(
         file,
         content_type(&path),
         &x.server.inner.boundary,
-        etag_bits,
+        super::static_files::ServeOptions {
+            etag_bits,
+            delivery: how,
+            defer_range: dir_has_filters,
+        },
     ) {
         Ok(mut r) => {
             content_fields(x, &mut r, mime);
@@ -843,14 +888,7 @@ fn default_handler(
             );
             x.error(403, None)
         }
-        Err((416, _)) => {
-            // The byterange filter fails after the head was decided: Apache sends its 416 page
-            // without a length, chunked on HTTP/1.1 and ended by the close on HTTP/1.0.
-            let mut r = x.error(416, None);
-            r.chunked = x.req.line.version.is_1_1_or_later();
-            r.close_delimited = !r.chunked;
-            r
-        }
+        Err((416, _)) => range_not_satisfiable(x),
         Err((status, _)) => x.error(status, None),
     }
 }
@@ -871,6 +909,15 @@ fn content_fields(x: &Exchange<'_>, r: &mut Response, mime: &MimeInfo) {
     if !mime.languages.is_empty() {
         r.content_languages = Some(mime.languages.join(","));
     }
+}
+
+/// The byterange filter fails after the head was decided: Apache sends its 416 page without a
+/// length, chunked on HTTP/1.1 and ended by the close on HTTP/1.0.
+pub(super) fn range_not_satisfiable(x: &Exchange<'_>) -> Response {
+    let mut r = x.error(416, None);
+    r.chunked = x.req.line.version.is_1_1_or_later();
+    r.close_delimited = !r.chunked;
+    r
 }
 
 /// `ap_send_http_trace` with TraceEnable On: no request body allowed; echo the request.

@@ -54,6 +54,11 @@ impl Headers {
             None => self.fields.push((name.to_string(), value.to_string())),
         }
     }
+    /// Append a field even if the name is present (`apr_table_addn`: mod_headers'
+    /// `RequestHeader add`).
+    pub fn push(&mut self, name: &str, value: &str) {
+        self.fields.push((name.to_string(), value.to_string()));
+    }
     /// Drop a field.
     pub fn remove(&mut self, name: &str) {
         self.fields.retain(|(n, _)| !n.eq_ignore_ascii_case(name));

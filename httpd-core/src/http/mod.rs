@@ -29,6 +29,7 @@
 //! | [`handler`] | `request.c: ap_process_request_internal`, `core.c: default_handler`, `mod_dir`, TRACE/OPTIONS | which answer a request gets |
 //! | [`static_files`] | `util.c: ap_normalize_path`, `http_protocol.c: ap_meets_conditions`, `ap_make_etag` | URL to file, validators, conditionals |
 //! | [`range`] | `byterange_filter.c` | `Range` → 206 / multipart / 416 |
+//! | [`file_bucket`] | `core.c: EnableSendfile/EnableMMAP`, APR file and mmap buckets | how a file's bytes reach the socket: sendfile, mmap or read |
 //! | [`response`] | `http_filters.c: ap_http_header_filter`, `http_protocol.c: ap_set_keepalive` | response head, keep-alive decision, output queue with sendfile |
 //! | [`error_pages`] | `http_protocol.c: ap_send_error_response` | Apache's error pages |
 //! | [`mime`] | `mod_mime.c` | content types (TypesConfig or built-in) |
@@ -42,12 +43,15 @@
 //! Which sections and virtual host apply is decided by [`crate::config::sections`] and
 //! [`crate::config::vhost`]; [`error_document`] and [`signature`] shape error pages.
 //!
-//! What this module does not do: compression, TLS, HTTP/2, content negotiation.
+//! Compression is mod_deflate's output filter ([`crate::modules::deflate`]).
+//!
+//! What this module does not do: TLS, HTTP/2.
 
 pub mod body;
 pub mod connection;
 pub mod error_document;
 pub mod error_pages;
+pub mod file_bucket;
 pub mod handler;
 pub mod headers;
 pub mod host;

@@ -173,6 +173,8 @@ pub(super) struct RequestNotes {
     pub(super) filename: Option<String>,
     /// What mod_negotiation adds to the answer (`Vary`, `TCN`, `Content-Location`, …).
     pub(super) negotiated: Option<super::negotiate::Negotiated>,
+    /// `r->notes` (`%{name}n`: mod_deflate's `DeflateFilterNote`).
+    pub(super) notes: crate::modules::setenvif::Env,
 }
 
 /// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order
@@ -256,4 +258,76 @@ pub(super) fn access_check(
             (Some(x.error(500, None)), None)
         }
     }
+}
+
+/// mod_headers' fixup for `RequestHeader`: the edited request, or `None` when no line applies
+/// (the common case costs two emptiness checks).
+pub(super) fn request_headers(
+    x: &Exchange<'_>,
+    dir: &crate::config::Section,
+    env: &crate::modules::setenvif::Env,
+) -> Option<super::request::Request> {
+    let server = &x.server.inner.config.server_request_headers;
+    if server.is_empty() && dir.request_headers.is_empty() {
+        return None;
+    }
+    let since_epoch =
+        |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let cx = crate::modules::headers::TagContext {
+        request_time_us: since_epoch(x.req.time).as_micros(),
+        elapsed_us: std::time::SystemTime::now()
+            .duration_since(x.req.time)
+            .unwrap_or_default()
+            .as_micros(),
+        env,
+    };
+    let mut edited = x.req.clone();
+    for cmd in server.iter().chain(&dir.request_headers) {
+        cmd.apply(&mut edited.headers, &cx, &[]);
+    }
+    Some(edited)
+}
+
+/// The output filters of the request's section ([`crate::modules::filter`]): mod_deflate's
+/// DEFLATE is the one there is. Nothing is looked at when the section names no filter.
+pub(super) fn output_filters(
+    x: &Exchange<'_>,
+    section: &crate::config::Section,
+    r: &mut Response,
+    out: &mut RequestNotes,
+) {
+    // Apache's own error pages (and ErrorDocument messages) leave through the protocol
+    // filters only (`ap_send_error_response` resets `r->output_filters`).
+    if r.error_page || !section.has_output_filters() {
+        return;
+    }
+    // mod_mime's `AddOutputFilter DEFLATE .ext` joins here: its per-extension decision is
+    // OR-ed with this one, and `Section::has_output_filters` learns about its table.
+    if crate::modules::filter::applies(
+        section,
+        "DEFLATE",
+        r.status,
+        r.content_type.as_deref(),
+        &out.env,
+    ) {
+        deflate(x, r, out);
+    }
+    // The byterange filter, after the content filters.
+    if r.range_pending.is_some()
+        && super::static_files::apply_pending_range(r, &x.server.inner.boundary).is_err()
+    {
+        *r = super::handler::range_not_satisfiable(x);
+    }
+}
+
+/// mod_deflate's filter with the request's facts: the one call any configuration of
+/// DEFLATE (core, mod_filter, mod_mime) ends in.
+pub(super) fn deflate(x: &Exchange<'_>, r: &mut Response, out: &mut RequestNotes) {
+    let req = crate::modules::deflate::RequestFacts {
+        accept_encoding: x.req.headers.get("Accept-Encoding"),
+        http11: x.req.line.version.is_1_1_or_later(),
+        head: x.req.is_head(),
+        env: &out.env,
+    };
+    crate::modules::deflate::output_filter(&x.server.inner.config.deflate, &req, r, &mut out.notes);
 }

@@ -21,11 +21,19 @@ pub const SMALL_FILE: u64 = 16 * 1024;
 #[derive(Debug, Clone)]
 pub enum Chunk {
     Bytes(Vec<u8>),
-    /// A byte range of an open file, sent with `sendfile(2)`.
+    /// A byte range of an open file, sent with `sendfile(2)` (`EnableSendfile On`) or read
+    /// and written piece by piece ([`super::file_bucket`]).
     File {
         file: Arc<File>,
         offset: u64,
         len: u64,
+        sendfile: bool,
+    },
+    /// A byte range of a mapped file (`EnableMMAP On`): `map.bytes()[start..start + len]`.
+    Mmap {
+        map: Arc<super::file_bucket::Mapping>,
+        start: usize,
+        len: usize,
     },
 }
 
@@ -34,6 +42,7 @@ impl Chunk {
         match self {
             Chunk::Bytes(b) => b.len() as u64,
             Chunk::File { len, .. } => *len,
+            Chunk::Mmap { len, .. } => *len as u64,
         }
     }
 
@@ -98,6 +107,21 @@ pub struct Response {
     pub filename: Option<String>,
     /// The `<VirtualHost>` (index in the config) that answered, for its access log.
     pub vhost: Option<usize>,
+    /// The handler set `Content-Length` itself (`default_handler`'s `ap_set_content_length`):
+    /// fields added later by output filters come after it.
+    pub content_length_set: bool,
+    /// The body came through a pipe (CGI): its length was not known when filters first saw it.
+    pub streamed: bool,
+    /// With `chunked`: each body chunk is its own HTTP chunk (mod_deflate's passes).
+    pub chunk_pieces: bool,
+    /// `r->notes` the access log reads (`%{name}n`: mod_deflate's `DeflateFilterNote`).
+    pub notes: crate::modules::setenvif::Env,
+    /// The request's fields after mod_headers' `RequestHeader` (the access log's `%{Name}i`);
+    /// `None` when no `RequestHeader` line applied.
+    pub request_headers: Option<super::headers::Headers>,
+    /// A `Range` the static handler left for after the output filters (Apache's byterange
+    /// filter runs after mod_deflate).
+    pub range_pending: Option<String>,
 }
 
 impl Response {
@@ -144,6 +168,12 @@ impl Response {
             handler: None,
             filename: None,
             vhost: None,
+            content_length_set: false,
+            streamed: false,
+            chunk_pieces: false,
+            notes: Default::default(),
+            request_headers: None,
+            range_pending: None,
         }
     }
 
@@ -381,6 +411,8 @@ pub struct OutQueue {
     chunks: std::collections::VecDeque<Chunk>,
     /// Bytes of the front `Bytes` chunk already written.
     front_done: usize,
+    /// The piece of a read (not sendfile) `File` chunk being written ([`super::file_bucket`]).
+    read_buf: Vec<u8>,
 }
 
 impl OutQueue {
@@ -419,7 +451,36 @@ impl OutQueue {
                         (n, self.front_done == b.len())
                     })
                 }
-                Chunk::File { file, offset, len } => {
+                Chunk::Mmap { map, start, len } => {
+                    let more = !is_last || last == Last::ThenShutdown;
+                    send(stream, &map.bytes()[*start..*start + *len], more).map(|n| {
+                        *start += n;
+                        *len -= n;
+                        (n, *len == 0)
+                    })
+                }
+                Chunk::File {
+                    file,
+                    offset,
+                    len,
+                    sendfile: false,
+                } => {
+                    // Read the next piece at the current offset and send what the socket
+                    // takes; an unsent tail is read again next time (pread is cheap, and the
+                    // queue keeps no partial state beyond the offset).
+                    let more = !is_last || last == Last::ThenShutdown;
+                    let buf = &mut self.read_buf;
+                    super::file_bucket::read_piece(file, *offset, *len, buf)
+                        .and_then(|_| send(stream, buf, more))
+                        .map(|n| {
+                            *offset += n as u64;
+                            *len -= n as u64;
+                            (n, *len == 0)
+                        })
+                }
+                Chunk::File {
+                    file, offset, len, ..
+                } => {
                     let mut off = *offset as i64;
                     let want = (*len).min(1 << 30) as usize;
                     nix::sys::sendfile::sendfile(stream.as_fd(), file.as_fd(), Some(&mut off), want)

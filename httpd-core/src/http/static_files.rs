@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::file_bucket::FileDelivery;
 use super::range::{RangeOutcome, byteranges};
 use super::request::Request;
 use super::response::{Chunk, Response, SMALL_FILE};
@@ -330,6 +331,18 @@ fn if_range_matches(value: &str, v: &Validators) -> bool {
     }
 }
 
+/// The per-directory settings [`serve_file`] follows.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// `FileETag` components.
+    pub etag_bits: u8,
+    /// `EnableSendfile` / `EnableMMAP`.
+    pub delivery: FileDelivery,
+    /// An output filter is configured: leave a `Range` for after it
+    /// ([`apply_pending_range`]).
+    pub defer_range: bool,
+}
+
 /// The 200/206/304/412/416 answer for a GET, HEAD or POST of a regular file. `Err(status)`
 /// means "send Apache's error page for this status" (416).
 pub fn serve_file(
@@ -339,14 +352,20 @@ pub fn serve_file(
     file: Option<File>,
     content_type: Option<String>,
     boundary: &str,
-    etag_bits: u8,
+    opts: ServeOptions,
 ) -> Result<Response, (u16, std::io::Error)> {
+    let ServeOptions {
+        etag_bits,
+        delivery: how,
+        defer_range,
+    } = opts;
     let file = match file {
         Some(f) => f,
         None => File::open(path).map_err(|e| (403, e))?,
     };
     let v = Validators::with_etag_bits(meta, req.time, etag_bits);
     let mut resp = Response::new(200);
+    resp.content_length_set = true;
     resp.headers
         .push(("Last-Modified", httpdate::fmt_http_date(v.mtime)));
     if !v.etag.is_empty() {
@@ -360,7 +379,7 @@ pub fn serve_file(
         // empty body (Content-Length: 0), but a HEAD keeps the file's length.
         if status == 412 && req.is_head() {
             let size = meta.len();
-            resp.body.push(file_chunk(&Arc::new(file), 0, size)?);
+            resp.body.push(file_chunk(&Arc::new(file), 0, size, how)?);
         }
         return Ok(resp);
     }
@@ -377,17 +396,44 @@ pub fn serve_file(
         }
         _ => RangeOutcome::Full,
     };
+    if let (true, RangeOutcome::Partial(_) | RangeOutcome::Unsatisfiable) = (defer_range, &ranges) {
+        // An output filter may change the body: the byterange step runs after it.
+        resp.range_pending = req.headers.get("Range").map(str::to_string);
+        resp.body.push(file_chunk(&file, 0, size, how)?);
+        return Ok(resp);
+    }
+    apply_ranges(&mut resp, ranges, size, boundary, &mut |first, len| {
+        file_chunk(&file, first, len, how)
+    })?;
+    Ok(resp)
+}
+
+/// The body of a ranged answer (`byterange_filter.c`): the whole body, one part with
+/// `Content-Range`, or `multipart/byteranges`; `part(first, len)` gives a part's bytes.
+/// `Content-Range` follows the length when the handler set the length (a file), and precedes
+/// it when the length is computed later (a body an output filter changed).
+pub fn apply_ranges(
+    resp: &mut Response,
+    ranges: RangeOutcome,
+    size: u64,
+    boundary: &str,
+    part: &mut dyn FnMut(u64, u64) -> Result<Chunk, (u16, std::io::Error)>,
+) -> Result<(), (u16, std::io::Error)> {
     match ranges {
-        RangeOutcome::Full => resp.body.push(file_chunk(&file, 0, size)?),
+        RangeOutcome::Full => resp.body.push(part(0, size)?),
         RangeOutcome::Unsatisfiable => {
             return Err((416, std::io::Error::other("range not satisfiable")));
         }
         RangeOutcome::Partial(parts) if parts.len() == 1 => {
             let (first, last) = parts[0];
             resp.status = 206;
-            resp.late_headers
-                .push(("Content-Range", format!("bytes {first}-{last}/{size}")));
-            resp.body.push(file_chunk(&file, first, last - first + 1)?);
+            let field = ("Content-Range", format!("bytes {first}-{last}/{size}"));
+            if resp.content_length_set {
+                resp.late_headers.push(field);
+            } else {
+                resp.headers.push(field);
+            }
+            resp.body.push(part(first, last - first + 1)?);
         }
         RangeOutcome::Partial(parts) => {
             resp.status = 206;
@@ -403,29 +449,54 @@ pub fn serve_file(
                     ),
                 };
                 resp.body.push(Chunk::Bytes(head.into_bytes()));
-                resp.body.push(file_chunk(&file, first, last - first + 1)?);
+                resp.body.push(part(first, last - first + 1)?);
             }
             resp.body
                 .push(Chunk::Bytes(format!("\r\n--{boundary}--\r\n").into_bytes()));
         }
     }
-    Ok(resp)
+    Ok(())
 }
 
-/// A file range: small ones are read now (one `write(2)` with the head), large ones are sent
-/// with `sendfile(2)`.
-fn file_chunk(file: &Arc<File>, offset: u64, len: u64) -> Result<Chunk, (u16, std::io::Error)> {
+/// The byterange step after the output filters, for a range [`serve_file`] deferred: on the
+/// body as the filters left it, if it is whole (one piece), as Apache's byterange filter
+/// needs the whole response in one brigade.
+pub fn apply_pending_range(
+    resp: &mut Response,
+    boundary: &str,
+) -> Result<(), (u16, std::io::Error)> {
+    let Some(header) = resp.range_pending.take() else {
+        return Ok(());
+    };
+    if resp.body.len() != 1 || resp.status != 200 {
+        return Ok(());
+    }
+    let whole = resp.body.pop().expect("one piece, checked");
+    let size = whole.len();
+    apply_ranges(
+        resp,
+        byteranges(&header, size),
+        size,
+        boundary,
+        &mut |first, len| Ok(whole.slice(first, len)),
+    )
+}
+
+/// A file range: small ones are read now (one `write(2)` with the head), large ones go out
+/// as `EnableSendfile`/`EnableMMAP` say ([`super::file_bucket`]).
+fn file_chunk(
+    file: &Arc<File>,
+    offset: u64,
+    len: u64,
+    how: FileDelivery,
+) -> Result<Chunk, (u16, std::io::Error)> {
     if len <= SMALL_FILE {
         let mut buf = vec![0u8; len as usize];
         std::os::unix::fs::FileExt::read_exact_at(&**file, &mut buf, offset)
             .map_err(|e| (500, e))?;
         Ok(Chunk::Bytes(buf))
     } else {
-        Ok(Chunk::File {
-            file: Arc::clone(file),
-            offset,
-            len,
-        })
+        super::file_bucket::file_chunk(file, offset, len, how).map_err(|e| (500, e))
     }
 }
 

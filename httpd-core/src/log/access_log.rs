@@ -47,6 +47,8 @@ pub struct AccessEntry<'a> {
     pub remote_user: Option<&'a str>,
     /// `%{VAR}e`: the request's environment (mod_setenvif, mod_env).
     pub env: Option<&'a crate::modules::setenvif::Env>,
+    /// `%{name}n`: the request's notes (mod_deflate's `DeflateFilterNote`).
+    pub notes: Option<&'a crate::modules::setenvif::Env>,
     /// `%U` after an internal redirect (mod_dir's index file); `None`: the request line's path.
     pub final_uri: Option<&'a str>,
     /// `%R`: the handler named by `SetHandler` that served it.
@@ -133,6 +135,8 @@ pub enum Item {
     Pid,
     /// `%{VAR}e`
     Env(String),
+    /// `%{name}n`
+    Note(String),
     /// `%{name}C`: one cookie of the `Cookie` header.
     Cookie(String),
     /// `%A`
@@ -277,9 +281,10 @@ pub fn compile_format(fmt: &str) -> Result<Vec<Item>, LogFormatError> {
                     'H' => Item::Protocol,
                     'P' => Item::Pid,
                     'e' => Item::Env(arg.take().unwrap_or_default()),
+                    'n' => Item::Note(arg.take().unwrap_or_default()),
                     other => {
                         return Err(LogFormatError(format!(
-                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P %{{VAR}}e %{{name}}C %A %O %k %X %{{fmt}}t %{{ms|us|s}}T %{{local|remote|canonical}}p %{{pid|tid|hextid}}P %I %S %R %L %f %{{Name}}o; not %n %^ti %^to %c)"
+                            "Unrecognized LogFormat directive %{other} (mpm-lab supports %h %a %l %u %t %r %s %b %B %{{Header}}i %T %D %v %V %p %U %q %m %H %P %{{VAR}}e %{{note}}n %{{name}}C %A %O %k %X %{{fmt}}t %{{ms|us|s}}T %{{local|remote|canonical}}p %{{pid|tid|hextid}}P %I %S %R %L %f %{{Name}}o; not %^ti %^to %c)"
                         )));
                     }
                 };
@@ -508,6 +513,11 @@ impl Inner {
                 },
                 // log_env_var: unset is "-", the value escaped as a header's.
                 Item::Env(name) => match e.env.and_then(|env| env.get(name)) {
+                    Some(v) => escape_logitem(out, v),
+                    None => out.push('-'),
+                },
+                // log_note: unset is "-".
+                Item::Note(name) => match e.notes.and_then(|n| n.get(name)) {
                     Some(v) => escape_logitem(out, v),
                     None => out.push('-'),
                 },
@@ -740,6 +750,7 @@ mod tests {
             log_id: None,
             remote_user: None,
             env: None,
+            notes: None,
             conn: ConnFacts {
                 local: Some("127.0.0.2:8080".parse().unwrap()),
                 remote_port: 50_000,
@@ -795,7 +806,9 @@ mod tests {
                 .split(' ')
                 .all(|n| n.parse::<u64>().is_ok())
         );
-        for refused in ["%n", "%c", "%{%@}t"] {
+        // %{name}n: the request's notes (mod_deflate's DeflateFilterNote), "-" when unset.
+        assert_eq!(render("%{ratio}n", 200), "-");
+        for refused in ["%^ti", "%c", "%{%@}t"] {
             assert!(compile_format(refused).is_err(), "{refused}");
         }
         // Debian's stock LogFormats (apache2.conf) compile.

@@ -274,17 +274,8 @@ pub(crate) fn internal_redirect(
     req.headers.remove("Content-Length");
     req.headers.remove("Transfer-Encoding");
     DEPTH.with(|d| d.set(d.get() + 1));
-    let mut inner = Exchange {
-        server: x.server,
-        req: &req,
-        peer: x.peer,
-        local: x.local,
-        body: &mut *x.body,
-        vhost: x.vhost,
-        log_ids: x.log_ids,
-        log_env: x.log_env.clone(),
-    };
-    let r = handle(&mut inner);
+    let done = x.request_headers_done;
+    let r = handle(&mut x.nested(&req, done));
     DEPTH.with(|d| d.set(d.get() - 1));
     r
 }

@@ -329,6 +329,8 @@ pub fn into_response(x: &Exchange<'_>, parsed: Parsed, timed_out: bool) -> Respo
                 r.body.push(Chunk::Bytes(body));
             }
             r.close = timed_out;
+            // The output came through a pipe: output filters never saw it whole.
+            r.streamed = true;
             r
         }
         Parsed::LocalRedirect(_) | Parsed::Malformed(_) => x.error(500, None),

@@ -17,7 +17,11 @@
 //! 4. Values may hold `%%`, `%t` (`t=` and the request's start in microseconds), `%D` (`D=` and
 //!    the microseconds since) and `%{VAR}e` (the environment; `(null)` when unset).
 //!
-//! Left out, refused at config time: `RequestHeader`, the `early` condition, `expr=`, the `note`
+//! 5. `RequestHeader` lines (no `always`/`onsuccess`, no `echo`) edit the request's fields in
+//!    the fixup phase, after access control and before the handler: a CGI sees the edited
+//!    `HTTP_*` variables and the access log's `%{Name}i` the edited value.
+//!
+//! Left out, refused at config time: the `early` condition, `expr=`, the `note`
 //! action, and `%{VAR}s` / `%l` / `%i` / `%b` (SSL and MPM load figures).
 
 use regex::Regex;
@@ -156,6 +160,38 @@ pub fn parse(words: &[String]) -> Result<HeaderCmd, String> {
         replacement,
         condition,
     })
+}
+
+/// `header_cmd` for `RequestHeader` (`hdr_in`): no condition word, no `echo` or `note`.
+pub fn parse_request(words: &[String]) -> Result<HeaderCmd, String> {
+    let action = words.first().map(String::as_str).unwrap_or("");
+    if action.eq_ignore_ascii_case("always") || action.eq_ignore_ascii_case("onsuccess") {
+        return Err("first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'edit', or 'edit*'.".into());
+    }
+    if words.iter().any(|w| w.eq_ignore_ascii_case("early")) {
+        return Err("RequestHeader ... early is not supported by mpm-lab (there is no post_read_request pass for it); without early the edit happens before the handler".into());
+    }
+    let cmd = parse(words).map_err(|e| e.replacen("Header", "RequestHeader", 1))?;
+    if matches!(cmd.action, Action::Echo(_)) {
+        return Err("echo not valid for RequestHeader".into());
+    }
+    Ok(cmd)
+}
+
+/// The request's fields as the [`Table`] `RequestHeader` edits (`r->headers_in`).
+impl Table for crate::http::headers::Headers {
+    fn get(&self, name: &str) -> Option<String> {
+        crate::http::headers::Headers::get(self, name).map(str::to_string)
+    }
+    fn set(&mut self, name: &str, value: String) {
+        crate::http::headers::Headers::set(self, name, &value);
+    }
+    fn add(&mut self, name: &str, value: String) {
+        self.push(name, &value);
+    }
+    fn unset(&mut self, name: &str) {
+        self.remove(name);
+    }
 }
 
 /// `parse_format_string`: `%%`, `%t`, `%D`, `%{VAR}e`; other text as is.
@@ -377,5 +413,37 @@ mod tests {
         assert!(p("set X %{HTTPS}s").is_err());
         assert!(p("always unset X").is_ok());
         assert!(p("unset X env=a").is_ok());
+        let rq = |s: &str| parse_request(&crate::config::parse::words(s));
+        assert!(rq("set X-Lab edited").is_ok());
+        assert!(rq("edit* X-Lab a b").is_ok());
+        assert!(rq("always set X 1").is_err());
+        assert!(rq("echo ^X").unwrap_err().contains("echo"));
+        assert!(rq("set X 1 early").unwrap_err().contains("early"));
+    }
+
+    #[test]
+    fn request_header_edits_the_request_table() {
+        let mut h = crate::http::headers::Headers::default();
+        h.add("X-Lab", "orig");
+        h.add("User-Agent", "curl/8");
+        let env = Env::default();
+        let cx = TagContext {
+            request_time_us: 0,
+            elapsed_us: 0,
+            env: &env,
+        };
+        for l in [
+            "append X-Lab more",
+            "edit User-Agent ^curl lab",
+            "add X-New 1",
+            "unset X-Gone",
+        ] {
+            parse_request(&crate::config::parse::words(l))
+                .unwrap()
+                .apply(&mut h, &cx, &[]);
+        }
+        assert_eq!(h.get("X-Lab"), Some("orig, more"));
+        assert_eq!(h.get("User-Agent"), Some("lab/8"));
+        assert_eq!(h.get("X-New"), Some("1"));
     }
 }

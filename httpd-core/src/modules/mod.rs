@@ -12,7 +12,7 @@
 //! | [`authz_host`] | `modules/aaa/mod_authz_host.c` (built in, as `authz_core`) |
 //! | [`setenvif`] | `modules/metadata/mod_setenvif.c` |
 //! | [`env`] | `modules/metadata/mod_env.c` |
-//! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`) |
+//! | [`headers`] | `modules/metadata/mod_headers.c` (`Header`, `RequestHeader`) |
 //! | [`authz`] | `modules/aaa/mod_authz_core.c`, `mod_authz_user.c`, `server/request.c` |
 //! | [`alias`] | `modules/mappers/mod_alias.c` |
 //! | [`autoindex`] | `modules/generators/mod_autoindex.c` |
@@ -21,6 +21,8 @@
 //! | [`cgid`] | `modules/generators/mod_cgid.c` |
 //! | [`mime`] | `modules/http/mod_mime.c` (per-directory mappings; built in) |
 //! | [`negotiation`], [`negotiation_accept`], [`negotiation_quality`], [`negotiation_map`] | `modules/mappers/mod_negotiation.c` |
+//! | [`deflate`] | `modules/filters/mod_deflate.c` (the DEFLATE output filter) |
+//! | [`filter`] | `modules/filters/mod_filter.c` (`AddOutputFilterByType`), core's `SetOutputFilter` |
 
 pub mod access_compat;
 pub mod alias;
@@ -34,7 +36,9 @@ pub mod cgi_bucket;
 pub mod cgi_handler;
 pub mod cgi_script;
 pub mod cgid;
+pub mod deflate;
 pub mod env;
+pub mod filter;
 pub mod headers;
 pub mod mime;
 pub mod negotiation;
