@@ -92,8 +92,12 @@ pub const ASSIGNMENTS: &[Assignment] = &[
     Assignment {
         name: "prefork-maintenance",
         handout: "01-prefork-maintenance",
-        title: "prefork's idle-server maintenance: counts_as_idle, count, decide",
-        files: &["mpm-prefork/src/maintenance.rs"],
+        title: "prefork's idle-server maintenance: counts_as_idle, count, decide, the stop",
+        // The executor's stop arm too: "one child per pass" is one byte on the pipe of death.
+        files: &[
+            "mpm-prefork/src/maintenance.rs",
+            "mpm-prefork/src/parent/prefork_run.rs",
+        ],
         checks: &[
             prop(
                 "prefork_props::rule_03_starting_children_count_as_idle",
