@@ -680,6 +680,50 @@ fn lab_02_03_key_values_follow_the_rules() {
     );
 }
 
+/// `mpm-lab grade --lab` through the binary, in each language: right/wrong per key, the
+/// total, and nothing of the key printed.
+#[test]
+fn grade_lab_reports_in_english_and_spanish() {
+    let dir = scratch("lab-answers");
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = kit::labs::key(&kit_root(), "03").unwrap();
+    // All right but the first.
+    let answers = kit::labs::filled("03", &key).replacen(
+        &format!("{} = {}", key[0].key, key[0].expected),
+        &format!("{} = {}", key[0].key, key[0].expected + 1),
+        1,
+    );
+    std::fs::write(dir.join("answers.txt"), answers).unwrap();
+    let grade = |var: &str, value: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+            .args(["grade", "--lab", "3", "--answers"])
+            .arg(dir.join("answers.txt"))
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
+            .env(var, value)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let n = key.len();
+    let en = grade("LC_ALL", "C.UTF-8");
+    assert!(en.starts_with("grading: lab 03 ("), "{en}");
+    assert!(en.contains(&format!("total: {} / {n}", n - 1)), "{en}");
+    assert_eq!(en.matches(" FAIL").count(), 1, "{en}");
+    let es = grade("LANG", "es_ES.UTF-8");
+    assert!(es.starts_with("corrigiendo: práctica 03 ("), "{es}");
+    assert!(es.contains(&format!("total: {} / {n}", n - 1)), "{es}");
+    assert_eq!(es.matches(" FALLA").count(), 1, "{es}");
+    assert_eq!(es.matches(" bien").count(), n - 1, "{es}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn lab_04_key_is_the_clamped_limit_and_the_budget() {
     let key = kit::labs::key(&kit_root(), "04").unwrap();

@@ -23,6 +23,7 @@
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use conformance::i18n::Lang;
 use conformance::lab::{self, Outputs, RunOptions, Target};
 use conformance::load::Mode;
 use conformance::phases::Phases;
@@ -405,7 +406,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Simulate(a) => cmd_simulate(a),
-        Cmd::Compare(a) => lab::compare(&a.a, &a.b, &a.out)
+        Cmd::Compare(a) => lab::compare_lang(&a.a, &a.b, &a.out, Lang::from_env())
             .map(|t| print!("{t}"))
             .map_err(|e| e.to_string()),
         Cmd::Replot(a) => a
@@ -548,6 +549,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         tpc: a.tpc,
         signals,
         progress: !a.quiet,
+        lang: Lang::from_env(),
     };
     let text = lab::run(&opts).map_err(|e| e.to_string())?;
     print!("{text}");
@@ -580,6 +582,7 @@ fn cmd_simulate(a: SimArgs) -> Result<(), String> {
             spans: &sim.spans,
             load: &sim.load,
             log_lines: &sim.log_lines,
+            lang: Lang::from_env(),
         },
     )
     .map_err(|e| e.to_string())?;
@@ -1061,7 +1064,7 @@ fn cmd_grade(a: GradeArgs) -> Result<(), String> {
         hidden: a.hidden,
         per_test: Duration::from_secs(a.per_test),
         warm_target: a.warm_target,
-        lang: kit::report::Lang::from_env(),
+        lang: Lang::from_env(),
     };
     kit::cli::grade(&opts, a.json.as_deref())
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::assignments::{Assignment, Check, Runner};
-use super::report::Lang;
+use super::report::{Lang, Msg, t};
 
 /// How one graded test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,10 +156,10 @@ fn package_dir(ws: &Path, exe: &Exe) -> PathBuf {
 /// Run one test with `--exact`, killing its process group at `timeout`.
 pub fn run_one(
     ws: &Path,
-    exe: &Exe,
-    bin: &Path,
+    (exe, bin): (&Exe, &Path),
     test: &str,
     timeout: Duration,
+    lang: Lang,
 ) -> (Outcome, String, Duration) {
     let start = Instant::now();
     static RUNS: AtomicUsize = AtomicUsize::new(0);
@@ -225,21 +225,22 @@ pub fn run_one(
         None => (
             Outcome::TimedOut,
             format!(
-                "timed out after {} s\n{}",
+                "{} {} s\n{}",
+                t(lang, Msg::TimedOutAfter),
                 timeout.as_secs(),
                 failure_excerpt(&text, test)
             ),
             elapsed,
         ),
         Some(s) => {
-            let (outcome, out) = parse_libtest(&text, test, s.success());
+            let (outcome, out) = parse_libtest(&text, test, s.success(), lang);
             (outcome, out, elapsed)
         }
     }
 }
 
 /// The verdict libtest printed for `test`, and the failure's first lines.
-pub fn parse_libtest(text: &str, test: &str, exit_ok: bool) -> (Outcome, String) {
+pub fn parse_libtest(text: &str, test: &str, exit_ok: bool, lang: Lang) -> (Outcome, String) {
     let line = format!("test {test} ... ");
     let verdict = text
         .lines()
@@ -250,11 +251,11 @@ pub fn parse_libtest(text: &str, test: &str, exit_ok: bool) -> (Outcome, String)
         Some(_) => (Outcome::Failed, failure_excerpt(text, test)),
         None if text.contains("running 0 tests") => (
             Outcome::Failed,
-            format!("no test named {test} in this build"),
+            format!("{}: {test}", t(lang, Msg::NoTestNamed)),
         ),
         None => (
             Outcome::Failed,
-            format!("the test process died:\n{}", last_lines(text, 12)),
+            format!("{}:\n{}", t(lang, Msg::ProcessDied), last_lines(text, 12)),
         ),
     }
 }
@@ -327,8 +328,8 @@ fn last_lines(text: &str, n: usize) -> String {
 pub fn run_plan(
     ws: &Path,
     plan: &[Planned],
-    budget: Duration,
-    per_test: Duration,
+    (budget, per_test): (Duration, Duration),
+    lang: Lang,
 ) -> (Vec<Result1>, String) {
     let mut build_log = String::new();
     let mut exes: Vec<(Exe, Result<PathBuf, String>)> = Vec::new();
@@ -350,15 +351,15 @@ pub fn run_plan(
         let (outcome, output, elapsed) = match built {
             Err(e) => (
                 Outcome::NotRun,
-                format!("build failed:\n{e}"),
+                format!("{}:\n{e}", t(lang, Msg::BuildFailed)),
                 Duration::ZERO,
             ),
             Ok(_) if left.is_zero() => (
                 Outcome::NotRun,
-                "the assignment's time budget was spent".into(),
+                t(lang, Msg::BudgetSpent).into(),
                 Duration::ZERO,
             ),
-            Ok(bin) => run_one(ws, &p.exe, &bin, &p.test, per_test.min(left)),
+            Ok(bin) => run_one(ws, (&p.exe, &bin), &p.test, per_test.min(left), lang),
         };
         rows.push(Result1 {
             name: p.test.clone(),
@@ -446,16 +447,26 @@ mod tests {
     #[test]
     fn libtest_verdicts_and_excerpts() {
         let ok = "running 1 test\ntest a::b ... ok\n\ntest result: ok. 1 passed\n";
-        assert_eq!(parse_libtest(ok, "a::b", true).0, Outcome::Passed);
-        let (o, text) = parse_libtest(FAILED, "prefork_props::rule_x", false);
+        assert_eq!(parse_libtest(ok, "a::b", true, Lang::En).0, Outcome::Passed);
+        let (o, text) = parse_libtest(FAILED, "prefork_props::rule_x", false, Lang::En);
         assert_eq!(o, Outcome::Failed);
         assert!(text.contains("minimal failing input"), "{text}");
         assert!(!text.contains("RUST_BACKTRACE"), "{text}");
-        let (o, text) = parse_libtest("running 0 tests\n", "a::c", true);
+        let (o, text) = parse_libtest("running 0 tests\n", "a::c", true, Lang::En);
         assert_eq!(o, Outcome::Failed);
-        assert!(text.contains("no test named a::c"));
+        assert!(text.contains("no test of this name in this build: a::c"));
+        let (_, text) = parse_libtest("running 0 tests\n", "a::c", true, Lang::Es);
+        assert!(
+            text.starts_with("no hay ninguna prueba con este nombre"),
+            "{text}"
+        );
         // A loom deadlock aborts the process before libtest prints a verdict.
-        let (o, _) = parse_libtest("running 1 test\nthread panicked: deadlock\n", "a::d", false);
+        let (o, _) = parse_libtest(
+            "running 1 test\nthread panicked: deadlock\n",
+            "a::d",
+            false,
+            Lang::En,
+        );
         assert_eq!(o, Outcome::Failed);
         let bt = "test a::e ... FAILED\n---- a::e stdout ----\nthread 'a::e' panicked at x.rs:1:1:\ndeadlock\nstack backtrace:\n   0:     0x55 - loom::rt\n                at /x.rs:1:5\n\nfailures:\n";
         assert_eq!(

@@ -41,8 +41,8 @@ pub const LABS: &[(&str, &str)] = &[
     ("08", "08-loom-lost-wakeup"),
 ];
 
-/// `2` → `02`.
-fn number(lab: &str) -> String {
+/// A lab's number as the book writes it: `2` → `02`.
+pub fn number(lab: &str) -> String {
     format!("{:0>2}", lab.trim())
 }
 

@@ -206,7 +206,7 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
         std::fs::copy(src, &dst).map_err(|e| format!("{}: {e}", dst.display()))?;
         copied.push(dst);
     }
-    let (rows, _log) = grade::run_plan(ws, &plan, a.budget, opts.per_test);
+    let (rows, _log) = grade::run_plan(ws, &plan, (a.budget, opts.per_test), opts.lang);
     for f in copied {
         let _ = std::fs::remove_file(f);
     }
