@@ -746,6 +746,7 @@ fn grade(ws: &Path, a: &Assignment) -> (Vec<Result1>, Duration) {
         per_test: Duration::from_secs(60),
         warm_target: Some(kit_root().join("target")),
         lang: report::Lang::En,
+        jobs: kit::grade::Limits::default_jobs(),
     };
     let g = kit::grade_workspace(&opts).unwrap();
     assert_eq!(g.refused, None, "{}: workspace refused", a.name);

@@ -144,6 +144,9 @@ struct GradeArgs {
     /// workspace's target/ so only our crates are compiled
     #[arg(long)]
     warm_target: Option<PathBuf>,
+    /// tests run at the same time (default: the cores, 2 to 4)
+    #[arg(long)]
+    jobs: Option<usize>,
     /// grade a lab's answers instead (01, …)
     #[arg(long)]
     lab: Option<String>,
@@ -1065,6 +1068,10 @@ fn cmd_grade(a: GradeArgs) -> Result<(), String> {
         per_test: Duration::from_secs(a.per_test),
         warm_target: a.warm_target,
         lang: Lang::from_env(),
+        jobs: a
+            .jobs
+            .unwrap_or_else(kit::grade::Limits::default_jobs)
+            .max(1),
     };
     kit::cli::grade(&opts, a.json.as_deref())
 }

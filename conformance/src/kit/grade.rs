@@ -324,13 +324,28 @@ fn last_lines(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Build what the plan needs, run it within `budget`, and return the rows.
-pub fn run_plan(
-    ws: &Path,
-    plan: &[Planned],
-    (budget, per_test): (Duration, Duration),
-    lang: Lang,
-) -> (Vec<Result1>, String) {
+/// How long and how wide a grading run may be.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// All the plan's tests together (the build is not counted).
+    pub budget: Duration,
+    /// One test.
+    pub per_test: Duration,
+    /// Tests run at the same time. Real-server tests mostly wait for the servers' once-a-second
+    /// maintenance, so two or more at a time shorten a run even on 2 cores; each test is its
+    /// own process (group) on its own OS-given port, as under `cargo test`.
+    pub jobs: usize,
+}
+
+impl Limits {
+    /// The default width: the machine's cores, at least 2 and at most 4.
+    pub fn default_jobs() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+    }
+}
+
+/// Build what the plan needs, run it within the limits, and return the rows (in plan order).
+pub fn run_plan(ws: &Path, plan: &[Planned], limits: Limits, lang: Lang) -> (Vec<Result1>, String) {
     let mut build_log = String::new();
     let mut exes: Vec<(Exe, Result<PathBuf, String>)> = Vec::new();
     for p in plan {
@@ -340,14 +355,13 @@ pub fn run_plan(
         }
     }
     let start = Instant::now();
-    let mut rows = Vec::new();
-    for p in plan {
+    let run = |p: &Planned| -> Result1 {
         let built = exes
             .iter()
             .find(|(e, _)| *e == p.exe)
             .map(|(_, r)| r.clone())
             .unwrap_or_else(|| Err("not built".into()));
-        let left = budget.saturating_sub(start.elapsed());
+        let left = limits.budget.saturating_sub(start.elapsed());
         let (outcome, output, elapsed) = match built {
             Err(e) => (
                 Outcome::NotRun,
@@ -359,9 +373,9 @@ pub fn run_plan(
                 t(lang, Msg::BudgetSpent).into(),
                 Duration::ZERO,
             ),
-            Ok(bin) => run_one(ws, (&p.exe, &bin), &p.test, per_test.min(left), lang),
+            Ok(bin) => run_one(ws, (&p.exe, &bin), &p.test, limits.per_test.min(left), lang),
         };
-        rows.push(Result1 {
+        Result1 {
             name: p.test.clone(),
             rule: p.rule.clone(),
             max_points: p.points,
@@ -369,8 +383,42 @@ pub fn run_plan(
             output,
             elapsed,
             hidden: p.hidden,
-        });
-    }
+        }
+    };
+    // A shared cursor over the plan; each slot is written by the one thread that took it.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result1>>> =
+        plan.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..limits.jobs.clamp(1, plan.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = plan.get(i) else { break };
+                    let row = run(p);
+                    // Poisoning cannot happen: nothing panics while the lock is held.
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(row);
+                    }
+                }
+            });
+        }
+    });
+    let rows = slots
+        .into_iter()
+        .zip(plan)
+        .map(|(slot, p)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| Result1 {
+                name: p.test.clone(),
+                rule: p.rule.clone(),
+                max_points: p.points,
+                outcome: Outcome::NotRun,
+                output: String::new(),
+                elapsed: Duration::ZERO,
+                hidden: p.hidden,
+            })
+        })
+        .collect();
     (rows, build_log)
 }
 

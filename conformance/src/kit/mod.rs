@@ -45,6 +45,8 @@ pub struct GradeOptions {
     pub warm_target: Option<PathBuf>,
     /// The language of the rules in the report.
     pub lang: report::Lang,
+    /// Tests run at the same time ([`grade::Limits::jobs`]).
+    pub jobs: usize,
 }
 
 /// The result of grading one workspace.
@@ -206,7 +208,16 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
         std::fs::copy(src, &dst).map_err(|e| format!("{}: {e}", dst.display()))?;
         copied.push(dst);
     }
-    let (rows, _log) = grade::run_plan(ws, &plan, (a.budget, opts.per_test), opts.lang);
+    let (rows, _log) = grade::run_plan(
+        ws,
+        &plan,
+        grade::Limits {
+            budget: a.budget,
+            per_test: opts.per_test,
+            jobs: opts.jobs,
+        },
+        opts.lang,
+    );
     for f in copied {
         let _ = std::fs::remove_file(f);
     }
