@@ -107,7 +107,6 @@ pub fn build(ws: &Path, exe: &Exe, log: &mut String) -> Result<PathBuf, String> 
         Exe::Builtin(Runner::Conformance) => {
             ("conformance", vec!["--test".into(), "conformance".into()])
         }
-        Exe::Builtin(Runner::HttpdCoreLib) => ("httpd-core", vec!["--lib".into()]),
         Exe::Extra(name) => ("conformance", vec!["--test".into(), name.clone()]),
     };
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -145,18 +144,10 @@ pub fn build(ws: &Path, exe: &Exe, log: &mut String) -> Result<PathBuf, String> 
         .ok_or_else(|| format!("cargo printed no test executable for {pkg}"))
 }
 
-/// The package directory a test runs in (cargo runs tests there).
-fn package_dir(ws: &Path, exe: &Exe) -> PathBuf {
-    match exe {
-        Exe::Builtin(Runner::HttpdCoreLib) => ws.join("httpd-core"),
-        _ => ws.join("conformance"),
-    }
-}
-
 /// Run one test with `--exact`, killing its process group at `timeout`.
 pub fn run_one(
     ws: &Path,
-    (exe, bin): (&Exe, &Path),
+    bin: &Path,
     test: &str,
     timeout: Duration,
     lang: Lang,
@@ -183,7 +174,8 @@ pub fn run_one(
         Err(e) => return (Outcome::Failed, e.to_string(), start.elapsed()),
     };
     let child = Command::new(bin)
-        .current_dir(package_dir(ws, exe))
+        // cargo runs an integration test in its package's directory.
+        .current_dir(ws.join("conformance"))
         .args([test, "--exact", "--test-threads=1"])
         .env("RUST_BACKTRACE", "0")
         // No proptest-regressions/ files written into the workspace (they would look like
@@ -373,7 +365,7 @@ pub fn run_plan(ws: &Path, plan: &[Planned], limits: Limits, lang: Lang) -> (Vec
                 t(lang, Msg::BudgetSpent).into(),
                 Duration::ZERO,
             ),
-            Ok(bin) => run_one(ws, (&p.exe, &bin), &p.test, limits.per_test.min(left), lang),
+            Ok(bin) => run_one(ws, &bin, &p.test, limits.per_test.min(left), lang),
         };
         Result1 {
             name: p.test.clone(),

@@ -267,9 +267,6 @@ pub fn autograding_json(a: &Assignment) -> String {
                 "cargo test -q -p conformance --test conformance -- --exact {}",
                 c.test
             ),
-            Runner::HttpdCoreLib => {
-                format!("cargo test -q -p httpd-core --lib -- --exact {}", c.test)
-            }
         };
         let comma = if i + 1 < a.checks.len() { "," } else { "" };
         let _ = write!(
