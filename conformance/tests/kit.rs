@@ -3,9 +3,9 @@
 //!
 //! Fast checks (seconds, run in CI): markers, graded test names, handout tables, the known-wrong
 //! patches still apply, workspaces are complete and untampered, the JSON formats.
-//! The end-to-end check (`--ignored`, several minutes): every workspace generated and graded —
-//! skeleton 0, reference 100 %, each known-wrong solution loses exactly the points of the
-//! tests it breaks.
+//! The end-to-end check (`--ignored`, minutes; CI runs it as its own step in `.ci/run`): every
+//! workspace generated and graded — skeleton 0, reference 100 %, each known-wrong solution
+//! loses exactly the points of the tests it breaks, each run's `results.json` valid.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -467,6 +467,77 @@ fn row(name: &str, points: u32, outcome: Outcome, hidden: bool) -> Result1 {
 /// Gradescope's documented `results.json` (Autograder Specifications): numeric `score` and
 /// `execution_time`, `tests[]` with numeric `score`/`max_score`, `status` passed|failed,
 /// string `name`/`output`, `visibility` one of hidden|after_due_date|after_published|visible.
+/// Check `text` against Gradescope's `results.json` specification; returns the parsed value
+/// and its score (the sum of the tests' scores).
+fn assert_gradescope_schema(text: &str) -> (J, f64) {
+    let j = parse_json(text);
+    let allowed_top = [
+        "score",
+        "max_score",
+        "execution_time",
+        "output",
+        "visibility",
+        "stdout_visibility",
+        "extra_data",
+        "tests",
+        "leaderboard",
+    ];
+    for k in j.keys() {
+        assert!(allowed_top.contains(&k), "unknown top-level key {k}");
+    }
+    let Some(J::Num(score)) = j.get("score") else {
+        panic!("score")
+    };
+    assert!(matches!(j.get("execution_time"), Some(J::Num(t)) if *t >= 0.0));
+    let vis = ["hidden", "after_due_date", "after_published", "visible"];
+    for k in ["visibility", "stdout_visibility"] {
+        let Some(J::Str(v)) = j.get(k) else {
+            panic!("{k}")
+        };
+        assert!(vis.contains(&v.as_str()));
+    }
+    let Some(J::Arr(tests)) = j.get("tests") else {
+        panic!("tests")
+    };
+    let mut sum = 0.0;
+    for t in tests {
+        for k in t.keys() {
+            assert!(
+                [
+                    "score",
+                    "max_score",
+                    "status",
+                    "name",
+                    "name_format",
+                    "number",
+                    "output",
+                    "output_format",
+                    "tags",
+                    "visibility",
+                    "extra_data"
+                ]
+                .contains(&k),
+                "unknown test key {k}"
+            );
+        }
+        let (Some(J::Num(s)), Some(J::Num(m))) = (t.get("score"), t.get("max_score")) else {
+            panic!("test score/max_score")
+        };
+        assert!(*s >= 0.0 && s <= m);
+        sum += s;
+        assert!(matches!(t.get("status"), Some(J::Str(s)) if s == "passed" || s == "failed"));
+        assert!(matches!(t.get("name"), Some(J::Str(_))));
+        assert!(matches!(t.get("output"), Some(J::Str(_))));
+        let Some(J::Str(v)) = t.get("visibility") else {
+            panic!("visibility")
+        };
+        assert!(vis.contains(&v.as_str()));
+    }
+    assert_eq!(*score, sum);
+    let score = *score;
+    (j, score)
+}
+
 #[test]
 fn gradescope_results_json_follows_the_spec() {
     let rows = [
@@ -475,78 +546,19 @@ fn gradescope_results_json_follows_the_spec() {
         row("h::three", 5, Outcome::TimedOut, true),
     ];
     for refused in [None, Some("conformance/tests/x.rs (changed)")] {
-        let j = parse_json(&report::gradescope_json(
-            &rows,
-            Duration::from_secs(42),
-            refused,
-        ));
-        let allowed_top = [
-            "score",
-            "max_score",
-            "execution_time",
-            "output",
-            "visibility",
-            "stdout_visibility",
-            "extra_data",
-            "tests",
-            "leaderboard",
-        ];
-        for k in j.keys() {
-            assert!(allowed_top.contains(&k), "unknown top-level key {k}");
-        }
-        let Some(J::Num(score)) = j.get("score") else {
-            panic!("score")
-        };
+        let text = report::gradescope_json(&rows, Duration::from_secs(42), refused);
+        let (j, score) = assert_gradescope_schema(&text);
         assert!(matches!(j.get("execution_time"), Some(J::Num(t)) if *t == 42.0));
-        let vis = ["hidden", "after_due_date", "after_published", "visible"];
-        for k in ["visibility", "stdout_visibility"] {
-            let Some(J::Str(v)) = j.get(k) else {
-                panic!("{k}")
-            };
-            assert!(vis.contains(&v.as_str()));
-        }
         let Some(J::Arr(tests)) = j.get("tests") else {
             panic!("tests")
         };
         assert_eq!(tests.len(), 3);
-        let mut sum = 0.0;
         for t in tests {
-            for k in t.keys() {
-                assert!(
-                    [
-                        "score",
-                        "max_score",
-                        "status",
-                        "name",
-                        "name_format",
-                        "number",
-                        "output",
-                        "output_format",
-                        "tags",
-                        "visibility",
-                        "extra_data"
-                    ]
-                    .contains(&k),
-                    "unknown test key {k}"
-                );
-            }
-            let (Some(J::Num(s)), Some(J::Num(m))) = (t.get("score"), t.get("max_score")) else {
-                panic!("test score/max_score")
-            };
-            assert!(*s >= 0.0 && s <= m);
-            sum += s;
-            assert!(matches!(t.get("status"), Some(J::Str(s)) if s == "passed" || s == "failed"));
-            assert!(matches!(t.get("name"), Some(J::Str(_))));
             assert!(
                 matches!(t.get("output"), Some(J::Str(o)) if o.contains("minimal failing input"))
             );
-            let Some(J::Str(v)) = t.get("visibility") else {
-                panic!("visibility")
-            };
-            assert!(vis.contains(&v.as_str()));
         }
-        assert_eq!(*score, sum);
-        assert_eq!(*score, if refused.is_some() { 0.0 } else { 15.0 });
+        assert_eq!(score, if refused.is_some() { 0.0 } else { 15.0 });
         assert!(matches!(tests[2].get("visibility"), Some(J::Str(v)) if v == "after_published"));
     }
 }
@@ -748,6 +760,10 @@ fn grade(ws: &Path, a: &Assignment) -> (Vec<Result1>, Duration) {
     };
     let g = kit::grade_workspace(&opts).unwrap();
     assert_eq!(g.refused, None, "{}: workspace refused", a.name);
+    // The results.json Gradescope would get for this run follows its specification.
+    let json = report::gradescope_json(&g.rows, g.elapsed, None);
+    let (_, score) = assert_gradescope_schema(&json);
+    assert_eq!(score, f64::from(report::totals(&g.rows).0));
     print!("{}", report::table(report::Lang::En, a.name, &g.rows));
     println!("({:.0} s)\n", g.elapsed.as_secs_f64());
     (g.rows, g.elapsed)
