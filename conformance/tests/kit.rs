@@ -679,7 +679,7 @@ fn lab_02_03_key_values_follow_the_rules() {
     assert_eq!(get("most_processes", &lab02), 6);
     assert_eq!(get("processes_at_the_end", &lab02), 3);
     assert_eq!(get("ah00286_times", &lab02), 1);
-    // Rule 16: rounded down to a multiple of ThreadsPerChild.
+    // Rule 20: rounded down to a multiple of ThreadsPerChild.
     assert_eq!(get("workers_with_max_request_workers_160", &lab02), 150);
     let lab03 = v("03");
     // Rule 30: 25 + 24 × 2; 1.5 truncates to 1 (rule 29).

@@ -6,6 +6,7 @@
 //! * [`report`]: the score table (English/Spanish), Gradescope's and GitHub Classroom's JSON.
 //! * [`labs`]: `grade --lab NN`: a lab's answers file checked against the simulator.
 //! * [`sha256`]: the hash behind the anti-tampering manifest.
+//! * [`warm`]: `--warm-target`, third-party builds lent to a workspace's `target/`.
 //!
 //! The book's teacher chapter (`book/src/assignments/teacher.md`) explains how to use it.
 
@@ -16,6 +17,7 @@ pub mod labs;
 pub mod report;
 pub mod sha256;
 pub mod skeleton;
+pub mod warm;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -199,8 +201,8 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
             elapsed: start.elapsed(),
         });
     }
-    if let Some(warm) = &opts.warm_target {
-        grade::seed_target(warm, &ws.join("target"))?;
+    if let Some(lender) = &opts.warm_target {
+        warm::seed_target(lender, &ws.join("target"))?;
     }
     let mut copied = Vec::new();
     for (src, name) in &extra {
