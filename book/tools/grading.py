@@ -76,9 +76,14 @@ def tests_for(names, r, mpms=ALL):
     )
 
 
-def grading(names, mpms, rules):
+def grading(names, mpms, rules, lab):
+    num = lab[:2]
     lines = [
         "## Grading", "",
+        f"**Your answers.** Fill in `book/labs/{lab}/answers.txt` (numbers, or yes/no where asked)",
+        "and check them; the grader says right or wrong for each value:", "", "```sh",
+        f"cargo run -p conformance --bin mpm-lab -- grade --lab {num} --answers book/labs/{lab}/answers.txt",
+        "```", "",
         "These tests check what this lab teaches; the integration tests among them start the real",
         "servers. `cargo test -p conformance` runs the whole suite; a name prefix runs the tests of",
         "one rule:", "", "```sh",
@@ -113,7 +118,7 @@ def main():
         p = os.path.join(ROOT, "book", "labs", lab, "README.md")
         s = open(p).read()
         head = s[: s.index("## Grading")]
-        open(p, "w").write(head + grading(names, mpms, rules))
+        open(p, "w").write(head + grading(names, mpms, rules, lab))
         print(lab, "rules without a test:", [r for r in rules if not tests_for(names, r, mpms)])
 
 

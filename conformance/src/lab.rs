@@ -10,6 +10,7 @@
 //! 5. write `summary.txt`, `timeline.svg`, and copy the config, error log and access log (if
 //!    the config has a CustomLog) next to them.
 
+use crate::i18n::Lang;
 use crate::load::{self, LoadRow, Mode};
 use crate::phases::Phases;
 use crate::plot;
@@ -62,6 +63,8 @@ pub struct RunOptions {
     pub signals: Vec<(f64, Signal)>,
     /// Print a progress line on stderr.
     pub progress: bool,
+    /// The language of the summary [`run`] returns (`summary.txt` is always English).
+    pub lang: Lang,
 }
 
 /// Parse `T:NAME` (`10:graceful`, `30:restart`, `45:stop`, `50:graceful-stop`, or a signal
@@ -111,10 +114,13 @@ pub struct Outputs<'a> {
     pub load: &'a [LoadRow],
     /// Log lines already placed on the timeline's axis.
     pub log_lines: &'a [(f64, String)],
+    /// The language of the returned summary.
+    pub lang: Lang,
 }
 
 /// Write `timeline.csv`, `load.csv`, `summary.txt` and `timeline.svg` into `out`; returns the
-/// summary text.
+/// summary text in `o.lang` (the file is English: committed outputs do not depend on the
+/// locale of whoever regenerated them).
 pub fn write_outputs(out: &Path, o: &Outputs) -> io::Result<String> {
     fs::create_dir_all(out)?;
     fs::write(out.join("timeline.csv"), o.timeline.to_csv())?;
@@ -132,6 +138,14 @@ pub fn write_outputs(out: &Path, o: &Outputs) -> io::Result<String> {
         summary::summarize_spans(o.timeline, o.spans, lines)
     );
     fs::write(out.join("summary.txt"), &text)?;
+    let text = match o.lang {
+        Lang::En => text,
+        lang => format!(
+            "{}\n{}",
+            o.title,
+            summary::summarize_spans_lang(o.timeline, o.spans, lines, lang)
+        ),
+    };
     let spans: Vec<plot::Span> = o.spans.iter().map(|s| (s.t0, s.t1, s.target)).collect();
     plot::plot_timeline(&out.join("timeline.svg"), o.title, o.timeline, &spans)?;
     Ok(text)
@@ -343,6 +357,7 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             spans: &spans,
             load: &load_rows,
             log_lines: &lines,
+            lang: opts.lang,
         },
     )
 }
@@ -459,8 +474,36 @@ pub fn siblings(csv: &Path) -> (Option<PathBuf>, Option<PathBuf>, String) {
     )
 }
 
+/// The side-by-side table's row labels, in headline order.
+fn headline_labels(lang: Lang) -> [&'static str; 9] {
+    match lang {
+        Lang::En => [
+            "samples",
+            "failed status polls",
+            "processes at start",
+            "max processes",
+            "max threads (/proc)",
+            "max busy",
+            "final processes",
+            "growth runs",
+            "reaping runs",
+        ],
+        Lang::Es => [
+            "muestras",
+            "consultas de estado fallidas",
+            "procesos al inicio",
+            "máximo de procesos",
+            "máximo de hilos (/proc)",
+            "máximo de ocupados",
+            "procesos al final",
+            "tramos de crecimiento",
+            "tramos de retirada",
+        ],
+    }
+}
+
 /// Headline figures of one timeline, for the side-by-side table.
-fn headline(tl: &Timeline) -> Vec<(String, String)> {
+fn headline(tl: &Timeline, lang: Lang) -> Vec<(String, String)> {
     let f = |v: Option<f64>| v.map(|x| format!("{x}")).unwrap_or_else(|| "-".into());
     let max = |g: fn(&Row) -> Option<f64>| {
         tl.rows
@@ -479,45 +522,50 @@ fn headline(tl: &Timeline) -> Vec<(String, String)> {
         .filter(|r| r.dir < 0)
         .map(|r| format!("{}→{} ({:+.2}/s)", r.v0, r.v1, r.rate()))
         .collect::<Vec<_>>();
-    vec![
-        ("samples".into(), tl.rows.len().to_string()),
-        (
-            "failed status polls".into(),
-            tl.rows.iter().filter(|r| !r.ok).count().to_string(),
-        ),
-        (
-            "processes at start".into(),
-            f(tl.rows.first().and_then(|r| r.processes)),
-        ),
-        ("max processes".into(), f(max(|r| r.processes))),
-        ("max threads (/proc)".into(), f(max(|r| r.os_threads))),
-        ("max busy".into(), f(max(|r| r.busy))),
-        (
-            "final processes".into(),
-            f(tl.rows.last().and_then(|r| r.processes)),
-        ),
-        (
-            "growth runs".into(),
-            if grow.is_empty() {
-                "-".into()
-            } else {
-                grow.join(", ")
-            },
-        ),
-        (
-            "reaping runs".into(),
-            if shrink.is_empty() {
-                "-".into()
-            } else {
-                shrink.join(", ")
-            },
-        ),
-    ]
+    let values = [
+        tl.rows.len().to_string(),
+        tl.rows.iter().filter(|r| !r.ok).count().to_string(),
+        f(tl.rows.first().and_then(|r| r.processes)),
+        f(max(|r| r.processes)),
+        f(max(|r| r.os_threads)),
+        f(max(|r| r.busy)),
+        f(tl.rows.last().and_then(|r| r.processes)),
+        if grow.is_empty() {
+            "-".into()
+        } else {
+            grow.join(", ")
+        },
+        if shrink.is_empty() {
+            "-".into()
+        } else {
+            shrink.join(", ")
+        },
+    ];
+    headline_labels(lang)
+        .into_iter()
+        .map(String::from)
+        .zip(values)
+        .collect()
 }
 
 /// `mpm-lab compare A B --out DIR`: a side-by-side table, both summaries, one SVG with two
 /// panels. Returns the text (also written to `DIR/compare.txt`).
 pub fn compare(a: &Path, b: &Path, out: &Path) -> io::Result<String> {
+    compare_lang(a, b, out, Lang::En)
+}
+
+/// [`compare`], returning the text in `lang` (`compare.txt` stays English).
+pub fn compare_lang(a: &Path, b: &Path, out: &Path, lang: Lang) -> io::Result<String> {
+    let english = compare_in(a, b, out, Lang::En)?;
+    if lang == Lang::En {
+        return Ok(english);
+    }
+    let text = compare_in(a, b, out, lang)?;
+    fs::write(out.join("compare.txt"), &english)?;
+    Ok(text)
+}
+
+fn compare_in(a: &Path, b: &Path, out: &Path, lang: Lang) -> io::Result<String> {
     fs::create_dir_all(out)?;
     let mut text = String::new();
     let mut panels = Vec::new();
@@ -533,13 +581,13 @@ pub fn compare(a: &Path, b: &Path, out: &Path) -> io::Result<String> {
         let log_text = log.map(fs::read_to_string).transpose()?;
         summaries.push(format!(
             "== {label}\n{}",
-            summary::summarize(&tl, Some(&load_rows), log_text.as_deref())
+            summary::summarize_lang(&tl, Some(&load_rows), log_text.as_deref(), lang)
         ));
         let spans: Vec<plot::Span> = summary::phase_spans(&load_rows, tl.epoch0())
             .iter()
             .map(|s| (s.t0, s.t1, s.target))
             .collect();
-        heads.push(headline(&tl));
+        heads.push(headline(&tl, lang));
         panels.push((label, tl, spans));
     }
     let w = heads[0].iter().map(|(k, _)| k.len()).max().unwrap_or(10);

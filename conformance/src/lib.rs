@@ -43,6 +43,7 @@ pub mod bench;
 pub mod differential;
 pub mod errorlog;
 pub mod http;
+pub mod i18n;
 pub mod kit;
 pub mod lab;
 pub mod load;

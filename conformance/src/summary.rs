@@ -2,7 +2,10 @@
 //! maxima, and the error-log lines on the same time axis. The layout follows the reference
 //! `summary.txt` files so that ours and Apache's read side by side.
 
+mod words;
+
 use crate::errorlog;
+use crate::i18n::Lang;
 use crate::load::LoadRow;
 use crate::timeline::{Row, Timeline};
 use std::fmt::Write as _;
@@ -190,7 +193,22 @@ fn min_of(it: impl Iterator<Item = f64>) -> Option<f64> {
 
 /// The text summary of a timeline, with the load log and error log when given.
 pub fn summarize(tl: &Timeline, load: Option<&[LoadRow]>, error_log: Option<&str>) -> String {
-    summarize_in(tl, load, error_log, &jiff::tz::TimeZone::system())
+    summarize_lang(tl, load, error_log, Lang::En)
+}
+
+/// [`summarize`] in `lang`.
+pub fn summarize_lang(
+    tl: &Timeline,
+    load: Option<&[LoadRow]>,
+    error_log: Option<&str>,
+    lang: Lang,
+) -> String {
+    let spans = load
+        .map(|l| phase_spans(l, tl.epoch0()))
+        .unwrap_or_default();
+    let lines =
+        error_log.map(|log| error_lines_in(log, tl.epoch0(), &jiff::tz::TimeZone::system()));
+    summarize_spans_lang(tl, &spans, lines.as_deref(), lang)
 }
 
 /// [`summarize`] for an error log written in time zone `tz`.
@@ -213,10 +231,20 @@ pub fn summarize_spans(
     spans: &[PhaseSpan],
     log_lines: Option<&[(f64, String)]>,
 ) -> String {
+    summarize_spans_lang(tl, spans, log_lines, Lang::En)
+}
+
+/// [`summarize_spans`] in `lang` (the numbers, column names and log lines are the same).
+pub fn summarize_spans_lang(
+    tl: &Timeline,
+    spans: &[PhaseSpan],
+    log_lines: Option<&[(f64, String)]>,
+    lang: Lang,
+) -> String {
     let rows = &tl.rows;
     let mut o = String::new();
     let Some(last) = rows.last() else {
-        return "empty timeline\n".into();
+        return format!("{}\n", words::empty(lang));
     };
     let fails: Vec<&Row> = rows.iter().filter(|r| !r.ok).collect();
     let mut src: Vec<&str> = rows
@@ -226,19 +254,14 @@ pub fn summarize_spans(
         .collect();
     src.sort_unstable();
     src.dedup();
-    let _ = write!(
-        o,
-        "timeline: {} samples over {:.1} s; status fetch failures: {}",
-        rows.len(),
-        last.t,
-        fails.len()
-    );
+    o.push_str(&words::samples(lang, rows.len(), last.t, fails.len()));
     if let (Some(a), Some(b)) = (fails.first(), fails.last()) {
         let _ = write!(o, " (t={:.1}..{:.1})", a.t, b.t);
     }
     let _ = writeln!(
         o,
-        "; processes from: {}",
+        "; {}: {}",
+        words::processes_from(lang),
         if src.is_empty() {
             "-".into()
         } else {
@@ -248,7 +271,8 @@ pub fn summarize_spans(
     let r0 = &rows[0];
     let _ = writeln!(
         o,
-        "start: processes={} busy={} idle={} os_children={} os_threads={}",
+        "{}: processes={} busy={} idle={} os_children={} os_threads={}",
+        words::start(lang),
         fmt_opt(r0.processes),
         fmt_opt(r0.busy),
         fmt_opt(r0.idle),
@@ -258,10 +282,7 @@ pub fn summarize_spans(
 
     let mut load_end = None;
     if !spans.is_empty() {
-        let _ = writeln!(
-            o,
-            "\nphase  target  t_start  t_end   procs@start -> max (t_max)  busy_max idle_min  held(client)  status_fail/polls"
-        );
+        let _ = writeln!(o, "\n{}", words::phase_header(lang));
         for sp in spans {
             let (ph, target, ts, te) = (sp.phase, sp.target, sp.t0, sp.t1);
             // A status reply describes the server when it was generated: at the end of the fetch.
@@ -314,23 +335,18 @@ pub fn summarize_spans(
             load_end = Some(last.t0);
         }
     }
-    let _ = writeln!(
-        o,
-        "(busy/idle come from successful status polls only; a failed poll while load is on usually means\n every worker was busy, so the poll itself waited in the queue past its 1 s timeout)"
-    );
-    let _ = writeln!(
-        o,
-        "\nprocess-count changes (monotone runs; rate = processes/s):"
-    );
+    let _ = writeln!(o, "{}", words::poll_note(lang));
+    let _ = writeln!(o, "\n{}", words::changes(lang));
     for run in change_runs(rows, |r| r.processes, 3.0) {
         let _ = writeln!(
             o,
-            "  t={:6.1}..{:6.1}  {} -> {}  ({} steps, {:+.2}/s)",
+            "  t={:6.1}..{:6.1}  {} -> {}  ({} {}, {:+.2}/s)",
             run.t0,
             run.t1,
             run.v0,
             run.v1,
             run.steps,
+            words::steps(lang),
             run.rate()
         );
     }
@@ -341,11 +357,7 @@ pub fn summarize_spans(
     if let Some(pm) = max_of(procs.iter().map(|p| p.0)) {
         let tm = procs.iter().find(|p| p.0 == pm).map(|p| p.1).unwrap_or(0.0);
         let fin = procs.last().copied().unwrap_or((0.0, 0.0));
-        let _ = writeln!(
-            o,
-            "max processes: {pm} (first at t={tm:.1}); final: {} at t={:.1}",
-            fin.0, fin.1
-        );
+        let _ = writeln!(o, "{}", words::max_processes(lang, pm, tm, fin.0, fin.1));
         if let Some(end) = load_end {
             let last_change = rows
                 .windows(2)
@@ -358,12 +370,7 @@ pub fn summarize_spans(
                 .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))));
             let at_end = procs.iter().find(|p| p.1 >= end).map(|p| p.0);
             if let Some(lc) = last_change.filter(|&lc| lc > end) {
-                let _ = writeln!(
-                    o,
-                    "after load end (t={end:.1}, processes={}): last process-count change at t={lc:.1} (+{:.1}s)",
-                    fmt_opt(at_end),
-                    lc - end
-                );
+                let _ = writeln!(o, "{}", words::after_load(lang, end, &fmt_opt(at_end), lc));
             }
         }
     }
@@ -371,21 +378,14 @@ pub fn summarize_spans(
         let tot = max_of(rows.iter().filter_map(|r| Some(r.busy? + r.idle?)));
         // `{:?}` prints a float sum as the reference summaries do ("150.0").
         let tot = tot.map(|t| format!("{t:?}")).unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            o,
-            "max busy workers: {b}; max busy+idle (worker slots alive): {tot}"
-        );
+        let _ = writeln!(o, "{}", words::max_busy(lang, b, &tot));
     }
     if let Some(c) = max_of(rows.iter().filter_map(|r| r.os_children)) {
         let t = max_of(rows.iter().filter_map(|r| r.os_threads));
-        let _ = writeln!(
-            o,
-            "/proc: max children {c}, max threads (incl. parent) {}",
-            fmt_opt(t)
-        );
+        let _ = writeln!(o, "{}", words::proc_max(lang, c, &fmt_opt(t)));
     }
     if let Some(lines) = log_lines {
-        let _ = writeln!(o, "\nerror_log (t relative to timeline start):");
+        let _ = writeln!(o, "\n{}", words::error_log(lang));
         for (t, msg) in lines {
             let msg: String = msg.chars().take(220).collect();
             let _ = writeln!(o, "  t={t:7.2}  {msg}");

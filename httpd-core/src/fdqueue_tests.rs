@@ -1,12 +1,15 @@
 //! Unit tests of `fdqueue.rs` with real threads (the loom models in
 //! `conformance/tests/conformance/loom_fdqueue.rs` explore the interleavings).
+//!
+//! The conformance suite compiles this file too (`fdqueue_std.rs`), against the library, so
+//! the course kit grades the queue-info assignment from one test binary; hence `super::`.
 
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::fdqueue::{FdQueue, PopError, QueueInfo, Terminated};
+use super::fdqueue::{FdQueue, PopError, QueueInfo, Terminated};
 
 #[test]
 fn wait_for_idler_returns_at_once_when_a_worker_is_idle() {

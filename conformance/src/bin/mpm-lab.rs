@@ -23,6 +23,7 @@
 //! `plot`, `bench`, `rules`); this file parses arguments and calls the MPM simulators.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use conformance::i18n::Lang;
 use conformance::lab::{self, Outputs, RunOptions, Target};
 use conformance::load::Mode;
 use conformance::phases::Phases;
@@ -143,6 +144,9 @@ struct GradeArgs {
     /// workspace's target/ so only our crates are compiled
     #[arg(long)]
     warm_target: Option<PathBuf>,
+    /// tests run at the same time (default: the cores, 2 to 4)
+    #[arg(long)]
+    jobs: Option<usize>,
     /// grade a lab's answers instead (01, …)
     #[arg(long)]
     lab: Option<String>,
@@ -405,7 +409,7 @@ fn main() -> ExitCode {
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Simulate(a) => cmd_simulate(a),
-        Cmd::Compare(a) => lab::compare(&a.a, &a.b, &a.out)
+        Cmd::Compare(a) => lab::compare_lang(&a.a, &a.b, &a.out, Lang::from_env())
             .map(|t| print!("{t}"))
             .map_err(|e| e.to_string()),
         Cmd::Replot(a) => a
@@ -548,6 +552,7 @@ fn cmd_run(a: RunArgs) -> Result<(), String> {
         tpc: a.tpc,
         signals,
         progress: !a.quiet,
+        lang: Lang::from_env(),
     };
     let text = lab::run(&opts).map_err(|e| e.to_string())?;
     print!("{text}");
@@ -580,6 +585,7 @@ fn cmd_simulate(a: SimArgs) -> Result<(), String> {
             spans: &sim.spans,
             load: &sim.load,
             log_lines: &sim.log_lines,
+            lang: Lang::from_env(),
         },
     )
     .map_err(|e| e.to_string())?;
@@ -1061,7 +1067,11 @@ fn cmd_grade(a: GradeArgs) -> Result<(), String> {
         hidden: a.hidden,
         per_test: Duration::from_secs(a.per_test),
         warm_target: a.warm_target,
-        lang: kit::report::Lang::from_env(),
+        lang: Lang::from_env(),
+        jobs: a
+            .jobs
+            .unwrap_or_else(kit::grade::Limits::default_jobs)
+            .max(1),
     };
     kit::cli::grade(&opts, a.json.as_deref())
 }

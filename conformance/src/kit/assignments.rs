@@ -10,8 +10,6 @@ use std::time::Duration;
 pub enum Runner {
     /// The conformance suite (`cargo test -p conformance --test conformance`).
     Conformance,
-    /// httpd-core's unit tests (`cargo test -p httpd-core --lib`); only files the kit protects.
-    HttpdCoreLib,
 }
 
 /// One graded test.
@@ -82,18 +80,17 @@ const fn real(test: &'static str, rule: &'static str, rule_es: &'static str, poi
     check(Runner::Conformance, true, (test, rule, rule_es), points)
 }
 
-/// A unit test of httpd-core's library.
-const fn unit(test: &'static str, rule: &'static str, rule_es: &'static str, points: u32) -> Check {
-    check(Runner::HttpdCoreLib, false, (test, rule, rule_es), points)
-}
-
 /// Every assignment, in handout order.
 pub const ASSIGNMENTS: &[Assignment] = &[
     Assignment {
         name: "prefork-maintenance",
         handout: "01-prefork-maintenance",
-        title: "prefork's idle-server maintenance: counts_as_idle, count, decide",
-        files: &["mpm-prefork/src/maintenance.rs"],
+        title: "prefork's idle-server maintenance: counts_as_idle, count, decide, the stop",
+        // The executor's stop arm too: "one child per pass" is one byte on the pipe of death.
+        files: &[
+            "mpm-prefork/src/maintenance.rs",
+            "mpm-prefork/src/parent/prefork_run.rs",
+        ],
         checks: &[
             prop(
                 "prefork_props::rule_03_starting_children_count_as_idle",
@@ -227,20 +224,20 @@ pub const ASSIGNMENTS: &[Assignment] = &[
                 "Paso 5 (loom): term despierta a todos los que esperan",
                 15,
             ),
-            unit(
-                "fdqueue_tests::wait_for_idler_returns_at_once_when_a_worker_is_idle",
+            prop(
+                "fdqueue_std::fdqueue_tests::wait_for_idler_returns_at_once_when_a_worker_is_idle",
                 "Step 2: an idle worker is reserved at once",
                 "Paso 2: un hilo libre se reserva al instante",
                 5,
             ),
-            unit(
-                "fdqueue_tests::wait_for_idler_blocks_until_set_idle",
+            prop(
+                "fdqueue_std::fdqueue_tests::wait_for_idler_blocks_until_set_idle",
                 "Step 2: the listener sleeps until set_idle",
                 "Paso 2: el hilo de escucha duerme hasta set_idle",
                 10,
             ),
-            unit(
-                "fdqueue_tests::term_wakes_a_waiting_listener_and_refuses_later_reservations",
+            prop(
+                "fdqueue_std::fdqueue_tests::term_wakes_a_waiting_listener_and_refuses_later_reservations",
                 "Step 5: term wakes the listener and refuses later reservations",
                 "Paso 5: term despierta al hilo de escucha y rechaza reservas posteriores",
                 10,

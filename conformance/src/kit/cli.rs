@@ -83,11 +83,14 @@ pub fn grade_lab(
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let checked = labs::check(&key, &text);
     let right = checked.iter().filter(|c| c.3).count();
+    let lab = labs::number(lab);
     println!(
-        "{}: lab {lab} ({})",
+        "{}: {} {lab} ({})",
         report::t(lang, Msg::Grading),
+        report::t(lang, Msg::Lab),
         path.display()
     );
+    let w = checked.iter().map(|c| c.0.len()).max().unwrap_or(4);
     // The right value is not printed: the student tries again (the key is for teachers).
     for (k, _, given, ok) in &checked {
         let mark = if *ok {
@@ -95,7 +98,7 @@ pub fn grade_lab(
         } else {
             report::t(lang, Msg::Fail)
         };
-        println!("  {k:<12} {:>6}  {mark}", given.as_deref().unwrap_or("-"));
+        println!("  {k:<w$}  {:>6}  {mark}", given.as_deref().unwrap_or("-"));
     }
     println!(
         "{}: {right} / {}",

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::assignments::{Assignment, Check, Runner};
-use super::report::Lang;
+use super::report::{Lang, Msg, t};
 
 /// How one graded test ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,6 @@ pub fn build(ws: &Path, exe: &Exe, log: &mut String) -> Result<PathBuf, String> 
         Exe::Builtin(Runner::Conformance) => {
             ("conformance", vec!["--test".into(), "conformance".into()])
         }
-        Exe::Builtin(Runner::HttpdCoreLib) => ("httpd-core", vec!["--lib".into()]),
         Exe::Extra(name) => ("conformance", vec!["--test".into(), name.clone()]),
     };
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
@@ -145,21 +144,13 @@ pub fn build(ws: &Path, exe: &Exe, log: &mut String) -> Result<PathBuf, String> 
         .ok_or_else(|| format!("cargo printed no test executable for {pkg}"))
 }
 
-/// The package directory a test runs in (cargo runs tests there).
-fn package_dir(ws: &Path, exe: &Exe) -> PathBuf {
-    match exe {
-        Exe::Builtin(Runner::HttpdCoreLib) => ws.join("httpd-core"),
-        _ => ws.join("conformance"),
-    }
-}
-
 /// Run one test with `--exact`, killing its process group at `timeout`.
 pub fn run_one(
     ws: &Path,
-    exe: &Exe,
     bin: &Path,
     test: &str,
     timeout: Duration,
+    lang: Lang,
 ) -> (Outcome, String, Duration) {
     let start = Instant::now();
     static RUNS: AtomicUsize = AtomicUsize::new(0);
@@ -183,7 +174,8 @@ pub fn run_one(
         Err(e) => return (Outcome::Failed, e.to_string(), start.elapsed()),
     };
     let child = Command::new(bin)
-        .current_dir(package_dir(ws, exe))
+        // cargo runs an integration test in its package's directory.
+        .current_dir(ws.join("conformance"))
         .args([test, "--exact", "--test-threads=1"])
         .env("RUST_BACKTRACE", "0")
         // No proptest-regressions/ files written into the workspace (they would look like
@@ -225,21 +217,22 @@ pub fn run_one(
         None => (
             Outcome::TimedOut,
             format!(
-                "timed out after {} s\n{}",
+                "{} {} s\n{}",
+                t(lang, Msg::TimedOutAfter),
                 timeout.as_secs(),
                 failure_excerpt(&text, test)
             ),
             elapsed,
         ),
         Some(s) => {
-            let (outcome, out) = parse_libtest(&text, test, s.success());
+            let (outcome, out) = parse_libtest(&text, test, s.success(), lang);
             (outcome, out, elapsed)
         }
     }
 }
 
 /// The verdict libtest printed for `test`, and the failure's first lines.
-pub fn parse_libtest(text: &str, test: &str, exit_ok: bool) -> (Outcome, String) {
+pub fn parse_libtest(text: &str, test: &str, exit_ok: bool, lang: Lang) -> (Outcome, String) {
     let line = format!("test {test} ... ");
     let verdict = text
         .lines()
@@ -250,11 +243,11 @@ pub fn parse_libtest(text: &str, test: &str, exit_ok: bool) -> (Outcome, String)
         Some(_) => (Outcome::Failed, failure_excerpt(text, test)),
         None if text.contains("running 0 tests") => (
             Outcome::Failed,
-            format!("no test named {test} in this build"),
+            format!("{}: {test}", t(lang, Msg::NoTestNamed)),
         ),
         None => (
             Outcome::Failed,
-            format!("the test process died:\n{}", last_lines(text, 12)),
+            format!("{}:\n{}", t(lang, Msg::ProcessDied), last_lines(text, 12)),
         ),
     }
 }
@@ -323,13 +316,28 @@ fn last_lines(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Build what the plan needs, run it within `budget`, and return the rows.
-pub fn run_plan(
-    ws: &Path,
-    plan: &[Planned],
-    budget: Duration,
-    per_test: Duration,
-) -> (Vec<Result1>, String) {
+/// How long and how wide a grading run may be.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// All the plan's tests together (the build is not counted).
+    pub budget: Duration,
+    /// One test.
+    pub per_test: Duration,
+    /// Tests run at the same time. Real-server tests mostly wait for the servers' once-a-second
+    /// maintenance, so two or more at a time shorten a run even on 2 cores; each test is its
+    /// own process (group) on its own OS-given port, as under `cargo test`.
+    pub jobs: usize,
+}
+
+impl Limits {
+    /// The default width: the machine's cores, at least 2 and at most 4.
+    pub fn default_jobs() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+    }
+}
+
+/// Build what the plan needs, run it within the limits, and return the rows (in plan order).
+pub fn run_plan(ws: &Path, plan: &[Planned], limits: Limits, lang: Lang) -> (Vec<Result1>, String) {
     let mut build_log = String::new();
     let mut exes: Vec<(Exe, Result<PathBuf, String>)> = Vec::new();
     for p in plan {
@@ -339,28 +347,27 @@ pub fn run_plan(
         }
     }
     let start = Instant::now();
-    let mut rows = Vec::new();
-    for p in plan {
+    let run = |p: &Planned| -> Result1 {
         let built = exes
             .iter()
             .find(|(e, _)| *e == p.exe)
             .map(|(_, r)| r.clone())
             .unwrap_or_else(|| Err("not built".into()));
-        let left = budget.saturating_sub(start.elapsed());
+        let left = limits.budget.saturating_sub(start.elapsed());
         let (outcome, output, elapsed) = match built {
             Err(e) => (
                 Outcome::NotRun,
-                format!("build failed:\n{e}"),
+                format!("{}:\n{e}", t(lang, Msg::BuildFailed)),
                 Duration::ZERO,
             ),
             Ok(_) if left.is_zero() => (
                 Outcome::NotRun,
-                "the assignment's time budget was spent".into(),
+                t(lang, Msg::BudgetSpent).into(),
                 Duration::ZERO,
             ),
-            Ok(bin) => run_one(ws, &p.exe, &bin, &p.test, per_test.min(left)),
+            Ok(bin) => run_one(ws, &bin, &p.test, limits.per_test.min(left), lang),
         };
-        rows.push(Result1 {
+        Result1 {
             name: p.test.clone(),
             rule: p.rule.clone(),
             max_points: p.points,
@@ -368,73 +375,43 @@ pub fn run_plan(
             output,
             elapsed,
             hidden: p.hidden,
-        });
-    }
+        }
+    };
+    // A shared cursor over the plan; each slot is written by the one thread that took it.
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Result1>>> =
+        plan.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..limits.jobs.clamp(1, plan.len().max(1)) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(p) = plan.get(i) else { break };
+                    let row = run(p);
+                    // Poisoning cannot happen: nothing panics while the lock is held.
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(row);
+                    }
+                }
+            });
+        }
+    });
+    let rows = slots
+        .into_iter()
+        .zip(plan)
+        .map(|(slot, p)| {
+            slot.into_inner().ok().flatten().unwrap_or_else(|| Result1 {
+                name: p.test.clone(),
+                rule: p.rule.clone(),
+                max_points: p.points,
+                outcome: Outcome::NotRun,
+                output: String::new(),
+                elapsed: Duration::ZERO,
+                hidden: p.hidden,
+            })
+        })
+        .collect();
     (rows, build_log)
-}
-
-/// Our own crates' artifacts: never shared between trees (cargo would take another tree's
-/// build of them for fresh).
-const OWN_CRATES: &[&str] = &[
-    "httpd_core",
-    "httpd-core",
-    "mpm_prefork",
-    "mpm-prefork",
-    "mpm_worker",
-    "mpm-worker",
-    "mpm_event",
-    "mpm-event",
-    "conformance",
-    "conf_",
-    "conf-",
-    "mpm_lab",
-    "mpm-lab",
-    "hidden_",
-];
-
-/// Give a workspace's `target/` the third-party crates already built in `warm` (hard links:
-/// no copy, no rebuild of dependencies). Our own crates are left out, so each tree builds its
-/// own; third-party artifacts never change once built, so sharing them is safe.
-pub fn seed_target(warm: &Path, target: &Path) -> Result<usize, String> {
-    let mut n = 0;
-    for sub in ["deps", "build", ".fingerprint"] {
-        let from = warm.join("debug").join(sub);
-        let to = target.join("debug").join(sub);
-        let Ok(rd) = std::fs::read_dir(&from) else {
-            continue;
-        };
-        std::fs::create_dir_all(&to).map_err(|e| format!("{}: {e}", to.display()))?;
-        for e in rd.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let own = OWN_CRATES
-                .iter()
-                .any(|c| name.starts_with(c) || name.starts_with(&format!("lib{c}")));
-            if own || to.join(&name).exists() {
-                continue;
-            }
-            n += link_tree(&e.path(), &to.join(&name))?;
-        }
-    }
-    Ok(n)
-}
-
-fn link_tree(from: &Path, to: &Path) -> Result<usize, String> {
-    if from.is_dir() {
-        std::fs::create_dir_all(to).map_err(|e| format!("{}: {e}", to.display()))?;
-        let mut n = 0;
-        for e in std::fs::read_dir(from)
-            .map_err(|e| format!("{}: {e}", from.display()))?
-            .flatten()
-        {
-            n += link_tree(&e.path(), &to.join(e.file_name()))?;
-        }
-        Ok(n)
-    } else {
-        std::fs::hard_link(from, to)
-            .or_else(|_| std::fs::copy(from, to).map(|_| ()))
-            .map_err(|e| format!("{}: {e}", to.display()))?;
-        Ok(1)
-    }
 }
 
 #[cfg(test)]
@@ -446,16 +423,26 @@ mod tests {
     #[test]
     fn libtest_verdicts_and_excerpts() {
         let ok = "running 1 test\ntest a::b ... ok\n\ntest result: ok. 1 passed\n";
-        assert_eq!(parse_libtest(ok, "a::b", true).0, Outcome::Passed);
-        let (o, text) = parse_libtest(FAILED, "prefork_props::rule_x", false);
+        assert_eq!(parse_libtest(ok, "a::b", true, Lang::En).0, Outcome::Passed);
+        let (o, text) = parse_libtest(FAILED, "prefork_props::rule_x", false, Lang::En);
         assert_eq!(o, Outcome::Failed);
         assert!(text.contains("minimal failing input"), "{text}");
         assert!(!text.contains("RUST_BACKTRACE"), "{text}");
-        let (o, text) = parse_libtest("running 0 tests\n", "a::c", true);
+        let (o, text) = parse_libtest("running 0 tests\n", "a::c", true, Lang::En);
         assert_eq!(o, Outcome::Failed);
-        assert!(text.contains("no test named a::c"));
+        assert!(text.contains("no test of this name in this build: a::c"));
+        let (_, text) = parse_libtest("running 0 tests\n", "a::c", true, Lang::Es);
+        assert!(
+            text.starts_with("no hay ninguna prueba con este nombre"),
+            "{text}"
+        );
         // A loom deadlock aborts the process before libtest prints a verdict.
-        let (o, _) = parse_libtest("running 1 test\nthread panicked: deadlock\n", "a::d", false);
+        let (o, _) = parse_libtest(
+            "running 1 test\nthread panicked: deadlock\n",
+            "a::d",
+            false,
+            Lang::En,
+        );
         assert_eq!(o, Outcome::Failed);
         let bt = "test a::e ... FAILED\n---- a::e stdout ----\nthread 'a::e' panicked at x.rs:1:1:\ndeadlock\nstack backtrace:\n   0:     0x55 - loom::rt\n                at /x.rs:1:5\n\nfailures:\n";
         assert_eq!(

@@ -1,15 +1,18 @@
-//! `mpm-lab grade --lab NN --answers FILE`: a lab's predictions, checked against the simulator.
+//! `mpm-lab grade --lab NN --answers FILE`: a lab's predictions, checked against the code.
 //!
 //! An answers file is `key = value` lines (`#` starts a comment; an empty value is "not
-//! answered"). Each lab lists its keys with the question they answer; the right values come
-//! from the MPM's simulator (the same `decide` the server runs) on the lab's own `httpd.conf`,
-//! so the key cannot drift from the code. `template` writes the file a student fills in.
+//! answered"; `yes`/`no` stand for 1/0). Each lab lists its keys with the question they
+//! answer. The right values come from the code itself, so the key cannot drift: the MPM's
+//! simulator (the same `decide` the server runs) on the lab's own `httpd.conf`, the MPM's
+//! `check_config` clamping, event's `connections_above_limit`, or the numbered rule a real run
+//! checks (cited at each answer). Each lab directory holds the file a student fills in
+//! (`book/labs/NN-name/answers.txt`, [`template`]); the filled-in key is
+//! `book/answers/lab-NN.txt` ([`filled`]), for teachers only. The kit's self-test keeps both
+//! equal to what this module computes.
+
+mod keys;
 
 use std::path::Path;
-use std::time::Duration;
-
-use crate::Mpm;
-use crate::phases::Phases;
 
 /// One checkable answer.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,105 +21,61 @@ pub struct Answer {
     pub key: String,
     /// What it asks.
     pub question: String,
-    /// The right value.
+    /// The right value (1/0 for a yes/no question).
     pub expected: i64,
 }
 
-/// The labs that have checkable answers.
-pub const LABS: &[&str] = &["01", "04"];
+/// The labs that have checkable answers: number and directory under `book/labs/`.
+pub const LABS: &[(&str, &str)] = &[
+    ("01", "01-prefork-growth"),
+    ("02", "02-worker-spare-threads"),
+    ("03", "03-event-keepalive"),
+    ("04", "04-memory-budget"),
+    ("05", "05-graceful-restart"),
+    ("06", "06-max-connections-per-child"),
+    ("07", "07-slow-clients"),
+    ("08", "08-loom-lost-wakeup"),
+];
 
-/// The answer key of lab `lab`, computed from the simulator.
+/// A lab's number as the book writes it: `2` → `02`.
+pub fn number(lab: &str) -> String {
+    format!("{:0>2}", lab.trim())
+}
+
+/// The lab's directory under `book/labs/`.
+pub fn dir(lab: &str) -> Option<&'static str> {
+    let n = number(lab);
+    LABS.iter().find(|(l, _)| *l == n).map(|&(_, d)| d)
+}
+
+/// The answer key of lab `lab`, computed from the code.
 pub fn key(kit: &Path, lab: &str) -> Result<Vec<Answer>, String> {
-    match lab {
-        "01" | "1" => lab01(kit),
-        "04" | "4" => lab04(kit),
+    let conf = |d: &str| kit.join("book/labs").join(d).join("httpd.conf");
+    match number(lab).as_str() {
+        "01" => keys::lab01(kit),
+        "02" => keys::lab02(&conf("02-worker-spare-threads")),
+        "03" => keys::lab03(&conf("03-event-keepalive")),
+        "04" => keys::lab04(kit),
+        "05" => keys::lab05(&conf("05-graceful-restart")),
+        "06" => keys::lab06(&conf("06-max-connections-per-child")),
+        "07" => keys::lab07(&conf("07-slow-clients")),
+        "08" => Ok(keys::lab08()),
         _ => Err(format!(
-            "lab {lab} has no checkable answers yet (labs with answers: {})",
-            LABS.join(", ")
+            "no lab {lab} (labs with answers: {})",
+            LABS.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ")
         )),
     }
 }
 
-/// prefork's simulator on `conf` under `phases`: (time, children) per sample.
-fn process_counts(conf: &Path, phases: &Phases, tick: Duration) -> Result<Vec<(f64, i64)>, String> {
-    let sim = crate::simulate::simulate(Mpm::Prefork, conf, phases, 0.0, 0.0, tick)?;
-    Ok(sim
-        .timeline
-        .rows
-        .iter()
-        .filter_map(|r| Some((r.t, r.processes?.round() as i64)))
-        .collect())
-}
-
-/// Lab 01: the growth table of step 1 (children forked and total children in each second
-/// after the 40 connections arrive).
-fn lab01(kit: &Path) -> Result<Vec<Answer>, String> {
-    let conf = kit.join("book/labs/01-prefork-growth/httpd.conf");
-    let phases: Phases = "0:5,40:10,120:15,160:10,0:5".parse()?;
-    let counts = process_counts(&conf, &phases, Duration::from_millis(200))?;
-    // The 40-connection phase starts at t = 5 s. The count at second k is the last sample
-    // at or before 5 + k.
-    let at = |t: f64| -> i64 {
-        counts
-            .iter()
-            .filter(|(at, _)| *at <= t + 1e-9)
-            .map(|&(_, n)| n)
-            .next_back()
-            .unwrap_or(0)
-    };
-    let mut out = Vec::new();
-    let mut before = at(5.0 - 0.2);
-    for k in 1..=6 {
-        let total = at(5.0 + k as f64 - 0.2);
-        out.push(Answer {
-            key: format!("forked_{k}"),
-            question: format!("children forked in second {k} after the 40 connections arrive"),
-            expected: total - before,
-        });
-        out.push(Answer {
-            key: format!("total_{k}"),
-            question: format!("total children at the end of second {k}"),
-            expected: total,
-        });
-        before = total;
-    }
-    Ok(out)
-}
-
-/// Lab 04: which MaxRequestWorkers the server really uses (step 1: the simulator holds more
-/// connections than it can serve and counts the children), and the budget arithmetic of
-/// step 5 (256 MB at about 4 MB per prefork child; 40 MB per 150 worker threads).
-fn lab04(kit: &Path) -> Result<Vec<Answer>, String> {
-    let conf = kit.join("book/labs/04-memory-budget/httpd.conf");
-    let phases: Phases = "1000:60".parse()?;
-    let peak = process_counts(&conf, &phases, Duration::from_secs(1))?
-        .iter()
-        .map(|&(_, n)| n)
-        .max()
-        .unwrap_or(0);
-    Ok(vec![
-        Answer {
-            key: "max_request_workers_used".into(),
-            question: "step 1: the MaxRequestWorkers the server uses after clamping".into(),
-            expected: peak,
-        },
-        Answer {
-            key: "prefork_children_in_256mb".into(),
-            question: "step 5: prefork children of 4 MB that fit in 256 MB".into(),
-            expected: 256 / 4,
-        },
-        Answer {
-            key: "worker_threads_in_256mb".into(),
-            question: "step 5: worker threads in 256 MB at 40 MB per 150 threads".into(),
-            expected: 256 * 150 / 40,
-        },
-    ])
-}
-
-/// The file a student fills in.
+/// The file a student fills in (`book/labs/NN-name/answers.txt`).
 pub fn template(lab: &str, key: &[Answer]) -> String {
+    let n = number(lab);
+    let file = dir(&n).map_or_else(
+        || "THIS_FILE".to_string(),
+        |d| format!("book/labs/{d}/answers.txt"),
+    );
     let mut s = format!(
-        "# Lab {lab}: fill in each value, then run\n#   cargo run -p conformance --bin mpm-lab -- grade --lab {lab} --answers THIS_FILE\n"
+        "# Lab {n}: fill in each value (a number, or yes/no), then run\n#   cargo run -p conformance --bin mpm-lab -- grade --lab {n} --answers {file}\n"
     );
     for a in key {
         s.push_str(&format!("\n# {}\n{} =\n", a.question, a.key));
@@ -126,6 +85,7 @@ pub fn template(lab: &str, key: &[Answer]) -> String {
 
 /// The key as an answers file with the values filled in (for `book/answers/`).
 pub fn filled(lab: &str, key: &[Answer]) -> String {
+    let lab = number(lab);
     let mut s =
         format!("# Lab {lab}: answer key (generated by `mpm-lab grade --lab {lab} --print-key`)\n");
     for a in key {
@@ -136,6 +96,15 @@ pub fn filled(lab: &str, key: &[Answer]) -> String {
 
 /// One checked answer: (key, expected, given, right).
 pub type Checked = (String, i64, Option<String>, bool);
+
+/// A given value: a number, or yes/no (in English or Spanish) as 1/0.
+fn value(v: &str) -> Option<i64> {
+    match v.to_lowercase().as_str() {
+        "yes" | "y" | "true" | "sí" | "si" | "s" => Some(1),
+        "no" | "n" | "false" => Some(0),
+        v => v.parse().ok(),
+    }
+}
 
 /// Check an answers file's text against the key.
 pub fn check(key: &[Answer], text: &str) -> Vec<Checked> {
@@ -150,7 +119,7 @@ pub fn check(key: &[Answer], text: &str) -> Vec<Checked> {
     key.iter()
         .map(|a| {
             let g = given(&a.key);
-            let right = g.as_deref().and_then(|v| v.parse::<i64>().ok()) == Some(a.expected);
+            let right = g.as_deref().and_then(value) == Some(a.expected);
             (a.key.clone(), a.expected, g, right)
         })
         .collect()

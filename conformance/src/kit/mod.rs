@@ -6,6 +6,7 @@
 //! * [`report`]: the score table (English/Spanish), Gradescope's and GitHub Classroom's JSON.
 //! * [`labs`]: `grade --lab NN`: a lab's answers file checked against the simulator.
 //! * [`sha256`]: the hash behind the anti-tampering manifest.
+//! * [`warm`]: `--warm-target`, third-party builds lent to a workspace's `target/`.
 //!
 //! The book's teacher chapter (`book/src/assignments/teacher.md`) explains how to use it.
 
@@ -16,6 +17,7 @@ pub mod labs;
 pub mod report;
 pub mod sha256;
 pub mod skeleton;
+pub mod warm;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -45,6 +47,8 @@ pub struct GradeOptions {
     pub warm_target: Option<PathBuf>,
     /// The language of the rules in the report.
     pub lang: report::Lang,
+    /// Tests run at the same time ([`grade::Limits::jobs`]).
+    pub jobs: usize,
 }
 
 /// The result of grading one workspace.
@@ -197,8 +201,8 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
             elapsed: start.elapsed(),
         });
     }
-    if let Some(warm) = &opts.warm_target {
-        grade::seed_target(warm, &ws.join("target"))?;
+    if let Some(lender) = &opts.warm_target {
+        warm::seed_target(lender, &ws.join("target"))?;
     }
     let mut copied = Vec::new();
     for (src, name) in &extra {
@@ -206,7 +210,16 @@ pub fn grade_workspace(opts: &GradeOptions) -> Result<Graded, String> {
         std::fs::copy(src, &dst).map_err(|e| format!("{}: {e}", dst.display()))?;
         copied.push(dst);
     }
-    let (rows, _log) = grade::run_plan(ws, &plan, a.budget, opts.per_test);
+    let (rows, _log) = grade::run_plan(
+        ws,
+        &plan,
+        grade::Limits {
+            budget: a.budget,
+            per_test: opts.per_test,
+            jobs: opts.jobs,
+        },
+        opts.lang,
+    );
     for f in copied {
         let _ = std::fs::remove_file(f);
     }

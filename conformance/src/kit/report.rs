@@ -15,35 +15,7 @@ use std::time::Duration;
 use super::assignments::{Assignment, Runner};
 use super::grade::{Outcome, Result1};
 
-/// The language of the messages students read most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// English (the default).
-    En,
-    /// Spanish.
-    Es,
-}
-
-impl Lang {
-    /// From the locale variables, in POSIX precedence: LC_ALL, LC_MESSAGES, LANG.
-    pub fn from_env() -> Lang {
-        Lang::from_vars(|k| std::env::var(k).ok())
-    }
-
-    /// As [`Lang::from_env`], reading variables through `get` (testable).
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Lang {
-        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .filter_map(|k| get(k))
-            .find(|v| !v.is_empty())
-            .unwrap_or_default();
-        if locale.starts_with("es") {
-            Lang::Es
-        } else {
-            Lang::En
-        }
-    }
-}
+pub use crate::i18n::Lang;
 
 /// The grader's messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +42,18 @@ pub enum Msg {
     Hidden,
     /// "grading" heading.
     Grading,
+    /// A test killed at its deadline: "timed out after N s".
+    TimedOutAfter,
+    /// The test binary has no test of that name.
+    NoTestNamed,
+    /// The test process ended without a verdict (a loom abort, a signal).
+    ProcessDied,
+    /// The workspace did not build.
+    BuildFailed,
+    /// The assignment's time budget ran out before this test.
+    BudgetSpent,
+    /// "lab" in `grade --lab`.
+    Lab,
 }
 
 /// The message table (no gettext: one match per language).
@@ -91,6 +75,12 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         }
         (Lang::En, Hidden) => "hidden",
         (Lang::En, Grading) => "grading",
+        (Lang::En, TimedOutAfter) => "timed out after",
+        (Lang::En, NoTestNamed) => "no test of this name in this build",
+        (Lang::En, ProcessDied) => "the test process died without a verdict",
+        (Lang::En, BuildFailed) => "build failed",
+        (Lang::En, BudgetSpent) => "the assignment's time budget was spent",
+        (Lang::En, Lab) => "lab",
         (Lang::Es, Rule) => "regla",
         (Lang::Es, Points) => "puntos",
         (Lang::Es, Pass) => "bien",
@@ -106,6 +96,12 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         }
         (Lang::Es, Hidden) => "oculta",
         (Lang::Es, Grading) => "corrigiendo",
+        (Lang::Es, TimedOutAfter) => "tiempo agotado tras",
+        (Lang::Es, NoTestNamed) => "no hay ninguna prueba con este nombre en esta compilación",
+        (Lang::Es, ProcessDied) => "el proceso de la prueba terminó sin veredicto",
+        (Lang::Es, BuildFailed) => "la compilación falló",
+        (Lang::Es, BudgetSpent) => "se agotó el tiempo total de la tarea",
+        (Lang::Es, Lab) => "práctica",
     }
 }
 
@@ -271,9 +267,6 @@ pub fn autograding_json(a: &Assignment) -> String {
                 "cargo test -q -p conformance --test conformance -- --exact {}",
                 c.test
             ),
-            Runner::HttpdCoreLib => {
-                format!("cargo test -q -p httpd-core --lib -- --exact {}", c.test)
-            }
         };
         let comma = if i + 1 < a.checks.len() { "," } else { "" };
         let _ = write!(
@@ -327,6 +320,57 @@ mod tests {
             Lang::En
         );
         assert_eq!(Lang::from_vars(env(&[])), Lang::En);
+    }
+
+    /// Every word of the score table a student reads is Spanish under `Lang::Es`.
+    #[test]
+    fn the_score_table_in_spanish() {
+        let row = |outcome, output: &str| Result1 {
+            name: "m::t".into(),
+            rule: "Regla 6: una parada por pasada".into(),
+            max_points: 10,
+            outcome,
+            output: output.into(),
+            elapsed: Duration::from_millis(100),
+            hidden: true,
+        };
+        let rows = [
+            row(Outcome::Passed, ""),
+            row(Outcome::Failed, "thread panicked"),
+            row(Outcome::TimedOut, ""),
+            row(Outcome::NotRun, ""),
+        ];
+        let es = table(Lang::Es, "prefork-maintenance", &rows);
+        for w in [
+            "corrigiendo: prefork-maintenance",
+            "regla",
+            "puntos",
+            "bien",
+            "FALLA",
+            "TIEMPO AGOTADO",
+            "no se ejecutó",
+            "(oculta)",
+            "total",
+            "10 / 40",
+            "Por qué falló",
+        ] {
+            assert!(es.contains(w), "{w} in\n{es}");
+        }
+        let en = table(Lang::En, "prefork-maintenance", &rows);
+        for w in [
+            "rule",
+            "pass",
+            "FAIL",
+            "TIMEOUT",
+            "not run",
+            "(hidden)",
+            "Why it failed",
+        ] {
+            assert!(en.contains(w), "{w} in\n{en}");
+        }
+        for w in ["regla", "bien", "FALLA", "oculta", "Por qué"] {
+            assert!(!en.contains(w), "{w} in\n{en}");
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ pub fn write(
             spans: &spans,
             load: &model.load,
             log_lines: &lines,
+            lang: crate::i18n::Lang::En,
         },
     )
 }

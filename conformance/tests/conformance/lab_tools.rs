@@ -54,6 +54,7 @@ fn mpm_lab_compare_reads_the_reference_layout() {
         .arg(reference().join("run2/prefork.timeline.csv"))
         .arg("--out")
         .arg(&out)
+        .env("LC_ALL", "C")
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
@@ -87,6 +88,71 @@ fn mpm_lab_compare_reads_the_reference_layout() {
     let _ = fs::remove_dir_all(out);
 }
 
+/// With a Spanish locale `mpm-lab compare` and `simulate` print their summaries in Spanish
+/// (the same numbers; Apache's error-log lines untouched), while the files they write stay
+/// English.
+#[test]
+fn mpm_lab_summaries_speak_spanish_under_an_es_locale() {
+    let out = std::env::temp_dir().join(format!("mpm-lab-es-{}", std::process::id()));
+    let mpm_lab = |args: &[&str], lang: (&str, &str)| {
+        let r = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+            .args(args)
+            .arg("--out")
+            .arg(&out)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
+            .env(lang.0, lang.1)
+            .output()
+            .unwrap();
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        String::from_utf8_lossy(&r.stdout).into_owned()
+    };
+    let run1 = reference().join("run1/prefork.timeline.csv");
+    let run2 = reference().join("run2/prefork.timeline.csv");
+    let (a, b) = (run1.to_str().unwrap(), run2.to_str().unwrap());
+    let es = mpm_lab(&["compare", a, b], ("LANG", "es_ES.UTF-8"));
+    let line = es
+        .lines()
+        .find(|l| l.starts_with("máximo de procesos "))
+        .unwrap();
+    assert_eq!(
+        line.split_whitespace().collect::<Vec<_>>(),
+        ["máximo", "de", "procesos", "150", "150"]
+    );
+    for phrase in [
+        "línea de tiempo:",
+        "cambios del número de procesos",
+        "pasos,",
+    ] {
+        assert!(es.contains(phrase), "{phrase} in\n{es}");
+    }
+    let apache = "[mpm_prefork:error] AH00161: server reached MaxRequestWorkers setting";
+    assert!(es.contains(apache), "error-log lines stay Apache's");
+    let file = fs::read_to_string(out.join("compare.txt")).unwrap();
+    assert!(file.contains("max processes") && !file.contains("máximo"));
+    // LC_MESSAGES alone is enough, and `simulate` prints the same way.
+    let es = mpm_lab(
+        &[
+            "simulate", "--mpm", "worker", "--phases", "40:5", "--config",
+        ]
+        .into_iter()
+        .chain([reference().join("run1/worker.httpd.conf").to_str().unwrap()])
+        .collect::<Vec<_>>(),
+        ("LC_MESSAGES", "es_MX.UTF-8"),
+    );
+    assert!(es.contains("máximo de procesos:"), "{es}");
+    let file = fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(
+        file.contains("max processes:") && !file.contains("máximo"),
+        "{file}"
+    );
+    // The C locale is English.
+    let en = mpm_lab(&["compare", a, b], ("LC_ALL", "C"));
+    assert!(en.contains("max processes") && !en.contains("máximo"));
+    let _ = fs::remove_dir_all(out);
+}
+
 /// `mpm-lab simulate` on the reference config and load writes the same files as a run, and
 /// the simulated prefork reaches the reference's cap (150) and its AH00161.
 #[test]
@@ -107,6 +173,7 @@ fn mpm_lab_simulate_writes_a_comparable_timeline() {
         .arg(reference().join("run1/prefork.httpd.conf"))
         .arg("--out")
         .arg(&out)
+        .env("LC_ALL", "C")
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
@@ -202,6 +269,7 @@ fn mpm_lab_run_samples_and_loads_a_url() {
         ])
         .arg("--out")
         .arg(&out)
+        .env("LC_ALL", "C")
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));

@@ -59,6 +59,7 @@ mod vhosts;
 // The MPM engineers' modules (prefork_*, worker_*, event_*, loom_*) go below this line.
 mod event_props;
 mod event_server;
+mod fdqueue_std;
 mod lifecycle_fatal;
 mod lifecycle_kill_under_load;
 mod lifecycle_kills;

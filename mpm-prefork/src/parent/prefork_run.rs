@@ -244,9 +244,12 @@ impl Parent {
         self.retained = retained;
         match decision {
             Decision::StopOne { .. } => {
+                // ASSIGNMENT(prefork-maintenance): begin
+                // HINT(prefork-maintenance): Stopping one child is ONE byte on this generation's pipe of death (`this_gen.pod.signal`), sent to a listener address so that a child blocked in accept wakes up to read it (`dummy_addr`).
                 if let Some(addr) = dummy_addr(&self.listeners) {
                     this_gen.pod.signal(addr);
                 }
+                // ASSIGNMENT(prefork-maintenance): end
             }
             Decision::Spawn { slots, busy } => {
                 if let Some(b) = busy {
