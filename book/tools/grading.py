@@ -78,12 +78,16 @@ def tests_for(names, r, mpms=ALL):
 
 def grading(names, mpms, rules, lab):
     num = lab[:2]
-    lines = [
-        "## Grading", "",
-        f"**Your answers.** Fill in `book/labs/{lab}/answers.txt` (numbers, or yes/no where asked)",
-        "and check them; the grader says right or wrong for each value:", "", "```sh",
-        f"cargo run -p conformance --bin mpm-lab -- grade --lab {num} --answers book/labs/{lab}/answers.txt",
-        "```", "",
+    lines = ["## Grading", ""]
+    # only labs with a machine-checked key (conformance/src/kit/labs.rs) have an answers file
+    if os.path.exists(os.path.join(ROOT, "book", "labs", lab, "answers.txt")):
+        lines += [
+            f"**Your answers.** Fill in `book/labs/{lab}/answers.txt` (numbers, or yes/no where asked)",
+            "and check them; the grader says right or wrong for each value:", "", "```sh",
+            f"cargo run -p conformance --bin mpm-lab -- grade --lab {num} --answers book/labs/{lab}/answers.txt",
+            "```", "",
+        ]
+    lines += [
         "These tests check what this lab teaches; the integration tests among them start the real",
         "servers. `cargo test -p conformance` runs the whole suite; a name prefix runs the tests of",
         "one rule:", "", "```sh",
