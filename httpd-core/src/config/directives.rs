@@ -14,9 +14,9 @@ use super::MpmIdent;
 use super::cmds;
 use super::cmds_aaa;
 use super::cmds_env;
+use super::cmds_filter;
 use super::cmds_index;
 use super::cmds_mime;
-use super::cmds_filter;
 use super::parse::words;
 use super::walk::Walker;
 
@@ -422,13 +422,13 @@ pub static DIRECTIVES: &[Directive] = &[
         "a fakename and a realname, or a realname in a Location", cmds::add_script_alias),
     row("ScriptAliasMatch", Server, Take2, ALL, "alias", "ScriptAliasMatch regex file-path|directory-path", "-",
         "a regular expression and a filename", cmds::add_script_alias_regex),
-    row("Redirect", Server, Argv, ALL, "alias", "Redirect [status] [URL-path] URL", "-",
+    row("Redirect", Any, Argv, ALL, "alias", "Redirect [status] [URL-path] URL", "-",
         "an optional status, then document to be redirected and destination URL", cmds::add_redirect),
-    row("RedirectMatch", Server, Argv, ALL, "alias", "RedirectMatch [status] regex URL", "-",
+    row("RedirectMatch", Any, Argv, ALL, "alias", "RedirectMatch [status] regex URL", "-",
         "an optional status, then a regular expression and destination URL", cmds::add_redirect_regex),
-    row("RedirectTemp", Server, Take2, ALL, "alias", "RedirectTemp URL-path URL", "-",
+    row("RedirectTemp", Any, Take2, ALL, "alias", "RedirectTemp URL-path URL", "-",
         "a document to be redirected, then the destination URL", cmds::add_redirect_temp),
-    row("RedirectPermanent", Server, Take2, ALL, "alias", "RedirectPermanent URL-path URL", "-",
+    row("RedirectPermanent", Any, Take2, ALL, "alias", "RedirectPermanent URL-path URL", "-",
         "a document to be redirected, then the destination URL", cmds::add_redirect_permanent),
     row("ScriptLog", Server, Take1, ALL, "cgi", "ScriptLog file-path", "off",
         "the name of a log for script debugging info", cmds::set_scriptlog),

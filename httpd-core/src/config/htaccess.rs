@@ -144,6 +144,13 @@ const APPLIED_IN_HTACCESS: &[&str] = &[
     "SetOutputFilter",
     "EnableSendfile",
     "EnableMMAP",
+    // core's ErrorDocument, mod_dir's DirectoryIndex, mod_alias's redirects (fixup_redir)
+    "ErrorDocument",
+    "DirectoryIndex",
+    "Redirect",
+    "RedirectMatch",
+    "RedirectTemp",
+    "RedirectPermanent",
 ];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.
