@@ -238,3 +238,78 @@ fn htaccess_autoindex_icons_follow_the_entrys_mime_mapping() {
         "no mapping here: {t}"
     );
 }
+
+fn get_with(srv: &TestServer, target: &str, extra: &str) -> Resp {
+    let mut s = srv.connect();
+    std::io::Write::write_all(
+        &mut s,
+        format!("GET {target} HTTP/1.1\r\nHost: h\r\n{extra}\r\n").as_bytes(),
+    )
+    .unwrap();
+    read_response(&mut s, false).expect("a response")
+}
+
+/// mod_mime's `AddOutputFilter DEFLATE .ext` (server and `.htaccess`), `RemoveOutputFilter`
+/// below it; the headers are Apache's for the same files (`Vary`, the `-gzip` ETag).
+#[test]
+fn htaccess_add_output_filter_deflate_per_extension() {
+    use std::io::Read;
+    let page = "hello world ".repeat(200);
+    let srv = TestServer::with_config(|c| {
+        apply(
+            c,
+            &format!(
+                "LoadModule deflate_module x.so\nLoadModule filter_module x.so\n{OVERRIDES}\
+                 AddOutputFilter DEFLATE .css\n"
+            ),
+            &[
+                ("df/.htaccess", "AddOutputFilter DEFLATE .txt\n"),
+                ("df/in/.htaccess", "RemoveOutputFilter .txt\n"),
+                ("df/a.txt", &page),
+                ("df/c.html", &page),
+                ("df/in/b.txt", &page),
+                ("df2/s.css", &page),
+                ("df2/t.txt", &page),
+                ("idx/.htaccess", "AddOutputFilter DEFLATE .txt\n"),
+                ("idx/a.txt", &page),
+            ],
+        )
+    });
+    let gz = "Accept-Encoding: gzip\r\n";
+    for target in ["/df/a.txt", "/df2/s.css"] {
+        let r = get_with(&srv, target, gz);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("Content-Encoding").as_deref(),
+            Some("gzip"),
+            "{target}"
+        );
+        assert_eq!(r.header("Vary").as_deref(), Some("Accept-Encoding"));
+        assert!(r.header("ETag").unwrap().ends_with("-gzip\""));
+        let mut plain = String::new();
+        flate2::read::GzDecoder::new(&r.body[..])
+            .read_to_string(&mut plain)
+            .unwrap();
+        assert_eq!(plain, page);
+    }
+    for target in ["/df/c.html", "/df/in/b.txt", "/df2/t.txt"] {
+        let r = get_with(&srv, target, gz);
+        assert_eq!(r.header("Content-Encoding"), None, "{target}");
+        assert_eq!(r.body, page.as_bytes());
+    }
+    // Without Accept-Encoding: the file as it is, with Vary.
+    let r = get_with(&srv, "/df/a.txt", "");
+    assert_eq!(r.body, page.as_bytes());
+    assert_eq!(r.header("Vary").as_deref(), Some("Accept-Encoding"));
+    // A range of the compressed body, as Apache's byterange filter after DEFLATE.
+    let r = get_with(
+        &srv,
+        "/df/a.txt",
+        "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n",
+    );
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body.len(), 10);
+    assert_eq!(r.body[..2], [0x1f, 0x8b]);
+    // AllowOverride without FileInfo: "not allowed here".
+    assert_eq!(get_with(&srv, "/idx/a.txt", gz).status, 500);
+}

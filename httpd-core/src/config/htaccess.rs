@@ -151,6 +151,9 @@ const APPLIED_IN_HTACCESS: &[&str] = &[
     "RedirectMatch",
     "RedirectTemp",
     "RedirectPermanent",
+    // mod_mime's AddOutputFilter (DEFLATE) and RemoveOutputFilter (the mime field merges)
+    "AddOutputFilter",
+    "RemoveOutputFilter",
 ];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.

@@ -491,6 +491,7 @@ fn route(
     }
     // mod_mime's type checker, then core's SetHandler/ForceType fixup.
     let mime = file_mime(x, dir, &fs_path);
+    out.mime_deflate = mime.deflate;
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = dir.effective_handler();
     out.handler = handler.map(str::to_string);
@@ -651,6 +652,7 @@ fn route(
         (Some(d), Located::File(p, ..)) => (d, file_mime(x, d, p)),
         _ => (dir, mime),
     };
+    out.mime_deflate = mime.deflate;
     // mod_negotiation's handler for type maps (AddHandler type-map, or the map's own type).
     if let Located::File(map, ..) = &located
         && cfg.loaded_modules.contains(&"negotiation")
@@ -672,7 +674,7 @@ fn route(
         etag_bits,
         &mime,
         dir.file_delivery(),
-        dir.has_output_filters(),
+        mime.deflate || dir.has_output_filters(),
     )
 }
 
