@@ -7,7 +7,6 @@
 mod http_support;
 
 use http_support::*;
-use httpd_core::config::ServerConfig;
 
 fn get(srv: &TestServer, target: &str) -> Resp {
     parse(
@@ -15,17 +14,6 @@ fn get(srv: &TestServer, target: &str) -> Resp {
             format!("GET {target} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").as_bytes(),
         ),
     )
-}
-
-/// Create `files` under DocumentRoot, then read `conf` (with `@ROOT@` = DocumentRoot).
-fn apply(c: &mut ServerConfig, conf: &str, files: &[(&str, &str)]) {
-    let root = c.document_root.clone();
-    for (rel, text) in files {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    load_sections(c, &conf.replace("@ROOT@", &root.display().to_string()));
 }
 
 /// FileInfo and Indexes below DocumentRoot; `none` reads nothing, `idx` only Indexes, `fi`
@@ -38,7 +26,7 @@ const OVERRIDES: &str = "<Directory @ROOT@>\nAllowOverride FileInfo Indexes\n</D
 #[test]
 fn htaccess_error_document_message_local_and_remote_over_the_servers() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             &format!("ErrorDocument 404 \"server level\n{OVERRIDES}"),
             &[
@@ -82,7 +70,7 @@ fn htaccess_error_document_message_local_and_remote_over_the_servers() {
 #[test]
 fn htaccess_and_sections_directory_index_per_directory() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             &format!(
                 "LoadModule autoindex_module x.so\n{OVERRIDES}\
@@ -132,7 +120,7 @@ fn htaccess_and_sections_directory_index_per_directory() {
 #[test]
 fn htaccess_and_directory_redirects_in_the_fixup_phase() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             &format!(
                 "LoadModule alias_module x.so\n{OVERRIDES}\
@@ -194,7 +182,7 @@ fn htaccess_and_directory_redirects_in_the_fixup_phase() {
 #[test]
 fn htaccess_autoindex_icons_follow_the_entrys_mime_mapping() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "LoadModule autoindex_module x.so\n\
              <Directory @ROOT@>\nAllowOverride FileInfo Indexes\nOptions Indexes\n</Directory>\n\
@@ -256,7 +244,7 @@ fn htaccess_add_output_filter_deflate_per_extension() {
     use std::io::Read;
     let page = "hello world ".repeat(200);
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             &format!(
                 "LoadModule deflate_module x.so\nLoadModule filter_module x.so\n{OVERRIDES}\
