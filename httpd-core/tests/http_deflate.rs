@@ -359,6 +359,19 @@ fn deflate_cgi_output_request_header_and_already_encoded_bodies() {
         r.text().starts_with("<p>already encoded</p>"),
         "not gzipped twice"
     );
+    // A script that pauses after its header block: the rest of its output is read and
+    // compressed with the first part, never sent after the gzip trailer as it is.
+    script(
+        "slow.cgi",
+        "#!/bin/sh\necho 'Content-Type: text/html'\necho\nsleep 0.3\nfor i in 1 2 3 4 5 6 7 8 9; do echo '<p>late</p>'; done\n",
+    );
+    let r = request(&srv, "GET", "/cgi-bin/slow.cgi", GZIP);
+    assert_eq!(r.header("Content-Encoding").as_deref(), Some("gzip"));
+    assert_eq!(gunzip(&r.body), "<p>late</p>\n".repeat(9).into_bytes());
+    assert!(
+        r.header("Content-Length").is_some(),
+        "a small whole body, as Apache's"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod http_support;
 use std::path::Path;
 
 use http_support::*;
-use httpd_core::config::{ConfigOptions, MpmIdent, ServerConfig, load_text};
+use httpd_core::config::{ConfigOptions, MpmIdent, load_text};
 
 fn get(srv: &TestServer, host: &str, target: &str) -> Resp {
     parse(&srv.send(
@@ -14,24 +14,12 @@ fn get(srv: &TestServer, host: &str, target: &str) -> Resp {
     ))
 }
 
-/// Read `conf` (with `@ROOT@` = the test DocumentRoot) and put its sections, vhosts and
-/// AccessFileName into the test configuration. `files` are created first.
-fn apply(c: &mut ServerConfig, conf: &str, files: &[(&str, &str)]) {
-    let root = c.document_root.clone();
-    for (rel, text) in files {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    load_sections(c, &conf.replace("@ROOT@", &root.display().to_string()));
-}
-
 const DENY_HT: &str = "<FilesMatch \"^\\.ht\">\nRequire all denied\n</FilesMatch>\n";
 
 #[test]
 fn sections_files_match_denies_dot_ht_files() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             DENY_HT,
             &[(".htpasswd", "u:x\n"), (".htaccess", "# nothing\n")],
@@ -51,7 +39,7 @@ fn sections_files_match_denies_dot_ht_files() {
 #[test]
 fn sections_files_match_denies_before_directory_index() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "<Directory @ROOT@/sub>\n<Files index.html>\nRequire all denied\n</Files>\n</Directory>\n",
             &[],
@@ -66,7 +54,7 @@ fn sections_files_match_denies_before_directory_index() {
 #[test]
 fn sections_directory_match_and_location_match_apply_after_plain_sections() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "<Directory @ROOT@>\nRequire all granted\n</Directory>\n\
              <DirectoryMatch \"/sub/$\">\nRequire all denied\n</DirectoryMatch>\n\
@@ -86,7 +74,7 @@ fn sections_directory_match_and_location_match_apply_after_plain_sections() {
 #[test]
 fn sections_htaccess_is_read_only_where_allow_override_permits() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "<Directory @ROOT@>\nAllowOverride AuthConfig\n</Directory>\n\
              <Directory @ROOT@/none>\nAllowOverride None\n</Directory>\n\
@@ -140,7 +128,7 @@ fn sections_vhost_by_host_with_default_fallback() {
              <VirtualHost *>\nServerName b.example\nServerAlias *.b.example\nDocumentRoot {}\n</VirtualHost>\n",
             b.display()
         );
-        apply(c, &conf, &[]);
+        load_with_files(c, &conf, &[]);
     });
     assert_eq!(get(&srv, "a.example", "/").text(), "hello\n");
     assert_eq!(get(&srv, "B.Example:80", "/").text(), "site b\n");
@@ -171,7 +159,7 @@ fn sections_unknown_regex_feature_is_refused() {
 #[test]
 fn sections_error_document_message_local_and_redirect() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "ErrorDocument 404 /missing.html\n\
              <Directory @ROOT@/text>\nErrorDocument 404 \"Nothing here, sorry\"\n</Directory>\n\
@@ -201,7 +189,7 @@ fn sections_error_document_message_local_and_redirect() {
 #[test]
 fn sections_file_etag_per_directory() {
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "<Directory @ROOT@/none>\nFileETag None\n</Directory>\n\
              <Directory @ROOT@/size>\nFileETag Size\n</Directory>\n",
@@ -226,7 +214,7 @@ fn sections_vhost_has_its_own_logs() {
              ErrorLog {0}/own_error\nLogLevel info\n</VirtualHost>\n",
             logs.display()
         );
-        apply(c, &conf, &[]);
+        load_with_files(c, &conf, &[]);
     });
     assert_eq!(get(&srv, "own.example", "/missing").status, 404);
     assert_eq!(get(&srv, "main.example", "/index.html").status, 200);
@@ -253,7 +241,7 @@ fn sections_htaccess_basic_auth_applies() {
         htpasswd.display()
     );
     let srv = TestServer::with_config(|c| {
-        apply(
+        load_with_files(
             c,
             "LoadModule authn_core_module x.so\nLoadModule auth_basic_module x.so\n\
              LoadModule authn_file_module x.so\nLoadModule authz_user_module x.so\n\

@@ -83,19 +83,26 @@ pub fn set_document_root(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `mod_dir.c: add_index`: the first DirectoryIndex replaces the default, later ones add;
-/// `disabled` empties the list.
+/// `mod_dir.c: add_index`: the first DirectoryIndex of a scope replaces the inherited list,
+/// later ones add; `disabled` alone empties it (with other names it is a file name). At server
+/// level the list is the server's; in a virtual host, section or `.htaccess` it is that
+/// section's, merged per directory (the inner list wins).
 pub fn set_directory_index(w: &mut Walker<'_>, a: &[String]) -> R {
-    if !w.directory_index_set {
-        w.cfg.directory_index.clear();
-        w.directory_index_set = true;
-    }
-    for name in a {
-        if name.eq_ignore_ascii_case("disabled") {
+    let list = if w.cmd_path().is_none() && w.vhost.is_none() {
+        if !w.directory_index_set {
             w.cfg.directory_index.clear();
-        } else {
-            w.cfg.directory_index.push(name.clone());
+            w.directory_index_set = true;
         }
+        &mut w.cfg.directory_index
+    } else {
+        w.section_mut().directory_index.get_or_insert_with(Vec::new)
+    };
+    if let [only] = a
+        && only.eq_ignore_ascii_case("disabled")
+    {
+        list.clear();
+    } else {
+        list.extend(a.iter().cloned());
     }
     Ok(())
 }
@@ -452,16 +459,27 @@ pub fn add_script_alias_regex(w: &mut Walker<'_>, a: &[String]) -> R {
 }
 /// `mod_alias.c: add_redirect`, `add_redirect_regex`, `add_redirect2` (Temp/Permanent).
 pub fn add_redirect(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.cfg.alias.add_redirect(a, false, None)
+    redirect_to(w, a, false, None)
 }
 pub fn add_redirect_regex(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.cfg.alias.add_redirect(a, true, None)
+    redirect_to(w, a, true, None)
 }
 pub fn add_redirect_temp(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.cfg.alias.add_redirect(a, false, Some(302))
+    redirect_to(w, a, false, Some(302))
 }
 pub fn add_redirect_permanent(w: &mut Walker<'_>, a: &[String]) -> R {
-    w.cfg.alias.add_redirect(a, false, Some(301))
+    redirect_to(w, a, false, Some(301))
+}
+
+/// `add_redirect_internal`'s last step: with a `cmd->path` (section, `.htaccess`) the entry
+/// goes to the per-directory list tried in the fixup phase, else to the server's.
+fn redirect_to(w: &mut Walker<'_>, a: &[String], regex: bool, forced: Option<u16>) -> R {
+    if w.cmd_path().is_none() {
+        return w.cfg.alias.add_redirect(a, regex, forced);
+    }
+    let entry = crate::modules::alias::parse_redirect(a, regex, forced, true)?;
+    w.section_mut().redirects.push(entry);
+    Ok(())
 }
 
 /// `mod_cgi.c: set_scriptlog` and friends.

@@ -112,7 +112,7 @@ pub fn add_output_filter_by_type(w: &mut Walker<'_>, a: &[String]) -> R {
 
 /// The names of a filter list; DEFLATE exists only once mod_deflate is loaded (Apache
 /// registers the filter in the module's hooks).
-fn filter_names(w: &Walker<'_>, list: &str) -> Result<Vec<String>, String> {
+pub(super) fn filter_names(w: &Walker<'_>, list: &str) -> Result<Vec<String>, String> {
     let names = filter::parse_filter_list(list)?;
     if !w.cfg.loaded_modules.contains(&"deflate") {
         return Err(format!(

@@ -102,9 +102,31 @@ pub fn remove_language(w: &mut Walker<'_>, a: &[String]) -> R {
     remove(w, Field::Language, a)
 }
 
-/// `AddInputFilter`, `AddOutputFilter` and their `Remove*` forms: refused, not ignored.
+/// `AddInputFilter`, `RemoveInputFilter`: refused, not ignored.
 pub fn filters_refused(_: &mut Walker<'_>, _: &[String]) -> R {
-    Err("mpm-lab has no per-extension filter chain: AddInputFilter, AddOutputFilter, RemoveInputFilter and RemoveOutputFilter are not supported (use AddOutputFilterByType with mod_filter)".into())
+    Err(
+        "mpm-lab has no input filters: AddInputFilter and RemoveInputFilter are not supported"
+            .into(),
+    )
+}
+
+/// `AddOutputFilter filter[;filter…] ext…`: the names are checked as `SetOutputFilter`'s
+/// (DEFLATE, with mod_deflate loaded), then stored per extension.
+pub fn add_output_filter(w: &mut Walker<'_>, a: &[String]) -> R {
+    if let Some(list) = a.first() {
+        super::cmds_filter::filter_names(w, list)?;
+    }
+    add(
+        w,
+        "AddOutputFilter",
+        "output filter name followed by one or more file extensions",
+        Field::OutputFilter,
+        a,
+    )
+}
+
+pub fn remove_output_filter(w: &mut Walker<'_>, a: &[String]) -> R {
+    remove(w, Field::OutputFilter, a)
 }
 
 pub fn default_language(w: &mut Walker<'_>, a: &[String]) -> R {

@@ -144,6 +144,16 @@ const APPLIED_IN_HTACCESS: &[&str] = &[
     "SetOutputFilter",
     "EnableSendfile",
     "EnableMMAP",
+    // core's ErrorDocument, mod_dir's DirectoryIndex, mod_alias's redirects (fixup_redir)
+    "ErrorDocument",
+    "DirectoryIndex",
+    "Redirect",
+    "RedirectMatch",
+    "RedirectTemp",
+    "RedirectPermanent",
+    // mod_mime's AddOutputFilter (DEFLATE) and RemoveOutputFilter (the mime field merges)
+    "AddOutputFilter",
+    "RemoveOutputFilter",
 ];
 
 /// Why a `.htaccess` could not be used, with the status Apache answers.
@@ -298,5 +308,90 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.files.len(), 1);
+    }
+
+    #[test]
+    fn htaccess_file_info_lines_fill_the_section() {
+        let mut cfg = ServerConfig::with_defaults(Path::new("/srv"));
+        cfg.loaded_modules = vec!["alias", "deflate"];
+        let p = Path::new("/www/.htaccess");
+        let fi = allow(AllowOverride::FILEINFO);
+        let s = parse(
+            &cfg,
+            p,
+            "ErrorDocument 404 /nf.html
+Redirect /a http://x/
+AddOutputFilter DEFLATE .txt
+",
+            &fi,
+        )
+        .unwrap();
+        assert_eq!(s.error_documents, vec![(404, "/nf.html".to_string())]);
+        assert_eq!(s.redirects.len(), 1);
+        assert!(s.mime.is_some());
+        let s = parse(
+            &cfg,
+            p,
+            "DirectoryIndex a.html b.html
+",
+            &allow(AllowOverride::INDEXES),
+        );
+        assert_eq!(
+            s.unwrap().directory_index,
+            Some(vec!["a.html".into(), "b.html".into()])
+        );
+        let e = parse(
+            &cfg,
+            p,
+            "DirectoryIndex a.html
+",
+            &fi,
+        )
+        .unwrap_err();
+        assert_eq!(e.message, "DirectoryIndex not allowed here");
+        // Apache's expression form, and filters mpm-lab does not have: refused.
+        assert!(
+            parse(
+                &cfg,
+                p,
+                "Redirect 301 http://x/
+",
+                &fi
+            )
+            .is_err()
+        );
+        let e = parse(
+            &cfg,
+            p,
+            "AddOutputFilter INFLATE .gz
+",
+            &fi,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("INFLATE"), "{}", e.message);
+        assert!(
+            parse(
+                &cfg,
+                p,
+                "AddInputFilter DEFLATE .gz
+",
+                &fi
+            )
+            .is_err()
+        );
+        cfg.loaded_modules = vec!["alias"];
+        let e = parse(
+            &cfg,
+            p,
+            "AddOutputFilter DEFLATE .txt
+",
+            &fi,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("LoadModule deflate_module"),
+            "{}",
+            e.message
+        );
     }
 }

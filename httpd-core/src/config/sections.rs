@@ -374,6 +374,14 @@ pub fn merge_settings(merged: &mut Section, s: &Section) {
     }
     merged.enable_sendfile = s.enable_sendfile.or(merged.enable_sendfile);
     merged.enable_mmap = s.enable_mmap.or(merged.enable_mmap);
+    // mod_dir: the inner list replaces; mod_alias: `apr_array_append(overrides, base)`.
+    if s.directory_index.is_some() {
+        merged.directory_index.clone_from(&s.directory_index);
+    }
+    if !s.redirects.is_empty() {
+        let outer = std::mem::take(&mut merged.redirects);
+        merged.redirects = s.redirects.iter().cloned().chain(outer).collect();
+    }
     if s.allow_override.is_some() {
         merged.allow_override.clone_from(&s.allow_override);
     }

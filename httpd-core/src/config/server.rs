@@ -132,6 +132,12 @@ pub struct Section {
     pub enable_sendfile: Option<bool>,
     /// `EnableMMAP` (core; Apache's default On).
     pub enable_mmap: Option<bool>,
+    /// `DirectoryIndex` in a section or `.htaccess` (mod_dir's per-directory list: the inner
+    /// one replaces the outer; `Some(empty)` for `disabled`). `None`: the server's list.
+    pub directory_index: Option<Vec<String>>,
+    /// `Redirect*` in a section or `.htaccess` (mod_alias's `dirconf->redirects`, tried in
+    /// the fixup phase: inner sections' entries first).
+    pub redirects: Vec<crate::modules::alias::RedirectEntry>,
 }
 
 /// The configuration of the one server we run (no virtual hosts).

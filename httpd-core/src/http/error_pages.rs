@@ -24,6 +24,7 @@ pub fn reason(status: u16) -> &'static str {
         300 => "Multiple Choices",
         301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
         304 => "Not Modified",
         400 => "Bad Request",
         401 => "Unauthorized",
@@ -32,6 +33,7 @@ pub fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
+        410 => "Gone",
         411 => "Length Required",
         412 => "Precondition Failed",
         413 => "Request Entity Too Large",
@@ -94,6 +96,12 @@ fn canned_text(status: u16, cx: &PageContext<'_>) -> String {
             "<p>The document has moved <a href=\"{}\">here</a>.</p>\n",
             escape_html(cx.location.unwrap_or(""))
         ),
+        // mod_alias's `Redirect seeother` and `Redirect gone`.
+        303 => format!(
+            "<p>The answer to your request is located <a href=\"{}\">here</a>.</p>\n",
+            escape_html(cx.location.unwrap_or(""))
+        ),
+        410 => "<p>The requested resource is no longer available on this server and there is no forwarding address.\nPlease remove all references to this resource.</p>\n".to_string(),
         400 => with_notes(
             "<p>Your browser sent a request that this server could not understand.<br />\n",
             cx.notes,

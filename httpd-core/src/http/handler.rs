@@ -425,6 +425,18 @@ fn route(
         x.log_env = Some(env.clone());
     }
     out.env = env;
+    // mod_alias's fixup_redir: the redirects of the sections and .htaccess files.
+    if !dir.redirects.is_empty()
+        && let Some(Translated::Redirect { status, location }) =
+            crate::modules::alias::try_redirects(
+                &dir.redirects,
+                &decoded,
+                x.req.line.query.as_deref(),
+                &|p| x.absolute_url(p),
+            )
+    {
+        return redirect_response(x, status, location.as_deref());
+    }
     // mod_headers' fixup: RequestHeader edits the request, and the rest runs on the edited
     // one (steps 0–4 again: they pass, as they just did).
     if !x.request_headers_done
@@ -479,6 +491,7 @@ fn route(
     }
     // mod_mime's type checker, then core's SetHandler/ForceType fixup.
     let mime = file_mime(x, dir, &fs_path);
+    out.mime_deflate = mime.deflate;
     // 5. server-status, or a handler registered with HttpServer::register_handler
     let handler = dir.effective_handler();
     out.handler = handler.map(str::to_string);
@@ -530,7 +543,8 @@ fn route(
         let mut error_notfound = None;
         let mut neg_error = None;
         let negotiation = cfg.loaded_modules.contains(&"negotiation");
-        let index = cfg.directory_index.iter().find_map(|name| {
+        let names = dir.directory_index.as_ref().unwrap_or(&cfg.directory_index);
+        let index = names.iter().find_map(|name| {
             let sub_url = format!("{decoded}{name}");
             let sub_fs = fs_path.join(name);
             let f = root.locate(&[&url_bytes[..], name.as_bytes()].concat());
@@ -638,6 +652,7 @@ fn route(
         (Some(d), Located::File(p, ..)) => (d, file_mime(x, d, p)),
         _ => (dir, mime),
     };
+    out.mime_deflate = mime.deflate;
     // mod_negotiation's handler for type maps (AddHandler type-map, or the map's own type).
     if let Located::File(map, ..) = &located
         && cfg.loaded_modules.contains(&"negotiation")
@@ -659,12 +674,16 @@ fn route(
         etag_bits,
         &mime,
         dir.file_delivery(),
-        dir.has_output_filters(),
+        mime.deflate || dir.has_output_filters(),
     )
 }
 
 /// mod_mime's `find_ct` for `path` under the merged sections `dir`, then core's `ForceType`.
-fn file_mime(x: &Exchange<'_>, dir: &crate::config::Section, path: &std::path::Path) -> MimeInfo {
+pub(super) fn file_mime(
+    x: &Exchange<'_>,
+    dir: &crate::config::Section,
+    path: &std::path::Path,
+) -> MimeInfo {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy())
@@ -771,16 +790,7 @@ pub(super) fn map_url(
     {
         None => Ok(docroot()),
         Some(Translated::Redirect { status, location }) => {
-            let cx = PageContext {
-                location: location.as_deref(),
-                method: &x.req.line.method,
-                ..Default::default()
-            };
-            let mut r = Response::error(status, &cx);
-            if !(300..400).contains(&status) {
-                r = x.error(status, None);
-            }
-            Err(Box::new(r))
+            Err(Box::new(redirect_response(x, status, location.as_deref())))
         }
         Some(Translated::File {
             path,
@@ -792,6 +802,19 @@ pub(super) fn map_url(
             alias_root: Some(alias_root),
         }),
     }
+}
+
+/// mod_alias's answer: a 3xx with its `Location`, or the error page of another status.
+fn redirect_response(x: &Exchange<'_>, status: u16, location: Option<&str>) -> Response {
+    if !(300..400).contains(&status) {
+        return x.error(status, None);
+    }
+    let cx = PageContext {
+        location,
+        method: &x.req.line.method,
+        ..Default::default()
+    };
+    Response::error(status, &cx)
 }
 
 /// Step 7: `core.c: default_handler`.

@@ -175,6 +175,8 @@ pub(super) struct RequestNotes {
     pub(super) negotiated: Option<super::negotiate::Negotiated>,
     /// `r->notes` (`%{name}n`: mod_deflate's `DeflateFilterNote`).
     pub(super) notes: crate::modules::setenvif::Env,
+    /// mod_mime added DEFLATE for the served file's extension (`AddOutputFilter`).
+    pub(super) mime_deflate: bool,
 }
 
 /// mod_setenvif: the server's rules (`post_read_request`), then the sections' in merge order
@@ -298,18 +300,20 @@ pub(super) fn output_filters(
 ) {
     // Apache's own error pages (and ErrorDocument messages) leave through the protocol
     // filters only (`ap_send_error_response` resets `r->output_filters`).
-    if r.error_page || !section.has_output_filters() {
+    if r.error_page || !(out.mime_deflate || section.has_output_filters()) {
         return;
     }
-    // mod_mime's `AddOutputFilter DEFLATE .ext` joins here: its per-extension decision is
-    // OR-ed with this one, and `Section::has_output_filters` learns about its table.
-    if crate::modules::filter::applies(
-        section,
-        "DEFLATE",
-        r.status,
-        r.content_type.as_deref(),
-        &out.env,
-    ) {
+    // mod_mime's `AddOutputFilter DEFLATE .ext` and core's/mod_filter's configuration add the
+    // same filter: it runs once if either asks.
+    if out.mime_deflate
+        || crate::modules::filter::applies(
+            section,
+            "DEFLATE",
+            r.status,
+            r.content_type.as_deref(),
+            &out.env,
+        )
+    {
         deflate(x, r, out);
     }
     // The byterange filter, after the content filters.

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 
 use std::cell::RefCell;
 
-use super::handler::{Exchange, map_url, read_htaccess, walk_sections};
+use super::handler::{Exchange, file_mime, map_url, read_htaccess, walk_sections};
 use super::module_hooks::access_check;
 use super::response::{Chunk, Response};
 use super::static_files::{Validators, normalize_path, unescape_path};
 use crate::config::{AllowOverride, Section, SectionTable};
 use crate::log::Level;
-use crate::modules::autoindex::{self, DirRequest, SubRequests};
+use crate::modules::autoindex::{self, DirRequest, Dirent, SubRequests};
 use crate::modules::setenvif::Env;
 
 /// The listing request's context, for its sub-requests.
@@ -51,18 +51,31 @@ impl SubReq<'_, '_> {
 }
 
 impl SubRequests for SubReq<'_, '_> {
-    fn dirent_status(&self, uri: &str, fs: &Path, is_dir: bool) -> u16 {
+    fn dirent(&self, uri: &str, fs: &Path, is_dir: bool) -> Dirent {
         let mut walk_url = uri.to_string();
         if is_dir {
             walk_url.push('/');
         }
+        let refused = |status| Dirent {
+            status,
+            ..Dirent::default()
+        };
         let dir = match self.walk(&walk_url, fs, is_dir) {
             Ok(d) => d,
-            Err(status) => return status,
+            Err(status) => return refused(status),
         };
-        match access_check(self.x, &dir.access(), fs, self.env).0 {
-            Some(denied) => denied.status,
-            None => 200,
+        if let Some(denied) = access_check(self.x, &dir.access(), fs, self.env).0 {
+            return refused(denied.status);
+        }
+        if is_dir {
+            return refused(200);
+        }
+        // The type checker and core's ForceType fixup, as for the request itself.
+        let mime = file_mime(self.x, &dir, fs);
+        Dirent {
+            status: 200,
+            content_type: mime.content_type,
+            content_encoding: mime.encoding,
         }
     }
 
@@ -87,18 +100,8 @@ impl SubRequests for SubReq<'_, '_> {
         if !std::fs::metadata(&fs).ok()?.is_file() {
             return None;
         }
-        let name = fs.file_name()?.to_string_lossy().into_owned();
-        let ct = self.content_type(&name);
+        let ct = file_mime(self.x, &dir, &fs).content_type;
         Some((fs, ct))
-    }
-
-    fn content_type(&self, name: &str) -> Option<String> {
-        self.x.server.inner.mime.content_type(name)
-    }
-
-    fn content_encoding(&self, _name: &str) -> Option<String> {
-        // mod_mime sets an encoding only from AddEncoding, which mpm-lab does not read yet.
-        None
     }
 
     fn signature(&self) -> String {
@@ -131,11 +134,12 @@ pub(super) fn autoindex(
             Level::Error,
             format_args!(
                 "AH01276: Cannot serve directory {shown}: No matching DirectoryIndex ({}) found, and server-generated directory index forbidden by Options directive",
-                if cfg.directory_index.is_empty() {
-                    "none".to_string()
-                } else {
-                    cfg.directory_index.join(",")
-                }
+                // mod_dir's `dir-index-names` note: empty after `DirectoryIndex disabled`.
+                section
+                    .directory_index
+                    .as_ref()
+                    .unwrap_or(&cfg.directory_index)
+                    .join(",")
             ),
         );
         return Some(x.error(403, None));

@@ -37,8 +37,20 @@ pub struct AliasEntry {
     pub script: bool,
 }
 
+/// Two patterns are the same when written the same (a section compares its settings).
+impl PartialEq for Matcher {
+    fn eq(&self, other: &Matcher) -> bool {
+        match (self, other) {
+            (Matcher::Prefix(a), Matcher::Prefix(b)) => a == b,
+            (Matcher::Regex(a), Matcher::Regex(b)) => a.as_str() == b.as_str(),
+            _ => false,
+        }
+    }
+}
+impl Eq for Matcher {}
+
 /// One `Redirect*`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RedirectEntry {
     pub fake: Matcher,
     /// `None` for a non-3xx status (`gone`, `404`, …).
@@ -172,40 +184,8 @@ impl AliasConfig {
         regex: bool,
         forced: Option<u16>,
     ) -> Result<(), String> {
-        let (status, fake, url) = match (forced, a) {
-            (Some(s), [fake, url]) => (s, fake, Some(url)),
-            (None, [w, fake, url]) => (
-                redirect_status(w).ok_or_else(|| format!("{w} is not a valid status"))?,
-                fake,
-                Some(url),
-            ),
-            (None, [w, fake]) if redirect_status(w).is_some() => {
-                (redirect_status(w).unwrap_or(302), fake, None)
-            }
-            (None, [fake, url]) => (302, fake, Some(url)),
-            _ => {
-                return Err(
-                    "mpm-lab: the one-argument Redirect form (inside <Location>) is not supported"
-                        .into(),
-                );
-            }
-        };
-        let fake = compile(fake, regex)?;
-        if (300..400).contains(&status) {
-            let Some(u) = url else {
-                return Err("URL to redirect to is missing".into());
-            };
-            if !regex && !is_url(u) && !u.starts_with('/') {
-                return Err("Redirect to non-URL".into());
-            }
-        } else if url.is_some() {
-            return Err("Redirect URL not valid for this status".into());
-        }
-        self.redirects.push(RedirectEntry {
-            fake,
-            url: url.cloned(),
-            status,
-        });
+        self.redirects
+            .push(parse_redirect(a, regex, forced, false)?);
         Ok(())
     }
 
@@ -220,31 +200,14 @@ impl AliasConfig {
         if !uri.starts_with('/') {
             return None;
         }
-        for r in &self.redirects {
-            let found = match &r.fake {
-                Matcher::Regex(re) => re
-                    .captures(uri)
-                    .map(|c| r.url.as_deref().map(|u| pregsub(u, &c))),
-                Matcher::Prefix(p) => match alias_matches(uri, p) {
-                    0 => None,
-                    l => Some(r.url.as_ref().map(|u| format!("{u}{}", &uri[l..]))),
-                },
-            };
-            let Some(found) = found else { continue };
-            let location = found.map(|mut loc| {
-                if loc.starts_with('/') {
-                    loc = absolute(&loc);
-                }
-                if let Some(q) = args.filter(|_| !loc.contains('?')) {
-                    loc = format!("{loc}?{q}");
-                }
-                loc
-            });
-            return Some(Translated::Redirect {
-                status: r.status,
-                location,
-            });
+        if let Some(r) = try_redirects(&self.redirects, uri, args, &absolute) {
+            return Some(r);
         }
+        self.try_aliases(uri)
+    }
+
+    /// Step 2: the aliases.
+    fn try_aliases(&self, uri: &str) -> Option<Translated> {
         for a in &self.aliases {
             let path = match &a.fake {
                 Matcher::Regex(re) => re.captures(uri).map(|c| pregsub(&a.real, &c)),
@@ -277,6 +240,96 @@ impl AliasConfig {
         }
         None
     }
+}
+
+/// Apache's expression form of `Redirect` (one argument after the status, in a section).
+const ONE_ARG: &str =
+    "mpm-lab: the one-argument Redirect form (inside <Location>) is not supported";
+
+/// The arguments of a `Redirect*` line (`add_redirect_internal`). `in_dir`: the line has a
+/// `cmd->path` (section, `.htaccess`), where `Redirect 301 URL` would be Apache's expression
+/// form, which mpm-lab refuses.
+pub fn parse_redirect(
+    a: &[String],
+    regex: bool,
+    forced: Option<u16>,
+    in_dir: bool,
+) -> Result<RedirectEntry, String> {
+    if in_dir
+        && forced.is_none()
+        && let [w, _] = a
+        && redirect_status(w).is_some_and(|s| (300..400).contains(&s))
+    {
+        return Err(ONE_ARG.into());
+    }
+    let (status, fake, url) = match (forced, a) {
+        (Some(s), [fake, url]) => (s, fake, Some(url)),
+        (None, [w, fake, url]) => (
+            redirect_status(w).ok_or_else(|| format!("{w} is not a valid status"))?,
+            fake,
+            Some(url),
+        ),
+        (None, [w, fake]) if redirect_status(w).is_some() => {
+            (redirect_status(w).unwrap_or(302), fake, None)
+        }
+        (None, [fake, url]) => (302, fake, Some(url)),
+        _ => {
+            return Err(ONE_ARG.into());
+        }
+    };
+    let fake = compile(fake, regex)?;
+    if (300..400).contains(&status) {
+        let Some(u) = url else {
+            return Err("URL to redirect to is missing".into());
+        };
+        if !regex && !is_url(u) && !u.starts_with('/') {
+            return Err("Redirect to non-URL".into());
+        }
+    } else if url.is_some() {
+        return Err("Redirect URL not valid for this status".into());
+    }
+    Ok(RedirectEntry {
+        fake,
+        url: url.cloned(),
+        status,
+    })
+}
+
+/// Step 1 of the module doc, and mod_alias's `fixup_redir` for a section's or `.htaccess`
+/// file's redirects: the first entry matching the decoded URL path `uri` answers. `absolute`
+/// makes a `/path` target absolute (`ap_construct_url`, AH00673/AH00675).
+pub fn try_redirects(
+    redirects: &[RedirectEntry],
+    uri: &str,
+    args: Option<&str>,
+    absolute: &dyn Fn(&str) -> String,
+) -> Option<Translated> {
+    for r in redirects {
+        let found = match &r.fake {
+            Matcher::Regex(re) => re
+                .captures(uri)
+                .map(|c| r.url.as_deref().map(|u| pregsub(u, &c))),
+            Matcher::Prefix(p) => match alias_matches(uri, p) {
+                0 => None,
+                l => Some(r.url.as_ref().map(|u| format!("{u}{}", &uri[l..]))),
+            },
+        };
+        let Some(found) = found else { continue };
+        let location = found.map(|mut loc| {
+            if loc.starts_with('/') {
+                loc = absolute(&loc);
+            }
+            if let Some(q) = args.filter(|_| !loc.contains('?')) {
+                loc = format!("{loc}?{q}");
+            }
+            loc
+        });
+        return Some(Translated::Redirect {
+            status: r.status,
+            location,
+        });
+    }
+    None
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@
 //! bodies get a `Content-Length` and large ones go chunked (HTTP/1.1) or close-delimited
 //! (HTTP/1.0), in `DeflateBufferSize` pieces. We compress the whole body at once and use
 //! [`WHOLE_BODY_LIMIT`] for that boundary (a DEVIATIONS.md line: zlib's exact boundary
-//! depends on the data).
+//! depends on the data). A streamed body (CGI output still coming) is first read to its end.
 //!
 //! The compressor is flate2's rust backend (miniz_oxide): the decompressed body is Apache's,
 //! the compressed bytes are not zlib's. `DeflateWindowSize` and `DeflateMemLevel` are accepted
@@ -226,6 +226,9 @@ pub fn output_filter(
     if decision == Decision::VaryOnly {
         return;
     }
+    if decision == Decision::Compress {
+        drain_stream(r);
+    }
     let compressed = match decision {
         Decision::Compress => match gzip(&r.body, cfg.level) {
             Ok(c) => Some(c),
@@ -366,6 +369,33 @@ struct Gzipped {
 
 /// Step 8: header, raw deflate of every chunk (files read in 64 KiB pieces), CRC-32 and
 /// length, little-endian (`putLong`).
+/// The rest of a streamed body (a CGI script still writing) read to its end into `r.body`:
+/// the compressed body is built whole, so nothing may follow it uncompressed.
+fn drain_stream(r: &mut Response) {
+    use crate::http::streamed::Piece;
+    let Some(mut s) = r.stream.take_if(|s| !s.raw) else {
+        return;
+    };
+    loop {
+        match s.source.read(true) {
+            Piece::Data(d) => r.body.push(Chunk::Bytes(d)),
+            // Only a read that must not wait pauses; this one may.
+            Piece::Pause => {}
+            Piece::End => break,
+            // The source has logged why; the connection ends after this answer, as the
+            // pump would end it.
+            Piece::Failed => {
+                r.close = true;
+                break;
+            }
+        }
+    }
+    // The body is whole now: framed like any other compressed body (a Content-Length up to
+    // WHOLE_BODY_LIMIT, as Apache's content-length filter gives a small CGI answer).
+    r.chunked = false;
+    r.close_delimited = false;
+}
+
 fn gzip(body: &[Chunk], level: u32) -> std::io::Result<Gzipped> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(&GZIP_HEADER);

@@ -22,9 +22,12 @@
 //!    the requested name; a handler or filter counts as metadata only under
 //!    `MultiviewsMatch Handlers`/`Filters`, any extension under `MultiviewsMatch Any`.
 //!
-//! Left out: `AddInputFilter`/`AddOutputFilter` and their `Remove*` forms are refused at
-//! configuration time (mpm-lab has no per-extension filter chain), and so is
-//! `ModMimeUsePathInfo` (the type checker sees the file name only). `MimeOptions` is trunk's,
+//! 7. `AddOutputFilter DEFLATE .ext` adds mod_deflate's filter to the requests for such files
+//!    (on top of `SetOutputFilter`/`AddOutputFilterByType`); `RemoveOutputFilter` clears it.
+//!
+//! Left out: `AddInputFilter`/`RemoveInputFilter` are refused at configuration time
+//! (mpm-lab has no input filters), `AddOutputFilter` takes DEFLATE only, and
+//! `ModMimeUsePathInfo` is refused (the type checker sees the file name only). `MimeOptions` is trunk's,
 //! not 2.4's: an unknown directive, as in Apache 2.4.
 
 use std::collections::HashMap;
@@ -40,6 +43,8 @@ pub struct ExtInfo {
     pub language: Option<String>,
     pub handler: Option<String>,
     pub charset: Option<String>,
+    /// `AddOutputFilter` (`;`-separated names, lower case; DEFLATE is the only one mpm-lab has).
+    pub output_filters: Option<String>,
 }
 
 /// Which field of [`ExtInfo`] an `Add*`/`Remove*` directive touches.
@@ -50,6 +55,7 @@ pub enum Field {
     Language,
     Handler,
     Charset,
+    OutputFilter,
 }
 
 impl ExtInfo {
@@ -60,6 +66,7 @@ impl ExtInfo {
             Field::Language => &mut self.language,
             Field::Handler => &mut self.handler,
             Field::Charset => &mut self.charset,
+            Field::OutputFilter => &mut self.output_filters,
         }
     }
 
@@ -71,6 +78,7 @@ impl ExtInfo {
             (&mut self.language, &o.language),
             (&mut self.handler, &o.handler),
             (&mut self.charset, &o.charset),
+            (&mut self.output_filters, &o.output_filters),
         ] {
             if theirs.is_some() {
                 mine.clone_from(theirs);
@@ -199,6 +207,8 @@ pub struct MimeInfo {
     pub charset: Option<String>,
     /// `AddHandler`'s handler.
     pub handler: Option<String>,
+    /// An extension's `AddOutputFilter` named DEFLATE (`ap_add_output_filter` for the request).
+    pub deflate: bool,
     /// Rule 6: `Some` when some extension gave metadata: the base name, then every extension
     /// (as written) that gave none.
     pub exceptions: Option<Vec<String>>,
@@ -265,6 +275,10 @@ pub fn type_check(
             if let Some(h) = &e.handler {
                 info.handler = Some(h.clone());
                 found |= multimatch & MULTIMATCH_HANDLERS != 0;
+            }
+            if let Some(f) = &e.output_filters {
+                info.deflate |= f.split(';').any(|n| n == "deflate");
+                found |= multimatch & MULTIMATCH_FILTERS != 0;
             }
         }
         if found || multimatch & MULTIMATCH_ANY != 0 {

@@ -339,3 +339,15 @@ pub fn load_sections(c: &mut ServerConfig, text: &str) {
     c.access_file_name = parsed.access_file_name;
     c.loaded_modules = parsed.loaded_modules;
 }
+
+/// Create `files` under DocumentRoot, then [`load_sections`] `conf` with `@ROOT@` standing for
+/// DocumentRoot.
+pub fn load_with_files(c: &mut ServerConfig, conf: &str, files: &[(&str, &str)]) {
+    let root = c.document_root.clone();
+    for (rel, text) in files {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    load_sections(c, &conf.replace("@ROOT@", &root.display().to_string()));
+}

@@ -55,18 +55,25 @@ use config::*;
 use listing::{Entry, Page};
 use sort::{SortKey, SortSpec};
 
+/// What a dirent sub-request tells the listing (`rr->status`, `rr->content_type`,
+/// `rr->content_encoding`).
+#[derive(Debug, Clone, Default)]
+pub struct Dirent {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub content_encoding: Option<String>,
+}
+
 /// What the listing asks of the server: Apache's sub-requests and mod_mime's lookups.
 pub trait SubRequests {
     /// `ap_sub_req_lookup_dirent`: the status the sections give this entry (200 when its
-    /// access checks pass). `uri` is escaped as a URL, `fs` the entry's path.
-    fn dirent_status(&self, uri: &str, fs: &Path, is_dir: bool) -> u16;
+    /// access checks pass) and, for a file that passed them, the type and encoding mod_mime's
+    /// type checker gives it under the entry's own sections. `uri` is escaped as a URL, `fs`
+    /// the entry's path.
+    fn dirent(&self, uri: &str, fs: &Path, is_dir: bool) -> Dirent;
     /// `ap_sub_req_lookup_uri` for a header or readme file (`uri` absolute, escaped): the file
     /// and its content type when the lookup is a 200 for a regular file.
     fn lookup_file(&self, uri: &str) -> Option<(PathBuf, Option<String>)>;
-    /// mod_mime's type for a file name (no parameters).
-    fn content_type(&self, name: &str) -> Option<String>;
-    /// mod_mime's content encoding for a file name.
-    fn content_encoding(&self, name: &str) -> Option<String>;
     /// `ap_psignature("", r)`.
     fn signature(&self) -> String;
 }
@@ -332,7 +339,6 @@ fn make_entry(
         return None;
     }
     // Names are bytes, as the file system has them (not necessarily UTF-8).
-    let name_str = String::from_utf8_lossy(name);
     let full_bytes = [dir_slash.as_bytes(), name].concat();
     let full = Path::new(std::ffi::OsStr::from_bytes(&full_bytes));
     if lookup::ignore_entry(cfg, &full_bytes) {
@@ -348,7 +354,8 @@ fn make_entry(
     if is_dir {
         uri.push('/');
     }
-    let status = sub.dirent_status(&uri, full, is_dir);
+    let dirent = sub.dirent(&uri, full, is_dir);
+    let status = dirent.status;
     let forbidden_shown = opts & SHOW_FORBIDDEN != 0 && (status == 401 || status == 403);
     if !((200..400).contains(&status) || forbidden_shown) {
         return None;
@@ -385,11 +392,7 @@ fn make_entry(
         } else {
             // A refused sub-request (shown with ShowForbidden) stopped before mod_mime's
             // type checker: no type, no encoding.
-            let (ct, enc) = if forbidden_shown {
-                (None, None)
-            } else {
-                (sub.content_type(&name_str), sub.content_encoding(&name_str))
-            };
+            let (ct, enc) = (dirent.content_type, dirent.content_encoding);
             e.icon = lookup::find_item(ct.as_deref(), enc.as_deref(), filename, &cfg.icons, false)
                 .map(str::to_string);
             e.alt = lookup::find_item(ct.as_deref(), enc.as_deref(), filename, &cfg.alts, false)
