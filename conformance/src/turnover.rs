@@ -106,9 +106,18 @@ mod tests {
             held: None,
         };
         let s = t.summary(&[span]);
-        assert!(s.contains("4 seen; 2 alive at the first poll, 2 at the last; 2 forked and 2 gone"), "{s}");
-        assert!(s.contains("phase 0 (target 5, t=0.0..10.0): 2 forked, 2 gone"), "{s}");
-        assert!(s.contains("after the phases (t=10.0..): 0 forked, 0 gone"), "{s}");
+        assert!(
+            s.contains("4 seen; 2 alive at the first poll, 2 at the last; 2 forked and 2 gone"),
+            "{s}"
+        );
+        assert!(
+            s.contains("phase 0 (target 5, t=0.0..10.0): 2 forked, 2 gone"),
+            "{s}"
+        );
+        assert!(
+            s.contains("after the phases (t=10.0..): 0 forked, 0 gone"),
+            "{s}"
+        );
         assert_eq!(Turnover::default().summary(&[]), "");
     }
 }
