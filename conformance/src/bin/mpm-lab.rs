@@ -154,7 +154,7 @@ struct GradeArgs {
     /// the lab's answers file
     #[arg(long)]
     answers: Option<PathBuf>,
-    /// check the lab's config task on this httpd.conf (labs 04, 06)
+    /// check the lab's config task on this httpd.conf (labs 02, 04, 06)
     #[arg(long)]
     config: Option<PathBuf>,
     /// print the lab's answers template

@@ -3,7 +3,9 @@
 //! `check_config` clamps it, and the goal of the step is checked on what the server would
 //! really use. A clamping warning is a failure where the step asks for a config without
 //! warnings (Apache prints them at start-up and runs with other values than the ones written).
-//! Both goals so far are static arithmetic on the clamped values; nothing is started.
+//! Lab 02's goal is dynamic (spare threads under a load): the worker simulator, the same
+//! `decide` the server runs, plays the load on the student's file. Labs 04 and 06 are static
+//! arithmetic on the clamped values. Nothing is started.
 
 use std::path::Path;
 
@@ -34,11 +36,12 @@ impl Goal {
 }
 
 /// The labs whose steps ask the student to write directives for a goal: (lab, step).
-pub const TASKS: &[(&str, &str)] = &[("04", "4"), ("06", "6")];
+pub const TASKS: &[(&str, &str)] = &[("02", "7"), ("04", "4"), ("06", "6")];
 
 /// Check the student's config `file` for lab `lab`'s task.
 pub fn check(lab: &str, file: &Path) -> Result<Vec<Goal>, String> {
     match super::number(lab).as_str() {
+        "02" => lab02(file),
         "04" => lab04(file),
         "06" => lab06(file),
         n => Err(format!(
@@ -46,6 +49,70 @@ pub fn check(lab: &str, file: &Path) -> Result<Vec<Goal>, String> {
             TASKS.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", ")
         )),
     }
+}
+
+/// Lab 02 step 7: the connections held and the spare (idle) threads wanted meanwhile.
+pub const HELD: usize = 40;
+pub const SPARE: usize = 50;
+
+/// Lab 02 step 7: at least [`SPARE`] idle threads while [`HELD`] connections are held, once
+/// maintenance has settled (the last 5 s of a 20 s phase, in the simulator), with worker's
+/// ThreadsPerChild 25 and no clamping warning.
+fn lab02(file: &Path) -> Result<Vec<Goal>, String> {
+    let server = crate::simulate::load_config(Mpm::Worker, file)?;
+    let (cfg, warnings) = mpm_worker::config::check_config(&server.mpm, None, 1);
+    let warnings: Vec<String> = warnings.into_iter().map(|w| w.startup).collect();
+    let phases: crate::phases::Phases = format!("0:3,{HELD}:20,0:3").parse()?;
+    let sim = crate::simulate::simulate(
+        Mpm::Worker,
+        file,
+        &phases,
+        0.0,
+        0.0,
+        std::time::Duration::from_secs(1),
+    )?;
+    let span = sim
+        .spans
+        .iter()
+        .find(|sp| sp.target == HELD)
+        .ok_or("the simulation has no loaded phase")?;
+    let settled: Vec<_> = sim
+        .timeline
+        .rows
+        .iter()
+        .filter(|r| r.t >= span.t1 - 5.0 && r.t < span.t1)
+        .collect();
+    let idle = settled
+        .iter()
+        .filter_map(|r| r.idle)
+        .fold(f64::INFINITY, f64::min);
+    let procs = settled
+        .iter()
+        .filter_map(|r| r.processes)
+        .fold(0.0, f64::max);
+    let idle_text = if idle.is_finite() {
+        format!("{idle:.0}")
+    } else {
+        "?".into()
+    };
+    let tpc = cfg.threads_per_child;
+    Ok(vec![
+        no_warnings(&warnings),
+        Goal::new(
+            tpc == 25,
+            format!("ThreadsPerChild stays 25 ({tpc})"),
+            format!("ThreadsPerChild sigue en 25 ({tpc})"),
+        ),
+        Goal::new(
+            idle.is_finite() && idle >= SPARE as f64,
+            format!(
+                "simulator, {HELD} held connections, last 5 s of the phase: at least {SPARE} idle threads (fewest {idle_text}, in {procs:.0} processes)"
+            ),
+            format!(
+                "simulador, {HELD} conexiones retenidas, últimos 5 s de la fase: al menos {SPARE} hilos libres (mínimo {idle_text}, en {procs:.0} procesos)"
+            ),
+        ),
+    ])
 }
 
 /// The MB budget of lab 04 step 4 and the cost of one prefork child (the reference run's
@@ -217,6 +284,26 @@ mod tests {
 
     fn all_ok(goals: &[Goal]) -> bool {
         goals.iter().all(|g| g.ok)
+    }
+
+    #[test]
+    fn lab02_spare_threads_config_right_and_wrong() {
+        let (_d, right) = conf(
+            "02-worker-spare-threads",
+            "MinSpareThreads 50\nMaxSpareThreads 100",
+        );
+        let g = check("02", &right).unwrap();
+        assert!(all_ok(&g), "{g:#?}");
+        // The lab's own file: MinSpareThreads 25 leaves 34 idle threads in 3 processes.
+        let (_d, given) = conf("02-worker-spare-threads", "");
+        let g = check("02", &given).unwrap();
+        assert!(g[0].ok && !g[2].ok, "{g:#?}");
+        // Enough spares by making children wider is not the task.
+        let (_d, wide) = conf(
+            "02-worker-spare-threads",
+            "ThreadsPerChild 64\nThreadLimit 64",
+        );
+        assert!(!check("02", &wide).unwrap()[1].ok);
     }
 
     #[test]
