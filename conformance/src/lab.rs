@@ -371,16 +371,17 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
         },
     )?;
     // Recycled children leave the process count flat: the pids show them (lab 06).
-    let pids = turnover
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .summary(&spans);
+    let turnover = turnover.into_inner().unwrap_or_else(|e| e.into_inner());
+    let pids = turnover.summary(&spans);
     if !pids.is_empty() {
         let file = opts.out.join("summary.txt");
         let english = fs::read_to_string(&file)?;
         fs::write(&file, format!("{english}{pids}"))?;
     }
-    Ok(format!("{text}{pids}"))
+    Ok(format!(
+        "{text}{}",
+        turnover.summary_lang(&spans, opts.lang)
+    ))
 }
 
 /// What a server found by URL calls itself, from its `?auto` page's `ServerVersion` and

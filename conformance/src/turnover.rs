@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::i18n::Lang;
 use crate::summary::PhaseSpan;
 
 /// First and last sample time of every child pid seen.
@@ -50,37 +51,63 @@ impl Turnover {
         (forks, exits)
     }
 
-    /// The lines `summary.txt` gains: totals, then forks and exits per load phase.
+    /// The lines `summary.txt` gains (English): totals, then forks and exits per load phase.
     pub fn summary(&self, spans: &[PhaseSpan]) -> String {
+        self.summary_lang(spans, Lang::En)
+    }
+
+    /// [`Turnover::summary`] in `lang` (the run summary a student reads on the terminal).
+    pub fn summary_lang(&self, spans: &[PhaseSpan], lang: Lang) -> String {
         if self.samples == 0 {
             return String::new();
         }
         let (forks, exits) = self.events();
-        let mut s = format!(
-            "\nchild pids (from /proc at each poll): {} seen; {} alive at the first poll, {} at the last; {} forked and {} gone during the run\n",
+        let (seen, first, last, forks_n, exits_n) = (
             self.seen.len(),
             self.first.len(),
             self.last.len(),
             forks.len(),
-            exits.len()
+            exits.len(),
         );
+        let mut s = match lang {
+            Lang::Es => format!(
+                "\npid de procesos hijo (de /proc en cada consulta): {seen} vistos; {first} vivos en la primera consulta, {last} en la última; {forks_n} creados y {exits_n} desaparecidos durante la ejecución\n"
+            ),
+            Lang::En => format!(
+                "\nchild pids (from /proc at each poll): {seen} seen; {first} alive at the first poll, {last} at the last; {forks_n} forked and {exits_n} gone during the run\n"
+            ),
+        };
         let count = |v: &[f64], t0: f64, t1: f64| v.iter().filter(|&&t| t >= t0 && t < t1).count();
+        let line = |what: String, f: usize, e: usize| match lang {
+            Lang::Es => format!("  {what}: {f} creados, {e} desaparecidos\n"),
+            Lang::En => format!("  {what}: {f} forked, {e} gone\n"),
+        };
         for sp in spans {
-            s.push_str(&format!(
-                "  phase {} (target {}, t={:.1}..{:.1}): {} forked, {} gone\n",
-                sp.phase,
-                sp.target,
-                sp.t0,
-                sp.t1,
+            let what = match lang {
+                Lang::Es => format!(
+                    "fase {} (objetivo {}, t={:.1}..{:.1})",
+                    sp.phase, sp.target, sp.t0, sp.t1
+                ),
+                Lang::En => format!(
+                    "phase {} (target {}, t={:.1}..{:.1})",
+                    sp.phase, sp.target, sp.t0, sp.t1
+                ),
+            };
+            s.push_str(&line(
+                what,
                 count(&forks, sp.t0, sp.t1),
-                count(&exits, sp.t0, sp.t1)
+                count(&exits, sp.t0, sp.t1),
             ));
         }
         if let Some(end) = spans.last().map(|sp| sp.t1) {
-            s.push_str(&format!(
-                "  after the phases (t={end:.1}..): {} forked, {} gone\n",
+            let what = match lang {
+                Lang::Es => format!("tras las fases (t={end:.1}..)"),
+                Lang::En => format!("after the phases (t={end:.1}..)"),
+            };
+            s.push_str(&line(
+                what,
                 count(&forks, end, f64::INFINITY),
-                count(&exits, end, f64::INFINITY)
+                count(&exits, end, f64::INFINITY),
             ));
         }
         s
@@ -119,5 +146,10 @@ mod tests {
             "{s}"
         );
         assert_eq!(Turnover::default().summary(&[]), "");
+        let es = t.summary_lang(&[span], Lang::Es);
+        assert!(
+            es.contains("fase 0 (objetivo 5, t=0.0..10.0): 2 creados, 2 desaparecidos"),
+            "{es}"
+        );
     }
 }
