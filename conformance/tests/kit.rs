@@ -778,6 +778,35 @@ fn grade_lab_config_task_fails_the_shipped_file_and_passes_a_right_one() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The labs with a config task are exactly the labs whose page gives the student the
+/// `grade --config` command, in the step that asks for it and in the Grading section
+/// (`book/tools/grading.py` writes the latter from the same list).
+#[test]
+fn every_config_task_is_named_in_its_lab_page() {
+    for &(lab, dir) in kit::labs::LABS {
+        let readme = read(&format!("book/labs/{dir}/README.md"));
+        let command = format!("grade --lab {lab} --config book/labs/{dir}/httpd.conf");
+        let task = kit::labs::tasks::TASKS.iter().find(|(l, _)| *l == lab);
+        match task {
+            Some((_, step)) => {
+                assert_eq!(
+                    readme.matches(&command).count(),
+                    2,
+                    "lab {lab}: `{command}` in step {step} and in Grading"
+                );
+                assert!(
+                    readme.contains(&format!("**Your config.** Step {step} ")),
+                    "lab {lab}"
+                );
+            }
+            None => assert!(
+                !readme.contains(&format!("grade --lab {lab} --config")),
+                "lab {lab} has no config task"
+            ),
+        }
+    }
+}
+
 #[test]
 fn lab_04_key_is_the_clamped_limit_and_the_budget() {
     let key = kit::labs::key(&kit_root(), "04").unwrap();

@@ -294,7 +294,7 @@ mod tests {
         );
         let g = check("02", &right).unwrap();
         assert!(all_ok(&g), "{g:#?}");
-        // The lab's own file: MinSpareThreads 25 leaves 34 idle threads in 3 processes.
+        // The lab's own file: MinSpareThreads 25 leaves 35 idle threads in 3 processes.
         let (_d, given) = conf("02-worker-spare-threads", "");
         let g = check("02", &given).unwrap();
         assert!(g[0].ok && !g[2].ok, "{g:#?}");
