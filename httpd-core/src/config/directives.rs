@@ -14,9 +14,9 @@ use super::MpmIdent;
 use super::cmds;
 use super::cmds_aaa;
 use super::cmds_env;
-use super::cmds_filter;
 use super::cmds_index;
 use super::cmds_mime;
+use super::cmds_filter;
 use super::parse::words;
 use super::walk::Walker;
 

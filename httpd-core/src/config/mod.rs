@@ -46,9 +46,9 @@
 pub mod cmds;
 pub mod cmds_aaa;
 pub mod cmds_env;
-pub mod cmds_filter;
 pub mod cmds_index;
 pub mod cmds_mime;
+pub mod cmds_filter;
 pub mod directives;
 pub mod htaccess;
 pub mod ifversion;

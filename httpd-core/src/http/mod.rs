@@ -67,8 +67,8 @@ pub mod request_line;
 pub mod response;
 pub mod signature;
 pub mod static_files;
-pub mod streamed;
 mod subreq;
+pub mod streamed;
 
 use std::io;
 use std::net::{SocketAddr, TcpStream};
