@@ -15,9 +15,11 @@ use crate::i18n::Lang;
 /// One goal of a task, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Goal {
-    /// What the goal asks, with the values found (English, Spanish).
+    /// What the goal asks, with the values found, in English.
     pub en: String,
+    /// The same in Spanish.
     pub es: String,
+    /// Whether the student's config meets it.
     pub ok: bool,
 }
 
@@ -30,7 +32,7 @@ impl Goal {
     pub fn text(&self, lang: Lang) -> &str {
         match lang {
             Lang::Es => &self.es,
-            _ => &self.en,
+            Lang::En => &self.en,
         }
     }
 }
