@@ -2,7 +2,7 @@
 # Records real Apache's run of a lab (book/labs/NN-*/expected/apache*/), for the labs whose
 # reference data (shared/reference/apache-2.4.71/) has no run of their own.
 #
-#   book/labs/record-apache.sh [LAB…]     e.g. 03 05 07 (default: all of them)
+#   book/labs/record-apache.sh [LAB…]     e.g. 03 05 06 07 (default: all of them)
 #
 # Needs Debian's apache2 (apt-get install apache2) and the shared reference scripts beside the
 # checkout (../shared/reference/apache-2.4.71/apache.sh starts Apache on 127.0.0.1:18080-18099
@@ -53,6 +53,10 @@ PREFORK_07=(
   "KeepAliveTimeout 5" "Timeout 10" "StartServers 5" "MinSpareServers 5" "MaxSpareServers 10"
   "MaxRequestWorkers 20"
 )
+PREFORK_06=(
+  "KeepAliveTimeout 5" "StartServers 2" "MinSpareServers 1" "MaxSpareServers 3"
+  "MaxRequestWorkers 10" "MaxConnectionsPerChild 10"
+)
 if want 03; then
   record 03-event-keepalive apache-worker worker 0:3,80:20,0:5 "--mode keepalive --tpc 25" "${EVENT_LAB[@]}"
   record 03-event-keepalive apache-event event 0:3,80:20,0:5 "--mode keepalive --tpc 25" \
@@ -61,6 +65,9 @@ fi
 if want 05; then
   record 05-graceful-restart apache-graceful prefork 0:3,30:20,0:5 "--signal 8:graceful" "${PREFORK_05[@]}"
   record 05-graceful-restart apache-restart prefork 0:3,30:20,0:5 "--signal 8:restart" "${PREFORK_05[@]}"
+fi
+if want 06; then
+  record 06-max-connections-per-child apache prefork 0:3,5:20,0:5 "--mode keepalive" "${PREFORK_06[@]}"
 fi
 if want 07; then
   record 07-slow-clients apache prefork 0:3,30:25,0:5 "" "${PREFORK_07[@]}"

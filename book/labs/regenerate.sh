@@ -51,6 +51,7 @@ if [ "$run_real" = 1 ]; then
   run 04-memory-budget        run         mpm-prefork 0:3,30:10,0:3
   run 05-graceful-restart     run-graceful mpm-prefork 0:3,30:20,0:5 --signal 8:graceful
   run 05-graceful-restart     run-restart  mpm-prefork 0:3,30:20,0:5 --signal 8:restart
+  run 06-max-connections-per-child run mpm-prefork 0:3,5:20,0:5 --mode keepalive
   run 07-slow-clients         run         mpm-prefork 0:3,30:25,0:5
 fi
 

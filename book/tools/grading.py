@@ -76,6 +76,15 @@ def tests_for(names, r, mpms=ALL):
     )
 
 
+# Labs with a config task (conformance/src/kit/labs/tasks.rs, TASKS): lab → the step that asks
+# for it. The kit's self-test checks that each such lab names its `grade --config` command.
+CONFIG_TASKS = {
+    "02-worker-spare-threads": 7,
+    "04-memory-budget": 4,
+    "06-max-connections-per-child": 6,
+}
+
+
 def grading(names, mpms, rules, lab):
     num = lab[:2]
     lines = ["## Grading", ""]
@@ -85,6 +94,14 @@ def grading(names, mpms, rules, lab):
             f"**Your answers.** Fill in `book/labs/{lab}/answers.txt` (numbers, or yes/no where asked)",
             "and check them; the grader says right or wrong for each value:", "", "```sh",
             f"cargo run -p conformance --bin mpm-lab -- grade --lab {num} --answers book/labs/{lab}/answers.txt",
+            "```", "",
+        ]
+    if lab in CONFIG_TASKS:
+        lines += [
+            f"**Your config.** Step {CONFIG_TASKS[lab]} is checked on your `httpd.conf` itself: the grader",
+            "loads it with the server's own parser, fails it on a clamping warning, and prints one line",
+            "per goal (exit status 1 until every goal is met):", "", "```sh",
+            f"cargo run -p conformance --bin mpm-lab -- grade --lab {num} --config book/labs/{lab}/httpd.conf",
             "```", "",
         ]
     lines += [

@@ -14,6 +14,7 @@ use crate::i18n::Lang;
 use crate::load::{self, LoadRow, Mode};
 use crate::phases::Phases;
 use crate::plot;
+use crate::procfs;
 use crate::server::{Mpm, ServerTest};
 use crate::summary::{self, PhaseSpan};
 use crate::timeline::{self, Row, Timeline};
@@ -223,6 +224,7 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
     let t0 = Instant::now();
     let rows: Arc<Mutex<Vec<Row>>> = Arc::default();
     let loads: Arc<Mutex<Vec<LoadRow>>> = Arc::default();
+    let turnover: Mutex<crate::turnover::Turnover> = Mutex::default();
     let stop_sampler = AtomicBool::new(false);
     let stop_load = AtomicBool::new(false);
     let load_start = Arc::new(Mutex::new(None::<f64>));
@@ -232,6 +234,14 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             let mut n: u32 = 0;
             while !stop_sampler.load(Ordering::Relaxed) {
                 let row = timeline::sample(addr, pid, tpc, t0, Duration::from_secs(1));
+                if let Some(p) = pid {
+                    let children: Vec<i32> =
+                        procfs::tree(p).into_iter().filter(|&c| c != p).collect();
+                    turnover
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .observe(row.t, &children);
+                }
                 rows.lock().unwrap_or_else(|e| e.into_inner()).push(row);
                 n += 1;
                 let next = opts.interval * n;
@@ -349,7 +359,7 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
     let lines = error_log
         .map(|l| summary::error_lines(&l, tl.epoch0()))
         .unwrap_or_default();
-    write_outputs(
+    let text = write_outputs(
         &opts.out,
         &Outputs {
             title: &title,
@@ -359,7 +369,19 @@ pub fn run(opts: &RunOptions) -> io::Result<String> {
             log_lines: &lines,
             lang: opts.lang,
         },
-    )
+    )?;
+    // Recycled children leave the process count flat: the pids show them (lab 06).
+    let turnover = turnover.into_inner().unwrap_or_else(|e| e.into_inner());
+    let pids = turnover.summary(&spans);
+    if !pids.is_empty() {
+        let file = opts.out.join("summary.txt");
+        let english = fs::read_to_string(&file)?;
+        fs::write(&file, format!("{english}{pids}"))?;
+    }
+    Ok(format!(
+        "{text}{}",
+        turnover.summary_lang(&spans, opts.lang)
+    ))
 }
 
 /// What a server found by URL calls itself, from its `?auto` page's `ServerVersion` and

@@ -59,6 +59,7 @@ pub mod status;
 pub mod summary;
 pub mod timeline;
 pub mod top;
+pub mod turnover;
 pub mod wait;
 
 pub use server::{Mpm, Server, ServerTest, StartError};

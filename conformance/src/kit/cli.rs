@@ -62,6 +62,37 @@ pub fn grade(opts: &GradeOptions, json: Option<&Path>) -> Result<(), String> {
     }
 }
 
+/// `mpm-lab grade --lab NN --config FILE`: the lab's config task (a step that asks for
+/// directives reaching a goal), checked on the student's httpd.conf. Fails (an error, exit
+/// status 1) unless every goal is met, so a script can use it.
+pub fn grade_config(lab: &str, file: &Path) -> Result<(), String> {
+    let lang = Lang::from_env();
+    let goals = labs::tasks::check(lab, file)?;
+    let lab = labs::number(lab);
+    println!(
+        "{}: {} {lab}, {} ({})",
+        report::t(lang, Msg::Grading),
+        report::t(lang, Msg::Lab),
+        report::t(lang, Msg::ConfigTask),
+        file.display()
+    );
+    for g in &goals {
+        let mark = if g.ok {
+            report::t(lang, Msg::Pass)
+        } else {
+            report::t(lang, Msg::Fail)
+        };
+        println!("  {mark:<5} {}", g.text(lang));
+    }
+    let met = goals.iter().filter(|g| g.ok).count();
+    println!("{}: {met} / {}", report::t(lang, Msg::Total), goals.len());
+    if met == goals.len() {
+        Ok(())
+    } else {
+        Err(report::t(lang, Msg::GoalsNotMet).into())
+    }
+}
+
 /// `mpm-lab grade --lab NN (--answers FILE | --template | --print-key)`.
 pub fn grade_lab(
     lab: &str,

@@ -11,6 +11,7 @@
 //! equal to what this module computes.
 
 mod keys;
+pub mod tasks;
 
 use std::path::Path;
 

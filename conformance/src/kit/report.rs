@@ -54,6 +54,10 @@ pub enum Msg {
     BudgetSpent,
     /// "lab" in `grade --lab`.
     Lab,
+    /// "config task" in `grade --lab NN --config FILE`.
+    ConfigTask,
+    /// `grade --config`: some goal is not met.
+    GoalsNotMet,
 }
 
 /// The message table (no gettext: one match per language).
@@ -81,6 +85,8 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         (Lang::En, BuildFailed) => "build failed",
         (Lang::En, BudgetSpent) => "the assignment's time budget was spent",
         (Lang::En, Lab) => "lab",
+        (Lang::En, ConfigTask) => "config task",
+        (Lang::En, GoalsNotMet) => "the config does not meet every goal yet",
         (Lang::Es, Rule) => "regla",
         (Lang::Es, Points) => "puntos",
         (Lang::Es, Pass) => "bien",
@@ -102,6 +108,8 @@ pub fn t(lang: Lang, m: Msg) -> &'static str {
         (Lang::Es, BuildFailed) => "la compilación falló",
         (Lang::Es, BudgetSpent) => "se agotó el tiempo total de la tarea",
         (Lang::Es, Lab) => "práctica",
+        (Lang::Es, ConfigTask) => "tarea de configuración",
+        (Lang::Es, GoalsNotMet) => "la configuración aún no cumple todos los objetivos",
     }
 }
 
