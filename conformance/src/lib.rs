@@ -62,7 +62,7 @@ pub mod top;
 pub mod turnover;
 pub mod wait;
 
-pub use server::{Mpm, Server, ServerTest, StartError};
+pub use server::{Mpm, Server, ServerTest, StartError, stop_servers_on_quit_signals};
 pub use status::StatusAuto;
 pub use wait::{try_wait_until, wait_until};
 

@@ -5,8 +5,6 @@
 //! thread pool behind the event loop): the peers chapter of the book compares them.
 
 use crate::server::write_site;
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
 use std::fs;
 use std::io;
 use std::net::SocketAddr;
@@ -60,6 +58,7 @@ impl Nginx {
             .process_group(0)
             .spawn()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        crate::server::groups::register(child.id() as i32);
         let mut n = Nginx { child, dir, addr };
         let up = crate::wait::try_wait_until(Duration::from_secs(10), || {
             if let Ok(Some(_)) = n.child.try_wait() {
@@ -86,16 +85,9 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let pgid = Pid::from_raw(self.child.id() as i32);
-        let _ = killpg(pgid, Signal::SIGTERM);
-        let gone = crate::wait::try_wait_until(Duration::from_secs(5), || {
-            crate::procfs::group_members(pgid.as_raw())
-                .is_empty()
-                .then_some(())
-        });
-        if gone.is_none() {
-            let _ = killpg(pgid, Signal::SIGKILL);
-        }
+        let pgid = self.child.id() as i32;
+        crate::server::groups::unregister(pgid);
+        crate::server::groups::stop_group(pgid, Duration::from_secs(5));
         let _ = self.child.wait();
         let _ = fs::remove_dir_all(&self.dir);
     }

@@ -224,6 +224,41 @@ pub fn group_members(pgid: i32) -> Vec<i32> {
         .collect()
 }
 
+/// The process groups of `root`'s living descendants other than `root`'s own group: the CGI
+/// scripts a server started (each runs in a group of its own, so a signal to the server's group
+/// misses them, and once the server is gone they belong to init).
+pub fn descendant_groups(root: i32) -> Vec<i32> {
+    // pid → (ppid, pgrp) of every living process
+    let table: Vec<(i32, i32, i32)> = all_pids()
+        .into_iter()
+        .filter_map(|p| {
+            let s = fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+            let f: Vec<&str> = s[s.rfind(')')? + 2..].split_whitespace().collect();
+            (f.len() > 2 && f[0] != "Z").then_some((p, f[1].parse().ok()?, f[2].parse().ok()?))
+        })
+        .collect();
+    let own = table
+        .iter()
+        .find(|&&(p, _, _)| p == root)
+        .map_or(root, |&(_, _, g)| g);
+    let mut seen = vec![root];
+    let mut groups = Vec::new();
+    let mut i = 0;
+    while i < seen.len() {
+        let parent = seen[i];
+        for &(pid, ppid, pgrp) in &table {
+            if ppid == parent && !seen.contains(&pid) {
+                seen.push(pid);
+                if pgrp != own && !groups.contains(&pgrp) {
+                    groups.push(pgrp);
+                }
+            }
+        }
+        i += 1;
+    }
+    groups
+}
+
 /// Whether `pid` exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
     matches!(stat(pid), Some((s, _)) if s != 'Z')

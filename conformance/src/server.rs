@@ -14,8 +14,10 @@
 //!    `configured -- resuming normal operations`, which it does once every StartServers child is
 //!    forked (not with `-X`, which has no parent).
 //! 6. On drop: SIGTERM to the process group, a bounded wait until every member has exited,
-//!    SIGKILL to whatever is left, reap. If the test is panicking, the config path and the
-//!    last 30 error-log lines are printed first; on success the directory is removed.
+//!    SIGKILL to whatever is left, reap; then SIGKILL to the groups of the CGI scripts it had
+//!    started (`server/groups.rs`, which also stops the servers when `mpm-lab` gets a quit
+//!    signal). If the test is panicking, the config path and the last 30 error-log lines are
+//!    printed first; on success the directory is removed.
 //!
 //! Every wait is bounded; nothing is found or killed by name.
 //!
@@ -25,12 +27,14 @@
 //! (Debian's layout): the caller prepares the copy and names its port and logs.
 
 mod fixture;
+pub(crate) mod groups;
 mod mpm;
 mod running;
 mod tree;
 
 use fixture::unique_dir;
 pub use fixture::{render_config, write_site};
+pub use groups::stop_servers_on_quit_signals;
 pub use mpm::Mpm;
 pub use running::Server;
 
@@ -295,6 +299,7 @@ impl ServerTest {
             Some(t) => (t.error_log.clone(), t.access_log.clone()),
             None => (dir.join("error_log"), dir.join("access_log")),
         };
+        groups::register(child.id() as i32);
         Server {
             mpm: self.mpm,
             pid: child.id() as i32,

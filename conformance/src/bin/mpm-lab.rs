@@ -410,6 +410,13 @@ struct TopArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `top` reads the quit signals itself (it restores the terminal first); every other command
+    // that starts a server must not leave it running when Ctrl-C or `kill` ends mpm-lab.
+    if !matches!(cli.cmd, Cmd::Top(_))
+        && let Err(e) = conformance::stop_servers_on_quit_signals()
+    {
+        eprintln!("mpm-lab: cannot watch for quit signals: {e}");
+    }
     let r = match cli.cmd {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Simulate(a) => cmd_simulate(a),

@@ -321,27 +321,26 @@ impl Server {
         try_wait_until(timeout, || self.try_exit_status())
     }
 
-    /// Stop now: SIGTERM to the group, bounded wait, SIGKILL, reap. Idempotent.
+    /// Stop now: SIGTERM to the group, bounded wait, SIGKILL, reap; then the groups of the
+    /// CGI scripts it had started. Idempotent.
     pub fn stop(&mut self) {
-        let pgid = Pid::from_raw(self.pid);
+        super::groups::unregister(self.pid);
         if self.exit.is_none() {
-            let _ = killpg(pgid, Signal::SIGTERM);
-            // Wait until no group member is alive (the parent as a zombie still holds the
-            // PGID, so a SIGKILL below cannot reach an unrelated group).
-            let deadline = Instant::now() + self.stop_timeout;
-            while Instant::now() < deadline && !procfs::group_members(self.pid).is_empty() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            if !procfs::group_members(self.pid).is_empty() {
-                let _ = killpg(pgid, Signal::SIGKILL);
-            }
+            // Until reaped below, the parent's zombie holds the PGID, so no signal sent here
+            // can reach an unrelated group.
+            super::groups::stop_group(self.pid, self.stop_timeout);
             if let Some(c) = self.child.as_mut() {
                 self.exit = c.wait().ok();
             }
         } else if !procfs::group_members(self.pid).is_empty() {
             // The parent exited by itself and was reaped, but members of its group live on:
             // while they exist the PGID cannot be reused, so this signal reaches only them.
-            let _ = killpg(pgid, Signal::SIGKILL);
+            let scripts: Vec<i32> = procfs::group_members(self.pid)
+                .into_iter()
+                .flat_map(procfs::descendant_groups)
+                .collect();
+            let _ = killpg(Pid::from_raw(self.pid), Signal::SIGKILL);
+            super::groups::kill_script_groups(&scripts);
         }
         // SIGKILL is delivered asynchronously: a grandchild may still be exiting when killpg
         // returns. Leave only once the group is empty (bounded), so no test leaves a process behind.

@@ -357,3 +357,85 @@ fn committed_lab_simulations_are_current() {
         let _ = fs::remove_dir_all(out);
     }
 }
+
+/// Ctrl-C or `kill` ends `mpm-lab run`, not the server it started: the server runs in a group
+/// of its own (the terminal's SIGINT misses it) and its CGI scripts in groups of theirs. After
+/// SIGTERM to mpm-lab, the server's group and every script's group must be empty, and mpm-lab
+/// must exit as SIGTERM's default action would report it (143).
+#[test]
+fn mpm_lab_run_stops_its_server_and_scripts_on_sigterm() {
+    use conformance::procfs;
+    use nix::sys::signal::{Signal, kill, killpg};
+    use nix::unistd::Pid;
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+
+    let out = std::env::temp_dir().join(format!("mpm-lab-run-sigterm-{}", std::process::id()));
+    let mut lab = Command::new(env!("CARGO_BIN_EXE_mpm-lab"))
+        .args([
+            "run",
+            "--server",
+            env!("CARGO_BIN_EXE_conf-prefork"),
+            "--config",
+        ])
+        .arg(conformance::crate_dir().join("fixtures/prefork-reference.conf"))
+        .args(["--mode", "cgi", "--phases", "3:60", "--quiet", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        // Its own group, so that whatever goes wrong the test can end all of it.
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let lab_pid = lab.id() as i32;
+    // What to kill if an assertion fails: mpm-lab's group, the server's, the scripts'.
+    struct Leftovers(Vec<i32>);
+    impl Drop for Leftovers {
+        fn drop(&mut self) {
+            for &g in &self.0 {
+                if !procfs::group_members(g).is_empty() {
+                    let _ = killpg(Pid::from_raw(g), Signal::SIGKILL);
+                }
+            }
+        }
+    }
+    let mut leftovers = Leftovers(vec![lab_pid]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (server, scripts) = loop {
+        if let Some(&server) = procfs::children(lab_pid).first() {
+            let scripts = procfs::descendant_groups(server);
+            if scripts.len() >= 3 {
+                break (server, scripts);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "mpm-lab run did not start a server with 3 CGI scripts"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    leftovers.0.push(server);
+    leftovers.0.extend(&scripts);
+    kill(Pid::from_raw(lab_pid), Signal::SIGTERM).unwrap();
+    let status = conformance::wait::try_wait_until(Duration::from_secs(30), || {
+        lab.try_wait().ok().flatten()
+    })
+    .expect("mpm-lab did not exit within 30 s of SIGTERM");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(lab.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "SIGTERM: stopped the server(s) it had started (pid {server})"
+        )),
+        "{stderr}"
+    );
+    for g in std::iter::once(server).chain(scripts.iter().copied()) {
+        assert_eq!(
+            procfs::group_members(g),
+            Vec::<i32>::new(),
+            "group {g} outlived mpm-lab (server {server}, scripts {scripts:?})"
+        );
+    }
+    let _ = fs::remove_dir_all(out);
+}

@@ -89,19 +89,36 @@ pub fn run(
     let spawned = if module == "cgid" {
         super::cgid::spawn(&cmd)
     } else {
-        super::cgi::spawn(&cmd)
+        super::cgi::spawn(&cmd).map_err(super::cgid::SpawnError::Script)
     };
     let script = match spawned {
         Ok(s) => s,
-        Err(e) => {
+        Err(failure) => {
+            use super::cgid::SpawnError;
+            let (status, e, what) = match &failure {
+                // `connect_to_daemon` logs through `log_scripterror`, hence "stderr from".
+                SpawnError::Unreachable(e) => (
+                    503,
+                    e,
+                    format!(
+                        "AH01257: stderr from {}: unable to connect to cgi daemon after multiple tries",
+                        file.display()
+                    ),
+                ),
+                SpawnError::Script(e) => (
+                    500,
+                    e,
+                    format!("AH01223: couldn't spawn child process: {}", file.display()),
+                ),
+            };
             let msg = format!(
-                "({}){e}: AH01223: couldn't spawn child process: {}",
+                "({}){}: {what}",
                 e.raw_os_error().unwrap_or(0),
-                file.display()
+                crate::config::parse::io_text(e)
             );
             cs::log(x, module, Level::Error, &msg);
             cs::script_log(&cfg.cgi, &msg);
-            return x.error(500, None);
+            return x.error(status, None);
         }
     };
     // 3–4. body in, header block out

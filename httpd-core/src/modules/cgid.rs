@@ -288,23 +288,37 @@ fn read_request(conn: &mut UnixStream) -> Option<ScriptCommand> {
 /// `DEFAULT_CONNECT_ATTEMPTS`: how often a worker tries to reach the daemon.
 const CONNECT_ATTEMPTS: u32 = 15;
 
-/// Steps 2–3 from a worker thread: ask the daemon to start `cmd`. `Err` when there is no
-/// daemon or it failed (the handler answers 500).
+/// Why [`spawn`] failed: the handler answers as `connect_to_daemon` and `cgid_handler` do.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// No daemon answered after [`CONNECT_ATTEMPTS`] tries: 503, AH01257.
+    Unreachable(std::io::Error),
+    /// The daemon answered but the script could not be started: 500, AH01223.
+    Script(std::io::Error),
+}
+
+/// Steps 2–3 from a worker thread: ask the daemon to start `cmd`.
 ///
 /// While a restart replaces the daemon (step 5) its socket is briefly missing, or an old
 /// daemon may die with our request in its queue: as `connect_to_daemon` does, the worker
 /// tries again, sleeping 100 ms, then twice as long each time up to 2 s, 15 tries at most.
-pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
+pub fn spawn(cmd: &ScriptCommand) -> Result<Script, SpawnError> {
+    spawn_within(cmd, CONNECT_ATTEMPTS)
+}
+
+fn spawn_within(cmd: &ScriptCommand, attempts: u32) -> Result<Script, SpawnError> {
     let mut pause = Duration::from_millis(100);
     let mut tries = 1;
     loop {
         match ask_daemon(cmd) {
-            Err(e) if tries < CONNECT_ATTEMPTS && daemon_missing(&e) => {
+            Err(e) if daemon_missing(&e) && tries < attempts => {
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_secs(2));
                 tries += 1;
             }
-            done => return done,
+            Err(e) if daemon_missing(&e) => return Err(SpawnError::Unreachable(e)),
+            Err(e) => return Err(SpawnError::Script(e)),
+            Ok(script) => return Ok(script),
         }
     }
 }
@@ -322,7 +336,8 @@ fn daemon_missing(e: &std::io::Error) -> bool {
 fn ask_daemon(cmd: &ScriptCommand) -> std::io::Result<Script> {
     let path: PathBuf = crate::sync::lock(&SOCKET)
         .clone()
-        .ok_or_else(|| std::io::Error::other("no cgid daemon"))?;
+        // No daemon was ever started (AH01243 at start-up): as a missing ScriptSock.
+        .ok_or(std::io::ErrorKind::NotFound)?;
     let mut conn = UnixStream::connect(&path)?;
     conn.set_read_timeout(Some(Duration::from_secs(10)))?;
     conn.write_all(&encode(cmd))?;
@@ -383,5 +398,40 @@ mod tests {
         };
         let wire = encode(&cmd);
         assert_eq!(decode(&wire[4..]), Some(cmd));
+    }
+
+    /// A socket nobody listens on: the worker retries, then gives up as Unreachable (503), not
+    /// as a script that failed to start (500).
+    #[test]
+    fn missing_daemon_is_unreachable_after_the_tries() {
+        let dir = std::env::temp_dir().join(format!("cgid-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cmd = ScriptCommand {
+            program: "/x/s.cgi".into(),
+            argv: vec!["/x/s.cgi".into()],
+            env: vec![],
+            dir: "/x".into(),
+        };
+        // Socket file absent (ENOENT), then present with its listener gone (ECONNREFUSED).
+        let path = dir.join("cgisock.missing");
+        *crate::sync::lock(&SOCKET) = Some(path.clone());
+        let t0 = std::time::Instant::now();
+        match spawn_within(&cmd, 2) {
+            Err(SpawnError::Unreachable(e)) => assert_eq!(e.kind(), std::io::ErrorKind::NotFound),
+            other => panic!("{:?}", other.map(|s| s.pid)),
+        }
+        assert!(
+            t0.elapsed() >= Duration::from_millis(100),
+            "no pause between tries"
+        );
+        drop(UnixListener::bind(&path).unwrap());
+        match spawn_within(&cmd, 1) {
+            Err(SpawnError::Unreachable(e)) => {
+                assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused)
+            }
+            other => panic!("{:?}", other.map(|s| s.pid)),
+        }
+        *crate::sync::lock(&SOCKET) = None;
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
