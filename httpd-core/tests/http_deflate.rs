@@ -10,18 +10,14 @@ mod http_support;
 use std::io::Read;
 
 use http_support::*;
-use httpd_core::config::{ConfigOptions, MpmIdent, ServerConfig, load_text};
+use httpd_core::config::{MpmIdent, ServerConfig};
 
 const MODULES: &str = "LoadModule deflate_module x.so\nLoadModule filter_module x.so\n\
     LoadModule setenvif_module x.so\nLoadModule headers_module x.so\nLoadModule alias_module x.so\n\
     LoadModule cgi_module x.so\n";
 
 fn load(text: &str) -> Result<ServerConfig, String> {
-    let opts = ConfigOptions {
-        skip_document_root_check: true,
-        ..Default::default()
-    };
-    load_text("deflate.conf", text, &opts, &MpmIdent::EVENT).map_err(|e| e.to_string())
+    parse_conf(text, &MpmIdent::EVENT)
 }
 
 /// A page of HTML that compresses well (2.7 KB, as the side-by-side run's page.html).
@@ -64,17 +60,10 @@ fn server(conf: &str, files: &[(&str, Vec<u8>)]) -> TestServer {
                 .replace("@CGI@", &cgi.display().to_string())
         );
         let p = load(&text).unwrap();
-        c.directories = p.directories;
-        c.locations = p.locations;
-        c.base_section = p.base_section;
-        c.loaded_modules = p.loaded_modules;
-        c.server_setenvif = p.server_setenvif;
-        c.server_request_headers = p.server_request_headers;
-        c.deflate = p.deflate;
-        c.alias = p.alias;
         if let Some(f) = p.custom_logs.last() {
             c.custom_logs[0].format.clone_from(&f.format);
         }
+        adopt_sections(c, p);
     })
 }
 

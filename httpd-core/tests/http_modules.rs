@@ -8,7 +8,7 @@ mod http_support;
 
 use base64::Engine;
 use http_support::*;
-use httpd_core::config::{ConfigOptions, MpmIdent, ServerConfig, load_text};
+use httpd_core::config::{MpmIdent, ServerConfig};
 
 const HTPASSWD: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -20,11 +20,7 @@ const MODULES: &str = "LoadModule authn_core_module x.so\nLoadModule auth_basic_
      LoadModule access_compat_module x.so\nLoadModule setenvif_module x.so\nLoadModule env_module x.so\nLoadModule headers_module x.so\n";
 
 fn load(text: &str) -> Result<ServerConfig, String> {
-    let opts = ConfigOptions {
-        skip_document_root_check: true,
-        ..Default::default()
-    };
-    load_text("auth.conf", text, &opts, &MpmIdent::PREFORK).map_err(|e| e.to_string())
+    parse_conf(text, &MpmIdent::PREFORK)
 }
 
 /// A server whose sections come from `sections` (with `@DOCROOT@` and `@HTPASSWD@` filled in).
@@ -43,13 +39,7 @@ fn server_logging(sections: &str, format: &str) -> TestServer {
                 .replace("@DOCROOT@", &docroot)
                 .replace("@HTPASSWD@", HTPASSWD)
         );
-        let loaded = load(&text).unwrap();
-        c.directories = loaded.directories;
-        c.locations = loaded.locations;
-        c.loaded_modules = loaded.loaded_modules;
-        c.server_setenvif = loaded.server_setenvif;
-        c.server_env_cmds = loaded.server_env_cmds;
-        c.server_headers = loaded.server_headers;
+        adopt_sections(c, load(&text).unwrap());
     });
     for d in ["private", "deny", "ip", "any", "bob"] {
         std::fs::create_dir_all(srv.path(&format!("htdocs/{d}"))).unwrap();

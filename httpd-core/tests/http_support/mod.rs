@@ -323,21 +323,39 @@ pub fn count_responses(text: &str) -> usize {
     text.matches("HTTP/1.1 ").count()
 }
 
-/// Read `text` as an httpd.conf (`-T`, as mpm-event) and put what it says about sections,
-/// virtual hosts, AccessFileName and loaded modules into the test configuration `c`.
-pub fn load_sections(c: &mut ServerConfig, text: &str) {
-    use httpd_core::config::{ConfigOptions, MpmIdent, load_text};
-    let opts = ConfigOptions {
+/// Parse `text` as an httpd.conf for `mpm`, without the DocumentRoot check (`-T`).
+pub fn parse_conf(text: &str, mpm: &httpd_core::config::MpmIdent) -> Result<ServerConfig, String> {
+    let opts = httpd_core::config::ConfigOptions {
         skip_document_root_check: true,
-        ..ConfigOptions::default()
+        ..Default::default()
     };
-    let parsed = load_text("test.conf", text, &opts, &MpmIdent::EVENT).unwrap();
+    httpd_core::config::load_text("test.conf", text, &opts, mpm).map_err(|e| e.to_string())
+}
+
+/// Put what `parsed` says about sections, virtual hosts, AccessFileName, loaded modules and the
+/// server-level module settings into the test configuration `c`; its Listen, DocumentRoot and
+/// logs stay the test server's.
+pub fn adopt_sections(c: &mut ServerConfig, parsed: ServerConfig) {
     c.directories = parsed.directories;
     c.locations = parsed.locations;
     c.base_section = parsed.base_section;
     c.vhosts = parsed.vhosts;
     c.access_file_name = parsed.access_file_name;
     c.loaded_modules = parsed.loaded_modules;
+    c.server_setenvif = parsed.server_setenvif;
+    c.server_env_cmds = parsed.server_env_cmds;
+    c.server_headers = parsed.server_headers;
+    c.server_request_headers = parsed.server_request_headers;
+    c.deflate = parsed.deflate;
+    c.alias = parsed.alias;
+}
+
+/// Read `text` as an httpd.conf (as mpm-event) and [`adopt_sections`] it into `c`.
+pub fn load_sections(c: &mut ServerConfig, text: &str) {
+    adopt_sections(
+        c,
+        parse_conf(text, &httpd_core::config::MpmIdent::EVENT).unwrap(),
+    );
 }
 
 /// Create `files` under DocumentRoot, then [`load_sections`] `conf` with `@ROOT@` standing for
