@@ -43,6 +43,18 @@ pub struct ListenOptions {
     pub backlog: i32,
     /// `AcceptFilter http` is not `none`: defer accept until data arrives (step 5).
     pub defer_accept: bool,
+    /// ListenCoresBucketsRatio, when set: new sockets get `SO_REUSEPORT`, as `make_sock` does
+    /// (the ratio always makes one bucket here: larger counts are refused by the directive).
+    pub buckets_ratio: Option<i64>,
+}
+
+/// `sysconf(_SC_NPROCESSORS_ONLN)`, at least 1: what `ap_duplicate_listeners` divides.
+pub fn online_cores() -> i64 {
+    use nix::unistd::{SysconfVar, sysconf};
+    sysconf(SysconfVar::_NPROCESSORS_ONLN)
+        .ok()
+        .flatten()
+        .map_or(1, |n| i64::from(n).max(1))
 }
 
 /// Seconds of `TCP_DEFER_ACCEPT` (Apache's `ListenTCPDeferAccept` default).
@@ -53,6 +65,7 @@ impl ListenOptions {
         ListenOptions {
             backlog: cfg.listen_backlog,
             defer_accept: cfg.accept_filter_http,
+            buckets_ratio: cfg.mpm.listen_cores_buckets_ratio,
         }
     }
 }
@@ -74,7 +87,7 @@ pub fn open_listeners(
             .map(|i| old.swap_remove(i));
         let l = match reused {
             Some(l) => l,
-            None => match bind(spec, opts.backlog) {
+            None => match bind(spec, opts.backlog, opts.buckets_ratio.is_some()) {
                 Ok(l) => l,
                 Err(e) => {
                     log.log(
@@ -116,6 +129,21 @@ pub fn open_listeners(
     Ok(out)
 }
 
+/// `ap_duplicate_listeners`' AH02819 (info), in the error log once it is open at start-up.
+pub fn log_buckets(log: &ErrorLog, opts: ListenOptions) {
+    if let Some(ratio) = opts.buckets_ratio {
+        let cores = online_cores();
+        log.log(
+            "core",
+            Level::Info,
+            format_args!(
+                "AH02819: Using {} listeners bucket(s) based on {cores} online CPU cores and a ratio of {ratio}",
+                (cores / ratio).max(1)
+            ),
+        );
+    }
+}
+
 /// Step 4: `listening on 127.0.0.1:PORT` (notice: always written).
 pub fn log_listening(log: &ErrorLog, l: &Listener) {
     log.log(
@@ -136,9 +164,12 @@ fn no_listeners(log: &ErrorLog) {
     );
 }
 
-fn bind(spec: &ListenSpec, backlog: i32) -> io::Result<Listener> {
+fn bind(spec: &ListenSpec, backlog: i32, reuse_port: bool) -> io::Result<Listener> {
     let s = Socket::new(Domain::for_address(spec.addr), Type::STREAM.cloexec(), None)?;
     s.set_reuse_address(true)?;
+    if reuse_port {
+        s.set_reuse_port(true)?;
+    }
     if spec.addr.is_ipv6() {
         s.set_only_v6(true)?;
     }
@@ -187,6 +218,7 @@ mod tests {
     const OPTS: ListenOptions = ListenOptions {
         backlog: 16,
         defer_accept: true,
+        buckets_ratio: None,
     };
 
     fn spec(s: &str) -> ListenSpec {

@@ -213,6 +213,7 @@ pub fn open_logs(
     for l in &listeners {
         crate::listen::log_listening(&log, l);
     }
+    crate::listen::log_buckets(&log, ListenOptions::of(cfg));
     // mod_log_config's open_logs hook: every piped access logger starts now, before any child
     // (an event child opens its access logs itself, from the write ends it inherits).
     if let Err(e) = crate::log::open_piped_logs(cfg) {

@@ -71,15 +71,35 @@ fn config_listen_backlog_and_buckets() {
     assert_eq!(err("ListenBacklog 0"), "ListenBacklog must be > 0");
     assert_eq!(err("ListenBacklog x"), "ListenBacklog must be > 0");
     assert_eq!(
-        load("ListenCoresBucketsRatio 2")
-            .mpm
-            .listen_cores_buckets_ratio,
-        Some(2)
-    );
-    assert_eq!(
         err("ListenCoresBucketsRatio 0"),
         "ListenCoresBucketsRatio must be > 0"
     );
+    // One bucket (cores / ratio <= 1) is what mpm-lab serves: accepted, as Apache would.
+    let cores = httpd_core::listen::online_cores();
+    assert_eq!(
+        load(&format!("ListenCoresBucketsRatio {cores}"))
+            .mpm
+            .listen_cores_buckets_ratio,
+        Some(cores)
+    );
+    assert_eq!(
+        load(&format!("ListenCoresBucketsRatio {}", cores + 1))
+            .mpm
+            .listen_cores_buckets_ratio,
+        Some(cores + 1)
+    );
+    // More than one bucket would be accepted and ignored: refused, saying why and what works.
+    if cores >= 2 {
+        let e = err(&format!("ListenCoresBucketsRatio {}", cores / 2));
+        assert!(
+            e.starts_with(&format!(
+                "ListenCoresBucketsRatio {} would make {} listeners buckets from this machine's {cores} online CPU cores",
+                cores / 2,
+                cores / (cores / 2)
+            )) && e.contains(&format!("use a ratio of {cores} or more")),
+            "{e}"
+        );
+    }
 }
 
 #[test]

@@ -64,3 +64,43 @@ fn children_blocked_in_accept_stop_promptly(mpm: Mpm) {
     assert!(took < Duration::from_secs(5), "graceful stop took {took:?}");
 }
 for_each_mpm!(children_blocked_in_accept_stop_promptly);
+
+/// `ListenCoresBucketsRatio` equal to the online core count makes one listeners bucket, which
+/// is what our servers serve: the server starts, logs AH02819 at info as `ap_duplicate_listeners`
+/// does, and its socket carries `SO_REUSEPORT` as `make_sock` sets it. The kernel lets a second
+/// socket bind the same port only when both have the option, so that bind is the probe; on a
+/// server without the directive the same bind fails (EADDRINUSE).
+fn one_listeners_bucket_sets_so_reuseport(mpm: Mpm) {
+    use nix::sys::socket::{
+        AddressFamily, SockFlag, SockType, SockaddrIn, bind, setsockopt, socket, sockopt,
+    };
+    let probe = |s: &Server| {
+        let fd = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .unwrap();
+        setsockopt(&fd, sockopt::ReusePort, &true).unwrap();
+        let std::net::SocketAddr::V4(a) = s.addr() else {
+            unreachable!("the harness listens on 127.0.0.1")
+        };
+        bind(std::os::fd::AsRawFd::as_raw_fd(&fd), &SockaddrIn::from(a))
+    };
+    let cores = httpd_core::listen::online_cores();
+    let s = ServerTest::new(mpm)
+        .directive(&format!("ListenCoresBucketsRatio {cores}"))
+        .directive("LogLevel info")
+        .start();
+    let line = format!(
+        "AH02819: Using 1 listeners bucket(s) based on {cores} online CPU cores and a ratio of {cores}"
+    );
+    assert_eq!(s.log_lines(&line).len(), 1, "{}", s.error_log());
+    assert_eq!(probe(&s), Ok(()), "SO_REUSEPORT on the server's socket");
+    assert_eq!(http::get(s.addr(), "/index.html").unwrap().status, 200);
+    drop(s);
+    let plain = ServerTest::new(mpm).start();
+    assert_eq!(probe(&plain), Err(nix::errno::Errno::EADDRINUSE));
+}
+for_each_mpm!(one_listeners_bucket_sets_so_reuseport);

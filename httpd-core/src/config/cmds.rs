@@ -48,11 +48,23 @@ pub fn set_accept_filter(w: &mut Walker<'_>, a: &[String]) -> R {
     Ok(())
 }
 
-/// `listen.c: ap_set_listencbratio`.
+/// `listen.c: ap_set_listencbratio`, then the count `ap_duplicate_listeners` makes of it:
+/// `online cores / ratio` listener buckets. mpm-lab serves a single bucket (no duplicated
+/// `SO_REUSEPORT` sockets, one pipe of death), so a ratio that would make more is refused here
+/// rather than accepted and ignored; one that makes exactly one behaves as Apache's does.
 pub fn set_listen_cbratio(w: &mut Walker<'_>, a: &[String]) -> R {
     let b = atoi(&a[0]);
     if b < 1 {
         return Err("ListenCoresBucketsRatio must be > 0".into());
+    }
+    let cores = crate::listen::online_cores();
+    if cores / b > 1 {
+        return Err(format!(
+            "ListenCoresBucketsRatio {b} would make {} listeners buckets from this machine's \
+             {cores} online CPU cores, and mpm-lab has a single listeners bucket: use a ratio \
+             of {cores} or more, or leave the directive out (one bucket, as Apache's default)",
+            cores / b
+        ));
     }
     w.cfg.mpm.listen_cores_buckets_ratio = Some(b);
     Ok(())
