@@ -54,7 +54,7 @@ pub fn online_cores() -> i64 {
     sysconf(SysconfVar::_NPROCESSORS_ONLN)
         .ok()
         .flatten()
-        .map_or(1, |n| i64::from(n).max(1))
+        .map_or(1, |n| n.max(1))
 }
 
 /// Seconds of `TCP_DEFER_ACCEPT` (Apache's `ListenTCPDeferAccept` default).
