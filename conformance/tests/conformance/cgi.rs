@@ -61,6 +61,17 @@ const SCRIPTS: &[(&str, &str)] = &[
         "sleep.cgi",
         "#!/bin/sh\nsleep \"${QUERY_STRING:-1}\"\nprintf 'Content-Type: text/plain\\n\\nslept\\n'\n",
     ),
+    // A header block that fails (a line with no colon), after reading its whole body.
+    (
+        "bad.cgi",
+        "#!/bin/sh\ncat > /dev/null\nprintf 'This is not a header\\n\\nbody text\\n'\n",
+    ),
+    // Headers that end with the output, before their empty line.
+    ("short.cgi", "#!/bin/sh\nprintf 'X-A: 1\\n'\n"),
+    (
+        "badstatus.cgi",
+        "#!/bin/sh\nprintf 'Status: 2000\\nContent-Type: text/plain\\n\\nmine\\n'\n",
+    ),
 ];
 
 fn server(mpm: Mpm, extra: &[&str]) -> conformance::Server {
@@ -400,7 +411,7 @@ fn cgi_debian_serve_cgi_bin_conf_loads_unchanged(mpm: Mpm) {
     let line = s.wait_for_log("AH02811", Duration::from_secs(5));
     assert!(
         line.contains(
-            "script not found or unable to stat: /usr/lib/cgi-bin/no-such-script-mpm-lab"
+            "AH02811: stderr from /usr/lib/cgi-bin/no-such-script-mpm-lab: script not found or unable to stat"
         ),
         "{line}"
     );
@@ -557,13 +568,75 @@ fn cgid_daemon_is_reforked_and_scriptlog_records(mpm: Mpm) {
     };
     assert_ne!(new, daemon);
     assert_eq!(s.get("/cgi-bin/err.cgi").status, 200);
+    // `log_scripterror`'s entry for the stderr line: the request, the status, `%error`.
     let log = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/script.log")).unwrap();
+    let file = s.dir().join("htdocs/cgi-bin/err.cgi");
     assert!(
-        log.contains("stderr from") && log.contains("something went wrong"),
+        log.contains(&format!(
+            "] GET /cgi-bin/err.cgi HTTP/1.1\n%% 200 {}\n%error\nsomething went wrong\n",
+            file.display()
+        )),
         "{log}"
     );
 }
 for_each_mpm!(cgid_daemon_is_reforked_and_scriptlog_records);
+
+/// The header block fails as it does in Apache 2.4.71 (compared side by side: status, body,
+/// the error-log line and ScriptLog): a line with no colon, headers cut short by the end of the
+/// output, and a `Status:` outside 100–599, which Apache answers 500 with the script's own body.
+/// ScriptLog's `log_script` entry holds the request's fields, the first `ScriptLogBuffer`
+/// bytes of a POST body, the offending line and the rest of stdout.
+fn cgi_failed_header_block_is_logged_as_apache_does(mpm: Mpm) {
+    let s = server(
+        mpm,
+        &[
+            "ScriptAlias /cgi-bin/ \"@DIR@/htdocs/cgi-bin/\"",
+            "ScriptLog htdocs/cgi-bin/script.log",
+            "ScriptLogBuffer 10",
+        ],
+    );
+    let r = s
+        .raw(b"POST /cgi-bin/bad.cgi?a=1 HTTP/1.1\r\nHost: x\r\nX-Test: yes\r\nContent-Length: 20\r\nConnection: close\r\n\r\n0123456789abcdefghij")
+        .response();
+    assert_eq!(r.status, 500);
+    s.wait_for_log(
+        "malformed header from script 'bad.cgi': Bad header: This is not a header",
+        Duration::from_secs(5),
+    );
+    assert_eq!(s.get("/cgi-bin/short.cgi").status, 500);
+    s.wait_for_log(
+        "Premature end of script headers: short.cgi",
+        Duration::from_secs(5),
+    );
+    let r = s.get("/cgi-bin/badstatus.cgi");
+    assert_eq!((r.status, r.text().as_str()), (500, "mine\n"));
+    s.wait_for_log(
+        "Invalid status line from script 'badstatus.cgi': 2000",
+        Duration::from_secs(5),
+    );
+    let log = std::fs::read_to_string(s.dir().join("htdocs/cgi-bin/script.log")).unwrap();
+    let bad = s.dir().join("htdocs/cgi-bin/bad.cgi");
+    // The rest of stdout comes in pieces as it was read, each followed by a newline.
+    let head = format!(
+        "] POST /cgi-bin/bad.cgi?a=1 HTTP/1.1\n%% 500 {}\n%request\nHost: x\nX-Test: yes\nContent-Length: 20\nConnection: close\n\n0123456789\n%response\nThis is not a header\n%stdout\n",
+        bad.display()
+    );
+    assert!(log.contains(&head), "{log}");
+    assert!(log.contains("body text\n"), "{log}");
+    let short = s.dir().join("htdocs/cgi-bin/short.cgi");
+    assert!(
+        log.contains(&format!(
+            "] GET /cgi-bin/short.cgi HTTP/1.1\n%% 500 {}\n%request\n",
+            short.display()
+        )),
+        "{log}"
+    );
+    assert!(
+        !log.contains("badstatus"),
+        "no entry for an invalid Status: {log}"
+    );
+}
+for_each_mpm!(cgi_failed_header_block_is_logged_as_apache_does);
 
 /// The cgid daemon: the parent of the scripts, as env.cgi reports it.
 fn cgid_daemon(s: &conformance::Server) -> Option<i32> {

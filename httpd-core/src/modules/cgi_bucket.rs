@@ -39,6 +39,10 @@ pub struct Reporter {
     /// The script's file, as Apache's messages name it.
     pub file: String,
     pub cgi: std::sync::Arc<crate::config::ServerConfig>,
+    /// The request as ScriptLog writes it; `None` when ScriptLog is off.
+    pub scriptlog: Option<super::cgi_scriptlog::LogRequest>,
+    /// `r->status` for ScriptLog's stderr entries: 200 until the script's status is known.
+    pub status: u16,
 }
 
 impl Reporter {
@@ -56,7 +60,9 @@ impl Reporter {
             self.module,
             &format!("AH01215: stderr from {}: {line}", self.file),
         );
-        super::cgi_script::script_log(&self.cgi.cgi, &format!("stderr from {}: {line}", self.file));
+        if let Some(req) = &self.scriptlog {
+            super::cgi_scriptlog::error(&self.cgi.cgi, req, self.status, line);
+        }
     }
 }
 
@@ -83,6 +89,9 @@ pub struct CgiBucket {
     /// `Timeout` (`CGIDScriptTimeout` for mod_cgid) in poll's milliseconds.
     wait_ms: u16,
     report: Reporter,
+    /// The first `ScriptLogBuffer` bytes of the request body, kept only when ScriptLog is on
+    /// (`cgi_handle_request`'s `dbuf`).
+    logged_body: Vec<u8>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -106,7 +115,38 @@ impl CgiBucket {
             err_open: true,
             wait_ms: u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX),
             report,
+            logged_body: Vec::new(),
         }
+    }
+
+    /// The request's status from here on, for ScriptLog's stderr entries.
+    pub fn set_status(&mut self, status: u16) {
+        self.report.status = status;
+    }
+
+    /// What ScriptLog's `log_script` needs once the header block has failed: the first
+    /// `ScriptLogBuffer` bytes of the body, the rest of stdout as it is read (each wait up to
+    /// Timeout; complete stderr lines meanwhile go to the logs as usual), and the unfinished
+    /// stderr line left at the end. Without ScriptLog nothing is read (the bucket's drop ends
+    /// the script).
+    pub fn rest_for_log(&mut self, with_stdout: bool) -> (Vec<u8>, Vec<Vec<u8>>, Vec<u8>) {
+        let mut pieces = Vec::new();
+        if self.report.scriptlog.is_none() {
+            return (Vec::new(), pieces, Vec::new());
+        }
+        if with_stdout {
+            loop {
+                if !self.out.is_empty() {
+                    pieces.push(std::mem::take(&mut self.out));
+                }
+                if !self.out_open || self.turn(None, self.wait_ms) == Turn::TimedOut {
+                    break;
+                }
+            }
+            while self.err_open && self.turn(None, self.wait_ms) != Turn::TimedOut {}
+        }
+        let body = std::mem::take(&mut self.logged_body);
+        (body, pieces, std::mem::take(&mut self.err))
     }
 
     /// The script's pid (its process group).
@@ -118,7 +158,16 @@ impl CgiBucket {
     pub fn feed(&mut self, x: &mut Exchange<'_>) -> Result<(), crate::http::body::BodyError> {
         let mut stdin = self.script.stdin.take();
         let wait = self.wait_ms;
+        let keep = if self.report.scriptlog.is_some() {
+            usize::try_from(self.report.cgi.cgi.script_log_buffer).unwrap_or(usize::MAX)
+        } else {
+            0
+        };
         let r = x.body.stream_to(&mut |mut piece| {
+            if self.logged_body.len() < keep {
+                let n = piece.len().min(keep - self.logged_body.len());
+                self.logged_body.extend_from_slice(&piece[..n]);
+            }
             while let Some(w) = &mut stdin
                 && !piece.is_empty()
             {
@@ -252,7 +301,6 @@ impl CgiBucket {
                 self.report.file
             );
             self.report.line(Level::Warn, "cgi", &msg);
-            super::cgi_script::script_log(&self.report.cgi.cgi, &msg);
         }
     }
 }

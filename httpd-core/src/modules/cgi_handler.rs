@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::cgi_bucket::{CgiBucket, Head, Reporter};
 use super::cgi_script::{self as cs, EnvInput, Parsed, ScriptCommand, check, environment};
+use super::cgi_scriptlog as scriptlog;
 use crate::http::handler::{Exchange, handle};
 use crate::http::streamed::{Piece, Stream, take_ready};
 use crate::log::Level;
@@ -54,15 +55,24 @@ pub fn run(
         "cgi"
     };
     let (file, path_info) = cs::split_path_info(path);
+    let scriptlog = cfg
+        .cgi
+        .script_log
+        .is_some()
+        .then(|| scriptlog::LogRequest::of(x, url_path, &file));
     // 1. ExecCGI, existence, directory
     if let Err(r) = check(
         &file,
         options & crate::config::options::OPT_EXECCGI != 0,
         aliased,
     ) {
-        let (status, msg) = cs::refusal(&r, &file);
+        // `log_scripterror`: the error log's line, then ScriptLog's `%error` entry.
+        let (status, code, text) = cs::refusal(&r);
+        let msg = format!("{code}: stderr from {}: {text}", file.display());
         cs::log(x, module, Level::Error, &msg);
-        cs::script_log(&cfg.cgi, &msg);
+        if let Some(req) = &scriptlog {
+            scriptlog::error(&cfg.cgi, req, status, text);
+        }
         return x.error(status, None);
     }
     let script_name = url_path
@@ -117,7 +127,10 @@ pub fn run(
                 crate::config::parse::io_text(e)
             );
             cs::log(x, module, Level::Error, &msg);
-            cs::script_log(&cfg.cgi, &msg);
+            if let (SpawnError::Unreachable(_), Some(req)) = (&failure, &scriptlog) {
+                let text = "unable to connect to cgi daemon after multiple tries";
+                scriptlog::error(&cfg.cgi, req, status, text);
+            }
             return x.error(status, None);
         }
     };
@@ -133,6 +146,8 @@ pub fn run(
         module,
         file: file.display().to_string(),
         cgi: cfg.clone(),
+        scriptlog: scriptlog.clone(),
+        status: 200,
     };
     let mut bucket = CgiBucket::new(script, timeout, report);
     if let Err(e) = bucket.feed(x) {
@@ -163,7 +178,6 @@ pub fn run(
         Head::Block(h) => (h, false),
         Head::Ended(all) => (all, true),
         Head::TimedOut(_) => {
-            drop(bucket);
             // mod_cgi's read loop logs AH01220; mod_cgid's only the "timed out" line below
             // (as Apache 2.4.71 does, checked with the reference apache.sh).
             if module == "cgi" {
@@ -172,19 +186,47 @@ pub fn run(
                     file.display()
                 );
                 cs::log(x, module, Level::Warn, &msg);
-                cs::script_log(&cfg.cgi, &msg);
             }
             let msg = format!("Script timed out before returning headers: {name}");
             cs::log(x, module, Level::Error, &msg);
+            // `log_script` with the output thrown away (the brigade is cleaned first).
+            if let Some(req) = &scriptlog {
+                let (body, _, stderr) = bucket.rest_for_log(false);
+                let d = scriptlog::Dump {
+                    status: 504,
+                    body: &body,
+                    line: "",
+                    stdout: &[],
+                    stderr: &stderr,
+                };
+                scriptlog::dump(&cfg.cgi, req, &d);
+            }
+            drop(bucket);
             return x.error(504, None);
         }
     };
-    let parsed = cs::parse_output(&head, &name);
+    let parsed = cs::parse_output(&head, &name, &mut |msg| {
+        cs::log(x, module, Level::Error, msg);
+    });
+    if let Parsed::Answer { status, .. } = &parsed {
+        bucket.set_status(*status);
+    }
     match parsed {
-        Parsed::Malformed(msg) => {
+        Parsed::Malformed(m) => {
+            cs::log(x, module, Level::Error, &m.log);
+            if let Some(req) = &scriptlog {
+                let (body, mut stdout, stderr) = bucket.rest_for_log(true);
+                stdout.insert(0, head[m.rest_at..].to_vec());
+                let d = scriptlog::Dump {
+                    status: 500,
+                    body: &body,
+                    line: &m.line,
+                    stdout: &stdout,
+                    stderr: &stderr,
+                };
+                scriptlog::dump(&cfg.cgi, req, &d);
+            }
             drop(bucket);
-            cs::log(x, module, Level::Error, &msg);
-            cs::script_log(&cfg.cgi, &msg);
             x.error(500, None)
         }
         Parsed::LocalRedirect(loc) => {

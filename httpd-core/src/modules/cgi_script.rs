@@ -33,7 +33,6 @@
 //! and response dumps Apache adds.
 
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -48,8 +47,8 @@ pub struct CgiConfig {
     pub script_log: Option<PathBuf>,
     /// `ScriptLogLength` (default 10385760, `DEFAULT_LOGBYTES`).
     pub script_log_length: u64,
-    /// `ScriptLogBuffer` (default 1024, `DEFAULT_BUFBYTES`): how much of a POST body ScriptLog
-    /// would record (accepted; mpm-lab logs no body dumps).
+    /// `ScriptLogBuffer` (default 1024, `DEFAULT_BUFBYTES`): how much of a POST or PUT body
+    /// ScriptLog records when the script's header block fails.
     pub script_log_buffer: u64,
     /// `ScriptSock` as written (default `cgisock`, under DefaultRuntimeDir, `.PID` appended).
     pub script_sock: Option<String>,
@@ -229,52 +228,98 @@ pub enum Parsed {
     },
     /// `Location: /local` without `Status:`: serve this path instead (GET).
     LocalRedirect(String),
-    /// 500 with this log message.
-    Malformed(String),
+    /// The header block failed: 500.
+    Malformed(Malformed),
 }
 
-/// Step 5: parse `out` (the script's whole output). `name` is the script's file name.
-pub fn parse_output(out: &[u8], name: &str) -> Parsed {
-    let Some(body_start) = super::cgi_bucket::header_end(out) else {
-        return Parsed::Malformed(format!("End of script output before headers: {name}"));
+/// A failed header block (`ap_scan_script_header_err_core_ex` returning 500).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The error-log message.
+    pub log: String,
+    /// The line the scan stopped at (ScriptLog's `sbuf`): the bad header, or a last line the
+    /// output ended in without its newline; empty when there is none.
+    pub line: String,
+    /// Where the output after that line starts (the rest is ScriptLog's `%stdout`).
+    pub rest_at: usize,
+}
+
+/// C's `atoi`, as `Status:` is read: leading blanks, a sign, the digits; 0 when none.
+fn atoi(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
     };
-    let head_end = body_start
-        - if out[..body_start].ends_with(b"\r\n\r\n") {
-            4
-        } else {
-            2
-        };
-    let head = String::from_utf8_lossy(&out[..head_end]);
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, d| {
+            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+        });
+    if neg { -n } else { n }
+}
+
+/// Step 5: parse `out` (the script's output up to and including its header block, or all of
+/// it) line by line as `ap_scan_script_header_err_core_ex` does. `name` is the script's file
+/// name. An invalid `Status:` (outside 100–599, read as `atoi` reads it) is logged through
+/// `invalid_status` and answered 500 with the script's fields and body, as Apache does.
+pub fn parse_output(out: &[u8], name: &str, invalid_status: &mut dyn FnMut(&str)) -> Parsed {
     let mut status = None;
     let mut location = None;
     let mut content_type = None;
     let mut headers = Vec::new();
-    for line in head.lines() {
-        let line = line.trim_end_matches('\r');
+    let mut pos = 0;
+    let mut first_header = true;
+    let body_start = loop {
+        let Some(nl) = out[pos..].iter().position(|&b| b == b'\n') else {
+            let msg = if first_header {
+                "End of script output before headers"
+            } else {
+                "Premature end of script headers"
+            };
+            return Parsed::Malformed(Malformed {
+                log: format!("{msg}: {name}"),
+                line: String::from_utf8_lossy(&out[pos..]).into_owned(),
+                rest_at: out.len(),
+            });
+        };
+        let next = pos + nl + 1;
+        let raw = &out[pos..pos + nl];
+        let line = String::from_utf8_lossy(raw.strip_suffix(b"\r").unwrap_or(raw)).into_owned();
+        if line.is_empty() {
+            break next;
+        }
         let Some((n, v)) = line.split_once(':') else {
             let bad: String = line.chars().take(30).collect();
-            return Parsed::Malformed(format!(
-                "malformed header from script '{name}': Bad header: {bad}"
-            ));
+            return Parsed::Malformed(Malformed {
+                log: format!("malformed header from script '{name}': Bad header: {bad}"),
+                line,
+                rest_at: next,
+            });
         };
         let v = v.trim().to_string();
         match n.to_ascii_lowercase().as_str() {
-            "status" => match v.get(..3).and_then(|c| c.parse::<u16>().ok()) {
-                Some(c) if (100..600).contains(&c) => status = Some(c),
-                _ => {
+            "status" => {
+                let code = atoi(&v);
+                if (100..600).contains(&code) {
+                    status = Some(code as u16);
+                } else {
                     let bad: String = v.chars().take(30).collect();
-                    return Parsed::Malformed(format!(
-                        "Invalid status line from script '{name}': {bad}"
-                    ));
+                    invalid_status(&format!("Invalid status line from script '{name}': {bad}"));
+                    status = Some(500);
                 }
-            },
+            }
             "location" => location = Some(v),
             "content-type" => content_type = Some(v),
             // Framing is ours to decide.
             "content-length" | "transfer-encoding" | "connection" | "date" | "server" => {}
             _ => headers.push((n.to_string(), v)),
         }
-    }
+        first_header = false;
+        pos = next;
+    };
     if let Some(loc) = &location {
         if status.is_none() && loc.starts_with('/') {
             return Parsed::LocalRedirect(loc.clone());
@@ -296,21 +341,6 @@ pub fn kill_script(pid: i32) {
         nix::unistd::Pid::from_raw(pid),
         nix::sys::signal::Signal::SIGKILL,
     );
-}
-
-/// Append to ScriptLog (`log_scripterror`), unless it is off or longer than ScriptLogLength.
-pub fn script_log(cfg: &CgiConfig, line: &str) {
-    let Some(path) = &cfg.script_log else { return };
-    if std::fs::metadata(path).is_ok_and(|m| m.len() > cfg.script_log_length) {
-        return;
-    }
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(path)
-    {
-        let _ = writeln!(f, "%% {line}");
-    }
 }
 
 /// Build the final response from step 5 (the local redirect is handled by the caller).
@@ -337,14 +367,14 @@ pub fn into_response(x: &Exchange<'_>, parsed: Parsed, timed_out: bool) -> Respo
     }
 }
 
-/// The log line for a refusal, and its status.
-pub fn refusal(r: &Refusal, file: &Path) -> (u16, String) {
-    let (status, msg) = match r {
-        Refusal::ExecCgiOff => (403, "AH02809: Options ExecCGI is off in this directory"),
-        Refusal::NotFound => (404, "AH02811: script not found or unable to stat"),
-        Refusal::Directory => (403, "AH02812: attempt to invoke directory as script"),
-    };
-    (status, format!("{msg}: {}", file.display()))
+/// A refusal's status, AH code and text (`log_scripterror` logs `CODE: stderr from FILE:
+/// TEXT` and gives ScriptLog the text).
+pub fn refusal(r: &Refusal) -> (u16, &'static str, &'static str) {
+    match r {
+        Refusal::ExecCgiOff => (403, "AH02809", "Options ExecCGI is off in this directory"),
+        Refusal::NotFound => (404, "AH02811", "script not found or unable to stat"),
+        Refusal::Directory => (403, "AH02812", "attempt to invoke directory as script"),
+    }
 }
 
 /// Log at error level for module `module` with the client's address.
@@ -359,9 +389,22 @@ pub fn log(x: &Exchange<'_>, module: &str, level: Level, msg: &str) {
 mod tests {
     use super::*;
 
+    /// `parse_output` with no invalid `Status:` expected.
+    fn parse(out: &[u8], name: &str) -> Parsed {
+        parse_output(out, name, &mut |m| panic!("unexpected: {m}"))
+    }
+
+    fn malformed(log: &str, line: &str, rest_at: usize) -> Parsed {
+        Parsed::Malformed(Malformed {
+            log: log.into(),
+            line: line.into(),
+            rest_at,
+        })
+    }
+
     #[test]
     fn header_block_status_location_and_errors() {
-        let p = parse_output(
+        let p = parse(
             b"Status: 201 Created\nX-A: 1\nContent-Type: text/plain\n\nhi",
             "s",
         );
@@ -375,17 +418,83 @@ mod tests {
             }
         );
         assert_eq!(
-            parse_output(b"Location: /x\r\n\r\n", "s"),
+            parse(b"Location: /x\r\n\r\n", "s"),
             Parsed::LocalRedirect("/x".into())
         );
         assert!(matches!(
-            parse_output(b"Location: http://e/\n\n", "s"),
+            parse(b"Location: http://e/\n\n", "s"),
             Parsed::Answer { status: 302, .. }
         ));
+    }
+
+    /// The failures as Apache 2.4.71 logs them (checked side by side, ScriptLog included): a
+    /// line the output ends in without its newline is not a header yet.
+    #[test]
+    fn failed_header_blocks_say_what_apache_says() {
         assert_eq!(
-            parse_output(b"oops", "s.cgi"),
-            Parsed::Malformed("End of script output before headers: s.cgi".into())
+            parse(b"oops", "s.cgi"),
+            malformed("End of script output before headers: s.cgi", "oops", 4)
         );
+        assert_eq!(
+            parse(b"", "s.cgi"),
+            malformed("End of script output before headers: s.cgi", "", 0)
+        );
+        assert_eq!(
+            parse(b"X-A: 1\n", "s.cgi"),
+            malformed("Premature end of script headers: s.cgi", "", 7)
+        );
+        assert_eq!(
+            parse(b"oops\n\nbody text\n", "s.cgi"),
+            malformed(
+                "malformed header from script 's.cgi': Bad header: oops",
+                "oops",
+                5
+            )
+        );
+        let long = format!("{}\n\n", "x".repeat(40));
+        assert_eq!(
+            parse(long.as_bytes(), "s.cgi"),
+            malformed(
+                &format!(
+                    "malformed header from script 's.cgi': Bad header: {}",
+                    "x".repeat(30)
+                ),
+                &"x".repeat(40),
+                41
+            )
+        );
+    }
+
+    /// `Status:` is read with `atoi`; one outside 100–599 is logged and answered 500 with the
+    /// script's own body.
+    #[test]
+    fn invalid_status_is_logged_and_answered_500() {
+        let mut said = Vec::new();
+        let p = parse_output(b"Status: 99\nX-A: 1\n\nbody", "s.cgi", &mut |m| {
+            said.push(m.to_string())
+        });
+        assert_eq!(
+            p,
+            Parsed::Answer {
+                status: 500,
+                headers: vec![("X-A".into(), "1".into())],
+                content_type: None,
+                body: b"body".to_vec()
+            }
+        );
+        assert_eq!(said, ["Invalid status line from script 's.cgi': 99"]);
+        for (v, code) in [
+            ("404abc", 404),
+            (" 201 Created", 201),
+            ("2000", 500),
+            ("abc", 500),
+        ] {
+            let out = format!("Status: {v}\n\n");
+            match parse_output(out.as_bytes(), "s", &mut |_| ()) {
+                Parsed::Answer { status, .. } => assert_eq!(status, code, "{v}"),
+                other => panic!("{v}: {other:?}"),
+            }
+        }
     }
 
     #[test]

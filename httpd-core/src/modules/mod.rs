@@ -18,6 +18,7 @@
 //! | [`autoindex`] | `modules/generators/mod_autoindex.c` |
 //! | [`cgi_script`] | `server/util_script.c`, `modules/generators/cgi_common.h` |
 //! | [`cgi`] | `modules/generators/mod_cgi.c` |
+//! | [`cgi_scriptlog`] | `modules/generators/cgi_common.h: log_scripterror`, `mod_cgi.c: log_script` |
 //! | [`cgid`] | `modules/generators/mod_cgid.c` |
 //! | [`mime`] | `modules/http/mod_mime.c` (per-directory mappings; built in) |
 //! | [`negotiation`], [`negotiation_accept`], [`negotiation_quality`], [`negotiation_map`] | `modules/mappers/mod_negotiation.c` |
@@ -35,6 +36,7 @@ pub mod cgi;
 pub mod cgi_bucket;
 pub mod cgi_handler;
 pub mod cgi_script;
+pub mod cgi_scriptlog;
 pub mod cgid;
 pub mod deflate;
 pub mod env;
