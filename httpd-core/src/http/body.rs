@@ -166,8 +166,16 @@ impl BodyReader {
                 ));
             }
             self.read_exact(input, stream, size, out)?;
-            // The chunk data must be followed by exactly CRLF.
-            let crlf = input.read_line(stream, 2).map_err(chunk_line_error)?;
+            // The chunk data must be followed by exactly CRLF: anything else there is a
+            // syntax error (400), however long (not the 413 of an overlong size line).
+            let crlf = input.read_line(stream, 2).map_err(|e| match e {
+                LineError::TooLong(_) => BodyError::new(
+                    400,
+                    Level::Info,
+                    "AH01590: Error reading/parsing chunk ".into(),
+                ),
+                e => chunk_line_error(e),
+            })?;
             if !crlf.is_empty() {
                 return Err(BodyError::new(
                     400,

@@ -484,7 +484,9 @@ impl Connection {
         // connection closes (Apache: `ap_discard_request_body`); an `Expect: 100-continue`
         // that never got its 100 closes it in any case (`ap_set_keepalive`). Otherwise it is
         // read now, as `ap_finalize_request_protocol` does: an error page is still buffered
-        // then, so a malformed body turns it into the body's own error (a 301 becomes a 400).
+        // then, so a malformed body turns it into the body's own error (a 301 becomes a 400),
+        // sent as `ap_die` sends a second error: the canned page, "Additionally, a 301 Moved
+        // Permanently error was encountered …", no Content-Length (the error bucket's path).
         let mut body_log = None;
         if !body.consumed && body.has_body() {
             if body.expecting_100 || status_drops_connection(resp.status) {
@@ -498,7 +500,10 @@ impl Connection {
                         admin: cfg.server_admin.as_deref().unwrap_or(DEFAULT_ADMIN),
                         ..Default::default()
                     };
+                    let first = resp.status;
                     resp = Response::error(e.status, &cx);
+                    super::error_document::additionally(&mut resp, first);
+                    resp.close_delimited = true;
                 }
                 resp.close = true;
             }

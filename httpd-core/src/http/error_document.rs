@@ -107,17 +107,24 @@ pub fn apply(x: &mut Exchange<'_>, mut r: Response, dir: &Section) -> Response {
     // ap_die's "Additionally": the canned page with the second failure appended. Debian's
     // apache2 names the original status there (checked: a 403 whose ErrorDocument is missing
     // says "Additionally, a 403 Forbidden"), so we do too.
+    let status = r.status;
+    additionally(&mut r, status);
+    r
+}
+
+/// `ap_send_error_response(r, recursive_error)`: the canned page `r` gets the paragraph that
+/// names `recursive` (the status whose page could not be sent).
+pub(crate) fn additionally(r: &mut Response, recursive: u16) {
     let extra = format!(
         "<p>Additionally, a {} {}\nerror was encountered while trying to use an ErrorDocument to handle the request.</p>\n",
-        r.status,
-        reason(r.status)
+        recursive,
+        reason(recursive)
     );
     if let Some(Chunk::Bytes(page)) = r.body.first_mut()
         && let Some(at) = find(page, b"</body></html>")
     {
         page.splice(at..at, extra.into_bytes());
     }
-    r
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

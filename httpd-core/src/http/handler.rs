@@ -211,10 +211,16 @@ impl Exchange<'_> {
     }
 
     pub(super) fn body_error(&self, e: BodyError) -> Response {
+        let mut r = self.error(e.status, None);
         if let Some((level, msg)) = &e.log {
             self.log("http", *level, format_args!("{msg}"));
+            // A body that cannot be read (bad chunk, too large) is `bail_out_on_error` in
+            // Apache: the error reaches the output filters as an error bucket, and the page
+            // goes out without a Content-Length, ended by the close (checked side by side).
+            r.close = true;
+            r.close_delimited = true;
         }
-        self.error(e.status, None)
+        r
     }
 
     /// `ap_get_server_name` and `ap_get_server_port`: with UseCanonicalName On the server's
@@ -948,7 +954,33 @@ fn trace(x: &mut Exchange<'_>) -> Response {
     if !x.server.inner.config.trace_enable {
         return x.error(405, Some("TRACE denied by server configuration"));
     }
+    // `ap_setup_client_block(r, REQUEST_NO_BODY)`: a Transfer-Encoding other than exactly
+    // `chunked` is not implemented there (AH01592; the default handler's body reader would
+    // accept `gzip, chunked`), and any body is refused (AH01595).
+    if let Some(tenc) = x.req.headers.get("Transfer-Encoding")
+        && !tenc.eq_ignore_ascii_case("chunked")
+    {
+        x.log(
+            "http",
+            crate::log::Level::Info,
+            format_args!("AH01592: Unknown Transfer-Encoding {tenc}"),
+        );
+        let mut r = x.error(501, None);
+        // `make_allow`: the methods the handler allowed (none yet), and TRACE when enabled.
+        for h in r.headers.iter_mut().filter(|(n, _)| *n == "Allow") {
+            h.1 = "TRACE".into();
+        }
+        return r;
+    }
     if x.body.has_body() {
+        x.log(
+            "http",
+            crate::log::Level::Info,
+            format_args!(
+                "AH01595: TRACE with body is not allowed for {}",
+                x.req.line.path
+            ),
+        );
         return x.error(413, Some("TRACE with a request body is not allowed"));
     }
     let mut echo = format!("{}\r\n", x.req.the_request);
