@@ -4,7 +4,7 @@
 //! `ap_send_http_options`) and the error page when one of them fails (`ap_die`).
 //!
 //! The order is Apache's (0. an `Expect` other than `100-continue` is a 417 before all):
-//! 1. `OPTIONS *` is answered with `Allow`.
+//! 1. `OPTIONS *` is answered 200 with no `Allow` (as Apache 2.4.71: the server has no method list).
 //! 2. The URL path is normalised and unescaped (400/404 on failure).
 //! 3. TRACE is answered before any file mapping (a `map_to_storage` hook in Apache, which
 //!    runs after the path checks of `ap_process_request_internal`).
@@ -355,9 +355,9 @@ fn route(
         if let Err(e) = x.body.discard() {
             return x.body_error(e);
         }
-        let mut r = Response::new(200);
-        r.headers.push(("Allow", x.allow()));
-        return r;
+        // No Allow: the server as a whole has no method list to give (Apache 2.4.71 sends
+        // none for `*`, checked side by side; a path's OPTIONS gets one).
+        return Response::new(200);
     }
     // 2. normalise, unescape
     let url = match normalize_path(&x.req.line.path).and_then(|p| unescape_path(&p).map(|b| (p, b)))
