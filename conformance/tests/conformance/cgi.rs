@@ -68,6 +68,15 @@ const SCRIPTS: &[(&str, &str)] = &[
     ),
     // Headers that end with the output, before their empty line.
     ("short.cgi", "#!/bin/sh\nprintf 'X-A: 1\\n'\n"),
+    // Fields as Apache reads them: merged, cookies apart, trailing blanks kept, a date.
+    (
+        "fields.cgi",
+        "#!/bin/sh\nprintf 'Set-Cookie: a=1\\nX-Dup: 1\\nSet-Cookie: b=2\\nX-Dup: 2\\nX-Sp:    lots   \\nLast-Modified: Tue, 01 Dec 2026 10:00:00 GMT\\nETag: \"v1\"\\nContent-Type: Text/Plain\\n\\nfields\\n'\n",
+    ),
+    (
+        "reason.cgi",
+        "#!/bin/sh\nprintf 'Status: 404 Gone Fishing\\nContent-Type: text/plain\\n\\nnope\\n'\n",
+    ),
     (
         "badstatus.cgi",
         "#!/bin/sh\nprintf 'Status: 2000\\nContent-Type: text/plain\\n\\nmine\\n'\n",
@@ -725,3 +734,59 @@ fn cgid_daemon_is_replaced_on_restarts_worker() {
 fn cgid_daemon_is_replaced_on_restarts_event() {
     cgid_daemon_is_replaced_on_restarts(Mpm::Event);
 }
+
+/// A script's header block read as Apache 2.4.71 reads it (each answer compared side by side
+/// with Apache's on the same scripts): fields of one name merged and cookies kept apart, the
+/// script's own reason phrase, preconditions checked against its ETag and Last-Modified when it
+/// sent no `Status:` (304, or a 412 page that keeps its fields), and no Content-Length on HEAD.
+fn cgi_header_block_is_read_as_apache_reads_it(mpm: Mpm) {
+    let s = cgi_server(mpm);
+    let get = |path: &str, extra: &str| {
+        s.raw(
+            format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .response()
+    };
+    let r = get("/cgi-bin/fields.cgi", "");
+    assert_eq!((r.status, r.text().as_str()), (200, "fields\n"));
+    assert_eq!(r.header("X-Dup"), Some("1, 2"));
+    assert_eq!(r.header("Content-Type"), Some("text/plain"));
+    assert_eq!(
+        r.header("Last-Modified"),
+        Some("Tue, 01 Dec 2026 10:00:00 GMT")
+    );
+    let raw = s
+        .raw(b"GET /cgi-bin/fields.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .raw;
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    assert!(
+        raw.contains(
+            "X-Dup: 1, 2\r\nX-Sp: lots   \r\nETag: \"v1\"\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n"
+        ),
+        "{raw}"
+    );
+    let r = get(
+        "/cgi-bin/fields.cgi",
+        "If-Modified-Since: Wed, 02 Dec 2026 10:00:00 GMT\r\n",
+    );
+    assert_eq!((r.status, r.text().as_str()), (304, ""));
+    let r = get("/cgi-bin/fields.cgi", "If-None-Match: \"v1\"\r\n");
+    assert_eq!(r.status, 304);
+    let r = get("/cgi-bin/fields.cgi", "If-Match: \"other\"\r\n");
+    assert_eq!(r.status, 412);
+    assert_eq!(r.header("X-Dup"), Some("1, 2"));
+    assert!(r.text().contains("Precondition Failed"), "{}", r.text());
+    let raw = s
+        .raw(b"GET /cgi-bin/reason.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .raw;
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    assert!(raw.starts_with("HTTP/1.1 404 Gone Fishing\r\n"), "{raw}");
+    let head = s
+        .raw(b"HEAD /cgi-bin/fields.cgi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .raw;
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(!head.contains("Content-Length"), "{head}");
+}
+for_each_mpm!(cgi_header_block_is_read_as_apache_reads_it);

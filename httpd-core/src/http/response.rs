@@ -55,6 +55,9 @@ impl Chunk {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
+    /// A reason phrase of the handler's own (a CGI script's `Status: 404 Gone Fishing`,
+    /// Apache's `r->status_line`), instead of the standard one.
+    pub reason: Option<String>,
     /// Fields after `Date` and `Server`, in Apache's order (`Location`, `Allow`, `Last-Modified`,
     /// `ETag`, `Accept-Ranges`, …). `Content-Length`, `Connection`, `Keep-Alive` and
     /// `Content-Type` are added when the head is written.
@@ -145,6 +148,7 @@ impl Response {
     pub fn new(status: u16) -> Response {
         Response {
             status,
+            reason: None,
             headers: Vec::new(),
             late_headers: Vec::new(),
             script_headers: Vec::new(),
@@ -319,7 +323,11 @@ pub fn write_head(
     head: bool,
     server: &str,
 ) {
-    let _ = write!(out, "HTTP/1.1 {} {}\r\n", resp.status, reason(resp.status));
+    let phrase = resp
+        .reason
+        .as_deref()
+        .unwrap_or_else(|| reason(resp.status));
+    let _ = write!(out, "HTTP/1.1 {} {phrase}\r\n", resp.status);
     let _ = write!(
         out,
         "Date: {}\r\nServer: {}\r\n",

@@ -205,88 +205,112 @@ pub fn run(
             return x.error(504, None);
         }
     };
-    let parsed = cs::parse_output(&head, &name, &mut |msg| {
-        cs::log(x, module, Level::Error, msg);
+    let mut parsed = cs::parse_output(&head, &name, &mut |level, msg| {
+        cs::log(x, module, level, msg);
     });
-    if let Parsed::Answer { status, .. } = &parsed {
-        bucket.set_status(*status);
+    // `ap_scan_script_header_err_core_ex`: without a `Status:`, a GET (or HEAD) is checked
+    // against the script's ETag and Last-Modified (`ap_meets_conditions`).
+    let mut failed = None;
+    if let Parsed::Answer(a) = &mut parsed
+        && !a.status_set
+        && matches!(x.req.line.method.as_str(), "GET" | "HEAD")
+    {
+        let v = crate::http::static_files::Validators {
+            // `r->mtime`, else "now": a script without Last-Modified is never unmodified.
+            mtime: a
+                .last_modified
+                .map_or(x.req.time + std::time::Duration::from_secs(1), |t| {
+                    t.min(x.req.time)
+                }),
+            etag: a.etag().unwrap_or_default().to_string(),
+        };
+        match crate::http::static_files::meets_conditions(x.req, &v) {
+            Some(304) => a.status = 304,
+            Some(code) => failed = Some(code),
+            None => {}
+        }
+    }
+    if let Parsed::Answer(a) = &parsed {
+        bucket.set_status(a.status);
+    }
+    // A failure `log_script` dumps into ScriptLog: the line the scan stopped at and where the
+    // rest of the output starts.
+    let failure = match &parsed {
+        Parsed::Malformed(m) => Some((500, m.line.as_str(), m.rest_at)),
+        _ => failed.map(|code| (code, "", head.len())),
+    };
+    // The script's fields other than Location are `err_headers_out` in Apache: a 412's error
+    // page still carries them.
+    let kept: Vec<(String, String)> = match &parsed {
+        Parsed::Answer(a) if failed.is_some() => a
+            .headers
+            .iter()
+            .filter(|(n, _)| !n.eq_ignore_ascii_case("Location"))
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    if let Some((status, line, rest_at)) = failure {
+        if let Parsed::Malformed(m) = &parsed {
+            cs::log(x, module, Level::Error, &m.log);
+        }
+        if let Some(req) = &scriptlog {
+            let (body, mut stdout, stderr) = bucket.rest_for_log(true);
+            stdout.insert(0, head[rest_at..].to_vec());
+            let d = scriptlog::Dump {
+                status,
+                body: &body,
+                line,
+                stdout: &stdout,
+                stderr: &stderr,
+            };
+            scriptlog::dump(&cfg.cgi, req, &d);
+        }
+        drop(bucket);
+        let mut r = x.error(status, None);
+        r.err_headers.extend(kept);
+        return r;
     }
     match parsed {
-        Parsed::Malformed(m) => {
-            cs::log(x, module, Level::Error, &m.log);
-            if let Some(req) = &scriptlog {
-                let (body, mut stdout, stderr) = bucket.rest_for_log(true);
-                stdout.insert(0, head[m.rest_at..].to_vec());
-                let d = scriptlog::Dump {
-                    status: 500,
-                    body: &body,
-                    line: &m.line,
-                    stdout: &stdout,
-                    stderr: &stderr,
-                };
-                scriptlog::dump(&cfg.cgi, req, &d);
-            }
-            drop(bucket);
-            x.error(500, None)
-        }
+        Parsed::Malformed(_) => x.error(500, None),
         Parsed::LocalRedirect(loc) => {
             // The rest of the output is discarded, its stderr still logged.
             let _ = bucket.read_all();
             drop(bucket);
             internal_redirect(x, &loc, true)
         }
-        Parsed::Answer { .. } if ended => {
+        Parsed::Answer(_) if ended => {
             drop(bucket);
             cs::into_response(x, parsed, false)
         }
-        Parsed::Answer { .. } => body(x, parsed, bucket),
+        Parsed::Answer(a) => body(x, a, bucket),
     }
 }
 
 /// Step 6: the body after the header block, streamed unless the script ends before it pauses.
 fn body(
     x: &Exchange<'_>,
-    parsed: Parsed,
+    mut answer: cs::Answer,
     mut bucket: CgiBucket,
 ) -> crate::http::response::Response {
-    let Parsed::Answer {
-        status,
-        headers,
-        content_type,
-        mut body,
-    } = parsed
-    else {
-        return x.error(500, None);
-    };
     // A HEAD and a bodiless status send no body: the script is read to its end first.
-    let whole = if x.req.is_head() || crate::http::response::status_is_header_only(status) {
+    let whole = if x.req.is_head() || crate::http::response::status_is_header_only(answer.status) {
         bucket.read_all().ok_or(Piece::Failed)
     } else {
-        take_ready(&mut bucket, &mut body).map(|()| Vec::new())
+        take_ready(&mut bucket, &mut answer.body).map(|()| Vec::new())
     };
     let stream = match whole {
         Ok(rest) => {
-            body.extend(rest);
+            answer.body.extend(rest);
             None
         }
         Err(Piece::Pause) => Some(bucket),
         Err(_) => {
             drop(bucket);
-            let answer = Parsed::Answer {
-                status,
-                headers,
-                content_type,
-                body,
-            };
-            return cs::into_response(x, answer, true);
+            return cs::into_response(x, Parsed::Answer(answer), true);
         }
     };
-    let answer = Parsed::Answer {
-        status,
-        headers,
-        content_type,
-        body,
-    };
+    let answer = Parsed::Answer(answer);
     let mut r = cs::into_response(x, answer, false);
     if let Some(bucket) = stream {
         if x.req.line.version.is_1_1_or_later() {

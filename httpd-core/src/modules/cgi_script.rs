@@ -219,17 +219,58 @@ pub fn argv(program: &Path, query: Option<&str>) -> Vec<String> {
 /// Step 5's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {
-    /// A response to send: status, fields, Content-Type, body.
-    Answer {
-        status: u16,
-        headers: Vec<(String, String)>,
-        content_type: Option<String>,
-        body: Vec<u8>,
-    },
+    /// A response to send.
+    Answer(Answer),
     /// `Location: /local` without `Status:`: serve this path instead (GET).
     LocalRedirect(String),
     /// The header block failed: 500.
     Malformed(Malformed),
+}
+
+/// What a script's header block says, read as `ap_scan_script_header_err_core_ex` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Answer {
+    pub status: u16,
+    /// The reason phrase of a valid `Status: NNN reason` (`r->status_line`), sent instead of
+    /// the standard one.
+    pub reason: Option<String>,
+    /// The script sent a `Status:` (`cgi_status` set): then no precondition is evaluated.
+    pub status_set: bool,
+    /// Fields in Apache's order: the others merged by name (`1, 2`), then `Set-Cookie` one by
+    /// one (`err_headers_out`), then `Location` (`headers_out`).
+    pub headers: Vec<(String, String)>,
+    pub content_type: Option<String>,
+    /// A valid `Last-Modified` (`ap_update_mtime`); sent re-formatted, never later than the
+    /// request.
+    pub last_modified: Option<std::time::SystemTime>,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The script's `ETag`, if it sent one.
+    pub fn etag(&self) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("ETag"))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `ap_content_type_tolower`: the media type lowercased up to the parameters.
+fn content_type_tolower(v: &str) -> String {
+    match v.split_once(';') {
+        Some((t, rest)) => format!("{};{rest}", t.to_ascii_lowercase()),
+        None => v.to_ascii_lowercase(),
+    }
+}
+
+/// `validate_status_line`: `NNN` alone gives the standard phrase, `NNN reason` its own.
+fn status_reason(line: &str, status: u16) -> Option<String> {
+    let digits = line.get(..3)?;
+    (digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<u16>().ok() == Some(status)
+        && line.as_bytes().get(3).is_some_and(u8::is_ascii_whitespace))
+    .then(|| line[4..].to_string())
 }
 
 /// A failed header block (`ap_scan_script_header_err_core_ex` returning 500).
@@ -265,11 +306,11 @@ fn atoi(s: &str) -> i64 {
 /// it) line by line as `ap_scan_script_header_err_core_ex` does. `name` is the script's file
 /// name. An invalid `Status:` (outside 100–599, read as `atoi` reads it) is logged through
 /// `invalid_status` and answered 500 with the script's fields and body, as Apache does.
-pub fn parse_output(out: &[u8], name: &str, invalid_status: &mut dyn FnMut(&str)) -> Parsed {
+pub fn parse_output(out: &[u8], name: &str, log: &mut dyn FnMut(Level, &str)) -> Parsed {
+    let mut a = Answer::default();
     let mut status = None;
     let mut location = None;
-    let mut content_type = None;
-    let mut headers = Vec::new();
+    let mut cookies = Vec::new();
     let mut pos = 0;
     let mut first_header = true;
     let body_start = loop {
@@ -299,40 +340,60 @@ pub fn parse_output(out: &[u8], name: &str, invalid_status: &mut dyn FnMut(&str)
                 rest_at: next,
             });
         };
-        let v = v.trim().to_string();
+        // Only leading blanks go: the rest of the value is kept as the script wrote it.
+        let v = v.trim_start().to_string();
         match n.to_ascii_lowercase().as_str() {
             "status" => {
                 let code = atoi(&v);
                 if (100..600).contains(&code) {
                     status = Some(code as u16);
+                    a.reason = status_reason(&v, code as u16);
                 } else {
                     let bad: String = v.chars().take(30).collect();
-                    invalid_status(&format!("Invalid status line from script '{name}': {bad}"));
+                    log(
+                        Level::Error,
+                        &format!("Invalid status line from script '{name}': {bad}"),
+                    );
                     status = Some(500);
                 }
+                a.status_set = true;
             }
             "location" => location = Some(v),
-            "content-type" => content_type = Some(v),
+            "content-type" => a.content_type = Some(content_type_tolower(v.trim_end())),
+            "last-modified" => match httpdate::parse_http_date(&v) {
+                Ok(t) => a.last_modified = Some(t),
+                Err(_) => log(
+                    Level::Info,
+                    &format!("AH10247: Ignored invalid header value: Last-Modified: '{v}'"),
+                ),
+            },
+            "set-cookie" => cookies.push((n.to_string(), v)),
             // Framing is ours to decide.
             "content-length" | "transfer-encoding" | "connection" | "date" | "server" => {}
-            _ => headers.push((n.to_string(), v)),
+            _ => match a
+                .headers
+                .iter_mut()
+                .find(|(h, _)| h.eq_ignore_ascii_case(n))
+            {
+                Some(h) => h.1 = format!("{}, {v}", h.1),
+                None => a.headers.push((n.to_string(), v)),
+            },
         }
         first_header = false;
         pos = next;
     };
-    if let Some(loc) = &location {
+    a.headers.extend(cookies);
+    if let Some(loc) = location {
         if status.is_none() && loc.starts_with('/') {
-            return Parsed::LocalRedirect(loc.clone());
+            return Parsed::LocalRedirect(loc);
         }
-        headers.insert(0, ("Location".into(), loc.clone()));
+        a.status = status.unwrap_or(302);
+        a.headers.push(("Location".into(), loc));
+    } else {
+        a.status = status.unwrap_or(200);
     }
-    let status = status.unwrap_or(if location.is_some() { 302 } else { 200 });
-    Parsed::Answer {
-        status,
-        headers,
-        content_type,
-        body: out[body_start..].to_vec(),
-    }
+    a.body = out[body_start..].to_vec();
+    Parsed::Answer(a)
 }
 
 /// Kill a script's whole process group (step 4, timeout).
@@ -346,17 +407,22 @@ pub fn kill_script(pid: i32) {
 /// Build the final response from step 5 (the local redirect is handled by the caller).
 pub fn into_response(x: &Exchange<'_>, parsed: Parsed, timed_out: bool) -> Response {
     match parsed {
-        Parsed::Answer {
-            status,
-            headers,
-            content_type,
-            body,
-        } => {
-            let mut r = Response::new(status);
-            r.script_headers = headers;
-            r.content_type = content_type;
-            if !body.is_empty() {
-                r.body.push(Chunk::Bytes(body));
+        Parsed::Answer(a) => {
+            let mut r = Response::new(a.status);
+            r.reason = a.reason;
+            r.script_headers = a.headers;
+            if let Some(t) = a.last_modified {
+                // `ap_set_last_modified` after `ap_rationalize_mtime`.
+                r.script_headers.push((
+                    "Last-Modified".into(),
+                    httpdate::fmt_http_date(t.min(x.req.time)),
+                ));
+            }
+            r.content_type = a.content_type;
+            // A HEAD gets no body, hence no Content-Length either (Apache's content-length
+            // filter sees no bytes of a CGI answer to a HEAD).
+            if !a.body.is_empty() && !x.req.is_head() {
+                r.body.push(Chunk::Bytes(a.body));
             }
             r.close = timed_out;
             // The output came through a pipe: output filters never saw it whole.
@@ -389,9 +455,16 @@ pub fn log(x: &Exchange<'_>, module: &str, level: Level, msg: &str) {
 mod tests {
     use super::*;
 
-    /// `parse_output` with no invalid `Status:` expected.
+    /// `parse_output` with nothing logged.
     fn parse(out: &[u8], name: &str) -> Parsed {
-        parse_output(out, name, &mut |m| panic!("unexpected: {m}"))
+        parse_output(out, name, &mut |_, m| panic!("unexpected: {m}"))
+    }
+
+    fn answer(p: Parsed) -> Answer {
+        match p {
+            Parsed::Answer(a) => a,
+            other => panic!("{other:?}"),
+        }
     }
 
     fn malformed(log: &str, line: &str, rest_at: usize) -> Parsed {
@@ -402,29 +475,72 @@ mod tests {
         })
     }
 
+    fn fields(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
     fn header_block_status_location_and_errors() {
-        let p = parse(
+        let a = answer(parse(
             b"Status: 201 Created\nX-A: 1\nContent-Type: text/plain\n\nhi",
             "s",
-        );
-        assert_eq!(
-            p,
-            Parsed::Answer {
-                status: 201,
-                headers: vec![("X-A".into(), "1".into())],
-                content_type: Some("text/plain".into()),
-                body: b"hi".to_vec()
-            }
-        );
+        ));
+        assert_eq!((a.status, a.reason.as_deref()), (201, Some("Created")));
+        assert_eq!(a.headers, fields(&[("X-A", "1")]));
+        assert_eq!(a.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(a.body, b"hi");
+        assert!(a.status_set);
         assert_eq!(
             parse(b"Location: /x\r\n\r\n", "s"),
             Parsed::LocalRedirect("/x".into())
         );
-        assert!(matches!(
-            parse(b"Location: http://e/\n\n", "s"),
-            Parsed::Answer { status: 302, .. }
+        let a = answer(parse(b"Location: http://e/\n\n", "s"));
+        assert_eq!(a.status, 302);
+        assert!(!a.status_set);
+    }
+
+    /// As Apache 2.4.71 answers (compared side by side): fields of one name merged, cookies
+    /// kept apart, values kept with their trailing blanks, the media type lowercased, a
+    /// reason phrase of the script's own, an invalid Last-Modified dropped.
+    #[test]
+    fn fields_are_read_as_apache_reads_them() {
+        let mut said = Vec::new();
+        let p = parse_output(
+            b"Set-Cookie: a=1\nX-Dup: 1\nset-cookie: b=2\nx-dup: 2\nX-Sp:    lots   \nContent-Type: Text/HTML; Charset=UTF-8  \nStatus: 404 Gone Fishing\nLast-Modified: garbage\n\n",
+            "s",
+            &mut |l, m| said.push((l, m.to_string())),
+        );
+        let a = answer(p);
+        assert_eq!(
+            a.headers,
+            fields(&[
+                ("X-Dup", "1, 2"),
+                ("X-Sp", "lots   "),
+                ("Set-Cookie", "a=1"),
+                ("set-cookie", "b=2")
+            ])
+        );
+        assert_eq!(a.content_type.as_deref(), Some("text/html; Charset=UTF-8"));
+        assert_eq!((a.status, a.reason.as_deref()), (404, Some("Gone Fishing")));
+        assert_eq!(a.last_modified, None);
+        assert_eq!(
+            said,
+            [(
+                Level::Info,
+                "AH10247: Ignored invalid header value: Last-Modified: 'garbage'".to_string()
+            )]
+        );
+        let a = answer(parse(
+            b"Status: 404\nLast-Modified: Tue, 01 Dec 2026 10:00:00 GMT\n\n",
+            "s",
         ));
+        assert_eq!((a.status, a.reason), (404, None));
+        assert_eq!(
+            a.last_modified,
+            Some(httpdate::parse_http_date("Tue, 01 Dec 2026 10:00:00 GMT").unwrap())
+        );
     }
 
     /// The failures as Apache 2.4.71 logs them (checked side by side, ScriptLog included): a
@@ -470,19 +586,20 @@ mod tests {
     #[test]
     fn invalid_status_is_logged_and_answered_500() {
         let mut said = Vec::new();
-        let p = parse_output(b"Status: 99\nX-A: 1\n\nbody", "s.cgi", &mut |m| {
-            said.push(m.to_string())
-        });
+        let a = answer(parse_output(
+            b"Status: 99\nX-A: 1\n\nbody",
+            "s.cgi",
+            &mut |l, m| said.push((l, m.to_string())),
+        ));
+        assert_eq!((a.status, a.body.as_slice()), (500, &b"body"[..]));
+        assert_eq!(a.headers, fields(&[("X-A", "1")]));
         assert_eq!(
-            p,
-            Parsed::Answer {
-                status: 500,
-                headers: vec![("X-A".into(), "1".into())],
-                content_type: None,
-                body: b"body".to_vec()
-            }
+            said,
+            [(
+                Level::Error,
+                "Invalid status line from script 's.cgi': 99".to_string()
+            )]
         );
-        assert_eq!(said, ["Invalid status line from script 's.cgi': 99"]);
         for (v, code) in [
             ("404abc", 404),
             (" 201 Created", 201),
@@ -490,10 +607,8 @@ mod tests {
             ("abc", 500),
         ] {
             let out = format!("Status: {v}\n\n");
-            match parse_output(out.as_bytes(), "s", &mut |_| ()) {
-                Parsed::Answer { status, .. } => assert_eq!(status, code, "{v}"),
-                other => panic!("{v}: {other:?}"),
-            }
+            let a = answer(parse_output(out.as_bytes(), "s", &mut |_, _| ()));
+            assert_eq!(a.status, code, "{v}");
         }
     }
 
