@@ -170,6 +170,16 @@ fn cgi_environment_is_rfc3875(mpm: Mpm) {
         "{env}"
     );
     assert!(env.contains(&format!("SERVER_PORT={}", s.port())), "{env}");
+    // mod_alias's `ap_set_context_info`: the ScriptAlias's URL prefix and target, as written.
+    assert!(
+        env.lines().any(|l| l == "CONTEXT_PREFIX=/cgi-bin/"),
+        "{env}"
+    );
+    let target = format!(
+        "CONTEXT_DOCUMENT_ROOT={}/",
+        s.dir().join("htdocs/cgi-bin").display()
+    );
+    assert!(env.lines().any(|l| l == target), "{env}");
     // Who started the script: the prefork child itself, or the cgid daemon (a worker/event
     // child never forks).
     let ppid: i32 = env

@@ -519,7 +519,14 @@ fn route(
         if let Err(link) = symlinks_allowed(options, &root, &fs_path) {
             return symlink_refused(x, &link);
         }
-        return cgi_handler::run(x, &decoded, &fs_path, options, mapped.script);
+        return cgi_handler::run(
+            x,
+            &decoded,
+            &fs_path,
+            options,
+            mapped.script,
+            mapped.context.as_ref(),
+        );
     }
     let url_bytes = mapped.rel_bytes(url_bytes);
     let alias_root = mapped.root(docroot);
@@ -748,6 +755,8 @@ pub(super) struct Mapped {
     script: bool,
     /// The Alias target the file is under (`None`: DocumentRoot).
     alias_root: Option<std::path::PathBuf>,
+    /// A prefix alias's (URL prefix, target): CGI's CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT.
+    context: Option<(String, String)>,
 }
 
 impl Mapped {
@@ -786,6 +795,7 @@ pub(super) fn map_url(
         fs_path: root.path.join(decoded.trim_start_matches('/')),
         script: false,
         alias_root: None,
+        context: None,
     };
     if !cfg.loaded_modules.contains(&"alias") {
         return Ok(docroot());
@@ -802,10 +812,12 @@ pub(super) fn map_url(
             path,
             script,
             alias_root,
+            context,
         }) => Ok(Mapped {
             fs_path: path,
             script,
             alias_root: Some(alias_root),
+            context,
         }),
     }
 }

@@ -75,10 +75,13 @@ pub enum Translated {
     },
     /// The URL maps to this file; `script` when a ScriptAlias forced `cgi-script`.
     /// `alias_root` is the alias target the file is under (for the symlink check).
+    /// `context` is `ap_set_context_info`'s (URL prefix, target) of a prefix alias, which
+    /// CGI sees as CONTEXT_PREFIX and CONTEXT_DOCUMENT_ROOT.
     File {
         path: PathBuf,
         script: bool,
         alias_root: PathBuf,
+        context: Option<(String, String)>,
     },
 }
 
@@ -231,10 +234,15 @@ impl AliasConfig {
                         .map(PathBuf::from)
                         .unwrap_or_default(),
                 };
+                let context = match &a.fake {
+                    Matcher::Prefix(p) => Some((p.clone(), a.real.clone())),
+                    Matcher::Regex(_) => None,
+                };
                 return Some(Translated::File {
                     path: PathBuf::from(path),
                     script: a.script,
                     alias_root: root,
+                    context,
                 });
             }
         }
@@ -381,7 +389,8 @@ mod tests {
             Some(Translated::File {
                 path: "/usr/lib/cgi-bin/t.cgi/extra".into(),
                 script: true,
-                alias_root: "/usr/lib/cgi-bin/".into()
+                alias_root: "/usr/lib/cgi-bin/".into(),
+                context: Some(("/cgi-bin/".into(), "/usr/lib/cgi-bin/".into()))
             })
         );
         assert!(matches!(

@@ -47,6 +47,7 @@ pub fn run(
     path: &Path,
     options: u8,
     aliased: bool,
+    context: Option<&(String, String)>,
 ) -> crate::http::response::Response {
     let cfg = x.server.inner.config.clone();
     let module = if cfg.loaded_modules.contains(&"cgid") {
@@ -86,6 +87,7 @@ pub fn run(
             path_info: &path_info,
             filename: &file,
             document_root: &cfg.document_root,
+            context,
             redirect_status: (DEPTH.with(Cell::get) > 0).then_some(200),
         },
     );

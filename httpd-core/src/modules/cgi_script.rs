@@ -124,6 +124,8 @@ pub struct EnvInput<'a> {
     pub path_info: &'a str,
     pub filename: &'a Path,
     pub document_root: &'a Path,
+    /// The alias the URL went through (`ap_set_context_info`): URL prefix and target.
+    pub context: Option<&'a (String, String)>,
     pub redirect_status: Option<u16>,
 }
 
@@ -172,11 +174,12 @@ pub fn environment(x: &Exchange<'_>, i: &EnvInput<'_>) -> Vec<(String, String)> 
     put("REMOTE_ADDR", x.peer.ip().to_string());
     put("DOCUMENT_ROOT", i.document_root.display().to_string());
     put("REQUEST_SCHEME", "http".into());
-    put("CONTEXT_PREFIX", String::new());
-    put(
-        "CONTEXT_DOCUMENT_ROOT",
-        i.document_root.display().to_string(),
-    );
+    let (prefix, context_root) = match i.context {
+        Some((p, r)) => (p.clone(), r.clone()),
+        None => (String::new(), i.document_root.display().to_string()),
+    };
+    put("CONTEXT_PREFIX", prefix);
+    put("CONTEXT_DOCUMENT_ROOT", context_root);
     put(
         "SERVER_ADMIN",
         cfg.server_admin
