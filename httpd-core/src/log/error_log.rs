@@ -153,6 +153,12 @@ impl ErrorLog {
     }
 
     /// The descriptor lines go to (2 for stderr).
+    /// Another descriptor for the log's file or pipe (`None`: it writes to stderr). mod_cgid
+    /// hands it to scripts as their stderr.
+    pub fn clone_fd(&self) -> Option<OwnedFd> {
+        self.inner.file.as_ref()?.try_clone().ok()
+    }
+
     pub fn fd(&self) -> RawFd {
         self.inner.file.as_ref().map_or(2, AsRawFd::as_raw_fd)
     }

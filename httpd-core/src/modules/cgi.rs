@@ -14,8 +14,12 @@ use super::cgi_script::{Script, ScriptCommand};
 
 /// Start `cmd` with three pipes, in its own process group, in its directory, with exactly
 /// its environment (`run_cgi_child`). mod_cgid's daemon starts scripts with this too.
+///
+/// `stderr`: where the script's stderr goes instead of a pipe (mod_cgid's error log); the
+/// third descriptor returned is then a pipe that is already at its end.
 pub fn spawn_piped(
     cmd: &ScriptCommand,
+    stderr: Option<&std::os::fd::OwnedFd>,
 ) -> std::io::Result<(std::process::Child, [std::os::fd::OwnedFd; 3])> {
     let mut c = Command::new(&cmd.program);
     if let Some((first, rest)) = cmd.argv.split_first() {
@@ -26,19 +30,25 @@ pub fn spawn_piped(
         .current_dir(&cmd.dir)
         .process_group(0)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdout(Stdio::piped());
+    match stderr {
+        Some(fd) => c.stderr(Stdio::from(fd.try_clone()?)),
+        None => c.stderr(Stdio::piped()),
+    };
     let mut child = c.spawn()?;
-    let pipes = (child.stdin.take(), child.stdout.take(), child.stderr.take());
-    let (Some(i), Some(o), Some(e)) = pipes else {
+    let (Some(i), Some(o)) = (child.stdin.take(), child.stdout.take()) else {
         return Err(std::io::Error::other("pipes missing"));
     };
-    Ok((child, [i.into(), o.into(), e.into()]))
+    let e: std::os::fd::OwnedFd = match child.stderr.take() {
+        Some(e) => e.into(),
+        None => nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?.0,
+    };
+    Ok((child, [i.into(), o.into(), e]))
 }
 
 /// Step 2 of [`super::cgi_script`] in the prefork child.
 pub fn spawn(cmd: &ScriptCommand) -> std::io::Result<Script> {
-    let (child, [i, o, e]) = spawn_piped(cmd)?;
+    let (child, [i, o, e]) = spawn_piped(cmd, None)?;
     Ok(Script {
         pid: child.id() as i32,
         stdin: Some(i.into()),

@@ -12,8 +12,10 @@
 //! 3. The request body is streamed to its stdin as it arrives (Content-Length or chunked),
 //!    then stdin is closed. A script that stops reading loses the rest (it is discarded).
 //! 4. Its stdout is read up to the end of the header block, each wait bounded by `Timeout`
-//!    (`CGIDScriptTimeout` for cgid); stderr lines go to the error log as `AH01215: stderr from
-//!    FILE: line` (and to ScriptLog) as they come ([`super::cgi_bucket`]). A wait that expires
+//!    (`CGIDScriptTimeout` for cgid); with mod_cgi stderr lines go to the error log as
+//!    `AH01215: stderr from FILE: line` (and to ScriptLog) as they come
+//!    ([`super::cgi_bucket`]); a mod_cgid script writes its stderr into the error log itself
+//!    (see [`super::cgid`]). A wait that expires
 //!    kills the process group (SIGKILL): before the header block the client gets a 504
 //!    (`Script timed out before returning headers`; mod_cgi warns AH01220 first).
 //! 5. The header block (up to the empty line) becomes the response: `Status:` sets the status,

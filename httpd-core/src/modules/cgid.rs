@@ -13,8 +13,11 @@
 //! 2. A worker thread connects and sends the script's program, argv, directory and environment
 //!    (`send_req`).
 //! 3. The daemon — single-threaded, so forking is safe — starts the script in its own process
-//!    group with three pipes, and sends back the script's pid and the handler's ends of the
-//!    pipes over the socket as `SCM_RIGHTS` ancillary data. It keeps nothing: its copies close,
+//!    group with pipes for stdin and stdout and the main error log as its stderr (Debian's
+//!    Apache is built without `HAVE_CGID_FDPASSING`: stderr lines land there raw, with no
+//!    AH01215 and no ScriptLog entry), and sends back the script's pid and the handler's ends
+//!    of the pipes (and a stderr pipe already at its end) over the socket as `SCM_RIGHTS`
+//!    ancillary data. It keeps nothing: its copies close,
 //!    and `SIGCHLD` ignored makes the kernel reap the script.
 //! 4. From there the worker thread drives the script exactly as mod_cgi does
 //!    ([`super::cgi_script`]), and kills its process group on `CGIDScriptTimeout` (Apache asks
@@ -66,7 +69,7 @@ pub fn start_if_loaded(cfg: &ServerConfig, log: &crate::log::ErrorLog) {
     }
     let started = Identity::resolve(&cfg.user, &cfg.group)
         .map_err(|e| std::io::Error::other(e.to_string()))
-        .and_then(|id| CgidDaemon::start(cfg, &id));
+        .and_then(|id| CgidDaemon::start(cfg, &id, log.clone_fd()));
     match started {
         Ok(d) => *crate::sync::lock(&DAEMON) = Some(d),
         Err(e) => log.log(
@@ -107,11 +110,17 @@ pub struct CgidDaemon {
     pid: Pid,
     socket: PathBuf,
     identity: Identity,
+    /// The main error log, the scripts' stderr (`None`: the daemon's own stderr).
+    stderr: Option<OwnedFd>,
 }
 
 impl CgidDaemon {
     /// Bind the socket and fork the daemon. Call in the parent before any child is forked.
-    pub fn start(cfg: &ServerConfig, identity: &Identity) -> std::io::Result<CgidDaemon> {
+    pub fn start(
+        cfg: &ServerConfig,
+        identity: &Identity,
+        stderr: Option<OwnedFd>,
+    ) -> std::io::Result<CgidDaemon> {
         let socket = socket_path(cfg, std::process::id());
         let _ = std::fs::remove_file(&socket);
         *crate::sync::lock(&SOCKET) = Some(socket.clone());
@@ -119,6 +128,7 @@ impl CgidDaemon {
             pid: Pid::from_raw(0),
             socket,
             identity: identity.clone(),
+            stderr,
         };
         d.fork_daemon()?;
         Ok(d)
@@ -136,7 +146,7 @@ impl CgidDaemon {
         match unsafe { fork() }? {
             ForkResult::Child => {
                 crate::signals::child_reset();
-                let code = daemon_main(listener, &self.identity, parent);
+                let code = daemon_main(listener, &self.identity, parent, self.stderr.as_ref());
                 std::process::exit(code);
             }
             ForkResult::Parent { child } => {
@@ -188,7 +198,12 @@ impl CgidDaemon {
 }
 
 /// The daemon (steps 1 and 3).
-fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 {
+fn daemon_main(
+    listener: UnixListener,
+    identity: &Identity,
+    parent: Pid,
+    stderr: Option<&OwnedFd>,
+) -> i32 {
     // SAFETY: SIG_IGN installs no handler code; with SIGCHLD ignored the kernel reaps scripts.
     #[allow(unsafe_code)]
     let _ = unsafe {
@@ -209,7 +224,7 @@ fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 
         let Ok(mut conn) = conn else { continue };
         let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
         let reply = match read_request(&mut conn) {
-            Some(cmd) => spawn_local(&cmd),
+            Some(cmd) => spawn_local(&cmd, stderr),
             None => continue,
         };
         match reply {
@@ -228,8 +243,24 @@ fn daemon_main(listener: UnixListener, identity: &Identity, parent: Pid) -> i32 
 
 /// Step 3 in the daemon: start the script (as mod_cgi does), return its pid and the handler's
 /// pipe ends. The `Child` is dropped unwaited: SIGCHLD is ignored, the kernel reaps it.
-fn spawn_local(cmd: &ScriptCommand) -> std::io::Result<(i32, [OwnedFd; 3])> {
-    let (child, fds) = super::cgi::spawn_piped(cmd)?;
+///
+/// The script's stderr is the main error log, written raw, as Debian's Apache 2.4.71 does: it
+/// is built without `HAVE_CGID_FDPASSING`, so the daemon's stderr (the error log) is the
+/// script's, and no AH01215 line or ScriptLog entry is made of it (checked side by side). The
+/// handler gets a stderr pipe that is already at its end.
+fn spawn_local(
+    cmd: &ScriptCommand,
+    stderr: Option<&OwnedFd>,
+) -> std::io::Result<(i32, [OwnedFd; 3])> {
+    let inherited;
+    let stderr = match stderr {
+        Some(fd) => fd,
+        None => {
+            inherited = std::os::fd::AsFd::as_fd(&std::io::stderr()).try_clone_to_owned()?;
+            &inherited
+        }
+    };
+    let (child, fds) = super::cgi::spawn_piped(cmd, Some(stderr))?;
     Ok((child.id() as i32, fds))
 }
 
