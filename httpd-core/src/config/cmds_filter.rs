@@ -5,20 +5,11 @@
 //! [`crate::modules::headers`].
 
 use super::walk::Walker;
+use crate::config::mpm::atoi;
 use crate::modules::deflate::AlterEtag;
 use crate::modules::filter;
 
 type R = Result<(), String>;
-
-/// `atoi`, as the mod_deflate handlers read numbers.
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start();
-    let digits = t
-        .char_indices()
-        .take_while(|(i, c)| c.is_ascii_digit() || (*i == 0 && (*c == '-' || *c == '+')))
-        .count();
-    t[..digits].parse().unwrap_or(0)
-}
 
 /// `DeflateCompressionLevel 1-9`.
 pub fn deflate_level(w: &mut Walker<'_>, a: &[String]) -> R {

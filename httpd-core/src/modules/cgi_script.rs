@@ -38,6 +38,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::config::mpm::atoi;
 use crate::http::handler::Exchange;
 use crate::http::response::{Chunk, Response};
 use crate::log::Level;
@@ -288,23 +289,6 @@ pub struct Malformed {
     pub line: String,
     /// Where the output after that line starts (the rest is ScriptLog's `%stdout`).
     pub rest_at: usize,
-}
-
-/// C's `atoi`, as `Status:` is read: leading blanks, a sign, the digits; 0 when none.
-fn atoi(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if neg { -n } else { n }
 }
 
 /// Step 5: parse `out` (the script's output up to and including its header block, or all of

@@ -4,6 +4,7 @@
 //! `Accept` form, with `q` values of at most three decimals (anything else counts as 1).
 
 use super::negotiation::{INCLUDES_MAGIC, INCLUDES_MAGIC3};
+use crate::config::mpm::atoi;
 
 /// One item of an `Accept*` header or a variant's `Content-Type` (`accept_rec`).
 #[derive(Debug, Clone, PartialEq)]
@@ -123,22 +124,6 @@ pub fn get_entry(line: &str) -> (AcceptRec, &str) {
         rest = r;
     }
     (rec, rest)
-}
-
-/// C's `atoi`: leading digits (with a sign), 0 if none.
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let n: i64 = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |a, c| {
-            a.saturating_mul(10).saturating_add((c - b'0') as i64)
-        });
-    if neg { -n } else { n }
 }
 
 /// `do_header_line`: `None` when the header is absent.

@@ -13,6 +13,7 @@
 //! entries first (`apr_array_append(add, base)`), so the first match wins from the inside out.
 
 use super::format::{fnmatch_test, is_matchexp};
+use crate::config::mpm::atoi;
 
 pub const NO_OPTIONS: u32 = 1 << 0;
 pub const ICONS_ARE_LINKS: u32 = 1 << 1;
@@ -181,23 +182,6 @@ fn flag(word: &str) -> Option<u32> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(word))
         .map(|(_, b)| *b)
-}
-
-/// C's `atoi`: leading digits (with an optional sign), 0 if none.
-fn atoi(s: &str) -> i64 {
-    let s = s.trim_start();
-    let (neg, digits) = match s.as_bytes().first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, d| {
-            n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
-        });
-    if neg { -n } else { n }
 }
 
 /// `strncasecmp(w, prefix, len) == 0`: the rest after a case-blind prefix.
