@@ -58,7 +58,7 @@ impl Nginx {
             .process_group(0)
             .spawn()?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        crate::server::groups::register(child.id() as i32);
+        crate::server::groups::register(child.id() as i32, Some(dir.clone()));
         let mut n = Nginx { child, dir, addr };
         let up = crate::wait::try_wait_until(Duration::from_secs(10), || {
             if let Ok(Some(_)) = n.child.try_wait() {

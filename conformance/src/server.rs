@@ -299,7 +299,7 @@ impl ServerTest {
             Some(t) => (t.error_log.clone(), t.access_log.clone()),
             None => (dir.join("error_log"), dir.join("access_log")),
         };
-        groups::register(child.id() as i32);
+        groups::register(child.id() as i32, self.tree.is_none().then(|| dir.clone()));
         Server {
             mpm: self.mpm,
             pid: child.id() as i32,

@@ -8,9 +8,10 @@
 //!   notes the script groups before it stops the server and kills them after.
 //! - **A quit signal to `mpm-lab`.** The servers run in their own groups, so Ctrl-C in the
 //!   terminal reaches `mpm-lab` only, and a killed `mpm-lab` never runs the `Drop` that stops
-//!   them. [`stop_servers_on_quit_signals`] stops every group still [`register`]ed, then exits
-//!   as the signal would have.
+//!   them. [`stop_servers_on_quit_signals`] stops every group still [`register`]ed, removes
+//!   its temporary directory, then exits as the signal would have.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
@@ -18,23 +19,31 @@ use nix::unistd::Pid;
 
 use crate::procfs;
 
+/// A group started and not yet stopped, with the temporary directory its owner's `Drop` would
+/// remove (`None`: the caller's own directory, or `MPM_LAB_KEEP` asks to keep it).
+struct Live {
+    pgid: i32,
+    dir: Option<PathBuf>,
+}
+
 /// Groups started and not yet stopped. The quit-signal thread holds the lock while it stops
 /// them and exits holding it, so a `Drop` running meanwhile waits in [`unregister`] instead of
 /// reaping a parent whose group id the signal thread is still using.
-static LIVE: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+static LIVE: std::sync::Mutex<Vec<Live>> = std::sync::Mutex::new(Vec::new());
 
-fn live() -> std::sync::MutexGuard<'static, Vec<i32>> {
+fn live() -> std::sync::MutexGuard<'static, Vec<Live>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A server (its parent is the group leader) has been started.
-pub(crate) fn register(pgid: i32) {
-    live().push(pgid);
+/// A server (its parent is the group leader) has been started; `dir` is removed with it.
+pub(crate) fn register(pgid: i32, dir: Option<PathBuf>) {
+    let dir = dir.filter(|_| std::env::var_os("MPM_LAB_KEEP").is_none());
+    live().push(Live { pgid, dir });
 }
 
 /// Its owner is stopping it.
 pub(crate) fn unregister(pgid: i32) {
-    live().retain(|&g| g != pgid);
+    live().retain(|l| l.pgid != pgid);
 }
 
 /// Wait (bounded) until no member of `pgid` is alive.
@@ -92,8 +101,11 @@ pub fn stop_servers_on_quit_signals() -> std::io::Result<()> {
         .spawn(move || {
             if let Some(sig) = signals.forever().next() {
                 let groups = live();
-                for &g in groups.iter() {
-                    stop_group(g, Duration::from_secs(10));
+                for l in groups.iter() {
+                    stop_group(l.pgid, Duration::from_secs(10));
+                    if let Some(d) = &l.dir {
+                        let _ = std::fs::remove_dir_all(d);
+                    }
                 }
                 let name = Signal::try_from(sig).map_or("signal", |s| s.as_str());
                 if !groups.is_empty() {
@@ -101,7 +113,7 @@ pub fn stop_servers_on_quit_signals() -> std::io::Result<()> {
                         "\nmpm-lab: {name}: stopped the server(s) it had started (pid {})",
                         groups
                             .iter()
-                            .map(i32::to_string)
+                            .map(|l| l.pgid.to_string())
                             .collect::<Vec<_>>()
                             .join(", ")
                     );

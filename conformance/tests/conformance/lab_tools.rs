@@ -430,6 +430,17 @@ fn mpm_lab_run_stops_its_server_and_scripts_on_sigterm() {
         )),
         "{stderr}"
     );
+    // Its temporary directory goes too (the harness names it after mpm-lab's pid).
+    let tmp = std::env::temp_dir().join("mpm-lab-tests");
+    let prefix = format!("prefork-{lab_pid}-");
+    let left: Vec<_> = fs::read_dir(&tmp)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left in {}: {left:?}", tmp.display());
     for g in std::iter::once(server).chain(scripts.iter().copied()) {
         assert_eq!(
             procfs::group_members(g),
